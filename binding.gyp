@@ -1,0 +1,36 @@
+{
+  "targets": [
+    {
+      "target_name": "procprobe",
+      "sources": ["native/addon.cc"],
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags": ["-Wall", "-Wextra", "-fno-exceptions"],
+      "cflags_cc": ["-Wall", "-Wextra", "-fno-exceptions", "-std=c++17"],
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": ["native/probe_linux.cc"]
+        }],
+        ["OS=='mac'", {
+          "sources": ["native/probe_darwin.cc"],
+          "xcode_settings": {
+            "GCC_ENABLE_CPP_EXCEPTIONS": "NO",
+            "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+            "MACOSX_DEPLOYMENT_TARGET": "11.0",
+            "WARNING_CFLAGS": ["-Wall", "-Wextra"]
+          }
+        }],
+        ["OS=='win'", {
+          "sources": ["native/probe_win.cc"],
+          "libraries": ["psapi.lib"],
+          "msvs_settings": {
+            "VCCLCompilerTool": { "ExceptionHandling": 0, "WarningLevel": 3 }
+          }
+        }],
+        ["OS!='linux' and OS!='mac' and OS!='win'", {
+          "sources": ["native/probe_unsupported.cc"]
+        }]
+      ]
+    }
+  ]
+}

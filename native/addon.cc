@@ -1,0 +1,143 @@
+// N-API glue: the only native file that knows JavaScript. State lives in the addon instance, not
+// in globals, because the addon is loaded by worker threads (possibly several at once, possibly
+// twice in one thread); each instance closes its own probes when its environment is torn down.
+#include <napi.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe.h"
+
+const char* const pp_field_names[PP_FIELD_COUNT] = {
+    "pid",           "timestamp",          "cpuUserUs",        "cpuSystemUs",
+    "cpuPercent",    "rssBytes",           "vmsBytes",         "memoryPercent",
+    "openFds",       "threads",            "voluntaryContextSwitches",
+    "involuntaryContextSwitches",          "minorPageFaults",  "majorPageFaults",
+    "startTime",
+};
+
+class ProbeAddon : public Napi::Addon<ProbeAddon> {
+ public:
+  ProbeAddon(Napi::Env env, Napi::Object exports) {
+    Napi::Array names = Napi::Array::New(env, PP_FIELD_COUNT);
+    for (uint32_t i = 0; i < PP_FIELD_COUNT; i++) names.Set(i, pp_field_names[i]);
+    DefineAddon(exports, {
+                             InstanceValue("abiVersion", Napi::Number::New(env, PP_ABI_VERSION)),
+                             InstanceValue("fields", names),
+                             InstanceMethod("open", &ProbeAddon::Open),
+                             InstanceMethod("sampleInto", &ProbeAddon::SampleInto),
+                             InstanceMethod("close", &ProbeAddon::Close),
+                             InstanceMethod("features", &ProbeAddon::Features),
+                             InstanceMethod("baseline", &ProbeAddon::Baseline),
+                         });
+  }
+
+  ~ProbeAddon() {
+    for (uint32_t i = 0; i < cap_; i++) pp_close(targets_[i]);
+    free(targets_);
+  }
+
+ private:
+  // open(pid) -> handle >= 0, or -status.
+  Napi::Value Open(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber()) {
+      Napi::TypeError::New(env, "pid must be a number").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    int pid = info[0].As<Napi::Number>().Int32Value();
+    uint32_t slot = cap_;
+    for (uint32_t i = 0; i < cap_; i++) {
+      if (targets_[i] == nullptr) {
+        slot = i;
+        break;
+      }
+    }
+    if (slot == cap_) {
+      uint32_t cap = cap_ ? cap_ * 2 : 8;
+      pp_target** grown = (pp_target**)realloc(targets_, sizeof(pp_target*) * cap);
+      if (grown == nullptr) return Napi::Number::New(env, -PP_NO_MEMORY);
+      memset(grown + cap_, 0, sizeof(pp_target*) * (cap - cap_));
+      targets_ = grown;
+      cap_ = cap;
+    }
+    pp_target* t = nullptr;
+    enum pp_status st = pp_open(pid, &t);
+    if (st != PP_OK) return Napi::Number::New(env, -(double)st);
+    targets_[slot] = t;
+    return Napi::Number::New(env, slot);
+  }
+
+  pp_target* Target(const Napi::CallbackInfo& info) {
+    uint32_t h = info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : UINT32_MAX;
+    if (h >= cap_ || targets_[h] == nullptr) {
+      Napi::TypeError::New(info.Env(), "invalid or closed probe handle")
+          .ThrowAsJavaScriptException();
+      return nullptr;
+    }
+    return targets_[h];
+  }
+
+  // The hot path: sampleInto(handle, Float64Array, offset) -> status. Writes PP_FIELD_COUNT
+  // doubles at row `offset` (in elements). No allocation: the row is copied from the stack.
+  Napi::Value SampleInto(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    pp_target* t = Target(info);
+    if (t == nullptr) return env.Undefined();
+    if (!info[1].IsTypedArray() ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+      Napi::TypeError::New(env, "sampleInto needs a Float64Array").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Float64Array row = info[1].As<Napi::Float64Array>();
+    double off = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : -1;
+    if (!(off >= 0) || off != (double)(size_t)off ||
+        (size_t)off + PP_FIELD_COUNT > row.ElementLength()) {
+      Napi::RangeError::New(env, "offset leaves no room for a full row")
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    struct pp_sample s;
+    enum pp_status st = pp_read(t, &s);
+    if (st == PP_OK || st == PP_ZOMBIE) memcpy(row.Data() + (size_t)off, &s, sizeof s);
+    return Napi::Number::New(env, st);
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    pp_target* t = Target(info);
+    if (t != nullptr) {
+      uint32_t h = info[0].As<Napi::Number>().Uint32Value();
+      pp_close(t);
+      targets_[h] = nullptr;
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Features(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    struct pp_features f;
+    pp_get_features(&f);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("fdCountO1", Napi::Boolean::New(env, f.fd_count_o1 != 0));
+    o.Set("cpuClock", Napi::Boolean::New(env, f.cpu_clock != 0));
+    o.Set("pageSize", Napi::Number::New(env, f.page_size));
+    o.Set("clockTicks", Napi::Number::New(env, f.clock_ticks));
+    o.Set("memTotalBytes", Napi::Number::New(env, f.mem_total_bytes));
+    return o;
+  }
+
+  // baseline(handle, iterations) -> elapsed ns of the same system calls in a C loop.
+  Napi::Value Baseline(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    pp_target* t = Target(info);
+    if (t == nullptr) return env.Undefined();
+    uint32_t n = info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 1000;
+    struct pp_sample s;
+    pp_read(t, &s);  // prime lazily opened state (thread status files) like a real sampler
+    return Napi::Number::New(env, pp_baseline_loop(t, n));
+  }
+
+  pp_target** targets_ = nullptr;
+  uint32_t cap_ = 0;
+};
+
+NODE_API_ADDON(ProbeAddon)

@@ -1,0 +1,93 @@
+/**
+ * Loads the compiled addon once per thread and says why when it cannot. The binary's exports are
+ * typed by hand here (NativeAddon); the loader checks its ABI version and row layout so that a
+ * stale build is refused with a reason instead of writing a wrong row.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { ABI_VERSION, FIELDS } from './layout.js';
+
+/** Kernel and platform facts reported by the addon (for `procprobe doctor`). */
+export interface NativeFeatures {
+  /** Open fds counted in O(1) (Linux >= 6.2). */
+  fdCountO1: boolean;
+  /** A per-process CPU clock with sub-ms resolution is readable for other pids. */
+  cpuClock: boolean;
+  pageSize: number;
+  clockTicks: number;
+  memTotalBytes: number;
+}
+
+/** The addon's exports (native/addon.cc). */
+export interface NativeAddon {
+  readonly abiVersion: number;
+  readonly fields: readonly string[];
+  /** Handle >= 0, or -status. */
+  open(pid: number): number;
+  /** Fills FIELD_COUNT doubles at `offset`; returns a ProbeStatus. */
+  sampleInto(handle: number, row: Float64Array, offset: number): number;
+  close(handle: number): void;
+  features(): NativeFeatures;
+  /** Elapsed ns of `iterations` reads doing the same system calls in a plain C loop. */
+  baseline(handle: number, iterations: number): number;
+}
+
+export interface NativeLoad {
+  addon: NativeAddon | null;
+  /** Why the addon is or is not in use, in one line. */
+  reason: string;
+  /** Every path tried and why it failed (empty when the kill switch is set). */
+  attempts: { path: string; error: string }[];
+}
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+/** Candidate binaries, most specific first. */
+export const ADDON_PATHS: readonly string[] = [
+  `${root}build/Release/procprobe.node`,
+  `${root}build/Debug/procprobe.node`,
+];
+
+let cached: NativeLoad | undefined;
+
+/** Load (once) and return the addon with the reason for the outcome. Never throws. */
+export function loadNative(): NativeLoad {
+  if (cached !== undefined) return cached;
+  if (process.env.PROCPROBE_NATIVE === '0') {
+    cached = { addon: null, reason: 'disabled by PROCPROBE_NATIVE=0', attempts: [] };
+    return cached;
+  }
+  const require = createRequire(import.meta.url);
+  const attempts: { path: string; error: string }[] = [];
+  for (const path of ADDON_PATHS) {
+    if (!existsSync(path)) {
+      attempts.push({ path, error: 'not built (npm install could not compile it)' });
+      continue;
+    }
+    try {
+      const addon = require(path) as NativeAddon;
+      const mismatch = checkAbi(addon);
+      if (mismatch) {
+        attempts.push({ path, error: mismatch });
+        continue;
+      }
+      cached = { addon, reason: `loaded ${path}`, attempts };
+      return cached;
+    } catch (err) {
+      attempts.push({ path, error: err instanceof Error ? err.message.split('\n')[0]! : String(err) });
+    }
+  }
+  const last = attempts.find((a) => !a.error.startsWith('not built')) ?? attempts[0];
+  cached = { addon: null, reason: last ? last.error : 'no candidate path', attempts };
+  return cached;
+}
+
+function checkAbi(addon: NativeAddon): string | null {
+  if (addon.abiVersion !== ABI_VERSION) {
+    return `stale build: ABI ${addon.abiVersion}, this version needs ${ABI_VERSION} (run npm rebuild procprobe)`;
+  }
+  if (addon.fields.length !== FIELDS.length || addon.fields.some((f, i) => f !== FIELDS[i])) {
+    return 'stale build: row layout differs from src/probe/layout.ts (run npm rebuild procprobe)';
+  }
+  return null;
+}

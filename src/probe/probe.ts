@@ -1,0 +1,258 @@
+/**
+ * createProbe: one process, read exactly and cheaply, through the best tier that loads here.
+ *
+ *   native            the C++ addon (native/): µs CPU, O(1) fd count, ~4 µs a sample
+ *   builtin           Node built-ins and /proc from JavaScript: same fields, CPU of other pids in 10 ms ticks
+ *   systeminformation spawns ps/PowerShell, rate-limited, async only, many fields NaN
+ */
+import {
+  AccessDeniedError,
+  ClosedError,
+  InvalidOptionError,
+  NativeUnavailableError,
+  ProbeReadError,
+  ProcessExitedError,
+  ProcessNotFoundError,
+  ProcprobeError,
+  SyncUnsupportedError,
+  ZombieProcessError,
+} from '../errors.js';
+import { checkObject, checkOneOf, checkPid } from '../validate.js';
+import { BuiltinReader, builtinCanReadOthers } from './builtin.js';
+import { FIELD_COUNT, ProbeStatus, rowToSample, type ProcessSample } from './layout.js';
+import { loadNative, type NativeAddon } from './native.js';
+import { SystemInformationReader } from './si.js';
+
+export type ProbeBackend = 'native' | 'builtin' | 'systeminformation';
+export type ProbeBackendOption = 'auto' | 'native' | 'fallback' | ProbeBackend;
+
+export interface ProbeOptions {
+  /** Process to read; default this process. */
+  pid?: number;
+  /**
+   * 'auto' (default): native, else the fallback. 'native': the addon or a NativeUnavailableError.
+   * 'fallback': builtin where it can read the pid, else systeminformation. 'builtin' and
+   * 'systeminformation' force that tier.
+   */
+  backend?: ProbeBackendOption;
+}
+
+export interface Probe {
+  readonly pid: number;
+  readonly backend: ProbeBackend;
+  /** Why this backend was chosen, in one line. */
+  readonly backendReason: string;
+  readonly closed: boolean;
+  /** One sample now. Throws SyncUnsupportedError on the systeminformation tier. */
+  sampleSync(): ProcessSample;
+  /** One sample; every tier. */
+  sample(): Promise<ProcessSample>;
+  /**
+   * The hot path: write FIELD_COUNT doubles at `row[offset..]` and return a ProbeStatus. Nothing is
+   * allocated on the native tier. A non-OK status leaves the row untouched (ZOMBIE fills CPU
+   * fields only). Throws SyncUnsupportedError on the systeminformation tier.
+   */
+  sampleInto(row: Float64Array, offset?: number): ProbeStatus;
+  /** Release the kept-open handles. Idempotent. */
+  close(): void;
+}
+
+const BACKENDS = ['auto', 'native', 'fallback', 'builtin', 'systeminformation'] as const;
+
+/** The typed error for a non-OK status. */
+export function statusError(status: number, pid: number): ProcprobeError {
+  switch (status) {
+    case ProbeStatus.NOT_FOUND:
+      return new ProcessNotFoundError(pid);
+    case ProbeStatus.ACCESS_DENIED:
+      return new AccessDeniedError(pid);
+    case ProbeStatus.EXITED:
+      return new ProcessExitedError(pid);
+    case ProbeStatus.ZOMBIE:
+      return new ZombieProcessError(pid);
+    case ProbeStatus.UNSUPPORTED:
+      return new ProbeReadError(pid, `not supported on ${process.platform}`);
+    default:
+      return new ProbeReadError(pid, `status ${status}`);
+  }
+}
+
+abstract class BaseProbe implements Probe {
+  readonly pid: number;
+  abstract readonly backend: ProbeBackend;
+  readonly backendReason: string;
+  protected row = new Float64Array(FIELD_COUNT);
+  protected isClosed = false;
+
+  constructor(pid: number, reason: string) {
+    this.pid = pid;
+    this.backendReason = reason;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  abstract sampleInto(row: Float64Array, offset?: number): ProbeStatus;
+  protected abstract release(): void;
+
+  sampleSync(): ProcessSample {
+    const status = this.sampleInto(this.row, 0);
+    if (status !== ProbeStatus.OK) throw statusError(status, this.pid);
+    return rowToSample(this.row, 0);
+  }
+
+  async sample(): Promise<ProcessSample> {
+    return this.sampleSync();
+  }
+
+  protected assertOpen(): void {
+    if (this.isClosed) throw new ClosedError(`probe of pid ${this.pid}`);
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.release();
+  }
+}
+
+class NativeProbe extends BaseProbe {
+  readonly backend = 'native' as const;
+  readonly #addon: NativeAddon;
+  readonly #handle: number;
+
+  constructor(addon: NativeAddon, pid: number, reason: string) {
+    super(pid, reason);
+    const handle = addon.open(pid === process.pid ? 0 : pid);
+    if (handle < 0) throw statusError(-handle, pid);
+    this.#addon = addon;
+    this.#handle = handle;
+  }
+
+  sampleInto(row: Float64Array, offset = 0): ProbeStatus {
+    if (this.isClosed) this.assertOpen();
+    return this.#addon.sampleInto(this.#handle, row, offset) as ProbeStatus;
+  }
+
+  /** Elapsed ns of `iterations` reads of the same system calls in a C loop (benchmark baseline). */
+  baselineNs(iterations: number): number {
+    this.assertOpen();
+    return this.#addon.baseline(this.#handle, iterations);
+  }
+
+  protected release(): void {
+    this.#addon.close(this.#handle);
+  }
+}
+
+class BuiltinProbe extends BaseProbe {
+  readonly backend = 'builtin' as const;
+  readonly #reader: BuiltinReader;
+
+  constructor(pid: number, reason: string) {
+    super(pid, reason);
+    this.#reader = new BuiltinReader(pid);
+    if (this.#reader.openStatus !== ProbeStatus.OK) {
+      this.#reader.close();
+      throw statusError(this.#reader.openStatus, pid);
+    }
+  }
+
+  sampleInto(row: Float64Array, offset = 0): ProbeStatus {
+    this.assertOpen();
+    if (!(offset >= 0 && Number.isInteger(offset) && offset + FIELD_COUNT <= row.length)) {
+      throw new RangeError('offset leaves no room for a full row');
+    }
+    return this.#reader.readInto(row, offset);
+  }
+
+  protected release(): void {
+    this.#reader.close();
+  }
+}
+
+class SystemInformationProbe extends BaseProbe {
+  readonly backend = 'systeminformation' as const;
+  readonly #reader: SystemInformationReader;
+
+  constructor(pid: number, reason: string) {
+    super(pid, reason);
+    assertExists(pid);
+    this.#reader = new SystemInformationReader(pid);
+  }
+
+  sampleInto(): ProbeStatus {
+    throw new SyncUnsupportedError(this.backend, 'sampleInto');
+  }
+
+  override sampleSync(): ProcessSample {
+    throw new SyncUnsupportedError(this.backend, 'sampleSync');
+  }
+
+  override async sample(): Promise<ProcessSample> {
+    this.assertOpen();
+    const status = await this.#reader.readInto(this.row, 0);
+    if (status !== ProbeStatus.OK) throw statusError(status, this.pid);
+    return rowToSample(this.row, 0);
+  }
+
+  protected release(): void {}
+}
+
+/** Signal 0 checks existence and permission without touching the process. */
+function assertExists(pid: number): void {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') throw new ProcessNotFoundError(pid, { cause: err });
+    if (code !== 'EPERM') throw new ProbeReadError(pid, String(code), { cause: err });
+  }
+}
+
+let warnedFallback = false;
+
+/** One line, once per thread, when 'auto' falls back because the addon could not load. */
+function noticeFallback(reason: string, tier: string): void {
+  if (warnedFallback || process.env.PROCPROBE_NATIVE === '0') return;
+  warnedFallback = true;
+  process.emitWarning(`native addon unavailable (${reason}); using the ${tier} fallback`, {
+    type: 'ProcprobeWarning',
+    code: 'PROCPROBE_FALLBACK',
+  });
+}
+
+/** Create a probe of one process (default: this one) on the best tier available. */
+export function createProbe(options?: ProbeOptions): Probe {
+  const opts = checkObject('options', options);
+  const pid = opts.pid === undefined ? process.pid : checkPid('options.pid', opts.pid);
+  const backend = opts.backend === undefined ? 'auto' : checkOneOf('options.backend', opts.backend, BACKENDS);
+  const self = pid === process.pid;
+
+  if (backend === 'auto' || backend === 'native') {
+    const load = loadNative();
+    if (load.addon) return new NativeProbe(load.addon, pid, `native: ${load.reason}`);
+    if (backend === 'native') throw new NativeUnavailableError(load.reason, load.attempts);
+    const tier = self || builtinCanReadOthers ? 'builtin' : 'systeminformation';
+    noticeFallback(load.reason, tier);
+    return fallbackProbe(pid, tier, `${tier}: native addon ${load.reason}`);
+  }
+  if (backend === 'builtin' && !self && !builtinCanReadOthers) {
+    throw new InvalidOptionError('options.backend', `'builtin' only for this process on ${process.platform}`, backend);
+  }
+  if (backend === 'fallback') {
+    const tier = self || builtinCanReadOthers ? 'builtin' : 'systeminformation';
+    return fallbackProbe(pid, tier, `${tier}: fallback requested`);
+  }
+  return fallbackProbe(pid, backend, `${backend}: requested`);
+}
+
+function fallbackProbe(pid: number, tier: 'builtin' | 'systeminformation', reason: string): Probe {
+  return tier === 'builtin' ? new BuiltinProbe(pid, reason) : new SystemInformationProbe(pid, reason);
+}
+
+/** Elapsed ns of `iterations` raw C reads on a native probe (the benchmark baseline), else null. */
+export function nativeBaselineNs(probe: Probe, iterations: number): number | null {
+  return probe instanceof NativeProbe ? probe.baselineNs(iterations) : null;
+}
