@@ -28,6 +28,9 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
                              InstanceMethod("close", &ProbeAddon::Close),
                              InstanceMethod("features", &ProbeAddon::Features),
                              InstanceMethod("baseline", &ProbeAddon::Baseline),
+                             InstanceMethod("monotonicMs", &ProbeAddon::MonotonicMs),
+                             InstanceMethod("sleepUntil", &ProbeAddon::SleepUntil),
+                             InstanceMethod("tuneThread", &ProbeAddon::TuneThread),
                          });
   }
 
@@ -134,6 +137,22 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     struct pp_sample s;
     pp_read(t, &s);  // prime lazily opened state (thread status files) like a real sampler
     return Napi::Number::New(env, pp_baseline_loop(t, n));
+  }
+
+  Napi::Value MonotonicMs(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), pp_monotonic_ms());
+  }
+
+  // sleepUntil(monoMs) -> true when slept; false when unsupported. Blocks the calling thread: for
+  // the sampler worker only, never the main thread.
+  Napi::Value SleepUntil(const Napi::CallbackInfo& info) {
+    double ms = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
+    return Napi::Boolean::New(info.Env(), pp_sleep_until(ms) == 0);
+  }
+
+  Napi::Value TuneThread(const Napi::CallbackInfo& info) {
+    pp_thread_tune();
+    return info.Env().Undefined();
   }
 
   pp_target** targets_ = nullptr;

@@ -75,6 +75,15 @@ void pp_get_features(struct pp_features* f);
 // negative status.
 double pp_baseline_loop(struct pp_target* t, uint32_t iterations);
 
+// Sampler timing, used by the sampler worker for sub-millisecond intervals.
+// pp_monotonic_ms: the monotonic clock deadlines are set on, in ms.
+// pp_sleep_until: sleep to an absolute pp_monotonic_ms deadline; 0 on success, -1 if unsupported
+// (the sampler then waits with Atomics.wait).
+// pp_thread_tune: make this thread's timer wake-ups precise (Linux: timer slack 50 µs -> 1 µs).
+double pp_monotonic_ms(void);
+int pp_sleep_until(double mono_ms);
+void pp_thread_tune(void);
+
 // cpu_percent bookkeeping shared by every platform: the first sample is the average since the
 // process started (never a meaningless 0), later ones cover the time since the previous sample.
 struct pp_cpu_state {

@@ -38,3 +38,13 @@ export function checkInteger(name: string, value: unknown, min: number, max = Nu
   }
   return value;
 }
+
+export function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidOptionError(name, 'a boolean', value);
+  return value;
+}
+
+export function checkFunction<T>(name: string, value: unknown): T {
+  if (typeof value !== 'function') throw new InvalidOptionError(name, 'a function', value);
+  return value as T;
+}

@@ -31,6 +31,12 @@ export interface NativeAddon {
   features(): NativeFeatures;
   /** Elapsed ns of `iterations` reads doing the same system calls in a plain C loop. */
   baseline(handle: number, iterations: number): number;
+  /** The monotonic clock sampler deadlines are set on, ms. */
+  monotonicMs(): number;
+  /** Block this thread until an absolute monotonicMs() deadline; false if unsupported. */
+  sleepUntil(monoMs: number): boolean;
+  /** Precise timer wake-ups for the calling thread (Linux: timer slack 1 ns). */
+  tuneThread(): void;
 }
 
 export interface NativeLoad {

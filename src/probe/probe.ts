@@ -178,7 +178,7 @@ class SystemInformationProbe extends BaseProbe {
 
   constructor(pid: number, reason: string) {
     super(pid, reason);
-    assertExists(pid);
+    assertProcessExists(pid);
     this.#reader = new SystemInformationReader(pid);
   }
 
@@ -201,7 +201,7 @@ class SystemInformationProbe extends BaseProbe {
 }
 
 /** Signal 0 checks existence and permission without touching the process. */
-function assertExists(pid: number): void {
+export function assertProcessExists(pid: number): void {
   try {
     process.kill(pid, 0);
   } catch (err) {

@@ -1,0 +1,91 @@
+/**
+ * Custom metrics in shared memory (gauges): defined by the ring's owner, set from any thread with
+ * one Float64 store, copied into every record by the sampler.
+ */
+import { InvalidOptionError } from '../errors.js';
+import { GAUGE_NAME_BYTES, H } from './layout.js';
+import { RingViews } from './ring.js';
+
+export function gaugeNames(views: RingViews): string[] {
+  const n = Atomics.load(views.header, H.GAUGES_DEFINED);
+  const names: string[] = [];
+  const dec = new TextDecoder();
+  for (let i = 0; i < n; i++) {
+    const bytes = views.names.slice(i * GAUGE_NAME_BYTES, (i + 1) * GAUGE_NAME_BYTES);
+    const end = bytes.indexOf(0);
+    names.push(dec.decode(end < 0 ? bytes : bytes.subarray(0, end)));
+  }
+  return names;
+}
+
+/**
+ * A custom metric living in shared memory: `set()` is one Float64 store, from any thread, and the
+ * sampler copies the value into every record it writes. No message, no main-thread work.
+ */
+export class Gauge {
+  readonly name: string;
+  readonly index: number;
+  readonly #values: Float64Array;
+
+  /** @internal use defineGauge / attachGauge */
+  constructor(values: Float64Array, name: string, index: number) {
+    this.#values = values;
+    this.name = name;
+    this.index = index;
+  }
+
+  set(value: number): void {
+    this.#values[this.index] = value;
+  }
+
+  add(delta: number): void {
+    this.#values[this.index] = this.#values[this.index]! + delta;
+  }
+
+  get value(): number {
+    return this.#values[this.index]!;
+  }
+}
+
+const nameEncoder = new TextEncoder();
+
+/**
+ * Define (or find) the gauge `name`. Only the ring's owner (the thread that created the monitor)
+ * defines gauges, so slots are claimed without races; other threads use attachGauge. The name is
+ * written before the count is published (Atomics.store), so a reader never sees a slot unnamed.
+ */
+export function defineGauge(sab: SharedArrayBuffer, name: string): Gauge {
+  const views = new RingViews(sab);
+  const bytes = checkGaugeName(name);
+  const names = gaugeNames(views);
+  const existing = names.indexOf(name);
+  if (existing >= 0) return new Gauge(views.gauges, name, existing);
+  const n = names.length;
+  if (n >= views.geometry.gaugeSlots) {
+    throw new InvalidOptionError('gauge name', `one of at most ${views.geometry.gaugeSlots} gauges (options.maxGauges)`, name);
+  }
+  views.names.set(bytes, n * GAUGE_NAME_BYTES);
+  views.gauges[n] = NaN; // no value until the first set()
+  Atomics.store(views.header, H.GAUGES_DEFINED, n + 1);
+  return new Gauge(views.gauges, name, n);
+}
+
+/** In any thread: the gauge `name` that the owner defined in this ring. */
+export function attachGauge(sab: SharedArrayBuffer, name: string): Gauge {
+  const views = new RingViews(sab);
+  checkGaugeName(name);
+  const index = gaugeNames(views).indexOf(name);
+  if (index < 0) throw new InvalidOptionError('gauge name', 'a gauge defined by the monitor', name);
+  return new Gauge(views.gauges, name, index);
+}
+
+function checkGaugeName(name: unknown): Uint8Array {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidOptionError('gauge name', 'a non-empty string', name);
+  }
+  const bytes = nameEncoder.encode(name);
+  if (bytes.length >= GAUGE_NAME_BYTES || bytes.includes(0)) {
+    throw new InvalidOptionError('gauge name', `under ${GAUGE_NAME_BYTES} UTF-8 bytes without NUL`, name);
+  }
+  return bytes;
+}

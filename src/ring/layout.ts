@@ -1,0 +1,89 @@
+/**
+ * Every offset of the shared ring, defined once and imported by the writer (the sampler worker)
+ * and every reader (any thread). Nothing else computes an offset into the buffer.
+ *
+ *   byte 0    line 0  static header (Int32): magic, version, capacity, stride, gauge slots, row fields
+ *   byte 64   line 1  writer-hot (Int32): newest complete slot, missed deadlines, writer state
+ *   byte 128  line 2  control, written by the owner (Int32): stop request, gauges defined
+ *   byte 192  gauges: gaugeSlots Float64 values, set by any thread, copied into each record
+ *   ...       gauge names: gaugeSlots x GAUGE_NAME_BYTES of UTF-8, NUL-padded
+ *   ...       record versions: capacity Int32 (odd while the record is being written)
+ *   ...       records: capacity x stride Float64
+ *
+ * Each section starts on a 64-byte line so that words written by different threads never share
+ * a cache line: the writer's per-sample words (line 1) are apart from the owner's (line 2) and
+ * from the gauges, which other threads write.
+ */
+import { FIELD_COUNT } from '../probe/layout.js';
+
+export const RING_MAGIC = 0x70707262; // 'pprb'
+export const RING_VERSION = 1;
+export const CACHE_LINE = 64;
+
+/** Int32 word indices of the header. */
+export const H = Object.freeze({
+  MAGIC: 0,
+  VERSION: 1,
+  CAPACITY: 2,
+  STRIDE: 3,
+  GAUGE_SLOTS: 4,
+  ROW_FIELDS: 5,
+  /** Line 1: slot of the newest complete record, -1 before the first. */
+  LAST_SLOT: CACHE_LINE / 4,
+  /** Line 1: deadlines the sampler missed (wraps at 2^31). */
+  MISSED: CACHE_LINE / 4 + 1,
+  /** Line 1: WriterState. */
+  WRITER_STATE: CACHE_LINE / 4 + 2,
+  /** Line 2: set to 1 (and notified) to ask the writer to stop. */
+  STOP: (2 * CACHE_LINE) / 4,
+  /** Line 2: number of gauge slots that have a name. */
+  GAUGES_DEFINED: (2 * CACHE_LINE) / 4 + 1,
+});
+
+export const WriterState = Object.freeze({ IDLE: 0, RUNNING: 1, STOPPED: 2, FAILED: 3 } as const);
+
+/** Float64 field indices within one record. */
+export const R = Object.freeze({
+  /** Sequence number of this record: 0, 1, 2, ... (exact up to 2^53). */
+  SEQ: 0,
+  /** ProbeStatus of the read (a failed read keeps the row NaN). */
+  STATUS: 1,
+  /** How late the sampler woke for this record's deadline, µs. */
+  LAG_US: 2,
+  /** Processes summed into the row (1 unless sampling a tree). */
+  PROCESSES: 3,
+  /** The probe row: FIELD_COUNT fields in src/probe/layout.ts order. */
+  ROW: 4,
+  /** Gauge values follow the row. */
+  GAUGES: 4 + FIELD_COUNT,
+});
+
+export const GAUGE_NAME_BYTES = 64;
+const HEADER_BYTES = 3 * CACHE_LINE;
+
+function alignLine(bytes: number): number {
+  return Math.ceil(bytes / CACHE_LINE) * CACHE_LINE;
+}
+
+/** Byte offsets and sizes of every section for a ring of `capacity` records. */
+export interface RingGeometry {
+  capacity: number;
+  gaugeSlots: number;
+  /** Float64 fields per record. */
+  stride: number;
+  gaugesByte: number;
+  namesByte: number;
+  versionsByte: number;
+  recordsByte: number;
+  byteLength: number;
+}
+
+export function ringGeometry(capacity: number, gaugeSlots: number): RingGeometry {
+  const stride = R.GAUGES + gaugeSlots;
+  const gaugesByte = HEADER_BYTES;
+  const namesByte = gaugesByte + alignLine(gaugeSlots * 8);
+  const versionsByte = namesByte + alignLine(gaugeSlots * GAUGE_NAME_BYTES);
+  const recordsByte = versionsByte + alignLine(capacity * 4);
+  const byteLength = recordsByte + capacity * stride * 8;
+  return { capacity, gaugeSlots, stride, gaugesByte, namesByte, versionsByte, recordsByte, byteLength };
+}

@@ -1,0 +1,24 @@
+/**
+ * Control between the sampler worker and its owner: one tagged union, typed once. Data never
+ * travels here: samples go through the shared ring.
+ */
+import type { ProbeBackend, ProbeBackendOption } from '../probe/probe.js';
+
+export interface SamplerWorkerData {
+  sab: SharedArrayBuffer;
+  pid: number;
+  tree: boolean;
+  intervalMs: number;
+  backend: ProbeBackendOption;
+  rescanIntervalMs: number;
+}
+
+export type WorkerMessage =
+  /** The first sample is in the ring. */
+  | { code: 'READY'; backend: ProbeBackend; backendReason: string; intervalMs: number }
+  /** Something the user should know, sampling goes on (e.g. interval clamped). */
+  | { code: 'WARNING'; warning: string; message: string }
+  /** Sampling failed and stopped. */
+  | { code: 'ERROR'; name: string; errorCode: string | undefined; message: string; stack: string | undefined }
+  /** The loop ended: asked to, or the target process exited. */
+  | { code: 'STOPPED'; reason: 'requested' | 'target-exited'; status: number };

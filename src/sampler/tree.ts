@@ -1,0 +1,150 @@
+/**
+ * A process tree as one row: a root pid and its descendants, summed. The set of descendants is
+ * rescanned at a lower rate than sampling; each member has its own probe, whose kept-open /proc
+ * files tell when that exact process is gone even if its pid was reused.
+ *
+ * Cumulative counters (CPU time, context switches, page faults) stay monotonic when members exit:
+ * a member's last reading is folded into an "exited" total, like getrusage(RUSAGE_CHILDREN).
+ * Levels (RSS, VMS, fds, threads) are summed over live members only.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { F, FIELD_COUNT, ProbeStatus } from '../probe/layout.js';
+import { createProbe, type Probe, type ProbeBackendOption } from '../probe/probe.js';
+
+const CUMULATIVE = [
+  F.cpuUserUs,
+  F.cpuSystemUs,
+  F.voluntaryContextSwitches,
+  F.involuntaryContextSwitches,
+  F.minorPageFaults,
+  F.majorPageFaults,
+] as const;
+const LEVELS = [F.rssBytes, F.vmsBytes, F.memoryPercent, F.openFds, F.threads] as const;
+
+interface Member {
+  probe: Probe;
+  last: Float64Array;
+  seen: boolean;
+}
+
+export class TreeSource {
+  readonly root: Probe;
+  readonly #backend: ProbeBackendOption;
+  readonly #members = new Map<number, Member>();
+  /** pid -> start time of members that exited or became zombies: never re-adopted. */
+  readonly #retired = new Map<number, number>();
+  readonly #exited = new Float64Array(FIELD_COUNT);
+  readonly #scratch = new Float64Array(FIELD_COUNT);
+  #prevCpu = NaN;
+  #prevTs = NaN;
+
+  constructor(rootPid: number, backend: ProbeBackendOption) {
+    this.#backend = backend;
+    this.root = createProbe({ pid: rootPid, backend });
+    this.#members.set(rootPid, { probe: this.root, last: new Float64Array(FIELD_COUNT).fill(NaN), seen: true });
+  }
+
+  get processes(): number {
+    return this.#members.size;
+  }
+
+  /** Find descendants of the live members; adopt new ones. Allocates: call at the rescan rate. */
+  rescan(): void {
+    const { children, all } = scanProcesses();
+    const queue = [...this.#members.keys()];
+    const found = new Set<number>(queue);
+    while (queue.length > 0) {
+      for (const child of children.get(queue.pop()!) ?? []) {
+        if (found.has(child)) continue;
+        found.add(child);
+        queue.push(child);
+      }
+    }
+    for (const pid of found) {
+      if (this.#members.has(pid) || this.#retired.has(pid)) continue;
+      try {
+        const probe = createProbe({ pid, backend: this.#backend });
+        this.#members.set(pid, { probe, last: new Float64Array(FIELD_COUNT).fill(NaN), seen: false });
+      } catch {
+        // exited between the scan and the open: nothing to count
+      }
+    }
+    // A retired pid that no longer exists may be reused by a new descendant later: forget it.
+    for (const pid of this.#retired.keys()) if (!all.has(pid)) this.#retired.delete(pid);
+  }
+
+  /** Sum the tree into `row` at `offset`. EXITED only when the root is gone. */
+  sampleInto(row: Float64Array, offset: number): ProbeStatus {
+    const s = this.#scratch;
+    for (const i of CUMULATIVE) row[offset + i] = this.#exited[i]!;
+    for (const i of LEVELS) row[offset + i] = 0;
+    let rootStatus: ProbeStatus = ProbeStatus.OK;
+    for (const [pid, m] of this.#members) {
+      const st = m.probe.sampleInto(s, 0);
+      if (st === ProbeStatus.OK) {
+        m.last.set(s);
+        for (const i of CUMULATIVE) row[offset + i] = row[offset + i]! + s[i]!;
+        for (const i of LEVELS) row[offset + i] = row[offset + i]! + s[i]!;
+        continue;
+      }
+      // Gone (or a zombie: its final CPU times are in s). Fold its last cumulative values.
+      const final = st === ProbeStatus.ZOMBIE ? s : m.last;
+      for (const i of CUMULATIVE) {
+        const v = final[i]!;
+        if (!Number.isNaN(v)) {
+          this.#exited[i] = this.#exited[i]! + v;
+          row[offset + i] = row[offset + i]! + v;
+        }
+      }
+      this.#retired.set(pid, m.last[F.startTime]!);
+      this.#members.delete(pid);
+      m.probe.close();
+      if (m.probe === this.root) rootStatus = st === ProbeStatus.ZOMBIE ? ProbeStatus.EXITED : st;
+    }
+    const ts = performance.timeOrigin + performance.now();
+    const cpu = row[offset + F.cpuUserUs]! + row[offset + F.cpuSystemUs]!;
+    const rootLast = this.#members.get(this.root.pid)?.last ?? s;
+    row[offset + F.pid] = this.root.pid;
+    row[offset + F.timestamp] = ts;
+    row[offset + F.startTime] = rootLast[F.startTime]!;
+    row[offset + F.cpuPercent] = Number.isNaN(this.#prevCpu)
+      ? rootLast[F.cpuPercent]!
+      : Math.max(0, ((cpu - this.#prevCpu) / ((ts - this.#prevTs) * 1e3)) * 100);
+    this.#prevCpu = cpu;
+    this.#prevTs = ts;
+    return rootStatus;
+  }
+
+  close(): void {
+    for (const m of this.#members.values()) m.probe.close();
+    this.#members.clear();
+  }
+}
+
+/** parent pid -> child pids, from /proc/[pid]/stat field 4 (Linux), and every pid seen. */
+function scanProcesses(): { children: Map<number, number[]>; all: Set<number> } {
+  const map = new Map<number, number[]>();
+  const all = new Set<number>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return { children: map, all }; // no /proc: the tree is the root alone
+  }
+  for (const name of entries) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${name}/stat`, 'latin1');
+    } catch {
+      continue;
+    }
+    const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ', 3)[1]);
+    all.add(Number(name));
+    const list = map.get(ppid);
+    if (list) list.push(Number(name));
+    else map.set(ppid, [Number(name)]);
+  }
+  return { children: map, all };
+}

@@ -1,0 +1,158 @@
+/**
+ * The sampler worker: the only module that touches parentPort/workerData. It sleeps to absolute
+ * deadlines (t0 + k * interval, so the interval never drifts), reads the probe straight into the
+ * next ring record, and publishes it. Per tick: no object, no string, no message.
+ *
+ * Waiting: below SHORT_INTERVAL_MS the addon sleeps with clock_nanosleep(TIMER_ABSTIME) on a thread
+ * whose timer slack is 1 ns (precise, one syscall); longer intervals use Atomics.wait on the stop
+ * word, so stop() wakes the worker at once. A deadline passed by a whole interval or more is
+ * skipped and counted in the ring header (missed deadlines), never made up with a burst.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { FIELD_COUNT, FIELDS, F, ProbeStatus } from '../probe/layout.js';
+import { loadNative } from '../probe/native.js';
+import { createProbe, type Probe } from '../probe/probe.js';
+import { SI_MIN_INTERVAL_MS } from '../probe/si.js';
+import { H, R, WriterState } from '../ring/layout.js';
+import { RingWriter } from '../ring/ring.js';
+import type { SamplerWorkerData, WorkerMessage } from './messages.js';
+import { TreeSource } from './tree.js';
+
+const SHORT_INTERVAL_MS = 5;
+
+const data = workerData as SamplerWorkerData;
+const writer = new RingWriter(data.sab);
+const header = writer.views.header;
+const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
+
+interface Source {
+  sampleInto(row: Float64Array, offset: number): ProbeStatus;
+  readonly processes: number;
+  close(): void;
+}
+
+function openSource(): { source: Source; probe: Probe; tree: TreeSource | null } {
+  if (data.tree) {
+    const tree = new TreeSource(data.pid, data.backend);
+    tree.rescan();
+    return { source: tree, probe: tree.root, tree };
+  }
+  const probe = createProbe({ pid: data.pid, backend: data.backend });
+  const source = { sampleInto: (r: Float64Array, o: number) => probe.sampleInto(r, o), processes: 1, close: () => probe.close() };
+  return { source, probe, tree: null };
+}
+
+/** Write one record; returns the read's status. */
+function record(source: Source, lagMs: number): ProbeStatus {
+  const base = writer.begin();
+  const rec = writer.records;
+  const status = source.sampleInto(rec, base + R.ROW);
+  rec[base + R.STATUS] = status;
+  rec[base + R.LAG_US] = lagMs * 1e3;
+  rec[base + R.PROCESSES] = source.processes;
+  if (status !== ProbeStatus.OK && status !== ProbeStatus.ZOMBIE) {
+    rec.fill(NaN, base + R.ROW, base + R.ROW + FIELD_COUNT);
+    rec[base + R.ROW + F.pid] = data.pid;
+    rec[base + R.ROW + F.timestamp] = performance.timeOrigin + performance.now();
+  }
+  writer.commit();
+  return status;
+}
+
+function finished(status: ProbeStatus): boolean {
+  return status !== ProbeStatus.OK;
+}
+
+function runSync(source: Source, tree: TreeSource | null, intervalMs: number): ProbeStatus {
+  const native = loadNative().addon;
+  native?.tuneThread();
+  const nativeSleep = native !== null && intervalMs < SHORT_INTERVAL_MS;
+  const now = native ? () => native.monotonicMs() : () => performance.now();
+  let next = now();
+  let nextRescan = next + data.rescanIntervalMs;
+  let status: ProbeStatus = ProbeStatus.OK;
+  for (;;) {
+    next += intervalMs;
+    for (;;) {
+      if (Atomics.load(header, H.STOP) !== 0) return status;
+      const remaining = next - now();
+      if (remaining <= 0) break;
+      if (nativeSleep) native.sleepUntil(next);
+      else Atomics.wait(header, H.STOP, 0, remaining);
+    }
+    let lag = now() - next;
+    if (lag >= intervalMs) {
+      const skipped = Math.floor(lag / intervalMs);
+      Atomics.add(header, H.MISSED, skipped);
+      next += skipped * intervalMs;
+      lag -= skipped * intervalMs;
+    }
+    if (tree && next >= nextRescan) {
+      tree.rescan();
+      nextRescan = next + data.rescanIntervalMs;
+    }
+    status = record(source, lag);
+    if (finished(status)) return status;
+  }
+}
+
+/** The systeminformation tier reads asynchronously and slowly: its own loop, clamped. */
+async function runAsync(probe: Probe, intervalMs: number): Promise<ProbeStatus> {
+  let next = performance.now();
+  for (;;) {
+    next += intervalMs;
+    const remaining = next - performance.now();
+    if (remaining > 0) await Atomics.waitAsync(header, H.STOP, 0, remaining).value;
+    if (Atomics.load(header, H.STOP) !== 0) return ProbeStatus.OK;
+    const sample = await probe.sample().catch(() => null);
+    const base = writer.begin();
+    const rec = writer.records;
+    for (let i = 0; i < FIELD_COUNT; i++) rec[base + R.ROW + i] = sample ? sample[FIELDS[i]!] : NaN;
+    rec[base + R.STATUS] = sample ? ProbeStatus.OK : ProbeStatus.EXITED;
+    rec[base + R.LAG_US] = Math.max(0, performance.now() - next) * 1e3;
+    rec[base + R.PROCESSES] = 1;
+    writer.commit();
+    if (!sample) return ProbeStatus.EXITED;
+  }
+}
+
+async function main(): Promise<void> {
+  let opened: ReturnType<typeof openSource>;
+  try {
+    opened = openSource();
+  } catch (err) {
+    Atomics.store(header, H.WRITER_STATE, WriterState.FAILED);
+    const e = err as Error & { code?: string };
+    post({ code: 'ERROR', name: e.name, errorCode: e.code, message: e.message, stack: e.stack });
+    return;
+  }
+  const { source, probe, tree } = opened;
+  Atomics.store(header, H.WRITER_STATE, WriterState.RUNNING);
+  let intervalMs = data.intervalMs;
+  let status: ProbeStatus;
+  if (probe.backend === 'systeminformation') {
+    if (intervalMs < SI_MIN_INTERVAL_MS) {
+      post({
+        code: 'WARNING',
+        warning: 'PROCPROBE_INTERVAL_CLAMPED',
+        message: `the systeminformation backend spawns a process per read: interval raised from ${intervalMs} ms to ${SI_MIN_INTERVAL_MS} ms`,
+      });
+      intervalMs = SI_MIN_INTERVAL_MS;
+    }
+    const first = await probe.sample().catch(() => null);
+    post({ code: 'READY', backend: probe.backend, backendReason: probe.backendReason, intervalMs });
+    status = first ? await runAsync(probe, intervalMs) : ProbeStatus.EXITED;
+  } else {
+    status = record(source, 0);
+    post({ code: 'READY', backend: probe.backend, backendReason: probe.backendReason, intervalMs });
+    if (!finished(status)) status = runSync(source, tree, intervalMs);
+  }
+  source.close();
+  Atomics.store(header, H.WRITER_STATE, WriterState.STOPPED);
+  post({ code: 'STOPPED', reason: status === ProbeStatus.OK ? 'requested' : 'target-exited', status });
+}
+
+main().catch((err: Error & { code?: string }) => {
+  Atomics.store(header, H.WRITER_STATE, WriterState.FAILED);
+  post({ code: 'ERROR', name: err.name, errorCode: err.code, message: err.message, stack: err.stack });
+});
