@@ -28,6 +28,7 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
                              InstanceMethod("close", &ProbeAddon::Close),
                              InstanceMethod("features", &ProbeAddon::Features),
                              InstanceMethod("baseline", &ProbeAddon::Baseline),
+                             InstanceMethod("baselineThread", &ProbeAddon::BaselineThread),
                              InstanceMethod("monotonicMs", &ProbeAddon::MonotonicMs),
                              InstanceMethod("sleepUntil", &ProbeAddon::SleepUntil),
                              InstanceMethod("tuneThread", &ProbeAddon::TuneThread),
@@ -137,6 +138,26 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     struct pp_sample s;
     pp_read(t, &s);  // prime lazily opened state (thread status files) like a real sampler
     return Napi::Number::New(env, pp_baseline_loop(t, n));
+  }
+
+  // baselineThread(handle, intervalMs, durationMs) -> { ticks, missed, cpuUs, lagP50Us, ... } or
+  // null. Blocks the caller for durationMs: benchmarks only.
+  Napi::Value BaselineThread(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    pp_target* t = Target(info);
+    if (t == nullptr) return env.Undefined();
+    double interval = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : 1;
+    double duration = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 1000;
+    struct pp_loop_stats st;
+    if (pp_baseline_thread(t, interval, duration, &st) != 0) return env.Null();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("ticks", st.ticks);
+    o.Set("missed", st.missed);
+    o.Set("cpuUs", st.cpu_us);
+    o.Set("lagP50Us", st.lag_p50_us);
+    o.Set("lagP99Us", st.lag_p99_us);
+    o.Set("lagMaxUs", st.lag_max_us);
+    return o;
   }
 
   Napi::Value MonotonicMs(const Napi::CallbackInfo& info) {

@@ -84,6 +84,19 @@ double pp_monotonic_ms(void);
 int pp_sleep_until(double mono_ms);
 void pp_thread_tune(void);
 
+// Benchmark baseline for the sampler: a native thread that sleeps to absolute deadlines and does
+// pp_read's system calls each tick, as a C sampler would. Blocks the caller for duration_ms.
+struct pp_loop_stats {
+  double ticks;
+  double missed;      // deadlines skipped because the thread woke a whole interval late
+  double cpu_us;      // CPU time of the sampling thread itself
+  double lag_p50_us;
+  double lag_p99_us;
+  double lag_max_us;
+};
+int pp_baseline_thread(struct pp_target* t, double interval_ms, double duration_ms,
+                       struct pp_loop_stats* out);
+
 // cpu_percent bookkeeping shared by every platform: the first sample is the average since the
 // process started (never a meaningless 0), later ones cover the time since the previous sample.
 struct pp_cpu_state {

@@ -2,13 +2,13 @@
 // call is from the SDK's <libproc.h>, the interface ps, top and Activity Monitor build on:
 //
 //  cpu             proc_pid_rusage(pid, RUSAGE_INFO_V2).ri_user_time / ri_system_time: every thread
-//                  including exited ones, readable for zombies too. The unit is Mach absolute time
-//                  (1 ns on Intel, 125/3 ns on Apple Silicon), so it is scaled by mach_timebase_info.
+//                  including exited ones, readable for zombies too. The unit is Mach absolute
+//                  time (1 ns on Intel, 125/3 ns on Apple Silicon): scaled by mach_timebase_info.
 //  rss             ri_resident_size (the task's phys_mem ledger).
 //  vms             proc_pidinfo(PROC_PIDTASKINFO).pti_virtual_size. It includes the shared-cache
-//                  reservation, so it reads tens to hundreds of GiB for any process: the OS's figure.
-//  open fds        proc_pidinfo(PROC_PIDLISTFDS) into a buffer sized at open by the NULL-buffer size
-//                  query and grown only when the fd table outgrows it; count = bytes / entry size.
+//                  reservation, so it reads tens to hundreds of GiB for any process (as in ps).
+//  open fds        proc_pidinfo(PROC_PIDLISTFDS) into a buffer sized at open by the NULL-buffer
+//                  size query, grown only when the fd table outgrows it; count = bytes / entry.
 //  threads         pti_threadnum.
 //  ctx switches    pti_csw is the task's TOTAL (voluntary and involuntary together, no split is
 //                  exposed): it goes in voluntary_ctx, and involuntary_ctx is NaN.

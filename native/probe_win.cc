@@ -8,8 +8,8 @@
 //  start time      GetProcessTimes creation time (FILETIME, 100 ns since 1601) -> ms since 1970.
 //  rss, vms        GetProcessMemoryInfo(PROCESS_MEMORY_COUNTERS_EX): WorkingSetSize -> rss_bytes,
 //                  PrivateUsage (the commit charge; Windows has no Unix-style VSZ) -> vms_bytes.
-//  page faults     PageFaultCount -> minor_faults. Windows counts soft and hard faults together and
-//                  exposes no per-process split, so major_faults is NaN. It is 32-bit: wraps at 2^32.
+//  page faults     PageFaultCount -> minor_faults. Windows counts soft and hard faults together
+//                  and exposes no per-process split, so major_faults is NaN. 32-bit: wraps at 2^32.
 //  open fds        GetProcessHandleCount: kernel handles of every type (files, events, keys...).
 //  threads         NaN: the documented per-process source, CreateToolhelp32Snapshot(
 //                  TH32CS_SNAPTHREAD), copies every thread of the whole system into a new snapshot
@@ -75,7 +75,7 @@ inline double qpc_us(LONGLONG count, LONGLONG freq) {
 
 double read_mem_total() {
   MEMORYSTATUSEX ms;
-  ms.dwLength = sizeof ms;  // required by GlobalMemoryStatusEx
+  ms.dwLength = (DWORD)sizeof ms;  // required by GlobalMemoryStatusEx
   return GlobalMemoryStatusEx(&ms) && ms.ullTotalPhys > 0 ? (double)ms.ullTotalPhys : NAN;
 }
 
@@ -142,7 +142,8 @@ enum pp_status pp_read(struct pp_target* t, struct pp_sample* s) {
     return status_from_error(GetLastError(), false);
   }
   PROCESS_MEMORY_COUNTERS_EX pmc;
-  BOOL mem_ok = GetProcessMemoryInfo(t->process, (PROCESS_MEMORY_COUNTERS*)&pmc, sizeof pmc);
+  BOOL mem_ok =
+      GetProcessMemoryInfo(t->process, (PROCESS_MEMORY_COUNTERS*)&pmc, (DWORD)sizeof pmc);
   DWORD handles = 0;
   BOOL handles_ok = GetProcessHandleCount(t->process, &handles);
 
@@ -195,7 +196,7 @@ double pp_baseline_loop(struct pp_target* t, uint32_t iterations) {
     }
     PROCESS_MEMORY_COUNTERS_EX pmc;
     pmc.WorkingSetSize = 0;
-    GetProcessMemoryInfo(t->process, (PROCESS_MEMORY_COUNTERS*)&pmc, sizeof pmc);
+    GetProcessMemoryInfo(t->process, (PROCESS_MEMORY_COUNTERS*)&pmc, (DWORD)sizeof pmc);
     DWORD handles = 0;
     GetProcessHandleCount(t->process, &handles);
     if (WaitForSingleObject(t->process, 0) == WAIT_OBJECT_0) return -(double)PP_EXITED;

@@ -19,6 +19,17 @@ export interface NativeFeatures {
   memTotalBytes: number;
 }
 
+/** What a native sampling thread achieved (pp_loop_stats). */
+export interface NativeLoopStats {
+  ticks: number;
+  missed: number;
+  /** CPU time of the sampling thread, µs. */
+  cpuUs: number;
+  lagP50Us: number;
+  lagP99Us: number;
+  lagMaxUs: number;
+}
+
 /** The addon's exports (native/addon.cc). */
 export interface NativeAddon {
   readonly abiVersion: number;
@@ -31,6 +42,8 @@ export interface NativeAddon {
   features(): NativeFeatures;
   /** Elapsed ns of `iterations` reads doing the same system calls in a plain C loop. */
   baseline(handle: number, iterations: number): number;
+  /** A native thread sampling to absolute deadlines (sampler benchmark baseline); blocks the caller. */
+  baselineThread(handle: number, intervalMs: number, durationMs: number): NativeLoopStats | null;
   /** The monotonic clock sampler deadlines are set on, ms. */
   monotonicMs(): number;
   /** Block this thread until an absolute monotonicMs() deadline; false if unsupported. */

@@ -1,0 +1,131 @@
+/**
+ * Threshold alerts with a minimum duration and hysteresis, evaluated over every record (not a
+ * subsample). At 1 kHz a condition raises ONE alert when it starts and clears once when it ends:
+ * a rule raises after its value stays above the threshold for minDurationMs, and clears after it
+ * stays below threshold * (1 - hysteresis) for minDurationMs.
+ */
+import { InvalidOptionError } from '../errors.js';
+import { F, FIELDS } from '../probe/layout.js';
+import { R } from '../ring/layout.js';
+
+export interface Alert {
+  /** 'high_cpu', 'high_memory', 'file_handle_leak' (the seed's), or 'high_<metric>'. */
+  type: string;
+  metric: string;
+  threshold: number;
+  /** The value that raised it (the first over the threshold for minDurationMs). */
+  value: number;
+  /** Seed-style text, e.g. "High CPU usage: 97.1%". */
+  message: string;
+  /** When it was raised, ms since epoch (the sample's timestamp). */
+  timestamp: number;
+  /** When it cleared, ms since epoch; undefined while active. */
+  clearedAt?: number;
+  /** Peak value while active. */
+  peak: number;
+}
+
+export interface AlertOptions {
+  /** Per metric threshold (a ProcessSample field or a custom metric name); false disables one of the defaults. */
+  thresholds: Record<string, number | false>;
+  minDurationMs: number;
+  /** Fraction below the threshold at which an alert clears. */
+  hysteresis: number;
+}
+
+export const DEFAULT_THRESHOLDS: Readonly<Record<string, number>> = Object.freeze({
+  cpuPercent: 90,
+  memoryPercent: 85,
+  openFds: 1000,
+});
+
+const SEED_TYPES: Record<string, [type: string, label: string, unit: string]> = {
+  cpuPercent: ['high_cpu', 'High CPU usage', '%'],
+  memoryPercent: ['high_memory', 'High memory usage', '%'],
+  openFds: ['file_handle_leak', 'High number of open files', ''],
+};
+
+interface Rule {
+  metric: string;
+  threshold: number;
+  /** Float64 offset within a record, or -1 for a custom metric resolved by name. */
+  offset: number;
+  overSince: number;
+  underSince: number;
+  active: Alert | null;
+}
+
+export class AlertEngine {
+  readonly #rules: Rule[] = [];
+  readonly #min: number;
+  readonly #hyst: number;
+
+  constructor(opts: AlertOptions) {
+    this.#min = opts.minDurationMs;
+    this.#hyst = opts.hysteresis;
+    const merged = { ...DEFAULT_THRESHOLDS, ...opts.thresholds };
+    for (const [metric, threshold] of Object.entries(merged)) {
+      if (threshold === false) continue;
+      if (typeof threshold !== 'number' || !Number.isFinite(threshold)) {
+        throw new InvalidOptionError(`options.alerts.${metric}`, 'a finite number or false', threshold);
+      }
+      const field = (FIELDS as readonly string[]).indexOf(metric);
+      this.#rules.push({ metric, threshold, offset: field >= 0 ? R.ROW + field : -1, overSince: NaN, underSince: NaN, active: null });
+    }
+  }
+
+  /** Evaluate one record; calls `raise`/`clear` on transitions. */
+  evaluate(rec: Float64Array, at: number, gaugeNames: readonly string[], raise: (a: Alert) => void, clear: (a: Alert) => void): void {
+    const ts = rec[at + R.ROW + F.timestamp]!;
+    for (const rule of this.#rules) {
+      let off = rule.offset;
+      if (off < 0) {
+        const g = gaugeNames.indexOf(rule.metric);
+        if (g < 0) continue;
+        off = R.GAUGES + g;
+      }
+      const v = rec[at + off]!;
+      if (Number.isNaN(v)) continue;
+      if (rule.active === null) {
+        if (v > rule.threshold) {
+          if (Number.isNaN(rule.overSince)) rule.overSince = ts;
+          if (ts - rule.overSince >= this.#min) {
+            rule.active = makeAlert(rule, v, ts);
+            rule.underSince = NaN;
+            raise(rule.active);
+          }
+        } else {
+          rule.overSince = NaN;
+        }
+      } else {
+        rule.active.peak = Math.max(rule.active.peak, v);
+        if (v < rule.threshold * (1 - this.#hyst)) {
+          if (Number.isNaN(rule.underSince)) rule.underSince = ts;
+          if (ts - rule.underSince >= this.#min) {
+            rule.active.clearedAt = ts;
+            const done = rule.active;
+            rule.active = null;
+            rule.overSince = NaN;
+            clear(done);
+          }
+        } else {
+          rule.underSince = NaN;
+        }
+      }
+    }
+  }
+
+  /** Alerts currently raised and not cleared. */
+  get active(): Alert[] {
+    return this.#rules.flatMap((r) => (r.active ? [r.active] : []));
+  }
+}
+
+function makeAlert(rule: Rule, value: number, ts: number): Alert {
+  const seed = SEED_TYPES[rule.metric];
+  const type = seed ? seed[0] : `high_${rule.metric}`;
+  const message = seed
+    ? `${seed[1]}: ${seed[2] === '%' ? `${value.toFixed(1)}%` : value}`
+    : `High ${rule.metric}: ${value} (threshold ${rule.threshold})`;
+  return { type, metric: rule.metric, threshold: rule.threshold, value, message, timestamp: ts, peak: value };
+}

@@ -1,0 +1,306 @@
+/**
+ * RealTimeMonitor: the seed's real-time monitor (001_004169cb57441f3a.txt) in TypeScript, on the
+ * sampler. Sampling happens in the worker into the ring; the main thread only wakes at the
+ * housekeeping rate (callbackIntervalMs) to run callbacks, publish event-loop figures to gauges,
+ * and evaluate alerts over every record written since its last look.
+ */
+import { EventEmitter } from 'node:events';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import { ProcprobeError } from '../errors.js';
+import { F } from '../probe/layout.js';
+import type { ProbeBackend } from '../probe/probe.js';
+import { defineGauge, type Gauge } from '../ring/gauge.js';
+import { R } from '../ring/layout.js';
+import type { RingCursor, RingReader } from '../ring/ring.js';
+import { Sampler, type SamplerOptions } from '../sampler/sampler.js';
+import { checkBoolean, checkFunction, checkInteger, checkNumber, checkObject } from '../validate.js';
+import { AlertEngine, type Alert } from './alerts.js';
+import { ELD_GAUGE, ELU_GAUGE, recordToSnapshot, type PerformanceSnapshot } from './snapshot.js';
+
+export interface RealTimeMonitorOptions extends SamplerOptions {
+  /** Thresholds by metric (ProcessSample field or custom metric); false disables a default. Default { cpuPercent: 90, memoryPercent: 85, openFds: 1000 }. */
+  alerts?: Record<string, number | false>;
+  /** A condition must hold this long to raise (and its absence this long to clear). Default 0 ms. */
+  alertMinDurationMs?: number;
+  /** An alert clears below threshold * (1 - alertHysteresis). Default 0.1. */
+  alertHysteresis?: number;
+  /** Alerts kept in `alerts` (oldest dropped). Default 1000. */
+  maxAlerts?: number;
+  /** ms between main-thread housekeeping: callbacks, event-loop figures, alerts. Default max(samplingIntervalMs, 100). */
+  callbackIntervalMs?: number;
+  /** Measure the host's event-loop delay and utilisation. Default true. */
+  eventLoop?: boolean;
+}
+
+export interface AverageMetrics {
+  /** Δcpu / Δt over the window (100 = one core); the sample's own figure if only one. */
+  avgCpuPercent: number;
+  avgMemoryMb: number;
+  avgMemoryPercent: number;
+  avgOpenFiles: number;
+  avgThreads: number;
+  /** Records in the window; 0 means the averages are NaN. */
+  samples: number;
+}
+
+export interface MonitorStats {
+  backend: ProbeBackend | null;
+  samples: number;
+  missedDeadlines: number;
+  /** Records this monitor's alert reader could not see because the ring lapped it. */
+  readerLost: number;
+  achievedHz: number;
+  intervalMs: number;
+  /** Exceptions thrown by custom metric callbacks. */
+  callbackErrors: number;
+}
+
+export type MetricsCallback = () => Record<string, number>;
+
+export interface RealTimeMonitorEvents {
+  alert: [Alert];
+  alertCleared: [Alert];
+  error: [ProcprobeError];
+  warning: [ProcprobeError];
+  stopped: [{ reason: string }];
+}
+
+const BATCH = 256;
+const ELD_RESOLUTION_MS = 10;
+
+export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
+  readonly #sampler: Sampler;
+  readonly #reader: RingReader;
+  readonly #engine: AlertEngine;
+  readonly #alerts: Alert[] = [];
+  readonly #maxAlerts: number;
+  readonly #callbackIntervalMs: number;
+  readonly #callbacks: { fn: MetricsCallback; failed: boolean }[] = [];
+  readonly #cursor: RingCursor = { next: 0, missed: 0 };
+  readonly #batch: Float64Array;
+  #timer: NodeJS.Timeout | null = null;
+  #callbackErrors = 0;
+  #eld: IntervalHistogram | null = null;
+  #elu: EventLoopUtilization | null = null;
+  #eldGauge: Gauge | null = null;
+  #eluGauge: Gauge | null = null;
+  #gaugeNames: string[] = [];
+
+  constructor(options?: RealTimeMonitorOptions) {
+    super();
+    const o = checkObject('options', options);
+    const alerts = checkObject('options.alerts', o.alerts) as Record<string, number | false>;
+    this.#engine = new AlertEngine({
+      thresholds: alerts,
+      minDurationMs: checkNumber('options.alertMinDurationMs', o.alertMinDurationMs ?? 0, 0),
+      hysteresis: checkNumber('options.alertHysteresis', o.alertHysteresis ?? 0.1, 0, 1),
+    });
+    this.#maxAlerts = checkInteger('options.maxAlerts', o.maxAlerts ?? 1000, 1);
+    const eventLoop = checkBoolean('options.eventLoop', o.eventLoop ?? true);
+    // Two gauge slots more than asked for, for the event-loop figures.
+    const maxGauges = checkInteger('options.maxGauges', o.maxGauges ?? 16, 0, 1022) + (eventLoop ? 2 : 0);
+    this.#sampler = new Sampler({ ...(o as SamplerOptions), maxGauges });
+    this.#reader = this.#sampler.reader;
+    this.#callbackIntervalMs = checkNumber(
+      'options.callbackIntervalMs',
+      o.callbackIntervalMs ?? Math.max(this.#sampler.intervalMs, 100),
+      1,
+      2 ** 31 - 1,
+    );
+    this.#batch = new Float64Array(BATCH * this.#reader.stride);
+    if (eventLoop) {
+      this.#eldGauge = defineGauge(this.#sampler.sharedBuffer, ELD_GAUGE);
+      this.#eluGauge = defineGauge(this.#sampler.sharedBuffer, ELU_GAUGE);
+      this.#gaugeNames = this.#reader.gaugeNames();
+    }
+    this.#sampler.on('error', (e) => this.#report('error', e));
+    this.#sampler.on('warning', (e) => this.#report('warning', e));
+    this.#sampler.on('stopped', (info) => {
+      this.#housekeep();
+      this.#stopTimers();
+      this.emit('stopped', info);
+    });
+  }
+
+  /** True between start() and stop() while the worker runs. */
+  get isMonitoring(): boolean {
+    return this.#sampler.isRunning;
+  }
+
+  /** The ring: read it from any thread with `new RingReader(buffer)`. */
+  get sharedBuffer(): SharedArrayBuffer {
+    return this.#sampler.sharedBuffer;
+  }
+
+  get reader(): RingReader {
+    return this.#reader;
+  }
+
+  get backendReason(): string {
+    return this.#sampler.backendReason;
+  }
+
+  /** Raised alerts, oldest first, at most maxAlerts (a cleared one has clearedAt). */
+  get alerts(): readonly Alert[] {
+    return this.#alerts;
+  }
+
+  get activeAlerts(): Alert[] {
+    return this.#engine.active;
+  }
+
+  get stats(): MonitorStats {
+    return { ...this.#sampler.stats, readerLost: this.#cursor.missed, callbackErrors: this.#callbackErrors };
+  }
+
+  /** Start sampling; resolves when the first sample is in the ring. Idempotent. */
+  async start(): Promise<void> {
+    await this.#sampler.start();
+    if (this.#timer) return;
+    if (this.#cursor.next === 0) this.#cursor.next = Math.max(0, this.#reader.latestSeq());
+    if (this.#eldGauge) {
+      this.#eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
+      this.#eld.enable();
+      this.#elu = performance.eventLoopUtilization();
+    }
+    this.#timer = setInterval(() => this.#housekeep(), this.#callbackIntervalMs);
+    this.#timer.unref();
+    this.#housekeep();
+  }
+
+  /** Stop sampling; resolves when the worker has exited. Snapshots stay readable. Idempotent. */
+  async stop(): Promise<void> {
+    await this.#sampler.stop();
+    this.#housekeep();
+    this.#stopTimers();
+  }
+
+  /** Seed names. */
+  startMonitoring(): Promise<void> {
+    return this.start();
+  }
+
+  stopMonitoring(): Promise<void> {
+    return this.stop();
+  }
+
+  /** A custom metric in shared memory: `set()` from this or any thread (see attachGauge). */
+  gauge(name: string): Gauge {
+    const g = defineGauge(this.#sampler.sharedBuffer, name);
+    this.#gaugeNames = this.#reader.gaugeNames();
+    return g;
+  }
+
+  /** Seed-compatible custom metrics: called every callbackIntervalMs on this thread; values go to gauges. */
+  addCallback(callback: MetricsCallback): void {
+    this.#callbacks.push({ fn: checkFunction<MetricsCallback>('callback', callback), failed: false });
+  }
+
+  /** The newest `count` snapshots, oldest first (allocates). */
+  getRecentSnapshots(count = 100): PerformanceSnapshot[] {
+    checkInteger('count', count, 0);
+    const n = Math.min(count, this.#reader.capacity);
+    const out = new Float64Array(n * this.#reader.stride);
+    const got = this.#reader.readLatest(out, n);
+    const names = this.#reader.gaugeNames();
+    const list: PerformanceSnapshot[] = [];
+    for (let i = 0; i < got; i++) list.push(recordToSnapshot(out, i * this.#reader.stride, names));
+    return list;
+  }
+
+  /** Averages over the records of the last `durationMs` (default 5 min, the seed's). */
+  getAverageMetrics(durationMs = 300_000): AverageMetrics {
+    checkNumber('durationMs', durationMs, 0);
+    const stride = this.#reader.stride;
+    const out = new Float64Array(this.#reader.capacity * stride);
+    const got = this.#reader.readLatest(out);
+    const cutoff = Date.now() - durationMs;
+    let first = got;
+    while (first > 0 && out[(first - 1) * stride + R.ROW + F.timestamp]! >= cutoff) first--;
+    const sums = { mem: 0, pct: 0, fds: 0, threads: 0 };
+    let n = 0;
+    for (let i = first; i < got; i++) {
+      const at = i * stride + R.ROW;
+      if (out[i * stride + R.STATUS] !== 0) continue;
+      sums.mem += out[at + F.rssBytes]! / 1048576;
+      sums.pct += out[at + F.memoryPercent]!;
+      sums.fds += out[at + F.openFds]!;
+      sums.threads += out[at + F.threads]!;
+      n++;
+    }
+    const a = first * stride + R.ROW;
+    const b = (got - 1) * stride + R.ROW;
+    const cpu = (at: number): number => out[at + F.cpuUserUs]! + out[at + F.cpuSystemUs]!;
+    const dt = got - first >= 2 ? (out[b + F.timestamp]! - out[a + F.timestamp]!) * 1e3 : 0;
+    return {
+      avgCpuPercent: n === 0 ? NaN : dt > 0 ? ((cpu(b) - cpu(a)) / dt) * 100 : out[b + F.cpuPercent]!,
+      avgMemoryMb: sums.mem / n,
+      avgMemoryPercent: sums.pct / n,
+      avgOpenFiles: sums.fds / n,
+      avgThreads: sums.threads / n,
+      samples: n,
+    };
+  }
+
+  #housekeep(): void {
+    this.#runCallbacks();
+    if (this.#eld && this.#elu && this.#eldGauge && this.#eluGauge) {
+      // The histogram records the time between timer callbacks, resolution included: subtract it.
+      this.#eldGauge.set(Math.max(0, this.#eld.percentile(99) / 1e6 - ELD_RESOLUTION_MS));
+      this.#eld.reset();
+      const now = performance.eventLoopUtilization();
+      this.#eluGauge.set(performance.eventLoopUtilization(now, this.#elu).utilization);
+      this.#elu = now;
+    }
+    this.#evaluateAlerts();
+  }
+
+  #runCallbacks(): void {
+    for (const cb of this.#callbacks) {
+      try {
+        const metrics = cb.fn();
+        for (const [name, value] of Object.entries(metrics ?? {})) {
+          if (typeof value !== 'number') continue;
+          this.gauge(name).set(value);
+        }
+      } catch (err) {
+        this.#callbackErrors++;
+        if (!cb.failed) {
+          cb.failed = true; // reported once per callback; it keeps being called
+          const msg = err instanceof Error ? err.message : String(err);
+          this.#report('warning', new ProcprobeError('ERR_PROCPROBE_CALLBACK', `custom metric callback threw: ${msg}`, { cause: err }));
+        }
+      }
+    }
+  }
+
+  #evaluateAlerts(): void {
+    const stride = this.#reader.stride;
+    const raise = (a: Alert): void => {
+      this.#alerts.push(a);
+      if (this.#alerts.length > this.#maxAlerts) this.#alerts.shift();
+      this.emit('alert', a);
+    };
+    const clear = (a: Alert): void => void this.emit('alertCleared', a);
+    for (;;) {
+      const n = this.#reader.readSince(this.#cursor, this.#batch);
+      for (let i = 0; i < n; i++) {
+        if (this.#batch[i * stride + R.STATUS] !== 0) continue;
+        this.#engine.evaluate(this.#batch, i * stride, this.#gaugeNames, raise, clear);
+      }
+      if (n === 0 || this.#cursor.next > this.#reader.latestSeq()) break;
+    }
+  }
+
+  #stopTimers(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#eld?.disable();
+    this.#eld = null;
+  }
+
+  #report(event: 'error' | 'warning', err: ProcprobeError): void {
+    if (this.listenerCount(event) > 0) this.emit(event, err);
+    else process.emitWarning(err.message, { type: 'ProcprobeWarning', code: err.code });
+  }
+}
