@@ -9,10 +9,10 @@
       "cflags_cc": ["-Wall", "-Wextra", "-fno-exceptions", "-std=c++17"],
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["native/probe_linux.cc"]
+          "sources": ["native/probe_linux.cc", "native/timing_posix.cc"]
         }],
         ["OS=='mac'", {
-          "sources": ["native/probe_darwin.cc"],
+          "sources": ["native/probe_darwin.cc", "native/timing_posix.cc"],
           "xcode_settings": {
             "GCC_ENABLE_CPP_EXCEPTIONS": "NO",
             "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
@@ -21,7 +21,7 @@
           }
         }],
         ["OS=='win'", {
-          "sources": ["native/probe_win.cc"],
+          "sources": ["native/probe_win.cc", "native/timing_win.cc"],
           "libraries": ["psapi.lib"],
           "msvs_settings": {
             "VCCLCompilerTool": { "ExceptionHandling": 0, "WarningLevel": 3 }

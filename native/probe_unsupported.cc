@@ -44,3 +44,11 @@ double pp_baseline_loop(struct pp_target* t, uint32_t iterations) {
   (void)iterations;
   return -(double)PP_UNSUPPORTED;
 }
+
+double pp_monotonic_ms(void) { return NAN; }
+
+int pp_sleep_until(double) { return -1; }
+
+void pp_thread_tune(void) {}
+
+int pp_baseline_thread(struct pp_target*, double, double, struct pp_loop_stats*) { return -1; }
