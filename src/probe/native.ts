@@ -69,11 +69,22 @@ export const ADDON_PATHS: readonly string[] = [
 
 let cached: NativeLoad | undefined;
 
+/** Platforms whose native probe is tested in CI. Others compile it but use the fallback unless PROCPROBE_NATIVE=1. */
+const TESTED_PLATFORMS: readonly string[] = ['linux'];
+
 /** Load (once) and return the addon with the reason for the outcome. Never throws. */
 export function loadNative(): NativeLoad {
   if (cached !== undefined) return cached;
   if (process.env.PROCPROBE_NATIVE === '0') {
     cached = { addon: null, reason: 'disabled by PROCPROBE_NATIVE=0', attempts: [] };
+    return cached;
+  }
+  if (!TESTED_PLATFORMS.includes(process.platform) && process.env.PROCPROBE_NATIVE !== '1') {
+    cached = {
+      addon: null,
+      reason: `the native probe for ${process.platform} is untested; set PROCPROBE_NATIVE=1 to use it`,
+      attempts: [],
+    };
     return cached;
   }
   const require = createRequire(import.meta.url);
