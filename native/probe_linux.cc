@@ -40,6 +40,8 @@ constexpr size_t kDirBuf = 8192;    // getdents64 batch when fds must be counted
 struct thread_fd {
   int fd;
   int tid;
+  double vol;    // last counts read: folded into the exited totals when the thread goes
+  double invol;
 };
 
 }  // namespace
@@ -60,6 +62,11 @@ struct pp_target {
   thread_fd* threads;
   int n_threads;
   int cap_threads;
+  int* scan;  // tids listed by the last rescan
+  int cap_scan;
+  // Last counts of threads that exited since the probe opened: keeps the sums monotonic.
+  double exited_vol;
+  double exited_invol;
   struct pp_cpu_state cpu;
   char buf[kStatusBuf];
   char dirbuf[kDirBuf];
@@ -170,8 +177,8 @@ bool parse_ctx(const char* buf, double* vol, double* invol) {
   const char* v = strstr(buf, "\nvoluntary_ctxt_switches:");
   const char* i = strstr(buf, "\nnonvoluntary_ctxt_switches:");
   if (v == nullptr || i == nullptr) return false;
-  *vol += (double)strtoull(v + 25, nullptr, 10);
-  *invol += (double)strtoull(i + 28, nullptr, 10);
+  *vol = (double)strtoull(v + 25, nullptr, 10);
+  *invol = (double)strtoull(i + 28, nullptr, 10);
   return true;
 }
 
@@ -180,9 +187,22 @@ void close_threads(pp_target* t) {
   t->n_threads = 0;
 }
 
-// Reopen one status file per live thread. Runs when the thread set changed, not per sample.
+bool grow(void** p, int* cap, size_t elem, int need) {
+  if (need <= *cap) return true;
+  int c = *cap ? *cap * 2 : 16;
+  while (c < need) c *= 2;
+  void* q = realloc(*p, elem * (size_t)c);
+  if (q == nullptr) return false;
+  *p = q;
+  *cap = c;
+  return true;
+}
+
+// Bring the table of per-thread status files in line with /proc/PID/task. Threads that are gone
+// give their last counts to the exited totals; new ones are opened. Runs when the thread set
+// changed (a count mismatch or a failed read), not per sample; it may allocate.
 bool rescan_threads(pp_target* t) {
-  close_threads(t);
+  int listed = 0;
   if (lseek(t->task_dir, 0, SEEK_SET) < 0) return false;
   for (;;) {
     long n = syscall(SYS_getdents64, t->task_dir, t->dirbuf, sizeof t->dirbuf);
@@ -194,39 +214,65 @@ bool rescan_threads(pp_target* t) {
       const char* name = t->dirbuf + off + 19;
       off += reclen;
       if (name[0] < '0' || name[0] > '9') continue;
-      if (t->n_threads == t->cap_threads) {
-        int cap = t->cap_threads ? t->cap_threads * 2 : 16;
-        thread_fd* grown = (thread_fd*)realloc(t->threads, sizeof(thread_fd) * (size_t)cap);
-        if (grown == nullptr) return false;
-        t->threads = grown;
-        t->cap_threads = cap;
-      }
-      char leaf[48];
-      snprintf(leaf, sizeof leaf, "%s/status", name);
-      int fd = openat(t->task_dir, leaf, O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;  // the thread exited between listing and open
-      t->threads[t->n_threads].fd = fd;
-      t->threads[t->n_threads].tid = atoi(name);
-      t->n_threads++;
+      if (!grow((void**)&t->scan, &t->cap_scan, sizeof(int), listed + 1)) return false;
+      t->scan[listed++] = atoi(name);
     }
+  }
+  // Drop the gone (folding their counts), keep the live ones with their open files.
+  int kept = 0;
+  for (int i = 0; i < t->n_threads; i++) {
+    bool alive = false;
+    for (int k = 0; k < listed && !alive; k++) alive = t->scan[k] == t->threads[i].tid;
+    if (alive) {
+      t->threads[kept++] = t->threads[i];
+    } else {
+      t->exited_vol += t->threads[i].vol;
+      t->exited_invol += t->threads[i].invol;
+      close(t->threads[i].fd);
+    }
+  }
+  t->n_threads = kept;
+  for (int k = 0; k < listed; k++) {
+    bool known = false;
+    for (int i = 0; i < kept && !known; i++) known = t->threads[i].tid == t->scan[k];
+    if (known) continue;
+    char leaf[32];
+    snprintf(leaf, sizeof leaf, "%d/status", t->scan[k]);
+    int fd = openat(t->task_dir, leaf, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;  // the thread exited between listing and open
+    if (!grow((void**)&t->threads, &t->cap_threads, sizeof(thread_fd), t->n_threads + 1)) {
+      close(fd);
+      return false;
+    }
+    t->threads[t->n_threads++] = {fd, t->scan[k], 0, 0};
   }
   return true;
 }
 
-// Sum context switches over live threads; a thread that exited since the last scan fails its
-// pread with ESRCH, which triggers one rescan.
+// Context switches of the whole process: live threads' counts plus the last counts of threads
+// that exited since the probe opened. A thread gone since the last scan fails its pread (ESRCH),
+// which triggers one rescan.
 bool read_thread_ctx(pp_target* t, double nthreads, double* vol, double* invol) {
   for (int attempt = 0; attempt < 2; attempt++) {
     bool stale = (double)t->n_threads != nthreads;
-    *vol = 0;
-    *invol = 0;
     for (int i = 0; i < t->n_threads && !stale; i++) {
-      if (read_file(t->threads[i].fd, t->buf, sizeof t->buf) < 0 ||
-          !parse_ctx(t->buf, vol, invol)) {
+      double v, iv;
+      if (read_file(t->threads[i].fd, t->buf, sizeof t->buf) < 0 || !parse_ctx(t->buf, &v, &iv)) {
         stale = true;
+      } else {
+        t->threads[i].vol = v;
+        t->threads[i].invol = iv;
       }
     }
-    if (!stale) return true;
+    if (!stale) {
+      *vol = t->exited_vol;
+      *invol = t->exited_invol;
+      for (int i = 0; i < t->n_threads; i++) {
+        *vol += t->threads[i].vol;
+        *invol += t->threads[i].invol;
+      }
+      return true;
+    }
     if (!rescan_threads(t)) return false;
   }
   return false;
@@ -299,6 +345,7 @@ void pp_close(struct pp_target* t) {
   if (t == nullptr) return;
   close_threads(t);
   free(t->threads);
+  free(t->scan);
   if (t->stat_fd >= 0) close(t->stat_fd);
   if (t->statm_fd >= 0) close(t->statm_fd);
   if (t->fd_dir >= 0) close(t->fd_dir);

@@ -61,11 +61,15 @@ export class RingViews {
     if (!(sab instanceof SharedArrayBuffer)) {
       throw new InvalidOptionError('buffer', 'a SharedArrayBuffer made by procprobe', sab);
     }
+    const notRing = (): InvalidOptionError => new InvalidOptionError('buffer', `a procprobe ring (version ${RING_VERSION})`, sab);
+    if (sab.byteLength < 3 * CACHE_LINE) throw notRing();
     const hdr = new Int32Array(sab, 0, (3 * CACHE_LINE) / 4);
-    if (hdr[H.MAGIC] !== RING_MAGIC || hdr[H.VERSION] !== RING_VERSION || hdr[H.ROW_FIELDS] !== FIELD_COUNT) {
-      throw new InvalidOptionError('buffer', `a procprobe ring (version ${RING_VERSION})`, sab);
-    }
-    const g = ringGeometry(hdr[H.CAPACITY]!, hdr[H.GAUGE_SLOTS]!);
+    if (hdr[H.MAGIC] !== RING_MAGIC || hdr[H.VERSION] !== RING_VERSION || hdr[H.ROW_FIELDS] !== FIELD_COUNT) throw notRing();
+    const capacity = hdr[H.CAPACITY]!;
+    const slots = hdr[H.GAUGE_SLOTS]!;
+    if (capacity < 2 || slots < 0) throw notRing();
+    const g = ringGeometry(capacity, slots);
+    if (hdr[H.STRIDE] !== g.stride || sab.byteLength < g.byteLength) throw notRing();
     this.sab = sab;
     this.geometry = g;
     this.header = hdr;
@@ -108,7 +112,9 @@ export class RingWriter {
   begin(): number {
     const { versions } = this.views;
     const slot = this.#slot;
-    Atomics.store(versions, slot, (versions[slot]! + 1) | 0); // odd: being written
+    // Odd: being written. `| 1` rather than `+ 1`: a writer killed between begin() and commit()
+    // leaves an odd version, and a restarted writer must not flip the parity.
+    Atomics.store(versions, slot, versions[slot]! | 1);
     const base = slot * this.views.geometry.stride;
     this.records[base + R.SEQ] = this.#seq;
     this.#base = base;
@@ -192,8 +198,8 @@ export class RingReader {
    */
   readLatest(out: Float64Array, count = Math.floor(out.length / this.stride)): number {
     const latest = this.latestSeq();
-    if (latest < 0) return 0;
-    const n = Math.min(count, Math.floor(out.length / this.stride), latest + 1, this.capacity);
+    if (latest < 0 || !(count >= 1)) return 0;
+    const n = Math.min(Math.floor(count), Math.floor(out.length / this.stride), latest + 1, this.capacity);
     let copied = 0;
     for (let seq = latest - n + 1; seq <= latest; seq++) {
       if (this.#copy(seq % this.capacity, seq, out, copied * this.stride)) copied++;
@@ -207,6 +213,9 @@ export class RingReader {
    * each lost sequence number counts once). Returns the number copied.
    */
   readSince(cursor: RingCursor, out: Float64Array): number {
+    if (!Number.isInteger(cursor.next) || cursor.next < 0) {
+      throw new InvalidOptionError('cursor.next', 'an integer >= 0', cursor.next);
+    }
     const latest = this.latestSeq();
     if (latest < 0 || cursor.next > latest) return 0;
     let start = cursor.next;

@@ -144,8 +144,9 @@ export class Sampler extends EventEmitter<SamplerEvents> {
   /** Start sampling; resolves when the first sample is in the ring. Idempotent. */
   start(): Promise<void> {
     if (this.#starting) return this.#starting;
-    const stopping = this.#stopping;
-    this.#starting = (stopping ?? Promise.resolve()).then(() => this.#spawn());
+    // The worker is created synchronously: a caller that starts sampling and then runs a long
+    // synchronous startup phase must not delay the worker itself until its first await.
+    this.#starting = this.#stopping ? this.#stopping.then(() => this.#spawn()) : this.#spawn();
     this.#starting.catch(() => {
       this.#starting = null;
     });

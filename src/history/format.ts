@@ -1,0 +1,141 @@
+/**
+ * The session file format: a stream of msgpack records (msgpackr, `sequential: true`), appended
+ * by one writer and read with unpackMultiple. The first record is the header; a file whose first
+ * record is not one is foreign and skipped.
+ *
+ *   { t: 'H', format: 'procprobe-session', v: 1, id, startTime, metadata, ... }   header
+ *   { t: 'S', n, seq, c: [...] }                 n samples, column-delta encoded (below)
+ *   { t: 'T', ...PhaseSummary, id, parentId }    a finished timing
+ *   { t: 'E', timestamp, message, operation }    an error
+ *   { t: 'G', names }                            gauge names from here on
+ *   { t: 'Z', summary }                          the session finished (SessionSummary)
+ *
+ * Sample chunks store each column as its first value then differences, quantized to integers
+ * where the unit allows (µs, bytes, counts, 0.01 %): a quiet process's row costs a few bytes.
+ * Every chunk starts afresh, so a torn tail loses at most one chunk. pid, startTime and
+ * memoryPercent are not stored: the first two are in the header, the last is RSS / memTotal.
+ */
+import type { PhaseSummary, SessionError, SessionSummary } from '../analysis/types.js';
+import { F } from '../probe/layout.js';
+import { R } from '../ring/layout.js';
+
+export const SESSION_FORMAT = 'procprobe-session';
+export const SESSION_FORMAT_VERSION = 1;
+
+export interface SessionHeader {
+  t: 'H';
+  format: typeof SESSION_FORMAT;
+  v: number;
+  id: string;
+  startTime: number;
+  metadata: Record<string, unknown>;
+  /** Process sampled, and its start time (ms since epoch). */
+  pid: number;
+  processStartTime: number;
+  tree: boolean;
+  intervalMs: number;
+  /** Process that writes the file, and its start time: tells a crashed writer from a live one. */
+  writerPid: number;
+  writerStartTime: number;
+  memTotalBytes: number;
+  hostname: string;
+}
+
+export interface SampleChunk {
+  t: 'S';
+  n: number;
+  c: (number | null)[][];
+}
+
+export type SessionRecord =
+  | SessionHeader
+  | SampleChunk
+  | ({ t: 'T'; id: string; parentId?: string } & PhaseSummary)
+  | ({ t: 'E' } & SessionError)
+  | { t: 'G'; names: string[] }
+  | { t: 'Z'; summary: SessionSummary };
+
+/** Stored columns: record offset, scale to an integer (0: store the float as is), delta-coded. */
+const COLUMNS: readonly [offset: number, scale: number, delta: boolean][] = [
+  [R.SEQ, 1, true],
+  [R.STATUS, 1, false],
+  [R.LAG_US, 1, false],
+  [R.PROCESSES, 1, false],
+  [R.ROW + F.timestamp, 1e3, true], // µs
+  [R.ROW + F.cpuUserUs, 1, true],
+  [R.ROW + F.cpuSystemUs, 1, true],
+  [R.ROW + F.cpuPercent, 100, true], // 0.01 %
+  [R.ROW + F.rssBytes, 1, true],
+  [R.ROW + F.vmsBytes, 1, true],
+  [R.ROW + F.openFds, 1, true],
+  [R.ROW + F.threads, 1, true],
+  [R.ROW + F.voluntaryContextSwitches, 1, true],
+  [R.ROW + F.involuntaryContextSwitches, 1, true],
+  [R.ROW + F.minorPageFaults, 1, true],
+  [R.ROW + F.majorPageFaults, 1, true],
+];
+
+/** Encode `count` ring records (oldest first) starting at record index `from`. Gauges are stored raw. */
+export function encodeChunk(rec: Float64Array, stride: number, from: number, count: number): SampleChunk {
+  const gauges = stride - R.GAUGES;
+  const cols: (number | null)[][] = [];
+  for (const [off, scale, delta] of COLUMNS) {
+    const col: (number | null)[] = new Array(count);
+    let prev = NaN;
+    for (let i = 0; i < count; i++) {
+      const v = rec[(from + i) * stride + off]!;
+      if (Number.isNaN(v)) {
+        col[i] = null;
+        continue;
+      }
+      const q = Math.round(v * scale);
+      col[i] = delta && !Number.isNaN(prev) ? q - prev : q;
+      prev = q;
+    }
+    cols.push(col);
+  }
+  for (let g = 0; g < gauges; g++) {
+    const col: (number | null)[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const v = rec[(from + i) * stride + R.GAUGES + g]!;
+      col[i] = Number.isNaN(v) ? null : v;
+    }
+    cols.push(col);
+  }
+  return { t: 'S', n: count, c: cols };
+}
+
+/**
+ * Decode a chunk into `out` at record index `at` (ring record layout, `stride` doubles); the
+ * header supplies pid, startTime and memTotal. Returns the number of records written.
+ */
+export function decodeChunk(chunk: SampleChunk, header: SessionHeader, out: Float64Array, stride: number, at: number): number {
+  const n = chunk.n;
+  out.fill(NaN, at * stride, (at + n) * stride);
+  COLUMNS.forEach(([off, scale, delta], c) => {
+    const col = chunk.c[c] ?? [];
+    let prev = NaN;
+    for (let i = 0; i < n; i++) {
+      const v = col[i];
+      if (v === null || v === undefined) continue;
+      const q = delta && !Number.isNaN(prev) ? prev + v : v;
+      prev = q;
+      out[(at + i) * stride + off] = q / scale;
+    }
+  });
+  for (let g = 0; R.GAUGES + g < stride && COLUMNS.length + g < chunk.c.length; g++) {
+    const col = chunk.c[COLUMNS.length + g]!;
+    for (let i = 0; i < n; i++) out[(at + i) * stride + R.GAUGES + g] = col[i] ?? NaN;
+  }
+  for (let i = 0; i < n; i++) {
+    const base = (at + i) * stride + R.ROW;
+    out[base + F.pid] = header.pid;
+    out[base + F.startTime] = header.processStartTime;
+    out[base + F.memoryPercent] = (out[base + F.rssBytes]! / header.memTotalBytes) * 100;
+  }
+  return n;
+}
+
+export function isHeader(v: unknown): v is SessionHeader {
+  return typeof v === 'object' && v !== null && (v as SessionHeader).t === 'H' && (v as SessionHeader).format === SESSION_FORMAT;
+}

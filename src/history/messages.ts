@@ -1,0 +1,22 @@
+/** Control between a session's history writer worker and its owner: one tagged union. */
+import type { SessionHeader, SessionRecord } from './format.js';
+
+export interface WriterWorkerData {
+  sab: SharedArrayBuffer;
+  path: string;
+  header: SessionHeader;
+  /** Ring sequence number of the session's first sample. */
+  startSeq: number;
+  flushIntervalMs: number;
+}
+
+export type ToWriter =
+  /** Append these records (timings, errors) after the samples written so far. */
+  | { code: 'RECORDS'; records: SessionRecord[] }
+  /** Write the remaining samples and these records, close the file and exit. */
+  | { code: 'CLOSE'; records: SessionRecord[] };
+
+export type FromWriter =
+  | { code: 'OPENED' }
+  | { code: 'CLOSED'; samples: number; missed: number; bytes: number }
+  | { code: 'ERROR'; errorCode: string | undefined; message: string };

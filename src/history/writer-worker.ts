@@ -1,0 +1,85 @@
+/**
+ * A session's history writer: the only module that touches this worker's parentPort/workerData.
+ * It attaches its own reader to the sampler's ring (zero messages per sample) and appends the new
+ * samples to the session file every flushIntervalMs, so a kill -9 of the host loses at most that
+ * much. One writer per file, append-only: a reader never sees interleaved records.
+ */
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Packr } from 'msgpackr';
+import { RingReader, type RingCursor } from '../ring/ring.js';
+import { encodeChunk, type SessionRecord } from './format.js';
+import type { FromWriter, ToWriter, WriterWorkerData } from './messages.js';
+
+const data = workerData as WriterWorkerData;
+const post = (m: FromWriter): void => parentPort!.postMessage(m);
+const BATCH = 4096;
+
+const reader = new RingReader(data.sab);
+const cursor: RingCursor = { next: data.startSeq, missed: 0 };
+const batch = new Float64Array(BATCH * reader.stride);
+const packr = new Packr({ sequential: true });
+let fd = -1;
+let samples = 0;
+let gaugeCount = 0;
+
+function append(record: SessionRecord): void {
+  const bytes = packr.pack(record);
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+}
+
+function drain(): void {
+  for (;;) {
+    const names = reader.gaugeNames();
+    if (names.length !== gaugeCount) {
+      gaugeCount = names.length;
+      append({ t: 'G', names });
+    }
+    const n = reader.readSince(cursor, batch);
+    if (n > 0) {
+      append(encodeChunk(batch, reader.stride, 0, n));
+      samples += n;
+    }
+    if (n < BATCH) return;
+  }
+}
+
+function fail(err: unknown): void {
+  const e = err as NodeJS.ErrnoException;
+  post({ code: 'ERROR', errorCode: e.code, message: e.message ?? String(err) });
+}
+
+try {
+  // 'wx': one file per session, never two writers on it; 0600 (the data dir is 0700).
+  fd = openSync(data.path, 'wx', 0o600);
+  append(data.header);
+  post({ code: 'OPENED' });
+} catch (err) {
+  fail(err);
+  process.exit(1);
+}
+
+const timer = setInterval(() => {
+  try {
+    drain();
+  } catch (err) {
+    fail(err);
+  }
+}, data.flushIntervalMs);
+
+parentPort!.on('message', (m: ToWriter) => {
+  try {
+    drain();
+    for (const r of m.records) append(r);
+    if (m.code === 'CLOSE') {
+      clearInterval(timer);
+      const bytes = fstatSync(fd).size;
+      closeSync(fd);
+      post({ code: 'CLOSED', samples, missed: cursor.missed, bytes });
+      parentPort!.close();
+    }
+  } catch (err) {
+    fail(err);
+  }
+});

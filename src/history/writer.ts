@@ -1,0 +1,75 @@
+/** The owner's side of a session's history writer worker. */
+import { Worker } from 'node:worker_threads';
+import { ProcprobeError } from '../errors.js';
+import type { SessionHeader, SessionRecord } from './format.js';
+import type { FromWriter, ToWriter, WriterWorkerData } from './messages.js';
+
+export interface WriterResult {
+  samples: number;
+  /** Samples the ring overwrote before the writer saved them. */
+  missed: number;
+  bytes: number;
+}
+
+export class SessionWriter {
+  readonly path: string;
+  readonly #worker: Worker;
+  readonly #opened: Promise<void>;
+  #closed: Promise<WriterResult> | null = null;
+  #failure: ProcprobeError | null = null;
+  #onError: (e: ProcprobeError) => void;
+
+  constructor(sab: SharedArrayBuffer, path: string, header: SessionHeader, startSeq: number, flushIntervalMs: number, onError: (e: ProcprobeError) => void) {
+    this.path = path;
+    this.#onError = onError;
+    const workerData: WriterWorkerData = { sab, path, header, startSeq, flushIntervalMs };
+    this.#worker = new Worker(new URL('./writer-worker.js', import.meta.url), { name: 'procprobe-history', workerData });
+    this.#worker.unref(); // a session in progress never keeps the host alive; kill -9 semantics on exit
+    this.#opened = new Promise((resolve, reject) => {
+      this.#worker.on('message', (m: FromWriter) => {
+        if (m.code === 'OPENED') resolve();
+        else if (m.code === 'ERROR') {
+          const err = new ProcprobeError('ERR_PROCPROBE_HISTORY_WRITE', `writing ${path} failed: ${m.message}`);
+          this.#failure = err;
+          reject(err);
+          this.#onError(err);
+        }
+      });
+      this.#worker.on('error', (e) => {
+        const err = new ProcprobeError('ERR_PROCPROBE_HISTORY_WRITE', `history writer for ${path} failed: ${e.message}`, { cause: e });
+        this.#failure = err;
+        reject(err);
+        this.#onError(err);
+      });
+    });
+    this.#opened.catch(() => undefined);
+  }
+
+  /** Queue records (timings, errors) for the file. */
+  write(records: SessionRecord[]): void {
+    if (records.length === 0 || this.#closed || this.#failure) return;
+    this.#worker.postMessage({ code: 'RECORDS', records } satisfies ToWriter);
+  }
+
+  /** Write the rest and close the file. */
+  close(records: SessionRecord[]): Promise<WriterResult> {
+    if (this.#closed) return this.#closed;
+    this.#closed = this.#opened.then(
+      () =>
+        new Promise<WriterResult>((resolve, reject) => {
+          this.#worker.ref(); // an awaited close keeps the process alive until the file is complete
+          this.#worker.on('message', (m: FromWriter) => {
+            if (m.code === 'CLOSED') resolve({ samples: m.samples, missed: m.missed, bytes: m.bytes });
+          });
+          this.#worker.once('exit', () => reject(this.#failure ?? new ProcprobeError('ERR_PROCPROBE_HISTORY_WRITE', `history writer for ${this.path} exited early`)));
+          this.#worker.postMessage({ code: 'CLOSE', records } satisfies ToWriter);
+        }),
+    );
+    return this.#closed;
+  }
+
+  /** Stop without completing the file (it stays, marked incomplete on the next load). */
+  async abort(): Promise<void> {
+    await this.#worker.terminate();
+  }
+}

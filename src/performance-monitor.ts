@@ -1,0 +1,377 @@
+/**
+ * PerformanceMonitor: the seed's startup performance monitor (000_86271e7beb1884f1.txt).
+ *
+ * It composes the rooms (sampler -> session -> history -> analysis), so it lives at the root
+ * rather than in src/session/: that room only models sessions and never imports the rooms
+ * downstream of it. On the caller's path, startTiming/finishTiming only take monotonic marks;
+ * every 50 ms a housekeeping tick drains the ring into the session, computes the resource delta
+ * of timings that finished, and hands records to the history writer worker.
+ */
+import { EventEmitter } from 'node:events';
+import { hostname, totalmem } from 'node:os';
+import { closeAnalysisPool, runStats } from './analysis/pool.js';
+import type { PerformanceStats, ResourceDelta, SessionError } from './analysis/types.js';
+import { InvalidOptionError as InvalidOption, ProcprobeError } from './errors.js';
+import { SESSION_FORMAT, SESSION_FORMAT_VERSION, type SessionRecord } from './history/format.js';
+import { HistoryStore, newSessionId } from './history/store.js';
+import { SessionWriter } from './history/writer.js';
+import { createProbe, type ProbeBackendOption } from './probe/probe.js';
+import { Sampler } from './sampler/sampler.js';
+import { averages, SessionBuffer } from './session/buffer.js';
+import { nodeBootstrapPhases } from './session/bootstrap.js';
+import { resourceDelta } from './session/resources.js';
+import { StartupSession } from './session/session.js';
+import { SessionStateError, TimingContext, TimingMetric } from './session/timing.js';
+import { checkBoolean, checkFunction, checkInteger, checkNumber, checkObject } from './validate.js';
+
+export interface PerformanceMonitorOptions {
+  /** Where history is kept. Default '.procprobe'. */
+  dataDir?: string;
+  /** Finished sessions kept in memory. Default 100. */
+  maxSessions?: number;
+  /** ms between resource samples during a session, >= 0.1. Default 1. */
+  resourceSamplingIntervalMs?: number;
+  /** Process to sample; default this process. */
+  pid?: number;
+  /** Sample the process and its descendants. Default false. */
+  tree?: boolean;
+  /** Probe tier. Default 'auto'. */
+  backend?: ProbeBackendOption;
+  /** Sessions older than this are removed from disk. Default 30 days. */
+  maxHistoryDays?: number;
+  /** Oldest sessions are removed beyond this total size. Default 256 MiB. */
+  maxHistoryBytes?: number;
+  /** ms between appends of samples to the session file (the most a crash loses). Default 250. */
+  flushIntervalMs?: number;
+  /** Samples kept in memory per session (all are on disk). Default 120,000 (2 min at 1 kHz). */
+  maxSessionSamples?: number;
+  /** Record Node's bootstrap milestones when a session opens within 10 s of process start. Default true. */
+  nodeBootstrap?: boolean;
+}
+
+/** getResourceUsageSummary's answer: the current or last session. */
+export interface ResourceUsageSummary extends ResourceDelta {
+  sessionId: string;
+  avgCpuPercent: number;
+  peakCpuPercent: number;
+  avgRssBytes: number;
+}
+
+export interface PerformanceMonitorEvents {
+  error: [ProcprobeError];
+  warning: [ProcprobeError];
+}
+
+const HOUSEKEEPING_MS = 50;
+
+export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
+  readonly dataDir: string;
+  readonly #store: HistoryStore;
+  readonly #opts: Required<Omit<PerformanceMonitorOptions, 'pid' | 'dataDir'>> & { pid: number };
+  readonly #sessions: StartupSession[] = [];
+  #sampler: Sampler | null = null;
+  #session: StartupSession | null = null;
+  #buffer: SessionBuffer | null = null;
+  #writer: SessionWriter | null = null;
+  #timings = new Map<string, TimingMetric>();
+  #open: TimingMetric[] = [];
+  #pending: TimingMetric[] = [];
+  #records: SessionRecord[] = [];
+  #timer: NodeJS.Timeout | null = null;
+  #nextTiming = 0;
+  #bootstrapRecorded = false;
+  #closed = false;
+
+  constructor(options?: PerformanceMonitorOptions) {
+    super();
+    const o = checkObject('options', options);
+    const dataDir = o.dataDir ?? '.procprobe';
+    if (typeof dataDir !== 'string' || dataDir.length === 0) throw new InvalidOption('options.dataDir', 'a non-empty path', dataDir);
+    this.dataDir = dataDir;
+    this.#store = new HistoryStore(dataDir);
+    this.#opts = {
+      maxSessions: checkInteger('options.maxSessions', o.maxSessions ?? 100, 1),
+      resourceSamplingIntervalMs: checkNumber('options.resourceSamplingIntervalMs', o.resourceSamplingIntervalMs ?? 1, 0.1, 2 ** 31 - 1),
+      pid: o.pid === undefined ? process.pid : checkInteger('options.pid', o.pid, 1, 0x7fffffff),
+      tree: checkBoolean('options.tree', o.tree ?? false),
+      backend: (o.backend ?? 'auto') as ProbeBackendOption,
+      maxHistoryDays: checkNumber('options.maxHistoryDays', o.maxHistoryDays ?? 30, 0),
+      maxHistoryBytes: checkNumber('options.maxHistoryBytes', o.maxHistoryBytes ?? 256 * 1048576, 0),
+      flushIntervalMs: checkNumber('options.flushIntervalMs', o.flushIntervalMs ?? 250, 1, 60_000),
+      maxSessionSamples: checkInteger('options.maxSessionSamples', o.maxSessionSamples ?? 120_000, 2),
+      nodeBootstrap: checkBoolean('options.nodeBootstrap', o.nodeBootstrap ?? true),
+    };
+  }
+
+  /** The open session, or null. */
+  get currentSession(): StartupSession | null {
+    return this.#session;
+  }
+
+  /** Finished sessions of this monitor, oldest first (at most maxSessions). */
+  get sessions(): readonly StartupSession[] {
+    return this.#sessions;
+  }
+
+  /** The sampler's ring, for readers in other threads (null before the first session). */
+  get sharedBuffer(): SharedArrayBuffer | null {
+    return this.#sampler?.sharedBuffer ?? null;
+  }
+
+  /**
+   * Start a new startup session and its 1 kHz sampling; returns the session id (sortable by
+   * start time, unique). Throws SessionStateError if one is open, DataDirError if the data dir
+   * cannot be created or written.
+   */
+  startSession(metadata: Record<string, unknown> = {}): string {
+    if (this.#closed) throw new SessionStateError('the monitor is closed');
+    if (this.#session) throw new SessionStateError(`session ${this.#session.id} is still open: finish it first`);
+    checkObject('metadata', metadata);
+    this.#store.ensure();
+    const sampler = (this.#sampler ??= this.#createSampler());
+    const startMono = performance.now();
+    const startTime = performance.timeOrigin + startMono;
+    const id = newSessionId(startTime);
+    const session = new StartupSession(id, { ...metadata }, startTime);
+    const startSeq = sampler.reader.latestSeq() + 1;
+    this.#session = session;
+    this.#buffer = new SessionBuffer(sampler.reader, startSeq, this.#opts.maxSessionSamples);
+    this.#timings.clear();
+    this.#open = [];
+    this.#records = [];
+    sampler.start().catch((err: ProcprobeError) => {
+      session.errors.push({ timestamp: Date.now(), message: `sampling failed: ${err.message}`, operation: 'procprobe' });
+      this.#report('error', err);
+    });
+    this.#writer = new SessionWriter(
+      sampler.sharedBuffer,
+      this.#store.sessionPath(id),
+      {
+        t: 'H',
+        format: SESSION_FORMAT,
+        v: SESSION_FORMAT_VERSION,
+        id,
+        startTime,
+        metadata: session.metadata,
+        pid: this.#opts.pid,
+        processStartTime: processStartTime(this.#opts.pid),
+        tree: this.#opts.tree,
+        intervalMs: this.#opts.resourceSamplingIntervalMs,
+        writerPid: process.pid,
+        writerStartTime: Date.now() - process.uptime() * 1e3,
+        memTotalBytes: totalmem(),
+        hostname: hostname(),
+      },
+      startSeq,
+      this.#opts.flushIntervalMs,
+      (e) => this.#report('error', e),
+    );
+    if (this.#opts.nodeBootstrap && !this.#bootstrapRecorded && this.#opts.pid === process.pid && process.uptime() < 10) {
+      this.#bootstrapRecorded = true;
+      for (const phase of nodeBootstrapPhases(startMono)) {
+        session.timings.push(phase);
+        this.#records.push({ t: 'T', id: phase.name, ...phase });
+      }
+    }
+    this.#timer = setInterval(() => this.#housekeep(), HOUSEKEEPING_MS);
+    this.#timer.unref();
+    return id;
+  }
+
+  /** Start timing an operation; returns its id. Cheap: no I/O, no sampling on this path. */
+  startTiming(operation: string, metadata?: Record<string, unknown>): string {
+    if (this.#session === null) throw new SessionStateError('no open session: call startSession() first');
+    if (typeof operation !== 'string' || operation.length === 0) throw new InvalidOption('operation', 'a non-empty string', operation);
+    const id = `t${++this.#nextTiming}`;
+    const parent = this.#open.length > 0 ? this.#open[this.#open.length - 1]!.id : undefined;
+    const t = new TimingMetric(id, operation, metadata ?? EMPTY, parent);
+    this.#timings.set(id, t);
+    this.#open.push(t);
+    return id;
+  }
+
+  /** Finish a timing. Unknown or already finished ids throw SessionStateError. */
+  finishTiming(timingId: string, success = true, errorMessage?: string): void {
+    const t = this.#timings.get(timingId);
+    if (t === undefined) throw new SessionStateError(`unknown timing id ${String(timingId)}`);
+    t.finish(success, errorMessage);
+    const i = this.#open.lastIndexOf(t);
+    if (i >= 0) this.#open.splice(i, 1);
+    this.#pending.push(t);
+  }
+
+  /** Time an async (or sync) function; a throw is recorded as a failure and rethrown. */
+  async timeOperation<T>(operation: string, fn: () => T | Promise<T>, metadata?: Record<string, unknown>): Promise<T> {
+    checkFunction('fn', fn);
+    const id = this.startTiming(operation, metadata);
+    try {
+      const value = await fn();
+      this.finishTiming(id, true);
+      return value;
+    } catch (err) {
+      this.finishTiming(id, false, err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+  }
+
+  /** The seed's context manager: `{ using t = pm.timing('x'); ... }` (call t.fail(err) on errors). */
+  timing(operation: string, metadata?: Record<string, unknown>): TimingContext {
+    const id = this.startTiming(operation, metadata);
+    return new TimingContext(id, (ok, msg) => this.finishTiming(id, ok, msg));
+  }
+
+  /** Record an error during the session. */
+  recordError(errorMessage: string, operation?: string): void {
+    if (this.#session === null) throw new SessionStateError('no open session: call startSession() first');
+    const e: SessionError = { timestamp: Date.now(), message: String(errorMessage), ...(operation ? { operation } : {}) };
+    this.#session.errors.push(e);
+    this.#records.push({ t: 'E', ...e });
+  }
+
+  /**
+   * Finish the session: stop sampling, compute every resource delta, save it to history.
+   * Resolves with the session (its timings, errors, samples and resource summary).
+   */
+  async finishSession(success = true): Promise<StartupSession> {
+    const session = this.#session;
+    if (session === null) throw new SessionStateError('no open session to finish');
+    for (const t of [...this.#open]) this.finishTiming(t.id, false, 'not finished when the session ended');
+    const endMono = performance.now();
+    session.finish(success, performance.timeOrigin + endMono);
+    this.#session = null;
+    const sampler = this.#sampler!;
+    await sampler.start().catch(() => undefined);
+    await this.#buffer!.waitPast(session.endTime, 4 * this.#opts.resourceSamplingIntervalMs + 20);
+    await sampler.stop();
+    this.#housekeep(session);
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    const buffer = this.#buffer!;
+    session.samples = buffer.samples();
+    session.resources = resourceDelta(buffer.records, buffer.stride, buffer.count, session.startTime, session.endTime);
+    const summary = session.toSummary();
+    try {
+      await this.#writer!.close([...this.#drainRecords(), { t: 'Z', summary }]);
+      await this.#store.writeIndex(summary);
+      await this.#store.retain({ maxDays: this.#opts.maxHistoryDays, maxBytes: this.#opts.maxHistoryBytes, keep: session.id });
+    } catch (err) {
+      this.#report('error', err instanceof ProcprobeError ? err : new ProcprobeError('ERR_PROCPROBE_HISTORY_WRITE', String(err), { cause: err }));
+    }
+    this.#writer = null;
+    this.#sessions.push(session);
+    if (this.#sessions.length > this.#opts.maxSessions) this.#sessions.shift();
+    return session;
+  }
+
+  /** Resource use of the current session so far, or of the last finished one; null if none. */
+  getResourceUsageSummary(): ResourceUsageSummary | null {
+    const session = this.#session ?? this.#sessions[this.#sessions.length - 1] ?? null;
+    if (!session) return null;
+    if (session === this.#session) this.#buffer?.drain();
+    const s = session.samples ?? this.#buffer?.samples();
+    if (!s || s.count === 0) return null;
+    const end = session.finished ? session.endTime : Infinity;
+    const delta = resourceDelta(s.records, s.stride, s.count, session.startTime, end);
+    if (!delta) return null;
+    const avg = averages(s.records, s.stride, s.count);
+    return { sessionId: session.id, ...delta, ...avg };
+  }
+
+  /** Stats, trend and suggestions over the last `days` of history, computed in a worker pool. */
+  async getPerformanceStats(options: { days?: number; label?: string } = {}): Promise<PerformanceStats & { warnings: string[] }> {
+    const o = checkObject('options', options);
+    const days = checkNumber('options.days', o.days ?? 7, 0);
+    const res = await runStats({ dataDir: this.dataDir, days, now: Date.now(), ...(typeof o.label === 'string' ? { label: o.label } : {}) });
+    for (const w of res.warnings) this.#report('warning', new ProcprobeError('ERR_PROCPROBE_HISTORY_SKIPPED', w));
+    return { ...res.stats, warnings: res.warnings };
+  }
+
+  /** The history as msgpack bytes (every session file and index entry). */
+  exportHistory(): Promise<Uint8Array> {
+    return this.#store.exportHistory();
+  }
+
+  /** Add the sessions of an exported history that this data dir lacks. */
+  importHistory(bytes: Uint8Array): Promise<{ imported: number; skipped: number }> {
+    if (!(bytes instanceof Uint8Array)) throw new InvalidOption('bytes', 'a Uint8Array', bytes);
+    return this.#store.importHistory(bytes);
+  }
+
+  /** Finish an open session as unsuccessful, stop sampling, release the analysis pool. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#session) await this.finishSession(false);
+    this.#closed = true;
+    await this.#sampler?.stop();
+    await closeAnalysisPool();
+  }
+
+  #createSampler(): Sampler {
+    const sampler = new Sampler({
+      pid: this.#opts.pid,
+      tree: this.#opts.tree,
+      samplingIntervalMs: this.#opts.resourceSamplingIntervalMs,
+      capacity: 65_536,
+      maxGauges: 0,
+      backend: this.#opts.backend,
+    });
+    sampler.on('error', (e) => this.#report('error', e));
+    sampler.on('warning', (e) => this.#report('warning', e));
+    return sampler;
+  }
+
+  /** Drain the ring, compute deltas of finished timings the ring now covers, feed the writer. */
+  #housekeep(finishing?: StartupSession): void {
+    const session = this.#session ?? finishing;
+    const buffer = this.#buffer;
+    if (!session || !buffer) return;
+    buffer.drain();
+    const covered = finishing ? Infinity : buffer.lastTimestamp;
+    const keep: TimingMetric[] = [];
+    for (const t of this.#pending) {
+      if (t.endTime > covered) {
+        keep.push(t);
+        continue;
+      }
+      t.resources = resourceDelta(buffer.records, buffer.stride, buffer.count, t.startTime, t.endTime);
+      const phase = {
+        name: t.operation,
+        startOffsetMs: t.startTime - session.startTime,
+        durationMs: t.durationMs,
+        success: t.success === true,
+        ...(t.errorMessage !== undefined ? { errorMessage: t.errorMessage } : {}),
+        ...(t.resources ? { resources: t.resources } : {}),
+      };
+      session.timings.push(phase);
+      this.#records.push({ t: 'T', id: t.id, ...(t.parentId ? { parentId: t.parentId } : {}), ...phase });
+    }
+    this.#pending = keep;
+    if (!finishing) this.#writer?.write(this.#drainRecords());
+  }
+
+  #drainRecords(): SessionRecord[] {
+    const r = this.#records;
+    this.#records = [];
+    return r;
+  }
+
+  #report(event: 'error' | 'warning', err: ProcprobeError): void {
+    if (this.listenerCount(event) > 0) this.emit(event, err);
+    else process.emitWarning(err.message, { type: 'ProcprobeWarning', code: err.code });
+  }
+}
+
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** Start time of the sampled process (ms since epoch), for the history header. */
+function processStartTime(pid: number): number {
+  if (pid === process.pid) return Date.now() - process.uptime() * 1e3;
+  try {
+    const probe = createProbe({ pid });
+    const t = probe.sampleSync().startTime;
+    probe.close();
+    return t;
+  } catch {
+    return NaN;
+  }
+}

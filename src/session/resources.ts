@@ -1,0 +1,72 @@
+/**
+ * Resource use over an interval, computed from ring records (oldest first, ring record layout):
+ * the record at or before the start and the record at or after the end bound it, the records in
+ * between give the peaks. With 1 ms sampling the bounds are within 1 ms of the interval.
+ */
+import type { ResourceDelta } from '../analysis/types.js';
+import { F } from '../probe/layout.js';
+import { R } from '../ring/layout.js';
+
+/** Index of the last record with timestamp <= ts (or 0), by binary search. */
+function floorIndex(rec: Float64Array, stride: number, count: number, ts: number): number {
+  let lo = 0;
+  let hi = count - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (rec[mid * stride + R.ROW + F.timestamp]! <= ts) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * Resource use between `fromTs` and `toTs` (ms since epoch) over `count` records; undefined when
+ * no record lies at or after the start (nothing covers the interval). Records whose read failed
+ * (STATUS != 0) are skipped.
+ */
+export function resourceDelta(rec: Float64Array, stride: number, count: number, fromTs: number, toTs: number): ResourceDelta | undefined {
+  if (count === 0) return undefined;
+  const a = floorIndex(rec, stride, count, fromTs);
+  let b = floorIndex(rec, stride, count, toTs);
+  if (b < count - 1 && rec[b * stride + R.ROW + F.timestamp]! < toTs) b++; // first record at/after the end
+  let first = -1;
+  let last = -1;
+  let rssPeak = -Infinity;
+  let fdsPeak = -Infinity;
+  let threadsPeak = -Infinity;
+  for (let i = a; i <= b; i++) {
+    if (rec[i * stride + R.STATUS] !== 0) continue;
+    const at = i * stride + R.ROW;
+    if (first < 0) first = at;
+    last = at;
+    rssPeak = Math.max(rssPeak, rec[at + F.rssBytes]!);
+    fdsPeak = Math.max(fdsPeak, rec[at + F.openFds]!);
+    threadsPeak = Math.max(threadsPeak, rec[at + F.threads]!);
+  }
+  // Nothing covers the interval when every usable record is before its start or after its end.
+  if (first < 0 || rec[last + F.timestamp]! < fromTs || rec[first + F.timestamp]! > toTs) return undefined;
+  const d = (f: number): number => rec[last + f]! - rec[first + f]!;
+  const cpuMs = (d(F.cpuUserUs) + d(F.cpuSystemUs)) / 1e3;
+  const wallMs = rec[last + F.timestamp]! - rec[first + F.timestamp]!;
+  return {
+    fromTimestamp: rec[first + F.timestamp]!,
+    toTimestamp: rec[last + F.timestamp]!,
+    samples: b - a + 1,
+    cpuMs,
+    cpuPercent: wallMs > 0 ? (cpuMs / wallMs) * 100 : NaN,
+    rssStartBytes: rec[first + F.rssBytes]!,
+    rssEndBytes: rec[last + F.rssBytes]!,
+    rssPeakBytes: rssPeak,
+    rssDeltaBytes: d(F.rssBytes),
+    fdsStart: rec[first + F.openFds]!,
+    fdsEnd: rec[last + F.openFds]!,
+    fdsPeak,
+    threadsStart: rec[first + F.threads]!,
+    threadsEnd: rec[last + F.threads]!,
+    threadsPeak,
+    voluntaryContextSwitches: d(F.voluntaryContextSwitches),
+    involuntaryContextSwitches: d(F.involuntaryContextSwitches),
+    minorPageFaults: d(F.minorPageFaults),
+    majorPageFaults: d(F.majorPageFaults),
+  };
+}

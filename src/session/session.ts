@@ -1,0 +1,132 @@
+/** StartupSession and ResourceSnapshot: the seed's data classes. */
+import type { PhaseSummary, ResourceDelta, SessionError, SessionSummary } from '../analysis/types.js';
+import { FIELD_COUNT, FIELDS, type ProcessSample } from '../probe/layout.js';
+import { createProbe, type Probe } from '../probe/probe.js';
+import { R } from '../ring/layout.js';
+
+/** The samples of a session, in ring record layout (see RECORD): `count` records of `stride` doubles. */
+export interface SessionSamples {
+  records: Float64Array;
+  stride: number;
+  count: number;
+  gaugeNames: string[];
+}
+
+/** Complete startup session data. */
+export class StartupSession {
+  readonly id: string;
+  readonly metadata: Record<string, unknown>;
+  /** ms since epoch. */
+  readonly startTime: number;
+  endTime = NaN;
+  success: boolean | undefined = undefined;
+  /** The process died before the session was finished (recovered from history). */
+  incomplete = false;
+  readonly timings: PhaseSummary[] = [];
+  readonly errors: SessionError[] = [];
+  /** Resource use over the whole session. */
+  resources: ResourceDelta | undefined = undefined;
+  samples: SessionSamples | undefined = undefined;
+
+  constructor(id: string, metadata: Record<string, unknown>, startTime: number) {
+    this.id = id;
+    this.metadata = metadata;
+    this.startTime = startTime;
+  }
+
+  get finished(): boolean {
+    return !Number.isNaN(this.endTime);
+  }
+
+  get durationMs(): number {
+    return this.endTime - this.startTime;
+  }
+
+  /** Mark the session as finished (the seed's finish(success)). */
+  finish(success: boolean, endTime = Date.now()): void {
+    this.endTime = endTime;
+    this.success = success;
+  }
+
+  /** Samples as objects (allocates). */
+  getSamples(): ProcessSample[] {
+    const s = this.samples;
+    if (!s) return [];
+    const list: ProcessSample[] = [];
+    for (let i = 0; i < s.count; i++) {
+      const o = {} as ProcessSample;
+      for (let f = 0; f < FIELD_COUNT; f++) o[FIELDS[f]!] = s.records[i * s.stride + R.ROW + f]!;
+      list.push(o);
+    }
+    return list;
+  }
+
+  /** What the history index keeps. */
+  toSummary(): SessionSummary {
+    return {
+      id: this.id,
+      startTime: this.startTime,
+      endTime: this.endTime,
+      durationMs: this.durationMs,
+      success: this.success === true,
+      incomplete: this.incomplete,
+      metadata: this.metadata,
+      phases: this.timings,
+      errors: this.errors,
+      ...(this.resources ? { resources: this.resources } : {}),
+    };
+  }
+}
+
+const probes = new Map<number, Probe>();
+
+/** System resource usage snapshot (the seed's ResourceSnapshot). */
+export class ResourceSnapshot {
+  readonly timestamp: number;
+  readonly pid: number;
+  readonly cpuPercent: number;
+  readonly cpuUserUs: number;
+  readonly cpuSystemUs: number;
+  readonly rssBytes: number;
+  readonly memoryMb: number;
+  readonly memoryPercent: number;
+  readonly openFds: number;
+  readonly threads: number;
+  readonly voluntaryContextSwitches: number;
+  readonly involuntaryContextSwitches: number;
+
+  constructor(s: ProcessSample) {
+    this.timestamp = s.timestamp;
+    this.pid = s.pid;
+    this.cpuPercent = s.cpuPercent;
+    this.cpuUserUs = s.cpuUserUs;
+    this.cpuSystemUs = s.cpuSystemUs;
+    this.rssBytes = s.rssBytes;
+    this.memoryMb = s.rssBytes / 1048576;
+    this.memoryPercent = s.memoryPercent;
+    this.openFds = s.openFds;
+    this.threads = s.threads;
+    this.voluntaryContextSwitches = s.voluntaryContextSwitches;
+    this.involuntaryContextSwitches = s.involuntaryContextSwitches;
+  }
+
+  /**
+   * Capture current resource usage with one synchronous read (no worker). The probe of each pid
+   * is kept for the next capture, so cpuPercent covers the time since the previous capture.
+   */
+  static capture(pid = process.pid): ResourceSnapshot {
+    let probe = probes.get(pid);
+    if (!probe || probe.closed) {
+      probe = createProbe({ pid });
+      probes.set(pid, probe);
+    }
+    try {
+      return new ResourceSnapshot(probe.sampleSync());
+    } catch (err) {
+      probe.close();
+      probes.delete(pid);
+      throw err;
+    }
+  }
+}
+
