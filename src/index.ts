@@ -27,3 +27,24 @@ export type { RingCursor } from './ring/ring.js';
 export { Gauge, attachGauge, defineGauge } from './ring/gauge.js';
 export { H as RING_HEADER, R as RECORD, RING_VERSION, WriterState, ringGeometry } from './ring/layout.js';
 export type { RingGeometry } from './ring/layout.js';
+export { PerformanceMonitor } from './performance-monitor.js';
+export type { PerformanceMonitorEvents, PerformanceMonitorOptions, ResourceUsageSummary } from './performance-monitor.js';
+export { MetricType, StartupPhase } from './session/constants.js';
+export { SessionStateError, TimingContext, TimingMetric } from './session/timing.js';
+export { ResourceSnapshot, StartupSession } from './session/session.js';
+export type { SessionSamples } from './session/session.js';
+export { DataDirError, HistoryStore } from './history/store.js';
+export type { LoadedSession } from './history/parse.js';
+export type {
+  Distribution,
+  PerformanceStats,
+  PhaseStats,
+  PhaseSummary,
+  ResourceDelta,
+  SessionError,
+  SessionSummary,
+  Suggestion,
+  SuggestionKind,
+  Trend,
+  TrendVerdict,
+} from './analysis/types.js';
