@@ -431,7 +431,9 @@ static enum pp_status read_other(pp_target* t, struct pp_sample* s, double mono_
   clock_gettime(CLOCK_BOOTTIME, &bt);
   s->cpu_percent = pp_cpu_percent(&t->cpu, s->cpu_user_us + s->cpu_system_us, mono_us,
                                   ts_us(bt) - t->start_boot_us);
-  if (sf.state == 'Z' || sf.state == 'X') {
+  // State Z with other threads alive is a leader thread that exited while the process runs on
+  // (pthread_exit in main): not a zombie. A real zombie has no thread left but the leader.
+  if ((sf.state == 'Z' || sf.state == 'X') && sf.num_threads <= 1) {
     // A zombie has released its memory, files and threads: those fields are not meaningful.
     s->rss_bytes = s->vms_bytes = s->open_fds = s->threads = NAN;
     s->voluntary_ctx = s->involuntary_ctx = NAN;

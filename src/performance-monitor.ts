@@ -47,6 +47,8 @@ export interface PerformanceMonitorOptions {
   maxSessionSamples?: number;
   /** Record Node's bootstrap milestones when a session opens within 10 s of process start. Default true. */
   nodeBootstrap?: boolean;
+  /** With tree: sample only the descendants of pid, not pid itself. Default false. */
+  excludeRoot?: boolean;
 }
 
 /** getResourceUsageSummary's answer: the current or last session. */
@@ -100,6 +102,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
       flushIntervalMs: checkNumber('options.flushIntervalMs', o.flushIntervalMs ?? 250, 1, 60_000),
       maxSessionSamples: checkInteger('options.maxSessionSamples', o.maxSessionSamples ?? 120_000, 2),
       nodeBootstrap: checkBoolean('options.nodeBootstrap', o.nodeBootstrap ?? true),
+      excludeRoot: checkBoolean('options.excludeRoot', o.excludeRoot ?? false),
     };
   }
 
@@ -178,6 +181,17 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     return id;
   }
 
+  /** Resolves when the session's first sample is in (about 50-100 ms after startSession). */
+  samplingReady(): Promise<void> {
+    if (!this.#sampler || !this.#session) return Promise.reject(new SessionStateError('no open session: call startSession() first'));
+    return this.#sampler.start();
+  }
+
+  /** With tree sampling: look for new descendants at the next tick (call right after spawning one). */
+  rescan(): void {
+    this.#sampler?.requestRescan();
+  }
+
   /** Start timing an operation; returns its id. Cheap: no I/O, no sampling on this path. */
   startTiming(operation: string, metadata?: Record<string, unknown>): string {
     if (this.#session === null) throw new SessionStateError('no open session: call startSession() first');
@@ -232,9 +246,10 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
    * Finish the session: stop sampling, compute every resource delta, save it to history.
    * Resolves with the session (its timings, errors, samples and resource summary).
    */
-  async finishSession(success = true): Promise<StartupSession> {
+  async finishSession(success = true, options: { incomplete?: boolean } = {}): Promise<StartupSession> {
     const session = this.#session;
     if (session === null) throw new SessionStateError('no open session to finish');
+    session.incomplete = checkBoolean('options.incomplete', options.incomplete ?? false);
     for (const t of [...this.#open]) this.finishTiming(t.id, false, 'not finished when the session ended');
     const endMono = performance.now();
     session.finish(success, performance.timeOrigin + endMono);
@@ -310,6 +325,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const sampler = new Sampler({
       pid: this.#opts.pid,
       tree: this.#opts.tree,
+      excludeRoot: this.#opts.excludeRoot,
       samplingIntervalMs: this.#opts.resourceSamplingIntervalMs,
       capacity: 65_536,
       maxGauges: 0,

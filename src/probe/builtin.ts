@@ -184,7 +184,8 @@ export class BuiltinReader {
     row[o + F.majorPageFaults] = Number(fields[12 - 3]);
     this.#common(row, o, user + system);
     const state = fields[0];
-    if (state === 'Z' || state === 'X') {
+    // Z with other threads alive: the leader thread exited, the process runs on (not a zombie).
+    if ((state === 'Z' || state === 'X') && Number(fields[20 - 3]) <= 1) {
       for (const f of ['rssBytes', 'vmsBytes', 'memoryPercent', 'openFds', 'threads'] as const) {
         row[o + F[f]] = NaN;
       }
@@ -198,23 +199,43 @@ export class BuiltinReader {
     return ProbeStatus.OK;
   }
 
-  /** Sum over live threads: /proc/PID/status alone counts the leader thread only. */
+  /** tid -> last [voluntary, involuntary] read; threads gone since are folded into #exitedSwitches. */
+  #threadSwitches = new Map<string, [number, number]>();
+  #exitedSwitches: [number, number] = [0, 0];
+
+  /**
+   * Sum over threads: /proc/PID/status alone counts the leader thread only. Live threads' counts
+   * plus the last counts of threads that exited since the probe opened, so the sums never go down.
+   */
   #readThreadSwitches(row: Float64Array, o: number): void {
-    let vol = 0;
-    let invol = 0;
+    const seen = new Map<string, [number, number]>();
     try {
       for (const tid of readdirSync(`/proc/${this.pid}/task`)) {
         let text: string;
         try {
           text = readFileSync(`/proc/${this.pid}/task/${tid}/status`, 'latin1');
         } catch {
-          continue; // the thread exited while we listed
+          continue; // the thread exited while we listed: its last counts are folded below
         }
-        vol += Number(/\nvoluntary_ctxt_switches:\s*(\d+)/.exec(text)?.[1] ?? NaN);
-        invol += Number(/\nnonvoluntary_ctxt_switches:\s*(\d+)/.exec(text)?.[1] ?? NaN);
+        seen.set(tid, [
+          Number(/\nvoluntary_ctxt_switches:\s*(\d+)/.exec(text)?.[1] ?? NaN),
+          Number(/\nnonvoluntary_ctxt_switches:\s*(\d+)/.exec(text)?.[1] ?? NaN),
+        ]);
       }
     } catch {
-      vol = invol = NaN;
+      row[o + F.voluntaryContextSwitches] = row[o + F.involuntaryContextSwitches] = NaN;
+      return;
+    }
+    for (const [tid, last] of this.#threadSwitches) {
+      if (seen.has(tid)) continue;
+      this.#exitedSwitches[0] += last[0];
+      this.#exitedSwitches[1] += last[1];
+    }
+    this.#threadSwitches = seen;
+    let [vol, invol] = this.#exitedSwitches;
+    for (const [v, i] of seen.values()) {
+      vol += v;
+      invol += i;
     }
     row[o + F.voluntaryContextSwitches] = vol;
     row[o + F.involuntaryContextSwitches] = invol;

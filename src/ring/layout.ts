@@ -38,6 +38,8 @@ export const H = Object.freeze({
   STOP: (2 * CACHE_LINE) / 4,
   /** Line 2: number of gauge slots that have a name. */
   GAUGES_DEFINED: (2 * CACHE_LINE) / 4 + 1,
+  /** Line 2: set to 1 to ask a tree sampler to rescan descendants at its next tick. */
+  RESCAN: (2 * CACHE_LINE) / 4 + 2,
 });
 
 export const WriterState = Object.freeze({ IDLE: 0, RUNNING: 1, STOPPED: 2, FAILED: 3 } as const);

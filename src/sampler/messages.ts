@@ -8,6 +8,8 @@ export interface SamplerWorkerData {
   sab: SharedArrayBuffer;
   pid: number;
   tree: boolean;
+  /** Tree without the root's own use: only its descendants (e.g. the CLI sampling its child). */
+  excludeRoot: boolean;
   intervalMs: number;
   backend: ProbeBackendOption;
   rescanIntervalMs: number;

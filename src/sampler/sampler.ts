@@ -27,6 +27,8 @@ export interface SamplerOptions {
   backend?: ProbeBackendOption;
   /** ms between rescans of a tree's descendants. Default 50. */
   rescanIntervalMs?: number;
+  /** With tree: count only the descendants, not the root itself. Default false. */
+  excludeRoot?: boolean;
 }
 
 export interface SamplerStats {
@@ -47,6 +49,7 @@ const DEFAULTS = Object.freeze({
   maxGauges: 16,
   backend: 'auto' as ProbeBackendOption,
   rescanIntervalMs: 50,
+  excludeRoot: false,
 });
 const BACKENDS = ['auto', 'native', 'fallback', 'builtin', 'systeminformation'] as const;
 const STOP_GRACE_MS = 2000;
@@ -100,6 +103,7 @@ export class Sampler extends EventEmitter<SamplerEvents> {
       maxGauges: checkInteger('options.maxGauges', o.maxGauges ?? DEFAULTS.maxGauges, 0, 1024),
       backend: checkOneOf('options.backend', o.backend ?? DEFAULTS.backend, BACKENDS),
       rescanIntervalMs: checkNumber('options.rescanIntervalMs', o.rescanIntervalMs ?? DEFAULTS.rescanIntervalMs, 1),
+      excludeRoot: checkBoolean('options.excludeRoot', o.excludeRoot ?? DEFAULTS.excludeRoot),
     };
     this.tree = tree;
     this.capacity = this.#options.capacity;
@@ -159,6 +163,7 @@ export class Sampler extends EventEmitter<SamplerEvents> {
       sab: this.#sab,
       pid: this.pid,
       tree: this.tree,
+      excludeRoot: this.#options.excludeRoot,
       intervalMs: this.#options.samplingIntervalMs,
       backend: this.#options.backend,
       rescanIntervalMs: this.#options.rescanIntervalMs,
@@ -217,6 +222,11 @@ export class Sampler extends EventEmitter<SamplerEvents> {
         }
       });
     });
+  }
+
+  /** Ask a tree sampler to look for new descendants at its next tick (e.g. right after a spawn). */
+  requestRescan(): void {
+    Atomics.store(this.reader.views.header, H.RESCAN, 1);
   }
 
   /** Ask the worker to stop without waiting (safe in 'exit' handlers). */

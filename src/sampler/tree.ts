@@ -38,14 +38,17 @@ export class TreeSource {
   #prevCpu = NaN;
   #prevTs = NaN;
 
-  constructor(rootPid: number, backend: ProbeBackendOption) {
+  readonly #excludeRoot: boolean;
+
+  constructor(rootPid: number, backend: ProbeBackendOption, excludeRoot = false) {
     this.#backend = backend;
+    this.#excludeRoot = excludeRoot;
     this.root = createProbe({ pid: rootPid, backend });
     this.#members.set(rootPid, { probe: this.root, last: new Float64Array(FIELD_COUNT).fill(NaN), seen: true });
   }
 
   get processes(): number {
-    return this.#members.size;
+    return this.#members.size - (this.#excludeRoot && this.#members.has(this.root.pid) ? 1 : 0);
   }
 
   /** Find descendants of the live members; adopt new ones. Allocates: call at the rescan rate. */
@@ -83,13 +86,14 @@ export class TreeSource {
       const st = m.probe.sampleInto(s, 0);
       if (st === ProbeStatus.OK) {
         m.last.set(s);
+        if (this.#excludeRoot && m.probe === this.root) continue;
         for (const i of CUMULATIVE) row[offset + i] = row[offset + i]! + s[i]!;
         for (const i of LEVELS) row[offset + i] = row[offset + i]! + s[i]!;
         continue;
       }
       // Gone (or a zombie: its final CPU times are in s). Fold its last cumulative values.
       const final = st === ProbeStatus.ZOMBIE ? s : m.last;
-      for (const i of CUMULATIVE) {
+      for (const i of this.#excludeRoot && m.probe === this.root ? [] : CUMULATIVE) {
         const v = final[i]!;
         if (!Number.isNaN(v)) {
           this.#exited[i] = this.#exited[i]! + v;
@@ -108,7 +112,7 @@ export class TreeSource {
     row[offset + F.timestamp] = ts;
     row[offset + F.startTime] = rootLast[F.startTime]!;
     row[offset + F.cpuPercent] = Number.isNaN(this.#prevCpu)
-      ? rootLast[F.cpuPercent]!
+      ? this.#excludeRoot ? 0 : rootLast[F.cpuPercent]!
       : Math.max(0, ((cpu - this.#prevCpu) / ((ts - this.#prevTs) * 1e3)) * 100);
     this.#prevCpu = cpu;
     this.#prevTs = ts;

@@ -33,7 +33,7 @@ interface Source {
 
 function openSource(): { source: Source; probe: Probe; tree: TreeSource | null } {
   if (data.tree) {
-    const tree = new TreeSource(data.pid, data.backend);
+    const tree = new TreeSource(data.pid, data.backend, data.excludeRoot);
     tree.rescan();
     return { source: tree, probe: tree.root, tree };
   }
@@ -87,7 +87,7 @@ function runSync(source: Source, tree: TreeSource | null, intervalMs: number): P
       next += skipped * intervalMs;
       lag -= skipped * intervalMs;
     }
-    if (tree && next >= nextRescan) {
+    if (tree && (next >= nextRescan || Atomics.exchange(header, H.RESCAN, 0) !== 0)) {
       tree.rescan();
       nextRescan = next + data.rescanIntervalMs;
     }
