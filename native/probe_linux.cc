@@ -1,8 +1,12 @@
 // Linux implementation of the probe. Sources and why (see README "How each field is read"):
 //
 //  cpu (self)      getrusage(RUSAGE_SELF): µs, every thread including exited ones.
-//  cpu (other)     clock_gettime(clock_getcpuclockid(pid)) for the ns-exact total; /proc/PID/stat
-//                  utime/stime only for the user/system split (they move in 10 ms ticks).
+//  cpu (other)     clock_gettime(clock_getcpuclockid(pid)) for the total; /proc/PID/stat
+//                  utime/stime only for the user/system split (they move in 10 ms ticks). The total
+//                  is exact for threads that sleep or switch; a thread running without a break on
+//                  another CPU is accounted at scheduler ticks (1/HZ: 4 ms at HZ=250), because
+//                  the kernel refreshes only the caller's own threads on read and refuses thread
+//                  clocks of other processes.
 //  rss, vms        /proc/PID/statm x page size. Not /proc/PID/stat field 24: since Linux 6.2 it
 //                  reads the per-CPU RSS counter without summing it and lags by hundreds of KiB.
 //  open fds        fstat(/proc/PID/fd).st_size: O(1) on Linux >= 6.2; else count dir entries.
@@ -64,6 +68,9 @@ struct pp_target {
   int cap_threads;
   int* scan;  // tids listed by the last rescan
   int cap_scan;
+  // Previous user/system split of another pid's CPU clock total (kept monotonic).
+  double prev_user_us;
+  double prev_system_us;
   // Last counts of threads that exited since the probe opened: keeps the sums monotonic.
   double exited_vol;
   double exited_invol;
@@ -417,10 +424,17 @@ static enum pp_status read_other(pp_target* t, struct pp_sample* s, double mono_
   double ticks = sf.utime + sf.stime;
   if (have_clock) {
     double total = ts_us(cpu_ts);
-    // The exact total, split in the proportion of the tick counters.
+    // The total from the CPU clock, split in the proportion of the tick counters. That proportion
+    // jumps as ticks land, so each part is clamped to stay monotonic: user between its previous
+    // value and what the previous system time leaves of the total (the total itself only grows).
     double user_share = ticks > 0 ? sf.utime / ticks : 1.0;
-    s->cpu_user_us = total * user_share;
-    s->cpu_system_us = total - s->cpu_user_us;
+    double user = total * user_share;
+    if (user < t->prev_user_us) user = t->prev_user_us;
+    if (user > total - t->prev_system_us) user = total - t->prev_system_us;
+    s->cpu_user_us = user;
+    s->cpu_system_us = total - user;
+    t->prev_user_us = s->cpu_user_us;
+    t->prev_system_us = s->cpu_system_us;
   } else {
     s->cpu_user_us = sf.utime * tick_us;
     s->cpu_system_us = sf.stime * tick_us;

@@ -35,8 +35,8 @@ const maxOf = (a: number, b: number) => (Number.isFinite(b) && !(b <= a) ? b : a
  * now − days·24 h ≤ startTime ≤ now (sessions started after `now` are left out).
  *
  * - sessionCount, successCount, incompleteCount; successRate = successes / sessions (NaN for none).
- * - totalStartup: describe() of durationMs over successful sessions; totalTrend: trend() of the
- *   same, ordered by startTime.
+ * - totalStartup: describe() of each successful session's total_startup phase (its durationMs when
+ *   it has none); totalTrend: trend() of the same, ordered by startTime.
  * - phases, in order of first appearance (sessions by startTime, each session's timings by
  *   startOffsetMs): durations = describe() of each successful timing's durationMs; successRate =
  *   successful timings / timings; peaks = max over every timing's resources (rssPeakBytes,
@@ -69,7 +69,7 @@ export function computeStats(sessions: readonly SessionSummary[], opts: { days: 
   for (const s of window) {
     if (s.success) {
       successCount++;
-      totals.push(s.durationMs);
+      totals.push(totalStartupMs(s));
     }
     if (s.incomplete) incompleteCount++;
     for (const e of s.errors) {
@@ -164,4 +164,13 @@ function byStartOffset(phases: readonly PhaseSummary[]): readonly PhaseSummary[]
     }
   }
   return phases;
+}
+
+/**
+ * A session's startup time: its total_startup phase when it recorded one (the CLI's spawn to
+ * healthy), else the session's whole span.
+ */
+export function totalStartupMs(s: SessionSummary): number {
+  const total = s.phases.find((p) => p.name === 'total_startup' && p.success);
+  return total ? total.durationMs : s.durationMs;
 }

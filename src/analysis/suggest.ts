@@ -79,6 +79,9 @@ const mib = (bytes: number) => `${r1(bytes / MiB)} MiB`;
  * @param sessions the sessions the stats were computed from (any order)
  * @returns the suggestions; evidence in ms, bytes, percent (named so) and counts
  */
+/** The phase that spans the whole startup (the seed's total_startup). */
+const TOTAL_PHASE = 'total_startup';
+
 export function suggest(stats: Omit<PerformanceStats, 'suggestions'>, sessions: readonly SessionSummary[]): Suggestion[] {
   const out: { s: Suggestion; weight: number }[] = [];
   const add = (weight: number, s: Suggestion) => out.push({ s, weight });
@@ -94,6 +97,9 @@ export function suggest(stats: Omit<PerformanceStats, 'suggestions'>, sessions: 
   const totalMedian = stats.totalStartup.median;
   for (const ph of stats.phases) {
     const med = ph.durations.median;
+    // total_startup is the whole startup: its trend matters, but where the time and the resources
+    // go is told by the phases inside it.
+    const aggregate = ph.name === TOTAL_PHASE;
     if (ph.trend.verdict === 'degrading') {
       add(ph.trend.delta, {
         kind: 'degrading_trend',
@@ -102,6 +108,7 @@ export function suggest(stats: Omit<PerformanceStats, 'suggestions'>, sessions: 
         evidence: evidenceOfTrend(ph.name, ph.trend),
       });
     }
+    if (aggregate) continue;
     if (totalMedian > 0 && med > DOMINANT_SHARE * totalMedian) {
       add(med / totalMedian, {
         kind: 'dominant_phase',
@@ -130,13 +137,14 @@ export function suggest(stats: Omit<PerformanceStats, 'suggestions'>, sessions: 
   }
 
   for (const [name, r] of resourcesByPhase(sessions)) {
+    if (name === TOTAL_PHASE) continue;
     const delta = quantile(sortedWithoutNaN(r.rssDelta), 0.5);
     const start = quantile(sortedWithoutNaN(r.rssStart), 0.5);
     if (delta >= RSS_GROWTH_BYTES || (start > 0 && delta >= RSS_GROWTH_FRACTION * start)) {
       add(delta, {
         kind: 'rss_growth',
         phase: name,
-        message: `'${name}' grows RSS by ${mib(delta)} (median over ${r.samples} runs; ${pct(delta / start)} of the ${mib(start)} it starts with): look for large eager loads, caches or buffers built up front, and load or stream them on demand.`,
+        message: `'${name}' grows RSS by ${mib(delta)} (median over ${r.samples} runs; ${start > 0 ? `${pct(delta / start)} of the ${mib(start)} it starts with` : 'from nothing: the process is born in it'}): look for large eager loads, caches or buffers built up front, and load or stream them on demand.`,
         evidence: { medianRssDeltaBytes: delta, medianRssStartBytes: start, growthPercent: (100 * delta) / start, samples: r.samples },
       });
     }

@@ -82,9 +82,11 @@ export class TreeSource {
     for (const i of CUMULATIVE) row[offset + i] = this.#exited[i]!;
     for (const i of LEVELS) row[offset + i] = 0;
     let rootStatus: ProbeStatus = ProbeStatus.OK;
+    let joined = 0; // CPU that new members used before they were adopted: not this interval's
     for (const [pid, m] of this.#members) {
       const st = m.probe.sampleInto(s, 0);
       if (st === ProbeStatus.OK) {
+        if (Number.isNaN(m.last[F.cpuUserUs]!) && !(this.#excludeRoot && m.probe === this.root)) joined += s[F.cpuUserUs]! + s[F.cpuSystemUs]!;
         m.last.set(s);
         if (this.#excludeRoot && m.probe === this.root) continue;
         for (const i of CUMULATIVE) row[offset + i] = row[offset + i]! + s[i]!;
@@ -113,7 +115,7 @@ export class TreeSource {
     row[offset + F.startTime] = rootLast[F.startTime]!;
     row[offset + F.cpuPercent] = Number.isNaN(this.#prevCpu)
       ? this.#excludeRoot ? 0 : rootLast[F.cpuPercent]!
-      : Math.max(0, ((cpu - this.#prevCpu) / ((ts - this.#prevTs) * 1e3)) * 100);
+      : Math.max(0, ((cpu - joined - this.#prevCpu) / ((ts - this.#prevTs) * 1e3)) * 100);
     this.#prevCpu = cpu;
     this.#prevTs = ts;
     return rootStatus;

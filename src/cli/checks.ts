@@ -1,0 +1,139 @@
+/**
+ * What `procprobe run` checks and waits for: the command on PATH, a free port (and who holds it
+ * if not), a port accepting connections, a health URL answering 2xx. None of them spawns a
+ * process: the sampler counts the CLI's descendants, and a helper process would be one.
+ */
+import { accessSync, constants, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { request } from 'node:http';
+import { request as requestHttps } from 'node:https';
+import { connect, createServer } from 'node:net';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** The executable a command name resolves to, or an error message. */
+export function resolveCommand(command: string, cwd: string, env: NodeJS.ProcessEnv): { path: string } | { error: string } {
+  const executable = (p: string): boolean => {
+    try {
+      accessSync(p, constants.X_OK);
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (command.includes('/') || (process.platform === 'win32' && command.includes('\\'))) {
+    const p = isAbsolute(command) ? command : resolve(cwd, command);
+    return executable(p) ? { path: p } : { error: `${command}: not found or not executable` };
+  }
+  const exts = process.platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';') : [''];
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    for (const ext of exts) {
+      const p = join(dir, command + ext);
+      if (executable(p)) return { path: p };
+    }
+  }
+  return { error: `${command}: command not found on PATH` };
+}
+
+/** Resolve when `port` is free on `host`; else the reason, naming the holder where the system tells. */
+export function checkPortFree(port: number, host: string): Promise<{ free: true } | { free: false; reason: string }> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRINUSE') return done({ free: false, reason: `port ${port}: ${err.code ?? err.message}` });
+      const holder = portHolder(port);
+      done({ free: false, reason: `port ${port} is already in use${holder ? ` by pid ${holder.pid} (${holder.name})` : ''}` });
+    });
+    server.listen({ port, host, exclusive: true }, () => server.close(() => done({ free: true })));
+  });
+}
+
+/** The process listening on a TCP port, from /proc/net/tcp{,6} and /proc/*\/fd (Linux); null elsewhere. */
+export function portHolder(port: number): { pid: number; name: string } | null {
+  const inodes = new Set<string>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'latin1');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== '0A') continue; // 0A: LISTEN
+      if (parseInt(f[1]!.split(':')[1]!, 16) === port) inodes.add(f[9]!);
+    }
+  }
+  if (inodes.size === 0) return null;
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m && inodes.has(m[1]!)) return { pid: Number(pid), name: readFileSync(`/proc/${pid}/comm`, 'latin1').trim() };
+      } catch {
+        // the fd closed meanwhile
+      }
+    }
+  }
+  return null;
+}
+
+/** Try to connect until it succeeds (true) or `signal` aborts (false). 5 ms between attempts. */
+export async function waitForPort(port: number, host: string, signal: AbortSignal): Promise<boolean> {
+  while (!signal.aborted) {
+    const ok = await new Promise<boolean>((done) => {
+      const sock = connect({ port, host });
+      sock.once('connect', () => {
+        sock.destroy();
+        done(true);
+      });
+      sock.once('error', () => done(false));
+    });
+    if (ok) return true;
+    await sleep(5, undefined, { signal }).catch(() => undefined);
+  }
+  return false;
+}
+
+export interface HealthResult {
+  ok: boolean;
+  attempts: number;
+  /** Last HTTP status, or the last network error. */
+  last: string;
+}
+
+/** GET `url` until it answers 2xx or `signal` aborts; backoff 10 ms x1.5 up to 250 ms. */
+export async function waitForHealth(url: string, signal: AbortSignal): Promise<HealthResult> {
+  let attempts = 0;
+  let last = 'no attempt';
+  let delay = 10;
+  while (!signal.aborted) {
+    attempts++;
+    const status = await get(url, signal);
+    last = typeof status === 'number' ? `HTTP ${status}` : status;
+    if (typeof status === 'number' && status >= 200 && status < 300) return { ok: true, attempts, last };
+    await sleep(delay, undefined, { signal }).catch(() => undefined);
+    delay = Math.min(250, delay * 1.5);
+  }
+  return { ok: false, attempts, last };
+}
+
+function get(url: string, signal: AbortSignal): Promise<number | string> {
+  return new Promise((done) => {
+    // agent: false: one connection per attempt, closed after it. A kept-alive socket would hold
+    // the server's close() on SIGTERM until its idle timeout.
+    const req = (url.startsWith('https:') ? requestHttps : request)(url, { method: 'GET', signal, timeout: 2000, agent: false }, (res) => {
+      res.resume();
+      done(res.statusCode ?? 0);
+    });
+    req.once('timeout', () => req.destroy(new Error('timed out after 2 s')));
+    req.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
+    req.end();
+  });
+}

@@ -1,0 +1,126 @@
+/** The history commands: sessions, show, stats, export, report. */
+import { writeFileSync } from 'node:fs';
+import { runStats } from '../analysis/pool.js';
+import { exportSession } from '../export/index.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../export/types.js';
+import { HistoryStore } from '../history/store.js';
+import type { LoadedSession } from '../history/parse.js';
+import { renderHtmlReport } from '../report/html.js';
+import { num, parse, UsageError } from './args.js';
+import { phaseTable, sparklines } from './report.js';
+import { fmtMs, styleFor, table } from './terminal.js';
+
+const DATA_DIR = { 'data-dir': { type: 'string' as const } };
+const JSON_FLAG = { json: { type: 'boolean' as const } };
+
+function dataDir(values: Record<string, unknown>): string {
+  return (values['data-dir'] as string | undefined) ?? '.procprobe';
+}
+
+function warn(warnings: string[]): void {
+  for (const w of warnings) process.stderr.write(`procprobe: warning: ${w}\n`);
+}
+
+async function loadOne(argv: string[], extra: Parameters<typeof parse>[1] = {}): Promise<{ s: LoadedSession; values: Record<string, unknown> }> {
+  const { values, positionals } = parse(argv, { ...DATA_DIR, ...JSON_FLAG, ...extra });
+  const [id, more] = positionals;
+  if (id === undefined) throw new UsageError('missing session id (procprobe sessions lists them)');
+  if (more !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(more)}`);
+  const store = new HistoryStore(dataDir(values));
+  const ids = await store.sessionIds();
+  // A unique prefix or suffix is enough, as with git.
+  const matches = ids.filter((x) => x === id || x.startsWith(id) || x.endsWith(id));
+  if (matches.length !== 1) throw new UsageError(matches.length === 0 ? `no session ${id} in ${store.dir}` : `${id} matches ${matches.length} sessions`);
+  const loaded = await store.loadSession(matches[0]!);
+  warn(loaded.warnings);
+  if (!loaded.value) throw new UsageError(`session ${matches[0]} could not be read`);
+  return { s: loaded.value, values };
+}
+
+export async function sessionsCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { ...DATA_DIR, ...JSON_FLAG }, false);
+  const store = new HistoryStore(dataDir(values));
+  const { value, warnings } = await store.loadSummaries(0);
+  warn(warnings);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    return 0;
+  }
+  const style = styleFor(process.stdout);
+  const rows = value.map((s) => [
+    s.id,
+    new Date(s.startTime).toISOString().replace('T', ' ').slice(0, 19),
+    String(s.metadata?.label ?? ''),
+    fmtMs(s.phases.find((p) => p.name === 'total_startup')?.durationMs ?? s.durationMs),
+    s.incomplete ? style.yellow('incomplete') : s.success ? style.green('ok') : style.red('failed'),
+  ]);
+  process.stdout.write(`${rows.length ? table(['id', 'started (UTC)', 'label', 'startup', 'result'], rows, style) : `no sessions in ${store.dir}`}\n`);
+  return 0;
+}
+
+export async function showCommand(argv: string[]): Promise<number> {
+  const { s, values } = await loadOne(argv);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(s.summary, null, 2)}\n`);
+    return 0;
+  }
+  const style = styleFor(process.stdout);
+  const sum = s.summary;
+  process.stdout.write(`${style.bold(sum.id)}  ${String(sum.metadata?.label ?? '')}  ${sum.incomplete ? style.yellow('incomplete') : sum.success ? style.green('ok') : style.red('failed')}\n`);
+  process.stdout.write(`${phaseTable(sum, style)}\n\n${sparklines(s.samples, style)}\n`);
+  for (const e of sum.errors) process.stdout.write(`${style.red('error')} ${e.operation ? `[${e.operation}] ` : ''}${e.message}\n`);
+  return 0;
+}
+
+export async function statsCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { ...DATA_DIR, ...JSON_FLAG, days: { type: 'string' }, label: { type: 'string' } }, false);
+  const days = values.days === undefined ? 7 : num('days', values.days, 0, 36500, false);
+  const label = values.label as string | undefined;
+  const { stats, warnings } = await runStats({ dataDir: dataDir(values), days, now: Date.now(), ...(label !== undefined ? { label } : {}) });
+  warn(warnings);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
+    return 0;
+  }
+  const style = styleFor(process.stdout);
+  const w = (line: string): boolean => process.stdout.write(`${line}\n`);
+  w(`${stats.sessionCount} sessions in ${days} days${label ? ` labelled ${JSON.stringify(label)}` : ''}: ${(stats.successRate * 100).toFixed(1)}% successful, ${stats.incompleteCount} incomplete`);
+  const rows = [{ name: 'total_startup', durations: stats.totalStartup, trend: stats.totalTrend }, ...stats.phases.filter((p) => p.name !== 'total_startup')].map((p) => [
+    p.name,
+    String(p.durations.count),
+    fmtMs(p.durations.mean),
+    fmtMs(p.durations.median),
+    fmtMs(p.durations.p90),
+    fmtMs(p.durations.p99),
+    fmtMs(p.durations.stddev),
+    p.trend.verdict === 'degrading' ? style.red(p.trend.verdict) : p.trend.verdict === 'improving' ? style.green(p.trend.verdict) : p.trend.verdict,
+  ]);
+  w(table(['phase', 'n', 'mean', 'median', 'p90', 'p99', 'σ', 'trend'], rows, style));
+  for (const [op, n] of Object.entries(stats.errorsByOperation)) w(`${style.red('errors')} ${op}: ${n}`);
+  for (const s of stats.suggestions) w(`${style.yellow('›')} ${s.message}`);
+  return 0;
+}
+
+export async function exportCommand(argv: string[]): Promise<number> {
+  const { s, values } = await loadOne(argv, { format: { type: 'string' }, output: { type: 'string', short: 'o' }, 'max-points': { type: 'string' } });
+  const format = values.format as string | undefined;
+  if (!format || !(EXPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(format ?? null)}`);
+  }
+  const maxPoints = values['max-points'] === undefined ? undefined : num('max-points', values['max-points'], 2, 10_000_000, true);
+  const data = exportSession({ summary: s.summary, samples: s.samples }, format as ExportFormat, maxPoints === undefined ? {} : { maxPoints });
+  const target = values.output as string | undefined;
+  if (target) writeFileSync(target, data);
+  else process.stdout.write(data);
+  return 0;
+}
+
+export async function reportCommand(argv: string[]): Promise<number> {
+  const { s, values } = await loadOne(argv, { html: { type: 'string' } });
+  const target = values.html as string | undefined;
+  if (!target) throw new UsageError('--html <file> is required');
+  const { stats } = await runStats({ dataDir: dataDir(values), days: 3650, now: Date.now(), ...(typeof s.summary.metadata?.label === 'string' ? { label: s.summary.metadata.label } : {}) });
+  writeFileSync(target, renderHtmlReport({ summary: s.summary, samples: s.samples, suggestions: stats.suggestions }));
+  process.stdout.write(`wrote ${target}\n`);
+  return 0;
+}

@@ -1,0 +1,59 @@
+/** `procprobe doctor`: which probe tier loads and why, kernel features, how fast this machine samples. */
+import { release } from 'node:os';
+import { loadNative } from '../probe/native.js';
+import { createProbe, nativeBaselineNs } from '../probe/probe.js';
+import { Sampler } from '../sampler/sampler.js';
+import { parse } from './args.js';
+import { styleFor } from './terminal.js';
+
+export async function doctorCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean' } }, false);
+  const load = loadNative();
+  const probe = createProbe();
+  const features = load.addon?.features() ?? null;
+  // Cost of one sample, and of the same system calls in a C loop.
+  const row = new Float64Array(64);
+  const n = 20_000;
+  for (let i = 0; i < 1000; i++) probe.sampleInto(row, 0);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) probe.sampleInto(row, 0);
+  const sampleUs = Number(process.hrtime.bigint() - t0) / n / 1e3;
+  const baseline = nativeBaselineNs(probe, n);
+  probe.close();
+  // One second at 1 kHz in the worker.
+  const sampler = new Sampler({ samplingIntervalMs: 1, capacity: 2048 });
+  await sampler.start();
+  await new Promise((r) => setTimeout(r, 1000));
+  const stats = sampler.stats;
+  await sampler.stop();
+  const report = {
+    node: process.version,
+    platform: `${process.platform} ${release()} ${process.arch}`,
+    backend: probe.backend,
+    backendReason: probe.backendReason,
+    attempts: load.attempts,
+    features,
+    sampleUs,
+    baselineUs: baseline === null ? null : baseline / n / 1e3,
+    sampler1kHz: { achievedHz: stats.achievedHz, missedDeadlines: stats.missedDeadlines, samples: stats.samples },
+  };
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  }
+  const s = styleFor(process.stdout);
+  const yes = (b: boolean | undefined) => (b ? s.green('yes') : s.yellow('no'));
+  const w = (line: string): boolean => process.stdout.write(`${line}\n`);
+  w(`node ${report.node} on ${report.platform}`);
+  w(`probe tier: ${s.bold(probe.backend)} — ${probe.backendReason}`);
+  for (const a of load.attempts) w(s.dim(`  tried ${a.path}: ${a.error}`));
+  if (features) {
+    w(`O(1) fd count (Linux >= 6.2 st_size of /proc/PID/fd): ${yes(features.fdCountO1)}`);
+    w(`per-process CPU clock for other pids: ${yes(features.cpuClock)}`);
+    w(`page size ${features.pageSize} B, USER_HZ ${features.clockTicks}, RAM ${(features.memTotalBytes / 2 ** 30).toFixed(1)} GiB`);
+  }
+  w(`one sample of this process: ${sampleUs.toFixed(2)} µs${report.baselineUs === null ? '' : ` (the same system calls in C: ${report.baselineUs.toFixed(2)} µs, ${(sampleUs / report.baselineUs).toFixed(2)}×)`}`);
+  const met = stats.samples / (stats.samples + stats.missedDeadlines);
+  w(`sampler at 1 kHz for 1 s: ${stats.achievedHz.toFixed(0)} Hz, ${stats.missedDeadlines} missed deadlines (${(met * 100).toFixed(2)}% met)`);
+  return 0;
+}

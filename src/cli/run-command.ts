@@ -1,0 +1,149 @@
+/**
+ * `procprobe run`: warmups, runs, Ctrl-C, the report or one JSON document, the exit status
+ * (0 started and healthy, 1 a phase failed or interrupted).
+ */
+import { runStats } from '../analysis/pool.js';
+import type { SessionSummary } from '../analysis/types.js';
+import { HistoryStore } from '../history/store.js';
+import { PerformanceMonitor } from '../performance-monitor.js';
+import type { RunOptions } from './args.js';
+import { compare, phaseTable, renderComparison, runStatistics, runsTable, sparklines, type Comparison } from './report.js';
+import { runOnce, type RunOutcome } from './run.js';
+import { fmtMs, Progress, styleFor } from './terminal.js';
+
+export async function runCommand(o: RunOptions): Promise<number> {
+  const out = o.json ? null : process.stdout;
+  const style = styleFor(process.stdout);
+  const progress = new Progress(!o.quiet && !o.json);
+  const pm = new PerformanceMonitor({
+    dataDir: o.dataDir,
+    pid: process.pid,
+    tree: true,
+    excludeRoot: true, // the command and its descendants, not procprobe itself
+    resourceSamplingIntervalMs: o.intervalMs,
+    nodeBootstrap: false,
+  });
+  pm.on('warning', (w) => process.stderr.write(`procprobe: ${w.message}\n`));
+  pm.on('error', (e) => process.stderr.write(`procprobe: ${e.message}\n`));
+
+  // Ctrl-C: stop the child, save the session as incomplete, exit 1. A second Ctrl-C exits at once.
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort();
+    process.stderr.write('\nprocprobe: interrupted, stopping the command and saving the session…\n');
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  const started = Date.now();
+  const outcomes: RunOutcome[] = [];
+  try {
+    for (let i = 0; i < o.warmup + o.runs && !interrupt.signal.aborted; i++) {
+      const warmup = i < o.warmup;
+      const n = warmup ? i + 1 : i - o.warmup + 1;
+      if (!o.quiet && out && o.warmup + o.runs > 1) out.write(style.dim(`${warmup ? 'warmup' : 'run'} ${n}/${warmup ? o.warmup : o.runs}\n`));
+      const r = await runOnce(o, pm, { run: n, warmup, progress, interrupt: interrupt.signal });
+      outcomes.push(r);
+      if (!r.ok) break; // a failed startup is reported, not repeated
+    }
+  } finally {
+    progress.clear();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  const measured = outcomes.filter((r) => !r.warmup);
+  const failed = outcomes.find((r) => !r.ok);
+  const comparison = measured.length > 0 && !failed ? await historyComparison(o, measured, started).catch(() => null) : null;
+  await pm.close();
+
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(jsonReport(o, outcomes, comparison), null, 2)}\n`);
+  } else {
+    printReport(o, outcomes, comparison, style);
+  }
+  return failed ? 1 : 0;
+}
+
+async function historyComparison(o: RunOptions, measured: RunOutcome[], started: number): Promise<Comparison> {
+  const store = new HistoryStore(o.dataDir);
+  const { value } = await store.loadSummaries(0);
+  const earlier = value
+    .filter((s) => s.metadata?.label === o.label && s.success && s.startTime < started)
+    .sort((a, b) => a.startTime - b.startTime)
+    .map(totalOf);
+  const { stats } = await runStats({ dataDir: o.dataDir, days: 3650, now: Date.now(), label: o.label });
+  const current = measured.map((r) => totalOf(r.session.toSummary()));
+  return compare(current, earlier, stats.totalTrend, stats.suggestions);
+}
+
+function totalOf(s: SessionSummary): number {
+  return s.phases.find((p) => p.name === 'total_startup')?.durationMs ?? s.durationMs;
+}
+
+function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparison | null, style: ReturnType<typeof styleFor>): void {
+  const w = (s: string): boolean => process.stdout.write(`${s}\n`);
+  const last = outcomes[outcomes.length - 1];
+  if (!last) return;
+  const measured = outcomes.filter((r) => !r.warmup);
+  if (o.quiet) {
+    w(resultLine(last, style));
+    return;
+  }
+  w('');
+  w(`${style.bold('procprobe run')} — ${o.label}  ${style.dim(`session ${last.session.id}`)}`);
+  w(phaseTable(last.session.toSummary(), style));
+  if (last.session.samples) {
+    w('');
+    w(sparklines(last.session.samples, style));
+  }
+  if (measured.length > 1) {
+    w('');
+    w(style.bold(`${measured.length} runs`));
+    w(runsTable(runStatistics(measured.map((r) => r.session.toSummary())), style));
+  }
+  if (comparison) {
+    w('');
+    w(renderComparison(comparison, style));
+  }
+  if (last.output) {
+    w('');
+    w(style.dim('captured output (last 64 KiB):'));
+    w(last.output.trimEnd());
+  }
+  w('');
+  w(resultLine(last, style));
+  w(style.dim(`saved to ${o.dataDir} (procprobe show ${last.session.id})`));
+}
+
+function resultLine(r: RunOutcome, style: ReturnType<typeof styleFor>): string {
+  if (r.interrupted) return style.yellow('✗ interrupted: the command was stopped and the session saved as incomplete');
+  if (!r.ok) return style.red(`✗ ${r.failedPhase} failed: ${r.reason}`);
+  const total = totalOf(r.session.toSummary());
+  return style.green(`✓ started${r.session.toSummary().phases.some((p) => p.name === 'health_verification') ? ' and healthy' : ''} in ${fmtMs(total)}`);
+}
+
+function jsonReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparison | null): unknown {
+  const measured = outcomes.filter((r) => !r.warmup);
+  return {
+    command: [o.command, ...o.args],
+    label: o.label,
+    dataDir: o.dataDir,
+    ok: outcomes.every((r) => r.ok),
+    runs: outcomes.map((r) => ({
+      sessionId: r.session.id,
+      warmup: r.warmup,
+      ok: r.ok,
+      interrupted: r.interrupted,
+      ...(r.failedPhase ? { failedPhase: r.failedPhase, reason: r.reason } : {}),
+      ...(r.childExit ? { childExit: r.childExit } : {}),
+      ...(r.output !== undefined ? { output: r.output } : {}),
+      totalStartupMs: totalOf(r.session.toSummary()),
+      samples: r.session.samples?.count ?? 0,
+      phases: r.session.timings,
+      resources: r.session.resources ?? null,
+    })),
+    statistics: measured.length > 1 ? runStatistics(measured.map((r) => r.session.toSummary())) : null,
+    comparison,
+  };
+}

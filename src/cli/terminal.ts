@@ -1,0 +1,125 @@
+/**
+ * Terminal output: colour only on a TTY and never with NO_COLOR, a progress line on stderr (TTY
+ * only), sparklines, aligned tables, human units.
+ */
+
+export interface Style {
+  bold(s: string): string;
+  dim(s: string): string;
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  cyan(s: string): string;
+}
+
+const plain: Style = { bold: (s) => s, dim: (s) => s, red: (s) => s, green: (s) => s, yellow: (s) => s, cyan: (s) => s };
+const sgr = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
+const ansi: Style = { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), cyan: sgr(36, 39) };
+
+/** Colour for a stream: a TTY, NO_COLOR unset (https://no-color.org), FORCE_COLOR forces it. */
+export function styleFor(stream: NodeJS.WriteStream): Style {
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return plain;
+  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return ansi;
+  return stream.isTTY ? ansi : plain;
+}
+
+/** A single rewritten line on stderr while waiting; nothing when stderr is not a TTY. */
+export class Progress {
+  readonly #enabled: boolean;
+  #timer: NodeJS.Timeout | null = null;
+  #text = '';
+  #frame = 0;
+  #since = 0;
+
+  constructor(enabled: boolean) {
+    this.#enabled = enabled && process.stderr.isTTY === true;
+  }
+
+  set(text: string): void {
+    if (!this.#enabled) return;
+    this.#text = text;
+    this.#since = performance.now();
+    this.#timer ??= setInterval(() => this.#draw(), 80);
+    this.#timer.unref();
+    this.#draw();
+  }
+
+  #draw(): void {
+    const spin = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏'[this.#frame++ % 10];
+    const secs = ((performance.now() - this.#since) / 1e3).toFixed(1);
+    process.stderr.write(`\r\x1b[2K${spin} ${this.#text} ${secs}s`);
+  }
+
+  clear(): void {
+    if (!this.#enabled) return;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    process.stderr.write('\r\x1b[2K');
+  }
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** Values as a sparkline of at most `width` characters (max per bucket, so peaks survive). */
+export function sparkline(values: readonly number[], width = 48): string {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (finite.length === 0) return '';
+  const buckets = Math.min(width, values.length);
+  const per = values.length / buckets;
+  const peaks: number[] = [];
+  for (let b = 0; b < buckets; b++) {
+    let m = -Infinity;
+    for (let i = Math.floor(b * per); i < Math.floor((b + 1) * per); i++) if (Number.isFinite(values[i]!)) m = Math.max(m, values[i]!);
+    peaks.push(m);
+  }
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  return peaks.map((v) => (Number.isFinite(v) ? BARS[hi > lo ? Math.round(((v - lo) / (hi - lo)) * 7) : 0] : ' ')).join('');
+}
+
+export function fmtMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '-';
+  if (Math.abs(ms) >= 10_000) return `${(ms / 1e3).toFixed(2)} s`;
+  if (Math.abs(ms) >= 100) return `${ms.toFixed(0)} ms`;
+  return `${ms.toFixed(1)} ms`;
+}
+
+export function fmtBytes(b: number): string {
+  if (!Number.isFinite(b)) return '-';
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let v = b;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
+}
+
+export function fmtNum(n: number, digits = 0): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-';
+}
+
+export function fmtPct(n: number): string {
+  return Number.isFinite(n) ? `${n.toFixed(1)}%` : '-';
+}
+
+/** Visible width (ANSI escapes excluded). */
+function width(s: string): number {
+  // eslint-disable-next-line no-control-regex
+  return [...s.replace(/\x1b\[[0-9;]*m/g, '')].length;
+}
+
+/** Align columns: the first column left, the others right. */
+export function table(header: string[], rows: string[][], style: Style): string {
+  const cols = header.length;
+  const w = Array.from({ length: cols }, (_, c) => Math.max(width(header[c]!), ...rows.map((r) => width(r[c] ?? ''))));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => {
+        const pad = ' '.repeat(w[c]! - width(cell));
+        return c === 0 ? cell + pad : pad + cell;
+      })
+      .join('  ');
+  return [style.dim(line(header)), ...rows.map(line)].join('\n');
+}

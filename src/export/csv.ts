@@ -1,0 +1,52 @@
+/**
+ * A session's samples as RFC 4180 CSV: a header row, one row per record, CRLF line endings.
+ *
+ * Columns: `seq,timestamp,status,processes,lagUs`, then every ProcessSample field in
+ * src/probe/layout.ts order except `timestamp` (already the second column), then one column per
+ * gauge, named by the gauge. Numbers are written with full (round-trip) precision, NaN as an
+ * empty field; a field containing a comma, a double quote, CR or LF is quoted, with its quotes
+ * doubled.
+ */
+import { F, FIELDS } from '../probe/layout.js';
+import { R } from '../ring/layout.js';
+import type { ExportInput } from './types.js';
+
+/** The ProcessSample fields after the five leading columns (every field but `timestamp`). */
+export const CSV_SAMPLE_FIELDS = FIELDS.filter((f) => f !== 'timestamp');
+
+/** Quote a field when RFC 4180 requires it. */
+export function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** A number as a CSV field: shortest round-trip decimal, NaN as the empty string. */
+export function csvNumber(value: number): string {
+  return Number.isNaN(value) ? '' : String(value);
+}
+
+/** The header row's column names (unquoted). */
+export function csvColumns(gaugeNames: readonly string[]): string[] {
+  return ['seq', 'timestamp', 'status', 'processes', 'lagUs', ...CSV_SAMPLE_FIELDS, ...gaugeNames];
+}
+
+/** The session's samples as CSV text (header + one CRLF-terminated row per record). */
+export function toCsv(input: ExportInput): string {
+  const { records, stride, count, gaugeNames } = input.samples;
+  const offsets = [
+    R.SEQ,
+    R.ROW + F.timestamp,
+    R.STATUS,
+    R.PROCESSES,
+    R.LAG_US,
+    ...CSV_SAMPLE_FIELDS.map((f) => R.ROW + F[f]),
+    ...gaugeNames.map((_, k) => R.GAUGES + k),
+  ];
+  const lines: string[] = [csvColumns(gaugeNames).map(csvField).join(',')];
+  for (let i = 0; i < count; i++) {
+    const base = i * stride;
+    const row = new Array<string>(offsets.length);
+    for (let c = 0; c < offsets.length; c++) row[c] = csvNumber(records[base + offsets[c]!] ?? NaN);
+    lines.push(row.join(','));
+  }
+  return lines.join('\r\n') + '\r\n';
+}

@@ -1,0 +1,270 @@
+/**
+ * src/export/csv.ts, json.ts and index.ts: CSV parsed back with an RFC 4180 parser written here
+ * and compared field by field with the records, the JSON and msgpack round trips, and
+ * exportSession's format check.
+ */
+import { describe, expect, it } from 'vitest';
+import { unpack } from 'msgpackr';
+import type { PhaseSummary, ResourceDelta, SessionSummary } from '../dist/analysis/types.js';
+import type { ExportInput } from '../dist/export/types.js';
+import { EXPORT_FORMATS, exportSession } from '../dist/export/index.js';
+import { InvalidOptionError } from '../dist/errors.js';
+import { F, FIELDS } from '../dist/probe/layout.js';
+import { R } from '../dist/ring/layout.js';
+
+// ---- synthetic session (the same builder in each export.*.test.ts: test files cannot share helpers here) ----
+const START = Date.UTC(2025, 0, 2, 3, 4, 5) + 0.25;
+const N = 200;
+const GAUGES = ['queue_depth', 'cache "hits", total'];
+
+function res(over: Partial<ResourceDelta> = {}): ResourceDelta {
+  return {
+    fromTimestamp: START, toTimestamp: START + 100, samples: 10, cpuMs: 42.5, cpuPercent: NaN,
+    rssStartBytes: 5e7, rssEndBytes: 6e7, rssPeakBytes: 6.5e7, rssDeltaBytes: 1e7,
+    fdsStart: 20, fdsEnd: 21, fdsPeak: 22, threadsStart: 7, threadsEnd: 8, threadsPeak: 9,
+    voluntaryContextSwitches: 3, involuntaryContextSwitches: 1, minorPageFaults: 10, majorPageFaults: 0,
+    ...over,
+  };
+}
+
+const ph = (name: string, startOffsetMs: number, durationMs: number, extra: Partial<PhaseSummary> = {}): PhaseSummary => ({
+  name, startOffsetMs, durationMs, success: true, ...extra,
+});
+
+/** Field values of sample i (F order); openFds of sample 50 is NaN. */
+function row(i: number): number[] {
+  const v: Record<string, number> = {
+    pid: 4242,
+    timestamp: START - 20 + i * 10 + (i % 3) * 0.125,
+    cpuUserUs: 1000 * i + 17,
+    cpuSystemUs: 400 * i + 3,
+    cpuPercent: i === 123 ? 399.5 : 50 + 40 * Math.sin(i / 7),
+    rssBytes: i === 77 ? 9e8 : i === 150 ? 1e6 : 5e7 + i * 1e5,
+    vmsBytes: 1.2e9 + i * 4096,
+    memoryPercent: (i + 1) / 3,
+    openFds: i === 50 ? NaN : 20 + (i % 5),
+    threads: 7 + (i % 3),
+    voluntaryContextSwitches: 10 * i,
+    involuntaryContextSwitches: Math.floor(i / 4),
+    minorPageFaults: 100 + i * 11,
+    majorPageFaults: i % 2,
+    startTime: START - 100,
+  };
+  return FIELDS.map((f) => v[f]!);
+}
+
+function makeInput(over: Partial<SessionSummary> = {}, count = N): ExportInput {
+  const stride = R.GAUGES + GAUGES.length;
+  const records = new Float64Array(count * stride);
+  for (let i = 0; i < count; i++) {
+    const b = i * stride;
+    records[b + R.SEQ] = 1000 + i;
+    records[b + R.STATUS] = 0;
+    records[b + R.LAG_US] = i * 3.7;
+    records[b + R.PROCESSES] = 1;
+    records.set(row(i), b + R.ROW);
+    records[b + R.GAUGES] = i % 17;
+    records[b + R.GAUGES + 1] = i * 1.5;
+  }
+  const summary: SessionSummary = {
+    id: 'session-1',
+    startTime: START,
+    endTime: START + 2000,
+    durationMs: 2000,
+    success: true,
+    incomplete: false,
+    metadata: { app: 'demo' },
+    phases: [
+      ph('node:process_init', -80, 20),
+      ph('node:bootstrap', -60, 55),
+      ph('node:module_loading', -5, 5),
+      ph('total_startup', 0, 2000, { resources: res({ rssPeakBytes: 9e8, cpuMs: 1234 }) }),
+      ph('environment_validation', 1.5, 300.25, { resources: res() }),
+      ph('port_management', 310, 400, { success: false, errorMessage: 'EADDRINUSE "3000"\nretry' }),
+      ph('process_startup', 720, 1200),
+      ph('load_config', 800.0005, 100),
+      ph('health_verification', 1900.125, 150),
+    ],
+    errors: [{ timestamp: START + 705.5, message: 'port 3000 in use', operation: 'port_management' }],
+    resources: res(),
+    ...over,
+  };
+  return { summary, samples: { records, stride, count, gaugeNames: [...GAUGES] } };
+}
+// ---- end of the synthetic session ----
+
+/** RFC 4180: records end in CRLF, fields separated by commas, quoted fields may hold , " CR LF ("" = "). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let i = 0;
+  const n = text.length;
+  for (;;) {
+    let field = '';
+    if (text[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= n) throw new Error('unterminated quoted field');
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') {
+            field += '"';
+            i += 2;
+          } else {
+            i++;
+            break;
+          }
+        } else field += text[i++];
+      }
+    } else {
+      while (i < n && text[i] !== ',' && text[i] !== '\r' && text[i] !== '\n') {
+        if (text[i] === '"') throw new Error(`bare quote at ${i}`);
+        field += text[i++];
+      }
+    }
+    row.push(field);
+    if (text[i] === ',') {
+      i++;
+      continue;
+    }
+    if (text.startsWith('\r\n', i)) {
+      rows.push(row);
+      row = [];
+      i += 2;
+      if (i === n) return rows;
+      continue;
+    }
+    throw new Error(i >= n ? 'last record not terminated by CRLF' : `unexpected ${JSON.stringify(text[i])} at ${i}`);
+  }
+}
+
+const ROW_FIELDS = FIELDS.filter((f) => f !== 'timestamp');
+
+describe('csv', () => {
+  const input = makeInput();
+  const text = exportSession(input, 'csv');
+
+  it('the test parser follows RFC 4180', () => {
+    expect(parseCsv('a,"b,""c""\r\nd",\r\n1,2,3\r\n')).toEqual([['a', 'b,"c"\r\nd', ''], ['1', '2', '3']]);
+    expect(() => parseCsv('a,b\n')).toThrow();
+    expect(() => parseCsv('a,b')).toThrow();
+    expect(() => parseCsv('a,b"c\r\n')).toThrow();
+  });
+
+  it('has the header seq,timestamp,status,processes,lagUs,<fields>,<gauges>, gauge names quoted', () => {
+    expect(text.startsWith('seq,timestamp,status,processes,lagUs,pid,cpuUserUs,')).toBe(true);
+    expect(text.split('\r\n')[0]!.endsWith(',queue_depth,"cache ""hits"", total"')).toBe(true);
+    const rows = parseCsv(text);
+    expect(rows[0]).toEqual(['seq', 'timestamp', 'status', 'processes', 'lagUs', ...ROW_FIELDS, ...GAUGES]);
+  });
+
+  it('has one CRLF row per sample, every field equal to the record (empty for NaN)', () => {
+    expect(text.endsWith('\r\n')).toBe(true);
+    expect(/[^\r]\n/.test(text)).toBe(false);
+    const rows = parseCsv(text);
+    expect(rows).toHaveLength(N + 1);
+    const cols = [R.SEQ, R.ROW + F.timestamp, R.STATUS, R.PROCESSES, R.LAG_US, ...ROW_FIELDS.map((f) => R.ROW + F[f]), R.GAUGES, R.GAUGES + 1];
+    const { records, stride } = input.samples;
+    for (let i = 0; i < N; i++) {
+      const r = rows[i + 1]!;
+      expect(r).toHaveLength(cols.length);
+      cols.forEach((col, c) => {
+        const v = records[i * stride + col]!;
+        if (Number.isNaN(v)) expect(r[c], `row ${i} col ${c}`).toBe('');
+        else expect(Number(r[c]), `row ${i} col ${c}`).toBe(v); // full precision: exact round trip
+      });
+    }
+    expect(rows[51]![rows[0]!.indexOf('openFds')]).toBe('');
+    expect(rows[1]![rows[0]!.indexOf('memoryPercent')]).toBe(String(1 / 3));
+  });
+
+  it('writes only the header for no samples', () => {
+    expect(parseCsv(exportSession(makeInput({}, 0), 'csv'))).toHaveLength(1);
+  });
+});
+
+describe('json', () => {
+  const input = makeInput();
+  const doc = JSON.parse(exportSession(input, 'json'));
+
+  it('round-trips the summary (NaN as null)', () => {
+    const expected = JSON.parse(JSON.stringify(input.summary));
+    expect(doc.summary).toEqual(expected);
+    expect(doc.summary.resources.cpuPercent).toBeNull();
+    expect(doc.summary.phases[4].resources.cpuMs).toBe(42.5);
+  });
+
+  it('has one object per sample: seq, every ProcessSample field, gauges; NaN as null', () => {
+    expect(doc.samples).toHaveLength(N);
+    const { records, stride } = input.samples;
+    for (let i = 0; i < N; i++) {
+      const s = doc.samples[i];
+      expect(s.seq).toBe(1000 + i);
+      expect(s.status).toBe(0);
+      expect(s.processes).toBe(1);
+      expect(s.lagUs).toBe(records[i * stride + R.LAG_US]);
+      for (const f of FIELDS) {
+        const v = records[i * stride + R.ROW + F[f]]!;
+        expect(s[f], `${i}.${f}`).toBe(Number.isNaN(v) ? null : v);
+      }
+      expect(s.gauges).toEqual({ [GAUGES[0]!]: i % 17, [GAUGES[1]!]: i * 1.5 });
+    }
+    expect(doc.samples[50].openFds).toBeNull();
+  });
+
+  it('includes suggestions when given, and writes bigints in metadata as strings', () => {
+    const inp = makeInput({ metadata: { big: 12345678901234567890n } });
+    inp.suggestions = [{ kind: 'dominant_phase', phase: 'process_startup', message: 'm', evidence: { share: 0.6 } }];
+    const d = JSON.parse(exportSession(inp, 'json'));
+    expect(d.summary.metadata.big).toBe('12345678901234567890');
+    expect(d.suggestions).toEqual(inp.suggestions);
+    expect('suggestions' in doc).toBe(false);
+  });
+});
+
+describe('msgpack and exportSession', () => {
+  it('packs { summary, samples: { stride, count, gaugeNames, records } } with records as a Float64Array', () => {
+    const input = makeInput();
+    const bytes = exportSession(input, 'msgpack');
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    const back = unpack(bytes as Uint8Array);
+    expect(Object.keys(back).sort()).toEqual(['samples', 'summary']);
+    expect(back.summary).toEqual(input.summary); // NaN survives msgpack
+    expect(back.samples.stride).toBe(input.samples.stride);
+    expect(back.samples.count).toBe(N);
+    expect(back.samples.gaugeNames).toEqual(GAUGES);
+    expect(back.samples.records).toBeInstanceOf(Float64Array);
+    expect(back.samples.records).toEqual(input.samples.records);
+  });
+
+  it('packs only the records in use', () => {
+    const input = makeInput();
+    const { records, stride } = input.samples;
+    const bigger = new Float64Array(records.length + 3 * stride);
+    bigger.set(records);
+    const back = unpack(exportSession({ ...input, samples: { ...input.samples, records: bigger } }, 'msgpack') as Uint8Array);
+    expect(back.samples.records).toEqual(records);
+  });
+
+  it('returns strings for the text formats', () => {
+    const input = makeInput();
+    for (const f of EXPORT_FORMATS) {
+      const out = exportSession(input, f);
+      expect(typeof out === 'string', f).toBe(f !== 'msgpack');
+    }
+  });
+
+  it('rejects an unknown format naming "format"', () => {
+    const input = makeInput();
+    for (const bad of ['xml', '', 'CSV', undefined, 3]) {
+      let err: unknown;
+      try {
+        exportSession(input, bad as 'csv');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(InvalidOptionError);
+      expect((err as InvalidOptionError).option).toBe('format');
+      expect((err as Error).message).toContain('chrome-trace');
+    }
+  });
+});
