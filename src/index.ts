@@ -48,3 +48,7 @@ export type {
   Trend,
   TrendVerdict,
 } from './analysis/types.js';
+export { EXPORT_FORMATS, exportSession, toChromeTrace, toCsv, toJson, toMsgpack, toOpenMetrics } from './export/index.js';
+export type { ExportFormat, ExportInput, ExportOptions } from './export/index.js';
+export { renderHtmlReport } from './report/html.js';
+export type { HtmlReportOptions } from './report/html.js';

@@ -1,0 +1,207 @@
+/**
+ * src/report/html.ts: the single-file HTML report. Structure of the string (self-contained,
+ * escaped, every phase, decimated series), the degenerate sessions, then the page as a real
+ * headless Chromium renders it: the DOM it builds and a screenshot decoded and measured here.
+ * Set PROCPROBE_REPORT_OUT=<dir> to keep report.html and report.png.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderHtmlReport } from '../dist/report/html.js';
+import { counterRate, decimateMinMax, esc } from '../dist/report/svg.js';
+import { requireChromium, runChromium, type ChromiumRun } from './fixtures/chromium.js';
+import { colourStats, decodePng, pixelsNear } from './fixtures/png.js';
+import { GAUGE, INJECTED, PHASE_NAMES, START, syntheticInput } from './fixtures/report-input.js';
+
+const input = syntheticInput();
+const html = renderHtmlReport(input);
+const ESCAPED = '&#60;script&#62;alert(1)&#60;/script&#62;';
+
+const count = (s: string, re: RegExp): number => s.match(re)?.length ?? 0;
+/** Text content of a serialized document: tags dropped, entities of the escaper decoded. */
+function textOf(doc: string): string {
+  return doc
+    .replace(/<style[\s\S]*?<\/style>/g, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)))
+    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+}
+
+describe('renderHtmlReport: the document', () => {
+  it('is one self-contained file: no network reference, no script, no external style', () => {
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).not.toMatch(/\b(src|href|xlink:href)\s*=\s*["']?\s*(https?:)?\/\//i);
+    expect(html).not.toMatch(/https?:\/\//i);
+    expect(html).not.toMatch(/<(script|link|iframe|img|object|embed)\b/i);
+    expect(html).not.toMatch(/@import|url\(\s*["']?(?!#)/i);
+    expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
+  });
+
+  it('escapes user text: the injected script in an error message and metadata stays text', () => {
+    expect(html).not.toContain(INJECTED);
+    expect(html.split(ESCAPED).length - 1).toBeGreaterThanOrEqual(3); // error list, phase table, Gantt tooltip
+    expect(html).toContain('api &#34;blue&#34; &#60;canary&#62; &#38; co');
+    expect(esc(`<a href="x" onclick='y'>&`)).toBe('&#60;a href=&#34;x&#34; onclick=&#39;y&#39;&#62;&#38;');
+  });
+
+  it('has the header: session id, command, start time, duration and status badge', () => {
+    const s = input.summary;
+    expect(html).toContain(s.id);
+    expect(html).toContain('<code>node server.js --port 3000</code>');
+    expect(html).toContain('2025-01-31 09:30:00.000 UTC');
+    expect(html).toContain('1,990 ms');
+    expect(html).toMatch(/<span class="badge bad">failed<\/span>/);
+    expect(renderHtmlReport(input, { title: 'Nightly <run>', command: 'npm start' })).toMatch(/<h1>Nightly &#60;run&#62;<\/h1>[\s\S]*<code>npm start<\/code>/);
+  });
+
+  it('draws one Gantt bar per phase: failed in red, the slowest non-total phase highlighted', () => {
+    const bars = html.match(/<rect class="bar[^"]*"/g) ?? [];
+    expect(bars).toHaveLength(PHASE_NAMES.length);
+    for (const name of PHASE_NAMES) expect(html).toContain(name);
+    expect(count(html, /<rect class="bar failed/g)).toBe(1);
+    expect(count(html, /<rect class="bar[^"]* hl/g)).toBe(1);
+    // Tree order: total first, nested health_verification indented under process_startup.
+    const order = [...html.matchAll(/<text class="plabel[^"]*" x="(\d+)"[^>]*>(?:<tspan[^>]*>[^<]*<\/tspan>)?([a-z_]+)</g)].map((m) => [m[2], Number(m[1])]);
+    expect(order.map((o) => o[0])).toEqual(['total_startup', 'environment_validation', 'port_management', 'process_startup', 'health_verification']);
+    expect(order.map((o) => o[1])).toEqual([12, 28, 28, 28, 44]);
+    const slowRow = /<g class="row"><title>process_startup[\s\S]*?<\/g>/.exec(html)?.[0] ?? '';
+    expect(slowRow).toMatch(/class="bar slowest hl"/);
+  });
+
+  it('charts CPU, RSS, threads, fds, context switches and the gauge, each at most ~1000 points', () => {
+    expect(count(html, /<svg class="chart"/g)).toBe(6);
+    for (const t of ['CPU', 'Resident memory', 'Threads', 'Open file descriptors', 'Context switches', GAUGE]) {
+      expect(html).toContain(`class="ctitle" x="12" y="24">${t}</text>`);
+    }
+    const paths = [...html.matchAll(/<path class="line [^"]*" d="([^"]*)"/g)].map((m) => m[1]!);
+    expect(paths.length).toBeGreaterThanOrEqual(7);
+    for (const d of paths) expect(count(d, /[ML]/g)).toBeLessThanOrEqual(1001);
+    // 2000 samples went in: the level series were decimated (min/max pairs), not dropped.
+    const points = paths.map((d) => count(d, /[ML]/g));
+    expect(Math.max(...points)).toBeGreaterThan(500);
+    // 4 shaded phases (all but total_startup) in each chart.
+    expect(count(html, /<rect class="shade /g)).toBe(4 * 6);
+  });
+
+  it('lists the phase table, the suggestions with evidence, and the errors', () => {
+    const tbody = /<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
+    expect(count(tbody, /<tr/g)).toBe(5);
+    expect(tbody).toMatch(/port_management[\s\S]*pill bad">failed/);
+    expect(tbody).toContain(`EADDRINUSE: port 3000 ${ESCAPED}`);
+    expect(count(html, /<li class="card sugg">/g)).toBe(2);
+    expect(html).toContain('<b>share</b> 0.754');
+    expect(html).toContain('<b>note</b> single-threaded');
+    expect(count(html, /<li class="card errcard">/g)).toBe(1);
+    expect(html).toContain('+455 ms');
+  });
+});
+
+describe('renderHtmlReport: degenerate sessions', () => {
+  it('a session without samples or resources gets notes instead of charts', () => {
+    const s = input.summary;
+    const bare = renderHtmlReport({
+      summary: { ...s, resources: undefined, phases: s.phases.map(({ resources: _r, ...p }) => p), errors: [] },
+      samples: { records: new Float64Array(0), stride: input.samples.stride, count: 0, gaugeNames: [] },
+    });
+    expect(bare).toContain('No resource samples were recorded');
+    expect(bare).not.toContain('<svg class="chart"');
+    expect(count(bare, /<rect class="bar/g)).toBe(5);
+    expect(count(bare, /no samples cover this phase/g)).toBe(5);
+    expect(bare).toContain('No suggestions for this session.');
+    expect(bare).toContain('No errors were recorded.');
+  });
+
+  it('an incomplete session without phases, and a metric that was never measured', () => {
+    const { records, stride } = input.samples;
+    const noThreads = records.slice();
+    for (let i = 0; i < input.samples.count; i++) noThreads[i * stride + 4 + 9] = NaN; // R.ROW + F.threads
+    const doc = renderHtmlReport({
+      summary: { ...input.summary, phases: [], errors: [], endTime: NaN, durationMs: NaN, incomplete: true, metadata: {} },
+      samples: { ...input.samples, records: noThreads },
+    });
+    expect(doc).toMatch(/<span class="badge warn">incomplete<\/span>/);
+    expect(doc).toContain('No phases were timed in this session.');
+    expect(doc).toContain('Threads: not measured in this session.');
+    expect(count(doc, /<svg class="chart"/g)).toBe(5);
+    expect(doc).toMatch(/≥ 1,999 ms \(not finished\)/);
+  });
+});
+
+describe('decimation', () => {
+  it('min/max buckets keep every extreme within about maxPoints points', () => {
+    const n = 100_000;
+    const xs = Array.from({ length: n }, (_, i) => i);
+    const ys = xs.map((i) => Math.sin(i / 500) + (i === 31_337 ? 50 : 0) - (i === 77_777 ? 40 : 0));
+    const d = decimateMinMax(xs, ys, 1000);
+    expect(d.xs.length).toBeLessThanOrEqual(1000);
+    expect(d.xs.length).toBeGreaterThan(900);
+    expect(Math.max(...d.ys)).toBe(Math.max(...ys));
+    expect(Math.min(...d.ys)).toBe(Math.min(...ys));
+    expect(d.xs).toEqual([...d.xs].sort((a, b) => a - b));
+    expect(decimateMinMax([1, 2, 3], [4, 5, 6], 1000)).toEqual({ xs: [1, 2, 3], ys: [4, 5, 6] });
+  });
+
+  it('counter rates over at most maxPoints intervals', () => {
+    const ts = Array.from({ length: 5000 }, (_, i) => i * 2);
+    const cs = ts.map((t) => t * 3); // 3 per ms
+    const r = counterRate(ts, cs, 1000, 1000);
+    expect(r.xs.length).toBeLessThanOrEqual(1000);
+    for (const v of r.ys) expect(v).toBeCloseTo(3000, 6);
+    const back = counterRate([0, 1, 2], [5, 3, 4], 1, 1000);
+    expect(back.ys[0]).toBeNaN();
+    expect(back.ys[1]).toBe(1);
+  });
+});
+
+describe('renderHtmlReport in headless Chromium', () => {
+  let dir = '';
+  let dom: ChromiumRun;
+  let png: Buffer;
+  const keep = process.env.PROCPROBE_REPORT_OUT;
+
+  beforeAll(async () => {
+    requireChromium();
+    dir = keep ? (mkdirSync(keep, { recursive: true }), keep) : mkdtempSync(join(tmpdir(), 'procprobe-report-'));
+    const file = join(dir, 'report.html');
+    const shot = join(dir, 'report.png');
+    writeFileSync(file, html);
+    const [d, s] = await Promise.all([
+      runChromium(['--dump-dom', `file://${file}`]),
+      runChromium([`--screenshot=${shot}`, '--window-size=1400,2400', `file://${file}`]),
+    ]);
+    dom = d;
+    if (s.code !== 0) throw new Error(`chromium --screenshot exited ${s.code}: ${s.stderr.slice(-2000)}`);
+    png = readFileSync(shot);
+  }, 150_000);
+
+  afterAll(() => {
+    if (dir && !keep) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('builds a DOM with every phase name as text, one bar per phase and the charts', () => {
+    expect(dom.code, dom.stderr.slice(-2000)).toBe(0);
+    const doc = dom.stdout;
+    expect(doc).toContain('<svg class="gantt"');
+    const text = textOf(doc);
+    for (const name of PHASE_NAMES) expect(text).toContain(name);
+    expect(count(doc, /<rect class="bar[ "]/g)).toBe(PHASE_NAMES.length);
+    expect(count(doc, /<svg class="chart"/g)).toBe(6);
+    expect(count(doc, /<svg\b/g)).toBe(7);
+    // The injected tag is a text node: the browser made no script element of it.
+    expect(doc).not.toMatch(/<script/i);
+    expect(text).toContain(INJECTED);
+    expect(text).toContain(new Date(START).toISOString().slice(0, 10));
+  });
+
+  it('paints a screenshot that is not blank: many colours, red failed bar, amber slowest bar', () => {
+    const img = decodePng(png);
+    expect([img.width, img.height]).toEqual([1400, 2400]);
+    const st = colourStats(img);
+    expect(st.distinct).toBeGreaterThan(200);
+    expect(1 - st.backgroundShare).toBeGreaterThan(0.15);
+    expect(pixelsNear(img, 0xdc2626)).toBeGreaterThan(200); // failed phase
+    expect(pixelsNear(img, 0xf59e0b)).toBeGreaterThan(200); // slowest phase
+    expect(pixelsNear(img, 0x2563eb, 20)).toBeGreaterThan(200); // CPU line
+  });
+});
