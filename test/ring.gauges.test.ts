@@ -89,7 +89,7 @@ describe('gauges', () => {
     const reader = new RingReader(sab);
     let rec = commitOne(writer, reader);
     for (const g of [rps!, size!, temp!]) expect(Number.isNaN(rec[R.GAUGES + g.index]!)).toBe(true);
-    expect(rec[R.GAUGES + 3]).toBe(0); // the undefined slot is copied too
+    expect(rec[R.GAUGES + 3]).toBeNaN(); // the undefined slot is copied too: NaN, never a made-up 0
 
     const result = await runSetter({ sab, set: [['rps', 1234.5], ['温度', -40]], add: [['Größe', 3], ['Größe', 4]], unknown: 'nope' });
     expect(result.indexes).toEqual({ rps: 0, Größe: 1, 温度: 2 });
@@ -102,7 +102,7 @@ describe('gauges', () => {
     expect(rec[R.GAUGES + rps!.index]).toBe(1234.5);
     expect(rec[R.GAUGES + size!.index]).toBe(7);
     expect(rec[R.GAUGES + temp!.index]).toBe(-40);
-    expect(Array.from(reader.gaugeValues)).toEqual([1234.5, 7, -40, 0]);
+    expect(Array.from(reader.gaugeValues)).toEqual([1234.5, 7, -40, NaN]);
     // Each record keeps the values of its commit.
     rps!.set(1);
     commitOne(writer, reader);

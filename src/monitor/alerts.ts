@@ -1,6 +1,7 @@
 /**
  * Threshold alerts with a minimum duration and hysteresis, evaluated over every record (not a
- * subsample). At 1 kHz a condition raises ONE alert when it starts and clears once when it ends:
+ * subsample; a record's cpuPercent covers at least the last 50 ms, see CpuWindow). At 1 kHz a
+ * condition raises ONE alert when it starts and clears once when it ends:
  * a rule raises after its value stays above the threshold for minDurationMs, and clears after it
  * stays below threshold * (1 - hysteresis) for minDurationMs.
  */
@@ -74,10 +75,14 @@ export class AlertEngine {
     }
   }
 
-  /** Evaluate one record; calls `raise`/`clear` on transitions. */
-  evaluate(rec: Float64Array, at: number, gaugeNames: readonly string[], raise: (a: Alert) => void, clear: (a: Alert) => void): void {
+  /**
+   * Evaluate one record; calls `raise`/`clear` on transitions. `firstOfRun`: the record is the
+   * first after a start, whose cpuPercent is the process's lifetime average: not evaluated.
+   */
+  evaluate(rec: Float64Array, at: number, gaugeNames: readonly string[], raise: (a: Alert) => void, clear: (a: Alert) => void, firstOfRun = false): void {
     const ts = rec[at + R.ROW + F.timestamp]!;
     for (const rule of this.#rules) {
+      if (firstOfRun && rule.offset === R.ROW + F.cpuPercent) continue;
       let off = rule.offset;
       if (off < 0) {
         const g = gaugeNames.indexOf(rule.metric);

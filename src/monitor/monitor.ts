@@ -219,19 +219,25 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
     while (first > 0 && out[(first - 1) * stride + R.ROW + F.timestamp]! >= cutoff) first--;
     const sums = { mem: 0, pct: 0, fds: 0, threads: 0 };
     let n = 0;
+    let firstOk = -1;
+    let lastOk = -1;
     for (let i = first; i < got; i++) {
       const at = i * stride + R.ROW;
-      if (out[i * stride + R.STATUS] !== 0) continue;
+      if (out[i * stride + R.STATUS] !== 0) continue; // a failed read (e.g. the target exited)
+      if (firstOk < 0) firstOk = i;
+      lastOk = i;
       sums.mem += out[at + F.rssBytes]! / 1048576;
       sums.pct += out[at + F.memoryPercent]!;
       sums.fds += out[at + F.openFds]!;
       sums.threads += out[at + F.threads]!;
       n++;
     }
-    const a = first * stride + R.ROW;
-    const b = (got - 1) * stride + R.ROW;
+    // CPU % from the cumulative CPU time between the first and last good records: exact over the
+    // window, unlike an average of per-sample percentages.
+    const a = firstOk * stride + R.ROW;
+    const b = lastOk * stride + R.ROW;
     const cpu = (at: number): number => out[at + F.cpuUserUs]! + out[at + F.cpuSystemUs]!;
-    const dt = got - first >= 2 ? (out[b + F.timestamp]! - out[a + F.timestamp]!) * 1e3 : 0;
+    const dt = n >= 2 ? (out[b + F.timestamp]! - out[a + F.timestamp]!) * 1e3 : 0;
     return {
       avgCpuPercent: n === 0 ? NaN : dt > 0 ? ((cpu(b) - cpu(a)) / dt) * 100 : out[b + F.cpuPercent]!,
       avgMemoryMb: sums.mem / n,
@@ -286,7 +292,8 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
       const n = this.#reader.readSince(this.#cursor, this.#batch);
       for (let i = 0; i < n; i++) {
         if (this.#batch[i * stride + R.STATUS] !== 0) continue;
-        this.#engine.evaluate(this.#batch, i * stride, this.#gaugeNames, raise, clear);
+        const first = this.#batch[i * stride + R.SEQ] === this.#sampler.firstSeq;
+        this.#engine.evaluate(this.#batch, i * stride, this.#gaugeNames, raise, clear, first);
       }
       if (n === 0 || this.#cursor.next > this.#reader.latestSeq()) break;
     }

@@ -43,6 +43,9 @@ export function createRingBuffer(capacity: number, gaugeSlots = 0): SharedArrayB
   hdr[H.GAUGE_SLOTS] = gaugeSlots;
   hdr[H.ROW_FIELDS] = FIELD_COUNT;
   hdr[H.LAST_SLOT] = -1;
+  // Unset gauges are NaN, so records written before a gauge got its first value say "no value"
+  // rather than a made-up 0.
+  new Float64Array(sab, g.gaugesByte, gaugeSlots).fill(NaN);
   return sab;
 }
 

@@ -17,7 +17,7 @@ export interface SamplerWorkerData {
 
 export type WorkerMessage =
   /** The first sample is in the ring. */
-  | { code: 'READY'; backend: ProbeBackend; backendReason: string; intervalMs: number }
+  | { code: 'READY'; backend: ProbeBackend; backendReason: string; intervalMs: number; firstSeq: number }
   /** Something the user should know, sampling goes on (e.g. interval clamped). */
   | { code: 'WARNING'; warning: string; message: string }
   /** Sampling failed and stopped. */

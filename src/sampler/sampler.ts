@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { ProcprobeError } from '../errors.js';
 import { assertProcessExists, type ProbeBackend, type ProbeBackendOption } from '../probe/probe.js';
-import { H } from '../ring/layout.js';
+import { H, WriterState } from '../ring/layout.js';
 import { createRingBuffer, RingReader } from '../ring/ring.js';
 import { checkBoolean, checkInteger, checkNumber, checkObject, checkOneOf, checkPid } from '../validate.js';
 import type { SamplerWorkerData, WorkerMessage } from './messages.js';
@@ -81,13 +81,15 @@ export class Sampler extends EventEmitter<SamplerEvents> {
   #intervalMs: number;
   readonly #options: Required<Omit<SamplerOptions, 'pid'>>;
   readonly #sab: SharedArrayBuffer;
-  #worker: Worker | null = null;
+  /** The current worker and whether it is sampling (READY seen, not stopped). */
+  #run: { worker: Worker; running: boolean } | null = null;
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
   #backend: ProbeBackend | null = null;
   #backendReason = '';
   #startedAt = 0;
   #startSeq = 0;
+  #firstSeq = -1;
   #ref = new WeakRef(this);
 
   constructor(options?: SamplerOptions) {
@@ -118,7 +120,7 @@ export class Sampler extends EventEmitter<SamplerEvents> {
   }
 
   get isRunning(): boolean {
-    return this.#worker !== null && this.#stopping === null;
+    return this.#run !== null && this.#run.running;
   }
 
   get backend(): ProbeBackend | null {
@@ -127,6 +129,14 @@ export class Sampler extends EventEmitter<SamplerEvents> {
 
   get backendReason(): string {
     return this.#backendReason;
+  }
+
+  /**
+   * Sequence number of the first record of the latest start(). Its cpuPercent is the average since
+   * the process started, not a current figure.
+   */
+  get firstSeq(): number {
+    return this.#firstSeq;
   }
 
   get intervalMs(): number {
@@ -145,16 +155,21 @@ export class Sampler extends EventEmitter<SamplerEvents> {
     };
   }
 
-  /** Start sampling; resolves when the first sample is in the ring. Idempotent. */
+  /**
+   * Start sampling; resolves when the first sample is in the ring. Idempotent; while a stop() is
+   * in flight, it starts again once that stop is done.
+   */
   start(): Promise<void> {
+    if (this.#stopping) return this.#stopping.then(() => this.start());
     if (this.#starting) return this.#starting;
     // The worker is created synchronously: a caller that starts sampling and then runs a long
     // synchronous startup phase must not delay the worker itself until its first await.
-    this.#starting = this.#stopping ? this.#stopping.then(() => this.#spawn()) : this.#spawn();
-    this.#starting.catch(() => {
-      this.#starting = null;
+    const starting = this.#spawn();
+    this.#starting = starting;
+    starting.catch(() => {
+      if (this.#starting === starting) this.#starting = null;
     });
-    return this.#starting;
+    return starting;
   }
 
   #spawn(): Promise<void> {
@@ -174,54 +189,68 @@ export class Sampler extends EventEmitter<SamplerEvents> {
       stdout: false,
       stderr: false,
     });
-    this.#worker = worker;
+    const run = { worker, running: false };
+    this.#run = run;
     live.add(this.#ref);
     hookExit();
-    return new Promise<void>((resolve, reject) => {
-      let ready = false;
+    let ready = false;
+    let failure: ProcprobeError | null = null;
+    let stoppedReason: 'target-exited' | null = null;
+    const started: Promise<void> = new Promise<void>((resolve, reject) => {
       worker.on('message', (m: WorkerMessage) => {
         switch (m.code) {
           case 'READY':
             ready = true;
+            run.running = this.#stopping === null;
             this.#backend = m.backend;
             this.#backendReason = m.backendReason;
             this.#intervalMs = m.intervalMs;
             this.#startedAt = performance.now();
             this.#startSeq = this.reader.latestSeq();
+            this.#firstSeq = m.firstSeq;
             worker.unref(); // from now on the sampler never keeps the host alive
             resolve();
             break;
           case 'WARNING':
             this.#report('warning', new ProcprobeError(m.warning, m.message));
             break;
-          case 'ERROR': {
-            const err = new ProcprobeError(m.errorCode ?? 'ERR_PROCPROBE_SAMPLER', m.message);
-            if (!ready) reject(err);
-            else this.#report('error', err);
+          case 'ERROR':
+            // Reported when the worker has exited, so that isRunning is already false by then.
+            failure = new ProcprobeError(m.errorCode ?? 'ERR_PROCPROBE_SAMPLER', m.message);
+            run.running = false;
             break;
-          }
           case 'STOPPED':
-            if (!ready) reject(new ProcprobeError('ERR_PROCPROBE_SAMPLER', `sampler stopped before its first sample (${m.reason})`));
-            if (m.reason === 'target-exited') this.emit('stopped', { reason: m.reason });
+            run.running = false;
+            if (m.reason === 'target-exited') stoppedReason = m.reason;
+            if (!ready) failure ??= new ProcprobeError('ERR_PROCPROBE_SAMPLER', `sampler stopped before its first sample (${m.reason})`);
             break;
         }
       });
       worker.on('error', (err) => {
-        const e = new ProcprobeError('ERR_PROCPROBE_WORKER_FAILED', `sampler worker failed: ${err.message}`, { cause: err });
-        if (!ready) reject(e);
-        else this.#report('error', e);
+        run.running = false;
+        failure = new ProcprobeError('ERR_PROCPROBE_WORKER_FAILED', `sampler worker failed: ${err.message}`, { cause: err });
       });
       worker.on('exit', (code) => {
+        run.running = false;
         live.delete(this.#ref);
-        if (this.#worker === worker) this.#worker = null;
-        this.#starting = null;
-        if (!ready) reject(new ProcprobeError('ERR_PROCPROBE_WORKER_FAILED', `sampler worker exited with code ${code} before its first sample`));
-        else if (this.#stopping === null && code !== 0) {
-          this.#report('error', new ProcprobeError('ERR_PROCPROBE_WORKER_FAILED', `sampler worker exited with code ${code}`));
+        if (this.#run === run) this.#run = null;
+        if (this.#starting === started) this.#starting = null;
+        // Readers in other threads learn from the ring header that nobody writes any more.
+        const header = this.reader.views.header;
+        Atomics.compareExchange(header, H.WRITER_STATE, WriterState.RUNNING, code === 0 && failure === null ? WriterState.STOPPED : WriterState.FAILED);
+        if (!ready) {
+          reject(failure ?? new ProcprobeError('ERR_PROCPROBE_WORKER_FAILED', `sampler worker exited with code ${code} before its first sample`));
+          return;
+        }
+        if (failure) this.#report('error', failure);
+        if (stoppedReason) this.emit('stopped', { reason: stoppedReason });
+        else if (this.#stopping === null && (code !== 0 || failure)) {
+          if (!failure) this.#report('error', new ProcprobeError('ERR_PROCPROBE_WORKER_FAILED', `sampler worker exited with code ${code}`));
           this.emit('stopped', { reason: 'worker-exited' });
         }
       });
     });
+    return started;
   }
 
   /** Ask a tree sampler to look for new descendants at its next tick (e.g. right after a spawn). */
@@ -238,22 +267,28 @@ export class Sampler extends EventEmitter<SamplerEvents> {
   /** Stop sampling; resolves when the worker has exited. The ring keeps its samples. Idempotent. */
   stop(): Promise<void> {
     if (this.#stopping) return this.#stopping;
-    const worker = this.#worker;
-    if (!worker) return Promise.resolve();
-    this.#stopping = (async () => {
-      await this.#starting?.catch(() => undefined);
+    const run = this.#run;
+    if (!run) return Promise.resolve();
+    const starting = this.#starting;
+    run.running = false;
+    const stopping = (async () => {
+      await starting?.catch(() => undefined);
       this.requestStop();
-      worker.ref(); // an awaited stop() keeps the process alive until the worker is gone (bounded below)
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-      const timer = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+      run.worker.ref(); // an awaited stop() keeps the process alive until the worker is gone (bounded below)
+      const exited = new Promise<void>((resolve) => {
+        if (this.#run !== run) resolve();
+        else run.worker.once('exit', () => resolve());
+      });
+      const timer = setTimeout(() => void run.worker.terminate(), STOP_GRACE_MS);
       timer.unref();
       await exited;
       clearTimeout(timer);
     })().finally(() => {
-      this.#stopping = null;
-      this.#starting = null;
+      if (this.#stopping === stopping) this.#stopping = null;
+      if (this.#starting === starting) this.#starting = null;
     });
-    return this.#stopping;
+    this.#stopping = stopping;
+    return stopping;
   }
 
   /** Emit without ever throwing into the host: with no listener, a process warning instead. */

@@ -37,6 +37,12 @@ export class TreeSource {
   readonly #scratch = new Float64Array(FIELD_COUNT);
   #prevCpu = NaN;
   #prevTs = NaN;
+  #joined = 0;
+
+  /** CPU members used before they were adopted (µs): in the totals, but not in any interval. */
+  get joinedCpuUs(): number {
+    return this.#joined;
+  }
 
   readonly #excludeRoot: boolean;
 
@@ -85,18 +91,20 @@ export class TreeSource {
     let joined = 0; // CPU that new members used before they were adopted: not this interval's
     for (const [pid, m] of this.#members) {
       const st = m.probe.sampleInto(s, 0);
+      const counted = !(this.#excludeRoot && m.probe === this.root);
       if (st === ProbeStatus.OK) {
-        if (Number.isNaN(m.last[F.cpuUserUs]!) && !(this.#excludeRoot && m.probe === this.root)) joined += s[F.cpuUserUs]! + s[F.cpuSystemUs]!;
-        m.last.set(s);
-        if (this.#excludeRoot && m.probe === this.root) continue;
-        for (const i of CUMULATIVE) row[offset + i] = row[offset + i]! + s[i]!;
-        for (const i of LEVELS) row[offset + i] = row[offset + i]! + s[i]!;
+        if (Number.isNaN(m.last[F.cpuUserUs]!) && counted) joined += s[F.cpuUserUs]! + s[F.cpuSystemUs]!;
+        // Field by field: a member caught exiting may read OK with some fields NaN; keep their last value.
+        for (let i = 0; i < FIELD_COUNT; i++) if (!Number.isNaN(s[i]!)) m.last[i] = s[i]!;
+        if (!counted) continue;
+        for (const i of CUMULATIVE) row[offset + i] = row[offset + i]! + (Number.isNaN(m.last[i]!) ? 0 : m.last[i]!);
+        for (const i of LEVELS) row[offset + i] = row[offset + i]! + (Number.isNaN(s[i]!) ? 0 : s[i]!);
         continue;
       }
-      // Gone (or a zombie: its final CPU times are in s). Fold its last cumulative values.
-      const final = st === ProbeStatus.ZOMBIE ? s : m.last;
-      for (const i of this.#excludeRoot && m.probe === this.root ? [] : CUMULATIVE) {
-        const v = final[i]!;
+      // Gone, or a zombie (its final CPU times and faults are in s, its switches are not): fold
+      // the freshest value of each cumulative field, so the totals never go down.
+      for (const i of counted ? CUMULATIVE : []) {
+        const v = st === ProbeStatus.ZOMBIE && !Number.isNaN(s[i]!) ? s[i]! : m.last[i]!;
         if (!Number.isNaN(v)) {
           this.#exited[i] = this.#exited[i]! + v;
           row[offset + i] = row[offset + i]! + v;
@@ -118,6 +126,7 @@ export class TreeSource {
       : Math.max(0, ((cpu - joined - this.#prevCpu) / ((ts - this.#prevTs) * 1e3)) * 100);
     this.#prevCpu = cpu;
     this.#prevTs = ts;
+    this.#joined += joined;
     return rootStatus;
   }
 

@@ -16,6 +16,7 @@ import { SI_MIN_INTERVAL_MS } from '../probe/si.js';
 import { H, R, WriterState } from '../ring/layout.js';
 import { RingWriter } from '../ring/ring.js';
 import type { SamplerWorkerData, WorkerMessage } from './messages.js';
+import { CpuWindow } from './cpu-window.js';
 import { TreeSource } from './tree.js';
 
 const SHORT_INTERVAL_MS = 5;
@@ -28,8 +29,12 @@ const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
 interface Source {
   sampleInto(row: Float64Array, offset: number): ProbeStatus;
   readonly processes: number;
+  /** CPU in the totals that was used before sampling saw it (tree members' pre-adoption CPU), µs. */
+  readonly joinedCpuUs: number;
   close(): void;
 }
+
+const cpuWindow = new CpuWindow(data.intervalMs);
 
 function openSource(): { source: Source; probe: Probe; tree: TreeSource | null } {
   if (data.tree) {
@@ -38,7 +43,7 @@ function openSource(): { source: Source; probe: Probe; tree: TreeSource | null }
     return { source: tree, probe: tree.root, tree };
   }
   const probe = createProbe({ pid: data.pid, backend: data.backend });
-  const source = { sampleInto: (r: Float64Array, o: number) => probe.sampleInto(r, o), processes: 1, close: () => probe.close() };
+  const source = { sampleInto: (r: Float64Array, o: number) => probe.sampleInto(r, o), processes: 1, joinedCpuUs: 0, close: () => probe.close() };
   return { source, probe, tree: null };
 }
 
@@ -50,6 +55,7 @@ function record(source: Source, lagMs: number): ProbeStatus {
   rec[base + R.STATUS] = status;
   rec[base + R.LAG_US] = lagMs * 1e3;
   rec[base + R.PROCESSES] = source.processes;
+  if (status === ProbeStatus.OK) cpuWindow.apply(rec, base, source.joinedCpuUs);
   if (status !== ProbeStatus.OK && status !== ProbeStatus.ZOMBIE) {
     rec.fill(NaN, base + R.ROW, base + R.ROW + FIELD_COUNT);
     rec[base + R.ROW + F.pid] = data.pid;
@@ -140,11 +146,11 @@ async function main(): Promise<void> {
       intervalMs = SI_MIN_INTERVAL_MS;
     }
     const first = await probe.sample().catch(() => null);
-    post({ code: 'READY', backend: probe.backend, backendReason: probe.backendReason, intervalMs });
+    post({ code: 'READY', backend: probe.backend, backendReason: probe.backendReason, intervalMs, firstSeq: writer.nextSeq });
     status = first ? await runAsync(probe, intervalMs) : ProbeStatus.EXITED;
   } else {
     status = record(source, 0);
-    post({ code: 'READY', backend: probe.backend, backendReason: probe.backendReason, intervalMs });
+    post({ code: 'READY', backend: probe.backend, backendReason: probe.backendReason, intervalMs, firstSeq: writer.nextSeq - 1 });
     if (!finished(status)) status = runSync(source, tree, intervalMs);
   }
   source.close();
