@@ -9,12 +9,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { hostname, totalmem } from 'node:os';
-import { closeAnalysisPool, runStats } from './analysis/pool.js';
+import { releaseAnalysisPool, retainAnalysisPool, runStats } from './analysis/pool.js';
 import type { PerformanceStats, ResourceDelta, SessionError } from './analysis/types.js';
 import { InvalidOptionError as InvalidOption, ProcprobeError } from './errors.js';
 import { SESSION_FORMAT, SESSION_FORMAT_VERSION, type SessionRecord } from './history/format.js';
 import { HistoryStore, newSessionId } from './history/store.js';
-import { SessionWriter } from './history/writer.js';
+import { appendEnd, SessionWriter } from './history/writer.js';
 import { createProbe, type ProbeBackendOption } from './probe/probe.js';
 import { Sampler } from './sampler/sampler.js';
 import { averages, SessionBuffer } from './session/buffer.js';
@@ -83,6 +83,9 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   #nextTiming = 0;
   #bootstrapRecorded = false;
   #closed = false;
+  /** finishSession in flight: the next session waits for it (its sampler, writer and buffer are in use). */
+  #finishing: Promise<unknown> | null = null;
+  #usesPool = false;
 
   constructor(options?: PerformanceMonitorOptions) {
     super();
@@ -129,6 +132,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   startSession(metadata: Record<string, unknown> = {}): string {
     if (this.#closed) throw new SessionStateError('the monitor is closed');
     if (this.#session) throw new SessionStateError(`session ${this.#session.id} is still open: finish it first`);
+    if (this.#finishing) throw new SessionStateError('the previous session is still finishing: await finishSession() first');
     checkObject('metadata', metadata);
     this.#store.ensure();
     const sampler = (this.#sampler ??= this.#createSampler());
@@ -231,7 +235,10 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   /** The seed's context manager: `{ using t = pm.timing('x'); ... }` (call t.fail(err) on errors). */
   timing(operation: string, metadata?: Record<string, unknown>): TimingContext {
     const id = this.startTiming(operation, metadata);
-    return new TimingContext(id, (ok, msg) => this.finishTiming(id, ok, msg));
+    // Disposal after finishSession closed it (a `using` around the whole startup) is a no-op.
+    return new TimingContext(id, (ok, msg) => {
+      if (this.#timings.get(id)?.finished === false) this.finishTiming(id, ok, msg);
+    });
   }
 
   /** Record an error during the session. */
@@ -250,6 +257,16 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const session = this.#session;
     if (session === null) throw new SessionStateError('no open session to finish');
     session.incomplete = checkBoolean('options.incomplete', options.incomplete ?? false);
+    const finishing = this.#finish(session, success);
+    this.#finishing = finishing;
+    try {
+      return await finishing;
+    } finally {
+      this.#finishing = null;
+    }
+  }
+
+  async #finish(session: StartupSession, success: boolean): Promise<StartupSession> {
     for (const t of [...this.#open]) this.finishTiming(t.id, false, 'not finished when the session ended');
     const endMono = performance.now();
     session.finish(success, performance.timeOrigin + endMono);
@@ -264,9 +281,17 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const buffer = this.#buffer!;
     session.samples = buffer.samples();
     session.resources = resourceDelta(buffer.records, buffer.stride, buffer.count, session.startTime, session.endTime);
-    const summary = session.toSummary();
     try {
-      await this.#writer!.close([...this.#drainRecords(), { t: 'Z', summary }]);
+      if (buffer.overflowed) {
+        // Memory holds the first maxSessionSamples only; the file holds them all. Close it
+        // without its end record, then compute every delta from the complete samples.
+        await this.#writer!.close(this.#drainRecords());
+        await this.#recomputeFromDisk(session);
+        await appendEnd(this.#store.sessionPath(session.id), session.toSummary());
+      } else {
+        await this.#writer!.close([...this.#drainRecords(), { t: 'Z', summary: session.toSummary() }]);
+      }
+      const summary = session.toSummary();
       await this.#store.writeIndex(summary);
       await this.#store.retain({ maxDays: this.#opts.maxHistoryDays, maxBytes: this.#opts.maxHistoryBytes, keep: session.id });
     } catch (err) {
@@ -296,6 +321,10 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   async getPerformanceStats(options: { days?: number; label?: string } = {}): Promise<PerformanceStats & { warnings: string[] }> {
     const o = checkObject('options', options);
     const days = checkNumber('options.days', o.days ?? 7, 0);
+    if (!this.#usesPool) {
+      this.#usesPool = true;
+      retainAnalysisPool();
+    }
     const res = await runStats({ dataDir: this.dataDir, days, now: Date.now(), ...(typeof o.label === 'string' ? { label: o.label } : {}) });
     for (const w of res.warnings) this.#report('warning', new ProcprobeError('ERR_PROCPROBE_HISTORY_SKIPPED', w));
     return { ...res.stats, warnings: res.warnings };
@@ -318,7 +347,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     if (this.#session) await this.finishSession(false);
     this.#closed = true;
     await this.#sampler?.stop();
-    await closeAnalysisPool();
+    if (this.#usesPool) await releaseAnalysisPool();
   }
 
   #createSampler(): Sampler {
@@ -342,27 +371,47 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const buffer = this.#buffer;
     if (!session || !buffer) return;
     buffer.drain();
-    const covered = finishing ? Infinity : buffer.lastTimestamp;
+    // Once memory overflowed, deltas wait for the complete samples on disk (finishSession).
+    const covered = buffer.overflowed ? -Infinity : finishing ? Infinity : buffer.lastTimestamp;
     const keep: TimingMetric[] = [];
     for (const t of this.#pending) {
-      if (t.endTime > covered) {
-        keep.push(t);
-        continue;
-      }
-      t.resources = resourceDelta(buffer.records, buffer.stride, buffer.count, t.startTime, t.endTime);
-      const phase = {
-        name: t.operation,
-        startOffsetMs: t.startTime - session.startTime,
-        durationMs: t.durationMs,
-        success: t.success === true,
-        ...(t.errorMessage !== undefined ? { errorMessage: t.errorMessage } : {}),
-        ...(t.resources ? { resources: t.resources } : {}),
-      };
-      session.timings.push(phase);
-      this.#records.push({ t: 'T', id: t.id, ...(t.parentId ? { parentId: t.parentId } : {}), ...phase });
+      if (t.endTime > covered) keep.push(t);
+      else this.#settle(session, t, buffer.records, buffer.stride, buffer.count);
     }
     this.#pending = keep;
     if (!finishing) this.#writer?.write(this.#drainRecords());
+  }
+
+  /** Resource deltas of every timing and of the session from the samples on disk (after an overflow). */
+  async #recomputeFromDisk(session: StartupSession): Promise<void> {
+    const loaded = (await this.#store.loadSession(session.id)).value;
+    if (!loaded) return;
+    const s = loaded.samples;
+    session.resources = resourceDelta(s.records, s.stride, s.count, session.startTime, session.endTime);
+    for (const t of this.#pending) this.#settle(session, t, s.records, s.stride, s.count);
+    this.#pending = [];
+    for (const phase of session.timings) {
+      if (phase.name.startsWith('node:')) continue;
+      const from = session.startTime + phase.startOffsetMs;
+      const r = resourceDelta(s.records, s.stride, s.count, from, from + phase.durationMs);
+      if (r) phase.resources = r;
+      else delete phase.resources;
+    }
+  }
+
+  /** Give a finished timing its resource delta and record it in the session and for the file. */
+  #settle(session: StartupSession, t: TimingMetric, rec: Float64Array, stride: number, count: number): void {
+    t.resources = resourceDelta(rec, stride, count, t.startTime, t.endTime);
+    const phase = {
+      name: t.operation,
+      startOffsetMs: t.startTime - session.startTime,
+      durationMs: t.durationMs,
+      success: t.success === true,
+      ...(t.errorMessage !== undefined ? { errorMessage: t.errorMessage } : {}),
+      ...(t.resources ? { resources: t.resources } : {}),
+    };
+    session.timings.push(phase);
+    this.#records.push({ t: 'T', id: t.id, ...(t.parentId ? { parentId: t.parentId } : {}), ...phase });
   }
 
   #drainRecords(): SessionRecord[] {

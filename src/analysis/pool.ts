@@ -22,8 +22,20 @@ export function runStats(task: StatsTask): Promise<StatsResult> {
   return getPool().run(task) as Promise<StatsResult>;
 }
 
-/** Destroy the pool (it is recreated on the next use). */
-export async function closeAnalysisPool(): Promise<void> {
+let users = 0;
+
+/** Note one more user of the pool (a PerformanceMonitor); pair with releaseAnalysisPool. */
+export function retainAnalysisPool(): void {
+  users++;
+}
+
+/**
+ * One user is done; the pool is destroyed when the last one is (another monitor's stats call in
+ * flight is never cut off). Callers that never retained it rely on its idle timeout.
+ */
+export async function releaseAnalysisPool(): Promise<void> {
+  users = Math.max(0, users - 1);
+  if (users > 0) return;
   const p = pool;
   pool = null;
   await p?.destroy();

@@ -108,8 +108,9 @@ export class HistoryStore {
         }
       }
       const loaded = await this.loadSession(id);
-      warnings.push(...loaded.warnings);
       const session = loaded.value;
+      // A live writer may be caught mid-append: its "torn tail" is not damage.
+      if (!session?.inProgress) warnings.push(...loaded.warnings);
       if (!session || session.inProgress) continue;
       if (session.summary.startTime >= sinceMs) summaries.push(session.summary);
       if (!indexed.has(id)) await this.writeIndex(session.summary).catch(() => undefined);

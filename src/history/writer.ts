@@ -1,6 +1,7 @@
 /** The owner's side of a session's history writer worker. */
 import { Worker } from 'node:worker_threads';
 import { ProcprobeError } from '../errors.js';
+import type { SessionSummary } from '../analysis/types.js';
 import type { SessionHeader, SessionRecord } from './format.js';
 import type { FromWriter, ToWriter, WriterWorkerData } from './messages.js';
 
@@ -72,4 +73,14 @@ export class SessionWriter {
   async abort(): Promise<void> {
     await this.#worker.terminate();
   }
+}
+
+/**
+ * Append the end record to a closed session file (after its summary was recomputed from disk). A
+ * fresh sequential Packr is safe here: the end record's structure is new to the file.
+ */
+export async function appendEnd(path: string, summary: SessionSummary): Promise<void> {
+  const { appendFile } = await import('node:fs/promises');
+  const { Packr } = await import('msgpackr');
+  await appendFile(path, new Packr({ sequential: true }).pack({ t: 'Z', summary } satisfies SessionRecord));
 }

@@ -14,6 +14,8 @@ export class SessionBuffer {
   readonly stride: number;
   records: Float64Array;
   count = 0;
+  /** Samples arrived after the buffer was full (they are on disk only). */
+  overflowed = false;
   /** Records the ring overwrote before they were drained. */
   get missed(): number {
     return this.#cursor.missed;
@@ -43,6 +45,7 @@ export class SessionBuffer {
       const n = this.#reader.readSince(this.#cursor, this.#batch);
       const room = this.#max - this.count;
       const take = Math.min(n, room);
+      if (n > take) this.overflowed = true;
       if (take > 0) {
         this.#grow(this.count + take);
         this.records.set(this.#batch.subarray(0, take * this.stride), this.count * this.stride);

@@ -1,0 +1,60 @@
+/**
+ * Two processes writing sessions into one data dir at the same time
+ * (test/fixtures/session-writer.mjs): every session loads intact and complete, with no warning.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { F, HistoryStore, RECORD } from '../dist/index.js';
+import { killChildren } from './fixtures/readers.js';
+import { removeTempDirs, runFixture, tempDir } from './fixtures/session-helpers.js';
+
+afterEach(async () => {
+  await killChildren();
+  removeTempDirs();
+});
+
+describe('concurrent writers', () => {
+  it('two processes x 3 sessions in one data dir: 6 sessions, all complete, no warnings', async () => {
+    const dataDir = tempDir();
+    const runs = await Promise.all(['left', 'right'].map((tag) => runFixture('session-writer.mjs', [dataDir, tag, '3'])));
+    const written: { tag: string; pid: number; ids: string[] }[] = [];
+    for (const r of runs) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      written.push(r.lines[0] as (typeof written)[number]);
+    }
+    const store = new HistoryStore(dataDir);
+    const { value, warnings } = await store.loadSummaries();
+    expect(warnings).toEqual([]);
+    const all = written.flatMap((w) => w.ids).sort();
+    expect(new Set(all).size).toBe(6);
+    expect(value.map((s) => s.id)).toEqual(all);
+    const byTag = (tag: string) => value.filter((s) => s.metadata.tag === tag);
+    const span = (tag: string) => [Math.min(...byTag(tag).map((s) => s.startTime)), Math.max(...byTag(tag).map((s) => s.endTime))];
+    // They really overlapped in time: each one's first session started before the other's last ended.
+    const [l0, l1] = span('left');
+    const [r0, r1] = span('right');
+    expect(l0! < r1! && r0! < l1!, 'the two writers ran at the same time').toBe(true);
+    for (const s of value) {
+      expect(s.incomplete).toBe(false);
+      expect(s.success).toBe(true);
+      expect(s.phases.map((p) => p.name)).toEqual(['load-config', 'connect']);
+      expect(s.phases.every((p) => p.success && p.resources !== undefined)).toBe(true);
+      const loaded = await store.loadSession(s.id);
+      expect(loaded.warnings).toEqual([]);
+      const l = loaded.value!;
+      expect(l.inProgress).toBe(false);
+      expect(l.summary).toEqual(s);
+      // Each file is its own writer's (the pid the child printed), its samples one unbroken run.
+      const w = written.find((x) => x.ids.includes(s.id))!;
+      expect(l.header.writerPid).toBe(w.pid);
+      expect(l.header.pid).toBe(w.pid);
+      const { records, stride, count } = l.samples;
+      expect(count).toBeGreaterThan(50);
+      for (let i = 1; i < count; i++) {
+        expect(records[i * stride + RECORD.SEQ]).toBe(records[(i - 1) * stride + RECORD.SEQ]! + 1);
+        expect(records[i * stride + RECORD.ROW + F.timestamp]).toBeGreaterThan(records[(i - 1) * stride + RECORD.ROW + F.timestamp]!);
+      }
+      expect(records[(count - 1) * stride + RECORD.ROW + F.timestamp]).toBeGreaterThanOrEqual(s.endTime - 5);
+    }
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * A host killed with SIGKILL in the middle of a session (test/fixtures/session-crash.mjs): its
+ * session is recovered as incomplete, with the samples flushed up to ~one flush interval (250 ms)
+ * before the kill time recorded here, and with the timings finished and flushed before it.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { F, HistoryStore, RECORD } from '../dist/index.js';
+import { FIXTURES, killChildren, procExists, sleep, track } from './fixtures/readers.js';
+import { removeTempDirs, tempDir } from './fixtures/session-helpers.js';
+
+afterEach(async () => {
+  await killChildren();
+  removeTempDirs();
+});
+
+interface Ready {
+  id: string;
+  pid: number;
+  phases: Record<string, { min: number; max: number }>;
+  readyAt: number;
+}
+
+describe('a writer killed with SIGKILL', () => {
+  it('leaves an incomplete session: samples up to the last flush, finished timings, the error', async () => {
+    const dataDir = tempDir();
+    const spawnedAt = Date.now();
+    const child = track(spawn(process.execPath, [join(FIXTURES, 'session-crash.mjs'), dataDir], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const ready = await new Promise<Ready>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d) => {
+        out += d;
+        const nl = out.indexOf('\n');
+        if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)) as Ready);
+      });
+      child.once('exit', (code) => reject(new Error(`fixture exited (${code}) before ready: ${stderr}`)));
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    await sleep(Math.max(200, 1500 - (Date.now() - spawnedAt)));
+    const killAt = Date.now();
+    child.kill('SIGKILL');
+    await exited; // reaped: its pid no longer names a live process
+    expect(child.signalCode).toBe('SIGKILL');
+    expect(procExists(ready.pid)).toBe(false);
+
+    const store = new HistoryStore(dataDir);
+    const summaries = await store.loadSummaries();
+    expect(summaries.warnings).toEqual([]);
+    expect(summaries.value).toHaveLength(1);
+    const summary = summaries.value[0]!;
+    expect(summary).toMatchObject({ id: ready.id, incomplete: true, success: false, metadata: { fixture: 'crash' } });
+
+    const { value, warnings } = await store.loadSession(ready.id);
+    expect(warnings).toEqual([]);
+    const s = value!;
+    expect(s.inProgress).toBe(false);
+    expect(s.header.writerPid).toBe(ready.pid);
+    const n = s.samples.count;
+    const ts = (i: number) => s.samples.records[i * s.samples.stride + RECORD.ROW + F.timestamp]!;
+    const last = ts(n - 1);
+    const line = `kill at ${killAt}, last sample ${last.toFixed(1)} (${(killAt - last).toFixed(1)} ms before), ${n} samples`;
+    // Nothing after the kill; at most one flush interval (250 ms) + slack lost before it.
+    expect(last, line).toBeLessThanOrEqual(killAt + 5);
+    expect(killAt - last, line).toBeLessThanOrEqual(400);
+    expect(summary.endTime).toBeCloseTo(last, 3);
+    // Every sample written is there: consecutive sequence numbers, increasing times.
+    for (let i = 1; i < n; i++) {
+      expect(s.samples.records[i * s.samples.stride + RECORD.SEQ]).toBe(s.samples.records[(i - 1) * s.samples.stride + RECORD.SEQ]! + 1);
+      expect(ts(i)).toBeGreaterThan(ts(i - 1));
+    }
+    expect(n, line).toBeGreaterThan((last - ts(0)) / 1 / 3); // 1 ms sampling: at least a third of the ticks
+    expect(ts(0)).toBeLessThan(ready.readyAt);
+
+    // The finished timings were flushed (more than a second before the kill); the open one was not.
+    expect(summary.phases.map((p) => p.name).sort()).toEqual(['phase-a', 'phase-b']);
+    for (const p of summary.phases) {
+      const own = ready.phases[p.name]!;
+      expect(p.durationMs, p.name).toBeGreaterThanOrEqual(own.min);
+      expect(p.durationMs, p.name).toBeLessThanOrEqual(own.max);
+    }
+    expect(summary.phases.find((p) => p.name === 'phase-b')).toMatchObject({ success: false, errorMessage: 'missing DATABASE_URL' });
+    expect(summary.phases.find((p) => p.name === 'phase-a')!.resources!.cpuMs).toBeGreaterThanOrEqual(19.5);
+    expect(summary.errors).toEqual([expect.objectContaining({ message: 'cache cold', operation: 'phase-a' })]);
+    expect(stderr).toBe('');
+
+    // The recovered session was indexed: the next load reads the index and agrees.
+    const again = await store.loadSummaries();
+    expect(again.warnings).toEqual([]);
+    expect(again.value).toEqual(summaries.value);
+  });
+});
