@@ -71,7 +71,9 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   readonly #store: HistoryStore;
   readonly #opts: Required<Omit<PerformanceMonitorOptions, 'pid' | 'dataDir'>> & { pid: number };
   readonly #sessions: StartupSession[] = [];
-  #sampler: Sampler | null = null;
+  #sampler: Sampler;
+  /** Resolves when the open session's first sample is in. */
+  #ready: Promise<void> | null = null;
   #session: StartupSession | null = null;
   #buffer: SessionBuffer | null = null;
   #writer: SessionWriter | null = null;
@@ -107,6 +109,12 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
       nodeBootstrap: checkBoolean('options.nodeBootstrap', o.nodeBootstrap ?? true),
       excludeRoot: checkBoolean('options.excludeRoot', o.excludeRoot ?? false),
     };
+    // Boot the sampler now, paused: a worker takes 50-300 ms to start, and the first phases of
+    // the first session should not go unsampled. It waits at no CPU cost and never holds the
+    // process; startSession resumes it within a millisecond.
+    this.#sampler = this.#createSampler();
+    this.#sampler.pause();
+    this.#sampler.start().catch(() => undefined); // reported by startSession when it matters
   }
 
   /** The open session, or null. */
@@ -135,7 +143,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     if (this.#finishing) throw new SessionStateError('the previous session is still finishing: await finishSession() first');
     checkObject('metadata', metadata);
     this.#store.ensure();
-    const sampler = (this.#sampler ??= this.#createSampler());
+    const sampler = this.#sampler!;
     const startMono = performance.now();
     const startTime = performance.timeOrigin + startMono;
     const id = newSessionId(startTime);
@@ -146,7 +154,8 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     this.#timings.clear();
     this.#open = [];
     this.#records = [];
-    sampler.start().catch((err: ProcprobeError) => {
+    this.#ready = sampler.resume();
+    this.#ready.catch((err: ProcprobeError) => {
       session.errors.push({ timestamp: Date.now(), message: `sampling failed: ${err.message}`, operation: 'procprobe' });
       this.#report('error', err);
     });
@@ -187,8 +196,8 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
 
   /** Resolves when the session's first sample is in (about 50-100 ms after startSession). */
   samplingReady(): Promise<void> {
-    if (!this.#sampler || !this.#session) return Promise.reject(new SessionStateError('no open session: call startSession() first'));
-    return this.#sampler.start();
+    if (!this.#ready || !this.#session) return Promise.reject(new SessionStateError('no open session: call startSession() first'));
+    return this.#ready;
   }
 
   /** With tree sampling: look for new descendants at the next tick (call right after spawning one). */
@@ -272,9 +281,9 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     session.finish(success, performance.timeOrigin + endMono);
     this.#session = null;
     const sampler = this.#sampler!;
-    await sampler.start().catch(() => undefined);
+    await this.#ready?.catch(() => undefined);
     await this.#buffer!.waitPast(session.endTime, 4 * this.#opts.resourceSamplingIntervalMs + 20);
-    await sampler.stop();
+    sampler.pause(); // kept for the next session: resuming is immediate, starting is not
     this.#housekeep(session);
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;

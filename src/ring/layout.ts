@@ -40,9 +40,11 @@ export const H = Object.freeze({
   GAUGES_DEFINED: (2 * CACHE_LINE) / 4 + 1,
   /** Line 2: set to 1 to ask a tree sampler to rescan descendants at its next tick. */
   RESCAN: (2 * CACHE_LINE) / 4 + 2,
+  /** Line 2: set to 1 (and notify STOP) to pause the writer; 0 (and notify PAUSE) resumes it. */
+  PAUSE: (2 * CACHE_LINE) / 4 + 3,
 });
 
-export const WriterState = Object.freeze({ IDLE: 0, RUNNING: 1, STOPPED: 2, FAILED: 3 } as const);
+export const WriterState = Object.freeze({ IDLE: 0, RUNNING: 1, STOPPED: 2, FAILED: 3, PAUSED: 4 } as const);
 
 /** Float64 field indices within one record. */
 export const R = Object.freeze({

@@ -25,6 +25,12 @@ export class CpuWindow {
     this.#cpu = new Float64Array(capacity);
   }
 
+  /** Forget the history (after a pause: the gap is not a window). */
+  reset(): void {
+    this.#head = 0;
+    this.#size = 0;
+  }
+
   /**
    * Replace the record's cpuPercent by Δcpu/Δt since the newest earlier record at least a window
    * old (or the oldest one held while the window fills). `offsetUs` is CPU to leave out (a tree's

@@ -173,7 +173,7 @@ export class Sampler extends EventEmitter<SamplerEvents> {
   }
 
   #spawn(): Promise<void> {
-    Atomics.store(this.reader.views.header, H.STOP, 0);
+    Atomics.store(this.reader.views.header, H.STOP, 0); // (PAUSE is kept: pause() before start() boots paused)
     const workerData: SamplerWorkerData = {
       sab: this.#sab,
       pid: this.pid,
@@ -260,8 +260,38 @@ export class Sampler extends EventEmitter<SamplerEvents> {
 
   /** Ask the worker to stop without waiting (safe in 'exit' handlers). */
   requestStop(): void {
-    Atomics.store(this.reader.views.header, H.STOP, 1);
-    Atomics.notify(this.reader.views.header, H.STOP);
+    const header = this.reader.views.header;
+    Atomics.store(header, H.STOP, 1);
+    Atomics.notify(header, H.STOP);
+    Atomics.notify(header, H.PAUSE);
+  }
+
+  /**
+   * Stop sampling but keep the worker, waiting at no CPU cost, so that resume() is immediate (a
+   * worker takes 50-300 ms to start). May be called before start(): the worker then boots, takes
+   * its first sample and waits.
+   */
+  pause(): void {
+    const header = this.reader.views.header;
+    Atomics.store(header, H.PAUSE, 1);
+    Atomics.notify(header, H.STOP); // wakes a long Atomics.wait between ticks
+  }
+
+  get isPaused(): boolean {
+    return Atomics.load(this.reader.views.header, H.PAUSE) !== 0;
+  }
+
+  /** Resume after pause(); resolves when a sample newer than the call is in the ring. */
+  async resume(): Promise<void> {
+    const header = this.reader.views.header;
+    const before = this.reader.latestSeq();
+    Atomics.store(header, H.PAUSE, 0);
+    Atomics.notify(header, H.PAUSE);
+    await this.start();
+    const deadline = performance.now() + 1000 + this.#intervalMs;
+    while (this.reader.latestSeq() <= before && this.isRunning && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
   }
 
   /** Stop sampling; resolves when the worker has exited. The ring keeps its samples. Idempotent. */

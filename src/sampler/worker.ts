@@ -81,6 +81,16 @@ function runSync(source: Source, tree: TreeSource | null, intervalMs: number): P
     next += intervalMs;
     for (;;) {
       if (Atomics.load(header, H.STOP) !== 0) return status;
+      if (Atomics.load(header, H.PAUSE) !== 0) {
+        // Paused: no sampling, no CPU, until resumed (notify on PAUSE) or stopped (notify on PAUSE too).
+        Atomics.store(header, H.WRITER_STATE, WriterState.PAUSED);
+        while (Atomics.load(header, H.PAUSE) !== 0 && Atomics.load(header, H.STOP) === 0) Atomics.wait(header, H.PAUSE, 1, 1000);
+        if (Atomics.load(header, H.STOP) !== 0) return status;
+        Atomics.store(header, H.WRITER_STATE, WriterState.RUNNING);
+        cpuWindow.reset();
+        next = now(); // a fresh deadline grid: the pause is not missed deadlines
+        break;
+      }
       const remaining = next - now();
       if (remaining <= 0) break;
       if (nativeSleep) native.sleepUntil(next);

@@ -22,7 +22,7 @@ function floorIndex(rec: Float64Array, stride: number, count: number, ts: number
 /**
  * Resource use between `fromTs` and `toTs` (ms since epoch) over `count` records; undefined when
  * no record lies at or after the start (nothing covers the interval). Records whose read failed
- * (STATUS != 0) are skipped.
+ * (STATUS != 0) or that measured no process (PROCESSES == 0) are skipped.
  */
 export function resourceDelta(rec: Float64Array, stride: number, count: number, fromTs: number, toTs: number): ResourceDelta | undefined {
   if (count === 0) return undefined;
@@ -35,7 +35,8 @@ export function resourceDelta(rec: Float64Array, stride: number, count: number, 
   let fdsPeak = -Infinity;
   let threadsPeak = -Infinity;
   for (let i = a; i <= b; i++) {
-    if (rec[i * stride + R.STATUS] !== 0) continue;
+    // A failed read, or a tree with no process in it yet (the CLI before its spawn): nothing measured.
+    if (rec[i * stride + R.STATUS] !== 0 || rec[i * stride + R.PROCESSES] === 0) continue;
     const at = i * stride + R.ROW;
     if (first < 0) first = at;
     last = at;
