@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { RECORD as R, RealTimeMonitor, Sampler } from '../dist/index.js';
-import { machine, noteRow, row, summarize, withRatios } from './harness.mjs';
+import { machine, noteRow, pythonWithPsutil, row, summarize, withRatios } from './harness.mjs';
 
 export const name = 'sampler';
 export const question =
@@ -192,13 +192,12 @@ print(json.dumps(dict(version=psutil.__version__, **res)))
 
 function psutilRows(seconds) {
   const label = (busy) => `psutil thread (python3), main ${busy ? 'busy' : 'idle'}`;
-  const probe = spawnSync('python3', ['-c', 'import psutil'], { stdio: 'ignore', timeout: 10_000 });
-  if (probe.error) return [noteRow(label(false), 'python3 not found')];
-  if (probe.status !== 0) return [noteRow(label(false), 'psutil not installed (apt-get install python3-psutil)')];
+  const python = pythonWithPsutil();
+  if (!python) return [noteRow(label(false), 'psutil not installed (apt-get install python3-psutil)')];
   return [false, true].map((busy) => {
     const mark = cpuMark();
     // spawnSync with a timeout kills the child itself: nothing outlives this function.
-    const res = spawnSync('python3', ['-c', PSUTIL_SCRIPT, String(seconds), '0.001', busy ? '1' : '0'], { encoding: 'utf8', timeout: (seconds + 20) * 1e3, killSignal: 'SIGKILL' });
+    const res = spawnSync(python, ['-c', PSUTIL_SCRIPT, String(seconds), '0.001', busy ? '1' : '0'], { encoding: 'utf8', timeout: (seconds + 20) * 1e3, killSignal: 'SIGKILL' });
     if (res.status !== 0) return noteRow(label(busy), `psutil run failed: ${(res.stderr || String(res.error)).trim().split('\n').pop()}`);
     const { version, n, cpu, wall } = JSON.parse(res.stdout);
     const r = { ticks: n, cpuNs: cpu * 1e9, seconds: wall, comm: 'python thread', load: loadNote(mark) };

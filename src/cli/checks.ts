@@ -90,8 +90,11 @@ export async function waitForPort(port: number, host: string, signal: AbortSigna
     const ok = await new Promise<boolean>((done) => {
       const sock = connect({ port, host });
       sock.once('connect', () => {
+        // A connection to a free port in the ephemeral range can be given that very port as its
+        // own local port (TCP simultaneous open): connected to itself, not to the command.
+        const self = sock.localPort === port && (sock.localAddress === sock.remoteAddress);
         sock.destroy();
-        done(true);
+        done(!self);
       });
       sock.once('error', () => done(false));
     });

@@ -76,7 +76,9 @@ export function sparklines(samples: SessionSamples, style: Style, width = 48): s
 function cpuPerBucket(samples: SessionSamples, buckets: number): number[] {
   const at = (i: number, f: number) => samples.records[i * samples.stride + R.ROW + f]!;
   const cpu = (i: number) => at(i, F.cpuUserUs) + at(i, F.cpuSystemUs);
-  const n = Math.min(buckets, samples.count - 1);
+  // Buckets of at least 20 ms: another process's CPU time advances in scheduler ticks (4 ms at HZ=250).
+  const spanMs = at(samples.count - 1, F.timestamp) - at(0, F.timestamp);
+  const n = Math.max(1, Math.min(buckets, samples.count - 1, Math.floor(spanMs / 20)));
   const out: number[] = [];
   for (let b = 0; b < n; b++) {
     const i = Math.floor((b * (samples.count - 1)) / n);

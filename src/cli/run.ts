@@ -119,16 +119,26 @@ export async function runOnce(
       child.stderr!.on('data', watch(process.stderr));
     });
 
-    const what = o.port !== undefined ? `port ${o.port}` : o.readyPattern ? `/${o.readyPattern.source}/` : 'exit';
+    const waits = [o.port !== undefined ? `port ${o.port}` : '', o.readyPattern ? `/${o.readyPattern.source}/` : ''].filter(Boolean);
+    const what = waits.length > 0 ? waits.join(' and ') : 'exit';
     ctx.progress.set(`process_startup: waiting for ${what}`);
+    // The port wait polls: it gets its own controller, aborted as soon as this phase is settled
+    // whatever the outcome (a command that dies before opening its port must not leave it polling).
+    const portAc = new AbortController();
+    const stopPortWait = (): void => portAc.abort();
+    ac.signal.addEventListener('abort', stopPortWait, { once: true });
+    // With both --port and --ready-pattern, ready means both.
+    const conditions: Promise<boolean>[] = [];
+    if (o.port !== undefined) conditions.push(waitForPort(o.port, o.host, portAc.signal));
+    if (o.readyPattern) conditions.push(sawPattern.then(() => true));
     const ready: Promise<'ready' | 'exited'> =
-      o.port !== undefined
-        ? waitForPort(o.port, o.host, ac.signal).then((up) => (up ? 'ready' : 'exited'))
-        : o.readyPattern
-          ? sawPattern.then(() => 'ready' as const)
-          : exited.then((e) => (e.code === 0 ? 'ready' : 'exited'));
+      conditions.length > 0
+        ? Promise.all(conditions).then((ok) => (ok.every(Boolean) ? 'ready' : 'exited'))
+        : exited.then((e) => (e.code === 0 ? 'ready' : 'exited'));
     const aborted = new Promise<'aborted'>((r) => ac.signal.addEventListener('abort', () => r('aborted'), { once: true }));
     const first = await Promise.race([ready, exited.then(() => 'exited' as const), aborted, spawnError.then(() => 'spawn-error' as const)]);
+    stopPortWait();
+    ac.signal.removeEventListener('abort', stopPortWait);
     // A one-shot command is ready by exiting 0; everything else exiting first failed its startup.
     const oneShotOk = first === 'exited' && o.port === undefined && !o.readyPattern && (await exited).code === 0;
     if (first === 'ready' || oneShotOk) {

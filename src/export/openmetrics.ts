@@ -107,7 +107,8 @@ export function sessionFamilies(input: ExportInput): OmFamily[] {
   if (count === 0) return families;
   let last = count - 1;
   for (let i = count - 1; i >= 0; i--) {
-    if (records[i * stride + R.STATUS] === ProbeStatus.OK) {
+    // The last sample that read a process (a CLI session ends after its command was stopped).
+    if (records[i * stride + R.STATUS] === ProbeStatus.OK && records[i * stride + R.PROCESSES] !== 0) {
       last = i;
       break;
     }

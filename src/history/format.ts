@@ -12,8 +12,8 @@
  *
  * Sample chunks store each column as its first value then differences, quantized to integers
  * where the unit allows (µs, bytes, counts, 0.01 %): a quiet process's row costs a few bytes.
- * Every chunk starts afresh, so a torn tail loses at most one chunk. pid, startTime and
- * memoryPercent are not stored: the first two are in the header, the last is RSS / memTotal.
+ * Every chunk starts afresh, so a torn tail loses at most one chunk. memoryPercent is not stored:
+ * it is RSS / the header's memTotal.
  */
 import type { PhaseSummary, SessionError, SessionSummary } from '../analysis/types.js';
 import { F } from '../probe/layout.js';
@@ -73,6 +73,9 @@ const COLUMNS: readonly [offset: number, scale: number, delta: boolean][] = [
   [R.ROW + F.involuntaryContextSwitches, 1, true],
   [R.ROW + F.minorPageFaults, 1, true],
   [R.ROW + F.majorPageFaults, 1, true],
+  // Constant for one process, but a tree excluding its root is named after its first member.
+  [R.ROW + F.pid, 1, true],
+  [R.ROW + F.startTime, 1e3, true], // µs
 ];
 
 /** Encode `count` ring records (oldest first) starting at record index `from`. Gauges are stored raw. */
@@ -129,8 +132,6 @@ export function decodeChunk(chunk: SampleChunk, header: SessionHeader, out: Floa
   }
   for (let i = 0; i < n; i++) {
     const base = (at + i) * stride + R.ROW;
-    out[base + F.pid] = header.pid;
-    out[base + F.startTime] = header.processStartTime;
     out[base + F.memoryPercent] = (out[base + F.rssBytes]! / header.memTotalBytes) * 100;
   }
   return n;

@@ -117,10 +117,23 @@ export class TreeSource {
     }
     const ts = performance.timeOrigin + performance.now();
     const cpu = row[offset + F.cpuUserUs]! + row[offset + F.cpuSystemUs]!;
-    const rootLast = this.#members.get(this.root.pid)?.last ?? s;
-    row[offset + F.pid] = this.root.pid;
+    // Excluding the root (the CLI sampling its command), the tree is named after its oldest
+    // member: the command, not the sampler's own process.
+    let head = this.#members.get(this.root.pid)?.last ?? s;
+    let headPid = this.root.pid;
+    if (this.#excludeRoot) {
+      headPid = NaN;
+      for (const [pid, m] of this.#members) {
+        if (m.probe === this.root) continue;
+        headPid = pid;
+        head = m.last;
+        break; // Map order is adoption order: the first adopted is the command itself
+      }
+    }
+    const rootLast = head;
+    row[offset + F.pid] = headPid;
     row[offset + F.timestamp] = ts;
-    row[offset + F.startTime] = rootLast[F.startTime]!;
+    row[offset + F.startTime] = Number.isNaN(headPid) ? NaN : rootLast[F.startTime]!;
     row[offset + F.cpuPercent] = Number.isNaN(this.#prevCpu)
       ? this.#excludeRoot ? 0 : rootLast[F.cpuPercent]!
       : Math.max(0, ((cpu - joined - this.#prevCpu) / ((ts - this.#prevTs) * 1e3)) * 100);
