@@ -4,95 +4,15 @@
  * the shifted origin), and min/max decimation with maxPoints.
  */
 import { describe, expect, it } from 'vitest';
-import type { PhaseSummary, ResourceDelta, SessionSummary } from '../dist/analysis/types.js';
 import type { ExportInput } from '../dist/export/types.js';
 import { exportSession } from '../dist/export/index.js';
 import { TRACE_COUNTERS, gaugeCounterName } from '../dist/export/chrome-trace.js';
 import { checkMaxPoints, decimateIndices } from '../dist/export/decimate.js';
 import { InvalidOptionError } from '../dist/errors.js';
-import { F, FIELDS } from '../dist/probe/layout.js';
+import { F } from '../dist/probe/layout.js';
 import { R } from '../dist/ring/layout.js';
 
-// ---- synthetic session (the same builder in each export.*.test.ts: test files cannot share helpers here) ----
-const START = Date.UTC(2025, 0, 2, 3, 4, 5) + 0.25;
-const N = 200;
-const GAUGES = ['queue_depth', 'cache "hits", total'];
-
-function res(over: Partial<ResourceDelta> = {}): ResourceDelta {
-  return {
-    fromTimestamp: START, toTimestamp: START + 100, samples: 10, cpuMs: 42.5, cpuPercent: NaN,
-    rssStartBytes: 5e7, rssEndBytes: 6e7, rssPeakBytes: 6.5e7, rssDeltaBytes: 1e7,
-    fdsStart: 20, fdsEnd: 21, fdsPeak: 22, threadsStart: 7, threadsEnd: 8, threadsPeak: 9,
-    voluntaryContextSwitches: 3, involuntaryContextSwitches: 1, minorPageFaults: 10, majorPageFaults: 0,
-    ...over,
-  };
-}
-
-const ph = (name: string, startOffsetMs: number, durationMs: number, extra: Partial<PhaseSummary> = {}): PhaseSummary => ({
-  name, startOffsetMs, durationMs, success: true, ...extra,
-});
-
-/** Field values of sample i (F order); openFds of sample 50 is NaN. */
-function row(i: number): number[] {
-  const v: Record<string, number> = {
-    pid: 4242,
-    timestamp: START - 20 + i * 10 + (i % 3) * 0.125,
-    cpuUserUs: 1000 * i + 17,
-    cpuSystemUs: 400 * i + 3,
-    cpuPercent: i === 123 ? 399.5 : 50 + 40 * Math.sin(i / 7),
-    rssBytes: i === 77 ? 9e8 : i === 150 ? 1e6 : 5e7 + i * 1e5,
-    vmsBytes: 1.2e9 + i * 4096,
-    memoryPercent: (i + 1) / 3,
-    openFds: i === 50 ? NaN : 20 + (i % 5),
-    threads: 7 + (i % 3),
-    voluntaryContextSwitches: 10 * i,
-    involuntaryContextSwitches: Math.floor(i / 4),
-    minorPageFaults: 100 + i * 11,
-    majorPageFaults: i % 2,
-    startTime: START - 100,
-  };
-  return FIELDS.map((f) => v[f]!);
-}
-
-function makeInput(over: Partial<SessionSummary> = {}, count = N): ExportInput {
-  const stride = R.GAUGES + GAUGES.length;
-  const records = new Float64Array(count * stride);
-  for (let i = 0; i < count; i++) {
-    const b = i * stride;
-    records[b + R.SEQ] = 1000 + i;
-    records[b + R.STATUS] = 0;
-    records[b + R.LAG_US] = i * 3.7;
-    records[b + R.PROCESSES] = 1;
-    records.set(row(i), b + R.ROW);
-    records[b + R.GAUGES] = i % 17;
-    records[b + R.GAUGES + 1] = i * 1.5;
-  }
-  const summary: SessionSummary = {
-    id: 'session-1',
-    startTime: START,
-    endTime: START + 2000,
-    durationMs: 2000,
-    success: true,
-    incomplete: false,
-    metadata: { app: 'demo' },
-    phases: [
-      ph('node:process_init', -80, 20),
-      ph('node:bootstrap', -60, 55),
-      ph('node:module_loading', -5, 5),
-      ph('total_startup', 0, 2000, { resources: res({ rssPeakBytes: 9e8, cpuMs: 1234 }) }),
-      ph('environment_validation', 1.5, 300.25, { resources: res() }),
-      ph('port_management', 310, 400, { success: false, errorMessage: 'EADDRINUSE "3000"\nretry' }),
-      ph('process_startup', 720, 1200),
-      ph('load_config', 800.0005, 100),
-      ph('health_verification', 1900.125, 150),
-    ],
-    errors: [{ timestamp: START + 705.5, message: 'port 3000 in use', operation: 'port_management' }],
-    resources: res(),
-    ...over,
-  };
-  return { summary, samples: { records, stride, count, gaugeNames: [...GAUGES] } };
-}
-// ---- end of the synthetic session ----
+import { GAUGES, makeInput, N, ph, START } from './fixtures/export-session.js';
 
 interface Ev {
   name: string; ph: string; ts: number; pid: number; tid?: number; dur?: number; s?: string; cat?: string;

@@ -24,17 +24,26 @@ async function samplerCpuNs(sampler: Sampler, ms: number): Promise<{ cpuNs: numb
   return { cpuNs: c1 - c0, samples: st.samples - s0, missed: st.missedDeadlines };
 }
 
+/**
+ * µs per sampleInto of this process, and per read of the same system calls in a C loop (NaN
+ * without the addon), over `n` reads after a warm-up.
+ */
+export function probeCost(n: number): { backend: string; backendReason: string; sampleUs: number; baselineUs: number } {
+  const probe = createProbe();
+  const row = new Float64Array(64);
+  for (let i = 0; i < Math.min(2000, n); i++) probe.sampleInto(row, 0);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) probe.sampleInto(row, 0);
+  const sampleUs = Number(process.hrtime.bigint() - t0) / n / 1e3;
+  const baselineUs = (nativeBaselineNs(probe, n) ?? NaN) / n / 1e3;
+  probe.close();
+  return { backend: probe.backend, backendReason: probe.backendReason, sampleUs, baselineUs };
+}
+
 export async function benchCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { quick: { type: 'boolean' }, json: { type: 'boolean' } }, false);
   const seconds = values.quick ? 1 : 5;
-  const probe = createProbe();
-  const row = new Float64Array(64);
-  const n = 50_000;
-  for (let i = 0; i < 2000; i++) probe.sampleInto(row, 0);
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) probe.sampleInto(row, 0);
-  const jsUs = Number(process.hrtime.bigint() - t0) / n / 1e3;
-  const cUs = (nativeBaselineNs(probe, n) ?? NaN) / n / 1e3;
+  const { sampleUs: jsUs, baselineUs: cUs } = probeCost(50_000);
   const addon = loadNative().addon;
   let cThread: { cpuUs: number; ticks: number; missed: number } | null = null;
   if (addon) {
@@ -43,7 +52,6 @@ export async function benchCommand(argv: string[]): Promise<number> {
     addon.close(h);
     if (r) cThread = { cpuUs: r.cpuUs, ticks: r.ticks, missed: r.missed };
   }
-  probe.close();
   const js = process.platform === 'linux' ? await samplerCpuNs(new Sampler({ samplingIntervalMs: 1, capacity: 4096 }), seconds * 1000) : null;
   const rows: string[][] = [
     ['one sample, sampleInto (µs)', jsUs.toFixed(2), Number.isFinite(cUs) ? cUs.toFixed(2) : '-', Number.isFinite(cUs) ? `${(jsUs / cUs).toFixed(2)}×` : '-', 'C loop, same syscalls'],

@@ -1,7 +1,7 @@
 /** `procprobe doctor`: which probe tier loads and why, kernel features, how fast this machine samples. */
 import { release } from 'node:os';
 import { loadNative } from '../probe/native.js';
-import { createProbe, nativeBaselineNs } from '../probe/probe.js';
+import { probeCost } from './bench.js';
 import { Sampler } from '../sampler/sampler.js';
 import { parse } from './args.js';
 import { styleFor } from './terminal.js';
@@ -9,17 +9,8 @@ import { styleFor } from './terminal.js';
 export async function doctorCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { json: { type: 'boolean' } }, false);
   const load = loadNative();
-  const probe = createProbe();
   const features = load.addon?.features() ?? null;
-  // Cost of one sample, and of the same system calls in a C loop.
-  const row = new Float64Array(64);
-  const n = 20_000;
-  for (let i = 0; i < 1000; i++) probe.sampleInto(row, 0);
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) probe.sampleInto(row, 0);
-  const sampleUs = Number(process.hrtime.bigint() - t0) / n / 1e3;
-  const baseline = nativeBaselineNs(probe, n);
-  probe.close();
+  const probe = probeCost(20_000); // one sample, and the same system calls in a C loop
   // One second at 1 kHz in the worker.
   const sampler = new Sampler({ samplingIntervalMs: 1, capacity: 2048 });
   await sampler.start();
@@ -33,8 +24,8 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     backendReason: probe.backendReason,
     attempts: load.attempts,
     features,
-    sampleUs,
-    baselineUs: baseline === null ? null : baseline / n / 1e3,
+    sampleUs: probe.sampleUs,
+    baselineUs: Number.isFinite(probe.baselineUs) ? probe.baselineUs : null,
     sampler1kHz: { achievedHz: stats.achievedHz, missedDeadlines: stats.missedDeadlines, samples: stats.samples },
   };
   if (values.json) {
@@ -52,7 +43,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     w(`per-process CPU clock for other pids: ${yes(features.cpuClock)}`);
     w(`page size ${features.pageSize} B, USER_HZ ${features.clockTicks}, RAM ${(features.memTotalBytes / 2 ** 30).toFixed(1)} GiB`);
   }
-  w(`one sample of this process: ${sampleUs.toFixed(2)} µs${report.baselineUs === null ? '' : ` (the same system calls in C: ${report.baselineUs.toFixed(2)} µs, ${(sampleUs / report.baselineUs).toFixed(2)}×)`}`);
+  w(`one sample of this process: ${probe.sampleUs.toFixed(2)} µs${report.baselineUs === null ? '' : ` (the same system calls in C: ${report.baselineUs.toFixed(2)} µs, ${(probe.sampleUs / report.baselineUs).toFixed(2)}×)`}`);
   const met = stats.samples / (stats.samples + stats.missedDeadlines);
   w(`sampler at 1 kHz for 1 s: ${stats.achievedHz.toFixed(0)} Hz, ${stats.missedDeadlines} missed deadlines (${(met * 100).toFixed(2)}% met)`);
   return 0;
