@@ -20,6 +20,7 @@
 // bound to the process it was opened for, not to the number: once that process is gone, reads fail
 // with ESRCH even if the pid has been reused, which is how EXITED is detected without races.
 #include "probe.h"
+#include "threads_linux.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -41,13 +42,6 @@ constexpr size_t kStatBuf = 1024;   // /proc/PID/stat is < 400 bytes even with a
 constexpr size_t kStatusBuf = 4096; // /proc/PID/task/TID/status is about 1.5 KiB
 constexpr size_t kDirBuf = 8192;    // getdents64 batch when fds must be counted by listing
 
-struct thread_fd {
-  int fd;
-  int tid;
-  double vol;    // last counts read: folded into the exited totals when the thread goes
-  double invol;
-};
-
 }  // namespace
 
 struct pp_target {
@@ -62,18 +56,11 @@ struct pp_target {
   unsigned long long start_ticks;
   double start_time_ms;
   double start_boot_us;
-  // Other pids: one open status file per live thread, rescanned when the thread set changes.
-  thread_fd* threads;
-  int n_threads;
-  int cap_threads;
-  int* scan;  // tids listed by the last rescan
-  int cap_scan;
+  // Other pids: one open status file per live thread (threads_linux.h).
+  struct pp_thread_table threads;
   // Previous user/system split of another pid's CPU clock total (kept monotonic).
   double prev_user_us;
   double prev_system_us;
-  // Last counts of threads that exited since the probe opened: keeps the sums monotonic.
-  double exited_vol;
-  double exited_invol;
   struct pp_cpu_state cpu;
   char buf[kStatusBuf];
   char dirbuf[kDirBuf];
@@ -110,14 +97,6 @@ int open_proc(int pid, const char* leaf, int flags) {
     snprintf(path, sizeof path, "/proc/%d/%s", pid, leaf);
   }
   return open(path, flags | O_RDONLY | O_CLOEXEC);
-}
-
-// pread the whole file into buf (NUL-terminated). Returns length or -errno.
-ssize_t read_file(int fd, char* buf, size_t cap) {
-  ssize_t n = pread(fd, buf, cap - 1, 0);
-  if (n < 0) return -errno;
-  buf[n] = '\0';
-  return n;
 }
 
 // Skip `count` space-separated fields.
@@ -179,112 +158,6 @@ double count_dir_entries(int dirfd, char* buf, size_t cap) {
   return count;
 }
 
-// Parse "voluntary_ctxt_switches:\tN" and "nonvoluntary_ctxt_switches:\tN" (near the end).
-bool parse_ctx(const char* buf, double* vol, double* invol) {
-  const char* v = strstr(buf, "\nvoluntary_ctxt_switches:");
-  const char* i = strstr(buf, "\nnonvoluntary_ctxt_switches:");
-  if (v == nullptr || i == nullptr) return false;
-  *vol = (double)strtoull(v + 25, nullptr, 10);
-  *invol = (double)strtoull(i + 28, nullptr, 10);
-  return true;
-}
-
-void close_threads(pp_target* t) {
-  for (int i = 0; i < t->n_threads; i++) close(t->threads[i].fd);
-  t->n_threads = 0;
-}
-
-bool grow(void** p, int* cap, size_t elem, int need) {
-  if (need <= *cap) return true;
-  int c = *cap ? *cap * 2 : 16;
-  while (c < need) c *= 2;
-  void* q = realloc(*p, elem * (size_t)c);
-  if (q == nullptr) return false;
-  *p = q;
-  *cap = c;
-  return true;
-}
-
-// Bring the table of per-thread status files in line with /proc/PID/task. Threads that are gone
-// give their last counts to the exited totals; new ones are opened. Runs when the thread set
-// changed (a count mismatch or a failed read), not per sample; it may allocate.
-bool rescan_threads(pp_target* t) {
-  int listed = 0;
-  if (lseek(t->task_dir, 0, SEEK_SET) < 0) return false;
-  for (;;) {
-    long n = syscall(SYS_getdents64, t->task_dir, t->dirbuf, sizeof t->dirbuf);
-    if (n < 0) return false;
-    if (n == 0) break;
-    for (long off = 0; off < n;) {
-      unsigned short reclen;
-      memcpy(&reclen, t->dirbuf + off + 16, sizeof reclen);
-      const char* name = t->dirbuf + off + 19;
-      off += reclen;
-      if (name[0] < '0' || name[0] > '9') continue;
-      if (!grow((void**)&t->scan, &t->cap_scan, sizeof(int), listed + 1)) return false;
-      t->scan[listed++] = atoi(name);
-    }
-  }
-  // Drop the gone (folding their counts), keep the live ones with their open files.
-  int kept = 0;
-  for (int i = 0; i < t->n_threads; i++) {
-    bool alive = false;
-    for (int k = 0; k < listed && !alive; k++) alive = t->scan[k] == t->threads[i].tid;
-    if (alive) {
-      t->threads[kept++] = t->threads[i];
-    } else {
-      t->exited_vol += t->threads[i].vol;
-      t->exited_invol += t->threads[i].invol;
-      close(t->threads[i].fd);
-    }
-  }
-  t->n_threads = kept;
-  for (int k = 0; k < listed; k++) {
-    bool known = false;
-    for (int i = 0; i < kept && !known; i++) known = t->threads[i].tid == t->scan[k];
-    if (known) continue;
-    char leaf[32];
-    snprintf(leaf, sizeof leaf, "%d/status", t->scan[k]);
-    int fd = openat(t->task_dir, leaf, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;  // the thread exited between listing and open
-    if (!grow((void**)&t->threads, &t->cap_threads, sizeof(thread_fd), t->n_threads + 1)) {
-      close(fd);
-      return false;
-    }
-    t->threads[t->n_threads++] = {fd, t->scan[k], 0, 0};
-  }
-  return true;
-}
-
-// Context switches of the whole process: live threads' counts plus the last counts of threads
-// that exited since the probe opened. A thread gone since the last scan fails its pread (ESRCH),
-// which triggers one rescan.
-bool read_thread_ctx(pp_target* t, double nthreads, double* vol, double* invol) {
-  for (int attempt = 0; attempt < 2; attempt++) {
-    bool stale = (double)t->n_threads != nthreads;
-    for (int i = 0; i < t->n_threads && !stale; i++) {
-      double v, iv;
-      if (read_file(t->threads[i].fd, t->buf, sizeof t->buf) < 0 || !parse_ctx(t->buf, &v, &iv)) {
-        stale = true;
-      } else {
-        t->threads[i].vol = v;
-        t->threads[i].invol = iv;
-      }
-    }
-    if (!stale) {
-      *vol = t->exited_vol;
-      *invol = t->exited_invol;
-      for (int i = 0; i < t->n_threads; i++) {
-        *vol += t->threads[i].vol;
-        *invol += t->threads[i].invol;
-      }
-      return true;
-    }
-    if (!rescan_threads(t)) return false;
-  }
-  return false;
-}
-
 enum pp_status status_from_errno(int err) {
   if (err == ENOENT) return PP_NOT_FOUND;
   if (err == ESRCH) return PP_EXITED;
@@ -318,7 +191,7 @@ enum pp_status pp_open(int pid, struct pp_target** out) {
   t->task_dir = open_proc(proc_pid, "task", O_DIRECTORY);
 
   stat_fields sf;
-  ssize_t n = read_file(stat_fd, t->buf, kStatBuf);
+  ssize_t n = pp_read_text(stat_fd, t->buf, kStatBuf);
   if (n < 0 || !parse_stat(t->buf, &sf)) {
     enum pp_status st = n < 0 ? status_from_errno((int)-n) : PP_IO_ERROR;
     pp_close(t);
@@ -350,9 +223,7 @@ enum pp_status pp_open(int pid, struct pp_target** out) {
 
 void pp_close(struct pp_target* t) {
   if (t == nullptr) return;
-  close_threads(t);
-  free(t->threads);
-  free(t->scan);
+  pp_threads_free(&t->threads);
   if (t->stat_fd >= 0) close(t->stat_fd);
   if (t->statm_fd >= 0) close(t->statm_fd);
   if (t->fd_dir >= 0) close(t->fd_dir);
@@ -380,7 +251,7 @@ static double read_threads(pp_target* t, double fallback) {
 
 // statm: "size resident shared text lib data dt", in pages.
 static enum pp_status read_statm(pp_target* t, struct pp_sample* s) {
-  ssize_t n = read_file(t->statm_fd, t->buf, kStatBuf);
+  ssize_t n = pp_read_text(t->statm_fd, t->buf, kStatBuf);
   if (n < 0) return n == -ESRCH ? PP_EXITED : status_from_errno((int)-n);
   char* end;
   s->vms_bytes = (double)strtoull(t->buf, &end, 10) * g_page_size;
@@ -414,7 +285,7 @@ static enum pp_status read_other(pp_target* t, struct pp_sample* s, double mono_
   // measured was the one this probe opened (a reused pid would have failed the stat read).
   struct timespec cpu_ts;
   bool have_clock = t->cpu_clock != (clockid_t)-1 && clock_gettime(t->cpu_clock, &cpu_ts) == 0;
-  ssize_t n = read_file(t->stat_fd, t->buf, kStatBuf);
+  ssize_t n = pp_read_text(t->stat_fd, t->buf, kStatBuf);
   if (n < 0) return n == -ESRCH ? PP_EXITED : status_from_errno((int)-n);
   stat_fields sf;
   if (!parse_stat(t->buf, &sf)) return PP_IO_ERROR;
@@ -457,7 +328,8 @@ static enum pp_status read_other(pp_target* t, struct pp_sample* s, double mono_
   if (st != PP_OK) return st;
   s->open_fds = read_open_fds(t);
   s->threads = read_threads(t, sf.num_threads);
-  if (t->task_dir < 0 || !read_thread_ctx(t, s->threads, &s->voluntary_ctx, &s->involuntary_ctx)) {
+  if (t->task_dir < 0 || !pp_threads_read(&t->threads, t->task_dir, s->threads, t->buf, sizeof t->buf, t->dirbuf,
+                                          sizeof t->dirbuf, &s->voluntary_ctx, &s->involuntary_ctx)) {
     s->voluntary_ctx = s->involuntary_ctx = NAN;
   }
   return PP_OK;
@@ -516,8 +388,8 @@ double pp_baseline_loop(struct pp_target* t, uint32_t iterations) {
       sink += (double)strtoull(strrchr(t->buf, ')') + 4, nullptr, 10);
       if (pread(t->statm_fd, t->buf, kStatBuf - 1, 0) < 0) return -PP_EXITED;
       sink += (double)strtoull(t->buf, nullptr, 10);
-      for (int k = 0; k < t->n_threads; k++) {
-        n = pread(t->threads[k].fd, t->buf, kStatusBuf - 1, 0);
+      for (int k = 0; k < t->threads.n; k++) {
+        n = pread(t->threads.list[k].fd, t->buf, kStatusBuf - 1, 0);
         if (n > 0) sink += (double)n;
       }
     }
