@@ -32,6 +32,20 @@ try {
   fallback('node-gyp is not installed');
 }
 
+/** The most telling line of a failed build: the compiler's error, else node-gyp's own. */
+function reasonOf(text) {
+  const pick = [
+    /^.*:\d+:\d+: (?:fatal )?error: .*$/m, // the compiler
+    /^gyp ERR! stack Error: (.*)$/m, // node-gyp: `make` failed, no Python, no headers, ...
+    /^gyp ERR! (?:find \w+|configure error|build error).*$/m,
+  ];
+  for (const re of pick) {
+    const m = re.exec(text);
+    if (m) return (m[1] ?? m[0]).trim().slice(0, 160);
+  }
+  return '';
+}
+
 const started = Date.now();
 const result = spawnSync(process.execPath, [gyp, 'rebuild'], {
   cwd: root,
@@ -42,8 +56,5 @@ const result = spawnSync(process.execPath, [gyp, 'rebuild'], {
 mkdirSync(join(root, 'build'), { recursive: true });
 if (!verbose) writeFileSync(log, `${result.stdout ?? ''}${result.stderr ?? ''}`);
 if (result.error) fallback(result.error.message);
-if (result.status !== 0) {
-  const lines = `${result.stderr ?? ''}`.split('\n').filter((l) => /error/i.test(l) && !/^gyp (info|ERR! (cwd|node|stack|System|command|not ok))/.test(l));
-  fallback(lines[0]?.trim().slice(0, 160) || `node-gyp exited with ${result.status}`);
-}
+if (result.status !== 0) fallback(reasonOf(`${result.stdout ?? ''}\n${result.stderr ?? ''}`) || `node-gyp exited with ${result.status}`);
 console.log(`procprobe: native addon built in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -91,7 +91,7 @@ export function loadNative(): NativeLoad {
   const attempts: { path: string; error: string }[] = [];
   for (const path of ADDON_PATHS) {
     if (!existsSync(path)) {
-      attempts.push({ path, error: 'not built (npm install could not compile it)' });
+      attempts.push({ path, error: 'not built (the install script did not run or could not compile it: npm rebuild procprobe)' });
       continue;
     }
     try {
