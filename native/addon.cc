@@ -30,6 +30,7 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
                              InstanceMethod("baseline", &ProbeAddon::Baseline),
                              InstanceMethod("baselineThread", &ProbeAddon::BaselineThread),
                              InstanceMethod("monotonicMs", &ProbeAddon::MonotonicMs),
+                             InstanceMethod("nowInto", &ProbeAddon::NowInto),
                              InstanceMethod("sleepUntil", &ProbeAddon::SleepUntil),
                              InstanceMethod("tuneThread", &ProbeAddon::TuneThread),
                          });
@@ -103,7 +104,10 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     struct pp_sample s;
     enum pp_status st = pp_read(t, &s);
     if (st == PP_OK || st == PP_ZOMBIE) memcpy(row.Data() + (size_t)off, &s, sizeof s);
-    return Napi::Number::New(env, st);
+    // An int32, not a double: a small integer, never a heap number, on the hot path.
+    napi_value status;
+    napi_create_int32(env, (int32_t)st, &status);
+    return Napi::Value(env, status);
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -164,11 +168,41 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     return Napi::Number::New(info.Env(), pp_monotonic_ms());
   }
 
-  // sleepUntil(monoMs) -> true when slept; false when unsupported. Blocks the calling thread: for
-  // the sampler worker only, never the main thread.
+  // nowInto(f64, index): the monotonic clock (ms) written into a caller's array. Returning a
+  // double would box it in a new heap number on every call: the sampler's tick allocates nothing.
+  Napi::Value NowInto(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+      Napi::TypeError::New(env, "nowInto needs a Float64Array").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Float64Array cell = info[0].As<Napi::Float64Array>();
+    uint32_t i = info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0;
+    if (i >= cell.ElementLength()) {
+      Napi::RangeError::New(env, "index out of range").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    cell[i] = pp_monotonic_ms();
+    return env.Undefined();
+  }
+
+  // sleepUntil(cell, index) -> true when slept to the deadline cell[index] (monotonic ms); false
+  // when unsupported. The deadline comes in a caller's Float64Array because a double argument
+  // would be boxed in a new heap number on every call. Blocks the calling thread: for the sampler
+  // worker only, never the main thread.
   Napi::Value SleepUntil(const Napi::CallbackInfo& info) {
-    double ms = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
-    return Napi::Boolean::New(info.Env(), pp_sleep_until(ms) == 0);
+    Napi::Env env = info.Env();
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+      Napi::TypeError::New(env, "sleepUntil needs a Float64Array").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Float64Array cell = info[0].As<Napi::Float64Array>();
+    uint32_t i = info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0;
+    if (i >= cell.ElementLength()) {
+      Napi::RangeError::New(env, "index out of range").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    return Napi::Boolean::New(env, pp_sleep_until(cell[i]) == 0);
   }
 
   Napi::Value TuneThread(const Napi::CallbackInfo& info) {

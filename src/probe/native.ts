@@ -46,8 +46,10 @@ export interface NativeAddon {
   baselineThread(handle: number, intervalMs: number, durationMs: number): NativeLoopStats | null;
   /** The monotonic clock sampler deadlines are set on, ms. */
   monotonicMs(): number;
-  /** Block this thread until an absolute monotonicMs() deadline; false if unsupported. */
-  sleepUntil(monoMs: number): boolean;
+  /** The same clock written into cell[index]: no allocation (a returned double is boxed). */
+  nowInto(cell: Float64Array, index: number): void;
+  /** Block this thread until the monotonic deadline in cell[index] (ms); false if unsupported. */
+  sleepUntil(cell: Float64Array, index: number): boolean;
   /** Precise timer wake-ups for the calling thread (Linux: timer slack 1 ns). */
   tuneThread(): void;
 }

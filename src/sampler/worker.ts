@@ -73,7 +73,15 @@ function runSync(source: Source, tree: TreeSource | null, intervalMs: number): P
   const native = loadNative().addon;
   native?.tuneThread();
   const nativeSleep = native !== null && intervalMs < SHORT_INTERVAL_MS;
-  const now = native ? () => native.monotonicMs() : () => performance.now();
+  // The clock is read into a preallocated cell: a double returned from the addon would be a new
+  // heap number on every call, and the tick allocates nothing.
+  const clock = new Float64Array(2); // [now, deadline]
+  const now = native
+    ? (): number => {
+        native.nowInto(clock, 0);
+        return clock[0]!;
+      }
+    : () => performance.now();
   let next = now();
   let nextRescan = next + data.rescanIntervalMs;
   let status: ProbeStatus = ProbeStatus.OK;
@@ -93,7 +101,10 @@ function runSync(source: Source, tree: TreeSource | null, intervalMs: number): P
       }
       const remaining = next - now();
       if (remaining <= 0) break;
-      if (nativeSleep) native.sleepUntil(next);
+      if (nativeSleep) {
+        clock[1] = next;
+        native.sleepUntil(clock, 1);
+      }
       else Atomics.wait(header, H.STOP, 0, remaining);
     }
     let lag = now() - next;
