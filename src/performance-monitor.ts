@@ -71,7 +71,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   readonly #store: HistoryStore;
   readonly #opts: Required<Omit<PerformanceMonitorOptions, 'pid' | 'dataDir'>> & { pid: number };
   readonly #sessions: StartupSession[] = [];
-  #sampler: Sampler;
+  readonly #sampler: Sampler;
   /** Resolves when the open session's first sample is in. */
   #ready: Promise<void> | null = null;
   #session: StartupSession | null = null;
@@ -127,9 +127,9 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     return this.#sessions;
   }
 
-  /** The sampler's ring, for readers in other threads (null before the first session). */
-  get sharedBuffer(): SharedArrayBuffer | null {
-    return this.#sampler?.sharedBuffer ?? null;
+  /** The sampler's ring, for readers in other threads (`new RingReader(buffer)`). */
+  get sharedBuffer(): SharedArrayBuffer {
+    return this.#sampler.sharedBuffer;
   }
 
   /**
@@ -143,7 +143,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     if (this.#finishing) throw new SessionStateError('the previous session is still finishing: await finishSession() first');
     checkObject('metadata', metadata);
     this.#store.ensure();
-    const sampler = this.#sampler!;
+    const sampler = this.#sampler;
     const startMono = performance.now();
     const startTime = performance.timeOrigin + startMono;
     const id = newSessionId(startTime);
@@ -194,7 +194,10 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     return id;
   }
 
-  /** Resolves when the session's first sample is in (about 50-100 ms after startSession). */
+  /**
+   * Resolves when the session's first sample is in: within a millisecond once the sampler worker
+   * has booted (it starts at construction and takes 50-300 ms).
+   */
   samplingReady(): Promise<void> {
     if (!this.#ready || !this.#session) return Promise.reject(new SessionStateError('no open session: call startSession() first'));
     return this.#ready;
@@ -202,7 +205,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
 
   /** With tree sampling: look for new descendants at the next tick (call right after spawning one). */
   rescan(): void {
-    this.#sampler?.requestRescan();
+    this.#sampler.requestRescan();
   }
 
   /** Start timing an operation; returns its id. Cheap: no I/O, no sampling on this path. */
@@ -280,7 +283,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const endMono = performance.now();
     session.finish(success, performance.timeOrigin + endMono);
     this.#session = null;
-    const sampler = this.#sampler!;
+    const sampler = this.#sampler;
     await this.#ready?.catch(() => undefined);
     await this.#buffer!.waitPast(session.endTime, 4 * this.#opts.resourceSamplingIntervalMs + 20);
     sampler.pause(); // kept for the next session: resuming is immediate, starting is not
@@ -355,7 +358,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     if (this.#closed) return;
     if (this.#session) await this.finishSession(false);
     this.#closed = true;
-    await this.#sampler?.stop();
+    await this.#sampler.stop();
     if (this.#usesPool) await releaseAnalysisPool();
   }
 
