@@ -48,6 +48,8 @@ export interface NativeAddon {
   monotonicMs(): number;
   /** The same clock written into cell[index]: no allocation (a returned double is boxed). */
   nowInto(cell: Float64Array, index: number): void;
+  /** Sleep to cell[1], write the wake-up time into cell[0], read `handle` into row (-1: no read). */
+  tick(handle: number, cell: Float64Array, row: Float64Array | null): number;
   /** Block this thread until the monotonic deadline in cell[index] (ms); false if unsupported. */
   sleepUntil(cell: Float64Array, index: number): boolean;
   /** Precise timer wake-ups for the calling thread (Linux: timer slack 1 ns). */

@@ -135,6 +135,11 @@ class NativeProbe extends BaseProbe {
     return this.#addon.sampleInto(this.#handle, row, offset) as ProbeStatus;
   }
 
+  /** The sampler's tick: sleep to cell[1], wake-up time into cell[0], a read into row (see NativeAddon.tick). */
+  tickInto(cell: Float64Array, row: Float64Array): ProbeStatus {
+    return this.#addon.tick(this.#handle, cell, row) as ProbeStatus;
+  }
+
   /** Elapsed ns of `iterations` reads of the same system calls in a C loop (benchmark baseline). */
   baselineNs(iterations: number): number {
     this.assertOpen();
@@ -255,4 +260,12 @@ function fallbackProbe(pid: number, tier: 'builtin' | 'systeminformation', reaso
 /** Elapsed ns of `iterations` raw C reads on a native probe (the benchmark baseline), else null. */
 export function nativeBaselineNs(probe: Probe, iterations: number): number | null {
   return probe instanceof NativeProbe ? probe.baselineNs(iterations) : null;
+}
+
+/**
+ * For the sampler: a native probe's combined sleep-and-read (one addon call per tick), or null
+ * for the other tiers.
+ */
+export function nativeTick(probe: Probe): ((cell: Float64Array, row: Float64Array) => ProbeStatus) | null {
+  return probe instanceof NativeProbe && !probe.closed ? (cell, row) => probe.tickInto(cell, row) : null;
 }

@@ -11,7 +11,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FIELD_COUNT, FIELDS, F, ProbeStatus } from '../probe/layout.js';
 import { loadNative } from '../probe/native.js';
-import { createProbe, type Probe } from '../probe/probe.js';
+import { createProbe, nativeTick, type Probe } from '../probe/probe.js';
 import { SI_MIN_INTERVAL_MS } from '../probe/si.js';
 import { H, R, WriterState } from '../ring/layout.js';
 import { RingWriter } from '../ring/ring.js';
@@ -47,11 +47,22 @@ function openSource(): { source: Source; probe: Probe; tree: TreeSource | null }
   return { source, probe, tree: null };
 }
 
-/** Write one record; returns the read's status. */
+/** Write one record, reading the source into it; returns the read's status. */
 function record(source: Source, lagMs: number): ProbeStatus {
   const base = writer.begin();
+  return publish(base, source.sampleInto(writer.records, base + R.ROW), source, lagMs);
+}
+
+/** Write one record from a row the tick already read (copied: 15 stores). */
+function recordFrom(row: Float64Array, status: ProbeStatus, source: Source, lagMs: number): ProbeStatus {
+  const base = writer.begin();
   const rec = writer.records;
-  const status = source.sampleInto(rec, base + R.ROW);
+  if (status === ProbeStatus.OK || status === ProbeStatus.ZOMBIE) for (let i = 0; i < FIELD_COUNT; i++) rec[base + R.ROW + i] = row[i]!;
+  return publish(base, status, source, lagMs);
+}
+
+function publish(base: number, status: ProbeStatus, source: Source, lagMs: number): ProbeStatus {
+  const rec = writer.records;
   rec[base + R.STATUS] = status;
   rec[base + R.LAG_US] = lagMs * 1e3;
   rec[base + R.PROCESSES] = source.processes;
@@ -69,13 +80,19 @@ function finished(status: ProbeStatus): boolean {
   return status !== ProbeStatus.OK;
 }
 
-function runSync(source: Source, tree: TreeSource | null, intervalMs: number): ProbeStatus {
+/**
+ * The loop. Short intervals with the addon: one native call per tick sleeps to the deadline,
+ * reads the clock and (single process) the probe, so a tick crosses into C++ once; a tree then
+ * reads its members. Otherwise Atomics.wait on the stop word between ticks.
+ */
+function runSync(source: Source, tree: TreeSource | null, intervalMs: number, tick: ((cell: Float64Array, row: Float64Array) => ProbeStatus) | null): ProbeStatus {
   const native = loadNative().addon;
   native?.tuneThread();
   const nativeSleep = native !== null && intervalMs < SHORT_INTERVAL_MS;
-  // The clock is read into a preallocated cell: a double returned from the addon would be a new
-  // heap number on every call, and the tick allocates nothing.
-  const clock = new Float64Array(2); // [now, deadline]
+  // The clock goes through a preallocated cell [now, deadline]: a double returned from or passed
+  // to the addon would be a new heap number on every call, and the tick allocates nothing.
+  const clock = new Float64Array(2);
+  const row = new Float64Array(FIELD_COUNT);
   const now = native
     ? (): number => {
         native.nowInto(clock, 0);
@@ -87,27 +104,32 @@ function runSync(source: Source, tree: TreeSource | null, intervalMs: number): P
   let status: ProbeStatus = ProbeStatus.OK;
   for (;;) {
     next += intervalMs;
-    for (;;) {
+    if (Atomics.load(header, H.STOP) !== 0) return status;
+    if (Atomics.load(header, H.PAUSE) !== 0) {
+      // Paused: no sampling, no CPU, until resumed (notify on PAUSE) or stopped (notify on PAUSE too).
+      Atomics.store(header, H.WRITER_STATE, WriterState.PAUSED);
+      while (Atomics.load(header, H.PAUSE) !== 0 && Atomics.load(header, H.STOP) === 0) Atomics.wait(header, H.PAUSE, 1, 1000);
       if (Atomics.load(header, H.STOP) !== 0) return status;
-      if (Atomics.load(header, H.PAUSE) !== 0) {
-        // Paused: no sampling, no CPU, until resumed (notify on PAUSE) or stopped (notify on PAUSE too).
-        Atomics.store(header, H.WRITER_STATE, WriterState.PAUSED);
-        while (Atomics.load(header, H.PAUSE) !== 0 && Atomics.load(header, H.STOP) === 0) Atomics.wait(header, H.PAUSE, 1, 1000);
-        if (Atomics.load(header, H.STOP) !== 0) return status;
-        Atomics.store(header, H.WRITER_STATE, WriterState.RUNNING);
-        cpuWindow.reset();
-        next = now(); // a fresh deadline grid: the pause is not missed deadlines
-        break;
-      }
-      const remaining = next - now();
-      if (remaining <= 0) break;
-      if (nativeSleep) {
-        clock[1] = next;
-        native.sleepUntil(clock, 1);
-      }
-      else Atomics.wait(header, H.STOP, 0, remaining);
+      Atomics.store(header, H.WRITER_STATE, WriterState.RUNNING);
+      cpuWindow.reset();
+      next = now(); // a fresh deadline grid: the pause is not missed deadlines; sample at once
     }
-    let lag = now() - next;
+    let read = -1; // status of a read the native tick already made
+    let lag: number;
+    if (nativeSleep) {
+      clock[1] = next;
+      if (tick) read = tick(clock, row);
+      else native.tick(-1, clock, null);
+      lag = clock[0]! - next;
+    } else {
+      for (let remaining = next - now(); remaining > 0 && Atomics.load(header, H.STOP) === 0; remaining = next - now()) {
+        if (Atomics.load(header, H.PAUSE) !== 0) break;
+        Atomics.wait(header, H.STOP, 0, remaining);
+      }
+      if (Atomics.load(header, H.STOP) !== 0) return status;
+      if (Atomics.load(header, H.PAUSE) !== 0) continue;
+      lag = now() - next;
+    }
     if (lag >= intervalMs) {
       const skipped = Math.floor(lag / intervalMs);
       Atomics.add(header, H.MISSED, skipped);
@@ -118,7 +140,7 @@ function runSync(source: Source, tree: TreeSource | null, intervalMs: number): P
       tree.rescan();
       nextRescan = next + data.rescanIntervalMs;
     }
-    status = record(source, lag);
+    status = read >= 0 ? recordFrom(row, read as ProbeStatus, source, lag) : record(source, lag);
     if (finished(status)) return status;
   }
 }
@@ -172,7 +194,7 @@ async function main(): Promise<void> {
   } else {
     status = record(source, 0);
     post({ code: 'READY', backend: probe.backend, backendReason: probe.backendReason, intervalMs, firstSeq: writer.nextSeq - 1 });
-    if (!finished(status)) status = runSync(source, tree, intervalMs);
+    if (!finished(status)) status = runSync(source, tree, intervalMs, tree ? null : nativeTick(probe));
   }
   source.close();
   Atomics.store(header, H.WRITER_STATE, WriterState.STOPPED);
