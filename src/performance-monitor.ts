@@ -287,6 +287,9 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     await this.#ready?.catch(() => undefined);
     await this.#buffer!.waitPast(session.endTime, 4 * this.#opts.resourceSamplingIntervalMs + 20);
     sampler.pause(); // kept for the next session: resuming is immediate, starting is not
+    // The ring must stop moving before the last drain: the memory copy and the file then hold
+    // the same samples (a tick in flight at pause() still writes one).
+    await sampler.whenPaused();
     this.#housekeep(session);
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;

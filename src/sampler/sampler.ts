@@ -281,6 +281,18 @@ export class Sampler extends EventEmitter<SamplerEvents> {
     return Atomics.load(this.reader.views.header, H.PAUSE) !== 0;
   }
 
+  /**
+   * After pause(): resolves once the worker has taken its last sample and is waiting (a tick in
+   * flight still completes), so that the ring no longer moves. Immediate without a worker.
+   */
+  async whenPaused(): Promise<void> {
+    const header = this.reader.views.header;
+    const deadline = performance.now() + 1000 + this.#intervalMs;
+    while (this.isRunning && Atomics.load(header, H.WRITER_STATE) !== WriterState.PAUSED && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
   /** Resume after pause(); resolves when a sample newer than the call is in the ring. */
   async resume(): Promise<void> {
     const header = this.reader.views.header;
