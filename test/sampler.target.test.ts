@@ -40,7 +40,15 @@ async function watchExit(): Promise<{
   );
   await m.start();
   await sleep(150);
-  const rssAlive = statmRss(pid);
+  // Read once the child's memory has settled (three equal statm reads 20 ms apart): a loaded
+  // machine can still be paging the freshly exec'd program in.
+  let rssAlive = statmRss(pid);
+  for (let same = 0, tries = 0; same < 2 && tries < 100; tries++) {
+    await sleep(20);
+    const now = statmRss(pid);
+    same = now === rssAlive ? same + 1 : 0;
+    rssAlive = now;
+  }
   const rssAliveAt = Date.now();
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
