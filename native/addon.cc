@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "loop.h"
 #include "probe.h"
 
 const char* const pp_field_names[PP_FIELD_COUNT] = {
@@ -32,6 +33,7 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
                              InstanceMethod("monotonicMs", &ProbeAddon::MonotonicMs),
                              InstanceMethod("nowInto", &ProbeAddon::NowInto),
                              InstanceMethod("tick", &ProbeAddon::Tick),
+                             InstanceMethod("runLoop", &ProbeAddon::RunLoop),
                              InstanceMethod("sleepUntil", &ProbeAddon::SleepUntil),
                              InstanceMethod("tuneThread", &ProbeAddon::TuneThread),
                          });
@@ -225,6 +227,72 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     napi_value status;
     napi_create_int32(env, (int32_t)st, &status);
     return Napi::Value(env, status);
+  }
+
+  // runLoop(handle, header, records, versions, gauges, layout, params, state) -> exit reason.
+  // Blocks the calling thread (the sampler worker) until the ring's stop or pause word is set or
+  // the target is gone. layout: Int32Array of offsets (see ringLoopLayout in src/sampler/worker.ts);
+  // params: [intervalMs, windowMs, sampleFirst]; state: [nextSeq in/out, lastStatus out].
+  Napi::Value RunLoop(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    pp_target* t = Target(info);
+    if (t == nullptr) return env.Undefined();
+    auto typed = [&](size_t i, napi_typedarray_type type) {
+      return info[i].IsTypedArray() && info[i].As<Napi::TypedArray>().TypedArrayType() == type;
+    };
+    if (!typed(1, napi_int32_array) || !typed(2, napi_float64_array) || !typed(3, napi_int32_array) ||
+        !typed(4, napi_float64_array) || !typed(5, napi_int32_array) || !typed(6, napi_float64_array) ||
+        !typed(7, napi_float64_array)) {
+      Napi::TypeError::New(env, "runLoop: bad arguments").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Int32Array layout = info[5].As<Napi::Int32Array>();
+    Napi::Float64Array params = info[6].As<Napi::Float64Array>();
+    Napi::Float64Array state = info[7].As<Napi::Float64Array>();
+    if (layout.ElementLength() < 18 || params.ElementLength() < 3 || state.ElementLength() < 2) {
+      Napi::RangeError::New(env, "runLoop: short layout, params or state").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Float64Array records = info[2].As<Napi::Float64Array>();
+    Napi::Int32Array versions = info[3].As<Napi::Int32Array>();
+    pp_loop_ring r;
+    r.header = info[1].As<Napi::Int32Array>().Data();
+    r.records = records.Data();
+    r.versions = versions.Data();
+    r.gauges = info[4].As<Napi::Float64Array>().Data();
+    const int32_t* l = layout.Data();
+    r.capacity = l[0];
+    r.stride = l[1];
+    r.gauge_count = l[2];
+    r.h_last_slot = l[3];
+    r.h_missed = l[4];
+    r.h_stop = l[5];
+    r.h_pause = l[6];
+    r.r_seq = l[7];
+    r.r_status = l[8];
+    r.r_lag = l[9];
+    r.r_processes = l[10];
+    r.r_row = l[11];
+    r.r_gauges = l[12];
+    r.f_pid = l[13];
+    r.f_timestamp = l[14];
+    r.f_cpu_user = l[15];
+    r.f_cpu_system = l[16];
+    r.f_cpu_percent = l[17];
+    if (r.capacity < 2 || (size_t)r.capacity > versions.ElementLength() ||
+        (size_t)r.capacity * (size_t)r.stride > records.ElementLength() || r.r_row + PP_FIELD_COUNT > r.stride ||
+        r.r_gauges + r.gauge_count > r.stride) {
+      Napi::RangeError::New(env, "runLoop: layout does not fit the arrays").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    double next_seq = state[0];
+    int last_status = PP_OK;
+    int exit = pp_run_loop(t, &r, params[0], params[1], params[2] != 0, &next_seq, &last_status);
+    state[0] = next_seq;
+    state[1] = last_status;
+    napi_value v;
+    napi_create_int32(env, exit, &v);
+    return Napi::Value(env, v);
   }
 
   // sleepUntil(cell, index) -> true when slept to the deadline cell[index] (monotonic ms); false

@@ -48,6 +48,21 @@ export interface NativeAddon {
   monotonicMs(): number;
   /** The same clock written into cell[index]: no allocation (a returned double is boxed). */
   nowInto(cell: Float64Array, index: number): void;
+  /**
+   * The sampler's loop in C (native/loop.cc): ticks into the ring until its stop or pause word is
+   * set or the target is gone. Returns 0 stop, 1 pause, 2 target gone (state[1]: status), 3
+   * unsupported; state[0] is the next sequence number, in and out.
+   */
+  runLoop(
+    handle: number,
+    header: Int32Array,
+    records: Float64Array,
+    versions: Int32Array,
+    gauges: Float64Array,
+    layout: Int32Array,
+    params: Float64Array,
+    state: Float64Array,
+  ): number;
   /** Sleep to cell[1], write the wake-up time into cell[0], read `handle` into row (-1: no read). */
   tick(handle: number, cell: Float64Array, row: Float64Array | null): number;
   /** Block this thread until the monotonic deadline in cell[index] (ms); false if unsupported. */

@@ -140,6 +140,11 @@ class NativeProbe extends BaseProbe {
     return this.#addon.tick(this.#handle, cell, row) as ProbeStatus;
   }
 
+  /** The sampler's loop in C over this probe (see NativeAddon.runLoop). */
+  runLoop(header: Int32Array, records: Float64Array, versions: Int32Array, gauges: Float64Array, layout: Int32Array, params: Float64Array, state: Float64Array): number {
+    return this.#addon.runLoop(this.#handle, header, records, versions, gauges, layout, params, state);
+  }
+
   /** Elapsed ns of `iterations` reads of the same system calls in a C loop (benchmark baseline). */
   baselineNs(iterations: number): number {
     this.assertOpen();
@@ -268,4 +273,11 @@ export function nativeBaselineNs(probe: Probe, iterations: number): number | nul
  */
 export function nativeTick(probe: Probe): ((cell: Float64Array, row: Float64Array) => ProbeStatus) | null {
   return probe instanceof NativeProbe && !probe.closed ? (cell, row) => probe.tickInto(cell, row) : null;
+}
+
+export type NativeLoop = (header: Int32Array, records: Float64Array, versions: Int32Array, gauges: Float64Array, layout: Int32Array, params: Float64Array, state: Float64Array) => number;
+
+/** For the sampler: the native loop over a native probe, or null for the other tiers. */
+export function nativeLoop(probe: Probe): NativeLoop | null {
+  return probe instanceof NativeProbe && !probe.closed ? (...a) => probe.runLoop(...a) : null;
 }

@@ -111,6 +111,12 @@ export class RingWriter {
     return this.#seq;
   }
 
+  /** Continue at `seq` after records were written outside this object (the sampler's native loop). */
+  seekTo(seq: number): void {
+    this.#seq = seq;
+    this.#slot = seq % this.views.geometry.capacity;
+  }
+
   /** Open the next record; returns the offset of its first field (R.SEQ) in `records`. */
   begin(): number {
     const { versions } = this.views;

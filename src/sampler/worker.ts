@@ -11,12 +11,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FIELD_COUNT, FIELDS, F, ProbeStatus } from '../probe/layout.js';
 import { loadNative } from '../probe/native.js';
-import { createProbe, nativeTick, type Probe } from '../probe/probe.js';
+import { createProbe, nativeLoop, nativeTick, type NativeLoop, type Probe } from '../probe/probe.js';
 import { SI_MIN_INTERVAL_MS } from '../probe/si.js';
 import { H, R, WriterState } from '../ring/layout.js';
 import { RingWriter } from '../ring/ring.js';
 import type { SamplerWorkerData, WorkerMessage } from './messages.js';
-import { CpuWindow } from './cpu-window.js';
+import { CPU_WINDOW_MS, CpuWindow } from './cpu-window.js';
 import { TreeSource } from './tree.js';
 
 const SHORT_INTERVAL_MS = 5;
@@ -76,6 +76,46 @@ function publish(base: number, status: ProbeStatus, source: Source, lagMs: numbe
   return status;
 }
 
+/**
+ * Paused: no sampling, no CPU, until resumed (notify on PAUSE) or stopped (notify on PAUSE too).
+ * Returns false when stopped.
+ */
+function waitWhilePaused(): boolean {
+  Atomics.store(header, H.WRITER_STATE, WriterState.PAUSED);
+  while (Atomics.load(header, H.PAUSE) !== 0 && Atomics.load(header, H.STOP) === 0) Atomics.wait(header, H.PAUSE, 1, 1000);
+  if (Atomics.load(header, H.STOP) !== 0) return false;
+  Atomics.store(header, H.WRITER_STATE, WriterState.RUNNING);
+  return true;
+}
+
+/**
+ * One process at a short interval with the addon: the whole loop runs in C (native/loop.cc),
+ * writing records with the ring's seqlock; JavaScript only handles pauses. Returns the final
+ * status, or null when the platform cannot sleep to absolute deadlines (use runSync).
+ */
+function runNative(loop: NativeLoop, intervalMs: number): ProbeStatus | null {
+  const v = writer.views;
+  // Every offset the C loop uses, from the layout modules (it defines none itself).
+  const layout = Int32Array.of(
+    v.geometry.capacity, v.geometry.stride, v.geometry.gaugeSlots,
+    H.LAST_SLOT, H.MISSED, H.STOP, H.PAUSE,
+    R.SEQ, R.STATUS, R.LAG_US, R.PROCESSES, R.ROW, R.GAUGES,
+    F.pid, F.timestamp, F.cpuUserUs, F.cpuSystemUs, F.cpuPercent,
+  );
+  const params = Float64Array.of(intervalMs, Math.max(intervalMs, CPU_WINDOW_MS), 0);
+  const state = new Float64Array(2);
+  for (;;) {
+    state[0] = writer.nextSeq;
+    const exit = loop(v.header, v.records, v.versions, v.gauges, layout, params, state);
+    writer.seekTo(state[0]!);
+    if (exit === 0) return ProbeStatus.OK;
+    if (exit === 2) return state[1] as ProbeStatus;
+    if (exit === 3) return null;
+    if (!waitWhilePaused()) return ProbeStatus.OK;
+    params[2] = 1; // after a resume, the first sample at once
+  }
+}
+
 function finished(status: ProbeStatus): boolean {
   return status !== ProbeStatus.OK;
 }
@@ -106,11 +146,7 @@ function runSync(source: Source, tree: TreeSource | null, intervalMs: number, ti
     next += intervalMs;
     if (Atomics.load(header, H.STOP) !== 0) return status;
     if (Atomics.load(header, H.PAUSE) !== 0) {
-      // Paused: no sampling, no CPU, until resumed (notify on PAUSE) or stopped (notify on PAUSE too).
-      Atomics.store(header, H.WRITER_STATE, WriterState.PAUSED);
-      while (Atomics.load(header, H.PAUSE) !== 0 && Atomics.load(header, H.STOP) === 0) Atomics.wait(header, H.PAUSE, 1, 1000);
-      if (Atomics.load(header, H.STOP) !== 0) return status;
-      Atomics.store(header, H.WRITER_STATE, WriterState.RUNNING);
+      if (!waitWhilePaused()) return status;
       cpuWindow.reset();
       next = now(); // a fresh deadline grid: the pause is not missed deadlines; sample at once
     }
@@ -194,7 +230,8 @@ async function main(): Promise<void> {
   } else {
     status = record(source, 0);
     post({ code: 'READY', backend: probe.backend, backendReason: probe.backendReason, intervalMs, firstSeq: writer.nextSeq - 1 });
-    if (!finished(status)) status = runSync(source, tree, intervalMs, tree ? null : nativeTick(probe));
+    const loop = !tree && intervalMs < SHORT_INTERVAL_MS ? nativeLoop(probe) : null;
+    if (!finished(status)) status = (loop ? runNative(loop, intervalMs) : null) ?? runSync(source, tree, intervalMs, tree ? null : nativeTick(probe));
   }
   source.close();
   Atomics.store(header, H.WRITER_STATE, WriterState.STOPPED);

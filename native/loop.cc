@@ -1,0 +1,125 @@
+// The sampler's loop in C, for one process at intervals below a few milliseconds: sleep to an
+// absolute deadline, read the probe, write the next ring record with the ring's seqlock, publish
+// it. JavaScript keeps control (start, pause, stop, the other sources); this only removes the
+// per-tick crossings between V8 and C++ that made a 1 kHz tick cost up to 1.5x a C thread's.
+//
+// Ring offsets are not defined here: src/ring/layout.ts owns them and passes them in (struct
+// pp_loop_ring). Stores to the version and slot words are seq_cst atomics on the same memory that
+// JavaScript reads with Atomics, so the protocol is the one described in src/ring/ring.ts.
+#include "loop.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+namespace {
+
+inline int32_t load(int32_t* p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+inline void store(int32_t* p, int32_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+
+// CPU % over a trailing window from the cumulative CPU time (src/sampler/cpu-window.ts is the
+// same rule for the other sources): a thread running on another CPU is accounted at scheduler
+// ticks, so a per-millisecond figure is meaningless.
+struct cpu_window {
+  double* ts;
+  double* cpu;
+  int cap, head, size;
+  double window_ms;
+};
+
+void window_apply(cpu_window* w, double* row, const pp_loop_ring* r) {
+  double ts = row[r->f_timestamp];
+  double cpu = row[r->f_cpu_user] + row[r->f_cpu_system];
+  if (isnan(ts) || isnan(cpu)) return;
+  if (w->size == w->cap) {
+    w->head = (w->head + 1) % w->cap;
+    w->size--;
+  }
+  int tail = (w->head + w->size) % w->cap;
+  w->ts[tail] = ts;
+  w->cpu[tail] = cpu;
+  w->size++;
+  while (w->size > 2 && ts - w->ts[(w->head + 1) % w->cap] >= w->window_ms) {
+    w->head = (w->head + 1) % w->cap;
+    w->size--;
+  }
+  if (w->size < 2) return;
+  double dt = (ts - w->ts[w->head]) * 1e3;
+  if (dt > 0) {
+    double pct = (cpu - w->cpu[w->head]) / dt * 100.0;
+    row[r->f_cpu_percent] = pct < 0 ? 0 : pct;
+  }
+}
+
+}  // namespace
+
+int pp_run_loop(pp_target* t, const pp_loop_ring* r, double interval_ms, double window_ms, int sample_first,
+                double* next_seq, int* last_status) {
+  pp_thread_tune();
+  cpu_window w = {nullptr, nullptr, 0, 0, 0, window_ms};
+  w.cap = (int)ceil(window_ms / interval_ms) + 2;
+  if (w.cap > 100000) w.cap = 100000;
+  w.ts = (double*)malloc(sizeof(double) * (size_t)w.cap);  // once per loop, not per sample
+  w.cpu = (double*)malloc(sizeof(double) * (size_t)w.cap);
+  if (w.ts == nullptr || w.cpu == nullptr) {
+    free(w.ts);
+    free(w.cpu);
+    return PP_LOOP_UNSUPPORTED;
+  }
+  double seq = *next_seq;
+  double next = pp_monotonic_ms() - (sample_first ? interval_ms : 0);
+  int exit = PP_LOOP_STOP;
+  *last_status = PP_OK;
+  for (;;) {
+    next += interval_ms;
+    if (load(&r->header[r->h_stop]) != 0) break;
+    if (load(&r->header[r->h_pause]) != 0) {
+      exit = PP_LOOP_PAUSE;
+      break;
+    }
+    if (pp_sleep_until(next) != 0) {
+      exit = PP_LOOP_UNSUPPORTED;
+      break;
+    }
+    double lag = pp_monotonic_ms() - next;
+    if (lag >= interval_ms) {
+      // Skipped deadlines are counted, never made up with a burst.
+      double skipped = floor(lag / interval_ms);
+      __atomic_fetch_add(&r->header[r->h_missed], (int32_t)skipped, __ATOMIC_SEQ_CST);
+      next += skipped * interval_ms;
+      lag -= skipped * interval_ms;
+    }
+    int32_t slot = (int32_t)fmod(seq, (double)r->capacity);
+    double* rec = r->records + (size_t)slot * (size_t)r->stride;
+    int32_t v = load(&r->versions[slot]) | 1;
+    store(&r->versions[slot], v);  // odd: being written
+    rec[r->r_seq] = seq;
+    struct pp_sample s;
+    enum pp_status st = pp_read(t, &s);
+    double* row = rec + r->r_row;
+    if (st == PP_OK || st == PP_ZOMBIE) {
+      memcpy(row, &s, sizeof s);
+    } else {
+      for (int i = 0; i < PP_FIELD_COUNT; i++) row[i] = NAN;
+      row[r->f_pid] = s.pid;
+      row[r->f_timestamp] = s.timestamp;
+    }
+    rec[r->r_status] = (double)st;
+    rec[r->r_lag] = lag * 1e3;
+    rec[r->r_processes] = 1;
+    if (st == PP_OK) window_apply(&w, row, r);
+    for (int g = 0; g < r->gauge_count; g++) rec[r->r_gauges + g] = r->gauges[g];
+    store(&r->versions[slot], v + 1);  // even: complete
+    store(&r->header[r->h_last_slot], slot);
+    seq += 1;
+    if (st != PP_OK) {
+      *last_status = st;
+      exit = PP_LOOP_TARGET;
+      break;
+    }
+  }
+  free(w.ts);
+  free(w.cpu);
+  *next_seq = seq;
+  return exit;
+}

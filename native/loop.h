@@ -1,0 +1,34 @@
+// The sampler's native loop (loop.cc): the ring's memory and offsets as JavaScript passes them.
+#ifndef PROCPROBE_LOOP_H_
+#define PROCPROBE_LOOP_H_
+
+#include <stdint.h>
+
+#include "probe.h"
+
+struct pp_loop_ring {
+  int32_t* header;
+  double* records;
+  int32_t* versions;
+  double* gauges;
+  int32_t capacity, stride, gauge_count;
+  // Int32 word indices in header (H in src/ring/layout.ts).
+  int32_t h_last_slot, h_missed, h_stop, h_pause;
+  // Float64 offsets in a record (R) and in its row (F).
+  int32_t r_seq, r_status, r_lag, r_processes, r_row, r_gauges;
+  int32_t f_pid, f_timestamp, f_cpu_user, f_cpu_system, f_cpu_percent;
+};
+
+enum pp_loop_exit {
+  PP_LOOP_STOP = 0,         // the stop word was set
+  PP_LOOP_PAUSE = 1,        // the pause word was set
+  PP_LOOP_TARGET = 2,       // a read failed (the process exited): *last_status says how
+  PP_LOOP_UNSUPPORTED = 3,  // no absolute-deadline sleep here: use the JavaScript loop
+};
+
+// Tick until stopped, paused or the target is gone. *next_seq: the sequence number of the next
+// record (in and out). sample_first: take the first sample at once (after a resume).
+int pp_run_loop(struct pp_target* t, const struct pp_loop_ring* r, double interval_ms, double window_ms,
+                int sample_first, double* next_seq, int* last_status);
+
+#endif  // PROCPROBE_LOOP_H_
