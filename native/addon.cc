@@ -229,10 +229,11 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     return Napi::Value(env, status);
   }
 
-  // runLoop(handle, header, records, versions, gauges, layout, params, state) -> exit reason.
-  // Blocks the calling thread (the sampler worker) until the ring's stop or pause word is set or
-  // the target is gone. layout: Int32Array of offsets (see ringLoopLayout in src/sampler/worker.ts);
-  // params: [intervalMs, windowMs, sampleFirst]; state: [nextSeq in/out, lastStatus out].
+  // runLoop(handle, header, records, versions, gauges, layout, params, state, win) -> exit reason.
+  // Blocks the calling thread (the sampler worker) until the ring's stop or pause word is set, the
+  // target is gone, or maxMs elapsed. layout: Int32Array of offsets (runNative in
+  // src/sampler/worker.ts); params: [intervalMs, windowMs, sampleFirst, maxMs]; state: [nextSeq
+  // in/out, lastStatus out, deadline in/out]; win: the CPU window's state [head, size, ts.., cpu..].
   Napi::Value RunLoop(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     pp_target* t = Target(info);
@@ -242,14 +243,17 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     };
     if (!typed(1, napi_int32_array) || !typed(2, napi_float64_array) || !typed(3, napi_int32_array) ||
         !typed(4, napi_float64_array) || !typed(5, napi_int32_array) || !typed(6, napi_float64_array) ||
-        !typed(7, napi_float64_array)) {
+        !typed(7, napi_float64_array) || !typed(8, napi_float64_array)) {
       Napi::TypeError::New(env, "runLoop: bad arguments").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     Napi::Int32Array layout = info[5].As<Napi::Int32Array>();
     Napi::Float64Array params = info[6].As<Napi::Float64Array>();
     Napi::Float64Array state = info[7].As<Napi::Float64Array>();
-    if (layout.ElementLength() < 18 || params.ElementLength() < 3 || state.ElementLength() < 2) {
+    Napi::Float64Array win = info[8].As<Napi::Float64Array>();
+    int win_cap = (int)((win.ElementLength() - 2) / 2);
+    if (layout.ElementLength() < 18 || params.ElementLength() < 4 || state.ElementLength() < 3 || win.ElementLength() < 6 ||
+        win[0] < 0 || win[1] < 0 || win[0] >= win_cap || win[1] > win_cap) {
       Napi::RangeError::New(env, "runLoop: short layout, params or state").ThrowAsJavaScriptException();
       return env.Undefined();
     }
@@ -286,10 +290,13 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
       return env.Undefined();
     }
     double next_seq = state[0];
+    double deadline = state[2];
     int last_status = PP_OK;
-    int exit = pp_run_loop(t, &r, params[0], params[1], params[2] != 0, &next_seq, &last_status);
+    int exit = pp_run_loop(t, &r, params[0], params[1], params[2] != 0, params[3], win.Data(), win_cap, &next_seq,
+                           &deadline, &last_status);
     state[0] = next_seq;
     state[1] = last_status;
+    state[2] = deadline;
     napi_value v;
     napi_create_int32(env, exit, &v);
     return Napi::Value(env, v);

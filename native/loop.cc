@@ -9,7 +9,6 @@
 #include "loop.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 namespace {
@@ -54,23 +53,21 @@ void window_apply(cpu_window* w, double* row, const pp_loop_ring* r) {
 }  // namespace
 
 int pp_run_loop(pp_target* t, const pp_loop_ring* r, double interval_ms, double window_ms, int sample_first,
-                double* next_seq, int* last_status) {
+                double max_ms, double* win, int win_cap, double* next_seq, double* deadline, int* last_status) {
   pp_thread_tune();
-  cpu_window w = {nullptr, nullptr, 0, 0, 0, window_ms};
-  w.cap = (int)ceil(window_ms / interval_ms) + 2;
-  if (w.cap > 100000) w.cap = 100000;
-  w.ts = (double*)malloc(sizeof(double) * (size_t)w.cap);  // once per loop, not per sample
-  w.cpu = (double*)malloc(sizeof(double) * (size_t)w.cap);
-  if (w.ts == nullptr || w.cpu == nullptr) {
-    free(w.ts);
-    free(w.cpu);
-    return PP_LOOP_UNSUPPORTED;
-  }
+  // The window lives in the caller's array, so that it survives the loop's periodic returns.
+  cpu_window w = {win + 2, win + 2 + win_cap, win_cap, (int)win[0], (int)win[1], window_ms};
   double seq = *next_seq;
-  double next = pp_monotonic_ms() - (sample_first ? interval_ms : 0);
+  double entered = pp_monotonic_ms();
+  double next = *deadline > 0 ? *deadline : entered - (sample_first ? interval_ms : 0);
   int exit = PP_LOOP_STOP;
   *last_status = PP_OK;
   for (;;) {
+    if (next - entered >= max_ms) {
+      // Hand control back now and then: a worker blocked in C cannot be terminated.
+      exit = PP_LOOP_YIELD;
+      break;
+    }
     next += interval_ms;
     if (load(&r->header[r->h_stop]) != 0) break;
     if (load(&r->header[r->h_pause]) != 0) {
@@ -118,8 +115,9 @@ int pp_run_loop(pp_target* t, const pp_loop_ring* r, double interval_ms, double 
       break;
     }
   }
-  free(w.ts);
-  free(w.cpu);
+  win[0] = w.head;
+  win[1] = w.size;
   *next_seq = seq;
+  *deadline = next;
   return exit;
 }

@@ -24,11 +24,15 @@ enum pp_loop_exit {
   PP_LOOP_PAUSE = 1,        // the pause word was set
   PP_LOOP_TARGET = 2,       // a read failed (the process exited): *last_status says how
   PP_LOOP_UNSUPPORTED = 3,  // no absolute-deadline sleep here: use the JavaScript loop
+  PP_LOOP_YIELD = 4,        // max_ms elapsed: JavaScript runs briefly (a terminate() can land), then calls again
 };
 
-// Tick until stopped, paused or the target is gone. *next_seq: the sequence number of the next
-// record (in and out). sample_first: take the first sample at once (after a resume).
+// Tick until stopped, paused, the target is gone, or max_ms elapsed. *next_seq: the sequence
+// number of the next record (in and out). *deadline: the last deadline (in and out; 0 starts a
+// new grid, at once when sample_first), so that calls in a row keep one drift-free grid.
+// win: the CPU window's state, kept by the caller across calls: [head, size, ts x cap, cpu x cap].
 int pp_run_loop(struct pp_target* t, const struct pp_loop_ring* r, double interval_ms, double window_ms,
-                int sample_first, double* next_seq, int* last_status);
+                int sample_first, double max_ms, double* win, int win_cap, double* next_seq, double* deadline,
+                int* last_status);
 
 #endif  // PROCPROBE_LOOP_H_

@@ -53,14 +53,18 @@ describe('the host comes first', () => {
   });
 });
 
-describe('the worker thread dies', () => {
+// 5 ms: the JavaScript loop; 1 ms: one process sampled by the addon's loop, which hands control
+// back every 100 ms so that terminate() can land.
+describe.each([5, 1])('the worker thread dies (%d ms interval)', (intervalMs) => {
   // No test hook reaches the private Worker: the fixture swaps node:worker_threads' Worker export
   // for a recording subclass (syncBuiltinESMExports) and terminates the real thread.
   let run: FixtureRun;
   let out: {
     workers: number;
     exitCode: number;
+    terminateMs: number;
     seqBefore: number;
+    seqAtDeath: number;
     seqAfterDeath: number;
     isMonitoringAfter: boolean;
     writerStateAfter: number;
@@ -69,7 +73,7 @@ describe('the worker thread dies', () => {
     kept: number;
   };
   beforeAll(async () => {
-    run = await runFixture('sampler-worker-killed.mjs', 15_000);
+    run = await runFixture('sampler-worker-killed.mjs', 15_000, [String(intervalMs)]);
     if (run.code !== 0) throw new Error(`fixture failed (${run.code}): ${run.stderr}`);
     out = JSON.parse(run.stdout.trim());
   });
@@ -78,7 +82,10 @@ describe('the worker thread dies', () => {
     expect(out.workers).toBe(1);
     expect(out.exitCode).toBe(1);
     expect(out.seqBefore).toBeGreaterThan(5);
-    expect(out.seqAfterDeath).toBe(out.seqBefore); // nothing wrote after the thread died
+    expect(out.seqAfterDeath).toBe(out.seqAtDeath); // nothing wrote after the thread died
+    // terminate() lands promptly: at once in JavaScript, at the native loop's next return (<= 100 ms).
+    expect(out.terminateMs).toBeLessThan(1000);
+    expect(out.seqAtDeath - out.seqBefore).toBeLessThanOrEqual(Math.ceil(150 / intervalMs) + 5);
     expect(out.isMonitoringAfter).toBe(false);
     expect(out.events).toEqual([
       { event: 'error', code: 'ERR_PROCPROBE_WORKER_FAILED', message: 'sampler worker exited with code 1' },

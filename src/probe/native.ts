@@ -50,8 +50,8 @@ export interface NativeAddon {
   nowInto(cell: Float64Array, index: number): void;
   /**
    * The sampler's loop in C (native/loop.cc): ticks into the ring until its stop or pause word is
-   * set or the target is gone. Returns 0 stop, 1 pause, 2 target gone (state[1]: status), 3
-   * unsupported; state[0] is the next sequence number, in and out.
+   * set, the target is gone or params[3] ms passed. Returns 0 stop, 1 pause, 2 target gone
+   * (state[1]: status), 3 unsupported, 4 yield (call again); state [nextSeq, lastStatus, deadline].
    */
   runLoop(
     handle: number,
@@ -62,6 +62,7 @@ export interface NativeAddon {
     layout: Int32Array,
     params: Float64Array,
     state: Float64Array,
+    win: Float64Array,
   ): number;
   /** Sleep to cell[1], write the wake-up time into cell[0], read `handle` into row (-1: no read). */
   tick(handle: number, cell: Float64Array, row: Float64Array | null): number;

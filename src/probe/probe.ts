@@ -141,8 +141,8 @@ class NativeProbe extends BaseProbe {
   }
 
   /** The sampler's loop in C over this probe (see NativeAddon.runLoop). */
-  runLoop(header: Int32Array, records: Float64Array, versions: Int32Array, gauges: Float64Array, layout: Int32Array, params: Float64Array, state: Float64Array): number {
-    return this.#addon.runLoop(this.#handle, header, records, versions, gauges, layout, params, state);
+  runLoop(header: Int32Array, records: Float64Array, versions: Int32Array, gauges: Float64Array, layout: Int32Array, params: Float64Array, state: Float64Array, win: Float64Array): number {
+    return this.#addon.runLoop(this.#handle, header, records, versions, gauges, layout, params, state, win);
   }
 
   /** Elapsed ns of `iterations` reads of the same system calls in a C loop (benchmark baseline). */
@@ -275,7 +275,7 @@ export function nativeTick(probe: Probe): ((cell: Float64Array, row: Float64Arra
   return probe instanceof NativeProbe && !probe.closed ? (cell, row) => probe.tickInto(cell, row) : null;
 }
 
-export type NativeLoop = (header: Int32Array, records: Float64Array, versions: Int32Array, gauges: Float64Array, layout: Int32Array, params: Float64Array, state: Float64Array) => number;
+export type NativeLoop = (header: Int32Array, records: Float64Array, versions: Int32Array, gauges: Float64Array, layout: Int32Array, params: Float64Array, state: Float64Array, win: Float64Array) => number;
 
 /** For the sampler: the native loop over a native probe, or null for the other tiers. */
 export function nativeLoop(probe: Probe): NativeLoop | null {

@@ -102,17 +102,25 @@ function runNative(loop: NativeLoop, intervalMs: number): ProbeStatus | null {
     R.SEQ, R.STATUS, R.LAG_US, R.PROCESSES, R.ROW, R.GAUGES,
     F.pid, F.timestamp, F.cpuUserUs, F.cpuSystemUs, F.cpuPercent,
   );
-  const params = Float64Array.of(intervalMs, Math.max(intervalMs, CPU_WINDOW_MS), 0);
-  const state = new Float64Array(2);
+  const windowMs = Math.max(intervalMs, CPU_WINDOW_MS);
+  // [intervalMs, windowMs, sampleFirst, maxMs]: the loop returns every 100 ms, because a worker
+  // blocked in C cannot be terminated; it is called again at once on the same deadline grid.
+  const params = Float64Array.of(intervalMs, windowMs, 0, 100);
+  const state = new Float64Array(3); // [nextSeq, lastStatus, deadline]
+  const cap = Math.min(100_000, Math.ceil(windowMs / intervalMs) + 2);
+  const win = new Float64Array(2 + 2 * cap); // the CPU window, kept across calls
   for (;;) {
     state[0] = writer.nextSeq;
-    const exit = loop(v.header, v.records, v.versions, v.gauges, layout, params, state);
+    const exit = loop(v.header, v.records, v.versions, v.gauges, layout, params, state, win);
     writer.seekTo(state[0]!);
+    if (exit === 4) continue; // yield: a pending terminate() takes effect here
     if (exit === 0) return ProbeStatus.OK;
     if (exit === 2) return state[1] as ProbeStatus;
     if (exit === 3) return null;
     if (!waitWhilePaused()) return ProbeStatus.OK;
-    params[2] = 1; // after a resume, the first sample at once
+    params[2] = 1; // after a resume, a new grid and the first sample at once
+    state[2] = 0;
+    win[0] = win[1] = 0; // and a new CPU window: the pause is not a window
   }
 }
 
