@@ -3,6 +3,7 @@
 // twice in one thread); each instance closes its own probes when its environment is torn down.
 #include <napi.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "loop.h"
@@ -171,22 +172,31 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     return Napi::Number::New(info.Env(), pp_monotonic_ms());
   }
 
-  // nowInto(f64, index): the monotonic clock (ms) written into a caller's array. Returning a
-  // double would box it in a new heap number on every call: the sampler's tick allocates nothing.
-  Napi::Value NowInto(const Napi::CallbackInfo& info) {
+  // The element info[1] of the Float64Array info[0] (a clock cell), or null with a JS error set.
+  static double* Cell(const Napi::CallbackInfo& info, const char* what) {
     Napi::Env env = info.Env();
+    char message[64];
     if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-      Napi::TypeError::New(env, "nowInto needs a Float64Array").ThrowAsJavaScriptException();
-      return env.Undefined();
+      snprintf(message, sizeof message, "%s needs a Float64Array", what);
+      Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+      return nullptr;
     }
     Napi::Float64Array cell = info[0].As<Napi::Float64Array>();
     uint32_t i = info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0;
     if (i >= cell.ElementLength()) {
-      Napi::RangeError::New(env, "index out of range").ThrowAsJavaScriptException();
-      return env.Undefined();
+      snprintf(message, sizeof message, "%s: index out of range", what);
+      Napi::RangeError::New(env, message).ThrowAsJavaScriptException();
+      return nullptr;
     }
-    cell[i] = pp_monotonic_ms();
-    return env.Undefined();
+    return cell.Data() + i;
+  }
+
+  // nowInto(f64, index): the monotonic clock (ms) written into a caller's array. Returning a
+  // double would box it in a new heap number on every call: the sampler's tick allocates nothing.
+  Napi::Value NowInto(const Napi::CallbackInfo& info) {
+    double* cell = Cell(info, "nowInto");
+    if (cell != nullptr) *cell = pp_monotonic_ms();
+    return info.Env().Undefined();
   }
 
   // tick(handle, cell, row) -> status: the sampler's whole tick in one call. Sleeps until the
@@ -307,18 +317,9 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
   // would be boxed in a new heap number on every call. Blocks the calling thread: for the sampler
   // worker only, never the main thread.
   Napi::Value SleepUntil(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-      Napi::TypeError::New(env, "sleepUntil needs a Float64Array").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    Napi::Float64Array cell = info[0].As<Napi::Float64Array>();
-    uint32_t i = info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0;
-    if (i >= cell.ElementLength()) {
-      Napi::RangeError::New(env, "index out of range").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    return Napi::Boolean::New(env, pp_sleep_until(cell[i]) == 0);
+    double* deadline = Cell(info, "sleepUntil");
+    if (deadline == nullptr) return info.Env().Undefined();
+    return Napi::Boolean::New(info.Env(), pp_sleep_until(*deadline) == 0);
   }
 
   Napi::Value TuneThread(const Napi::CallbackInfo& info) {

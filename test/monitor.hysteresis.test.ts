@@ -9,9 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeMonitor, type Alert } from '../dist/index.js';
 import { affinity, pinThread, selfTids, spin } from './fixtures/monitor-readers.js';
 import { sleep, waitFor } from './fixtures/readers.js';
+import { NO_DEFAULTS, watch } from './fixtures/alert-watch.js';
 
-/** The seed's default alerts off, so that only the metric under test can raise. */
-const NO_DEFAULTS = { cpuPercent: false, memoryPercent: false, openFds: false } as const;
 
 let mon: RealTimeMonitor | undefined;
 afterEach(async () => {
@@ -19,13 +18,6 @@ afterEach(async () => {
   mon = undefined;
 });
 
-function watch(m: RealTimeMonitor): { raised: Alert[]; cleared: Alert[] } {
-  const raised: Alert[] = [];
-  const cleared: Alert[] = [];
-  m.on('alert', (a) => raised.push(a));
-  m.on('alertCleared', (a) => cleared.push(a));
-  return { raised, cleared };
-}
 
 describe('alerts at 1 kHz', () => {
   it('a value flapping inside the hysteresis band raises ONE alert and clears ONCE after it ends', async () => {
