@@ -3,18 +3,10 @@
  * (comparator sort + closest-rank interpolation, two-pass variance) on seeded random samples.
  */
 import { describe as suite, expect, it } from 'vitest';
+import { mulberry32 } from './fixtures/prng.mjs';
 import { InvalidOptionError } from '../dist/errors.js';
 import { describe, mad, median, modifiedZScores, quantile } from '../dist/analysis/stats.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Naive type-7 percentile: position q·(n−1) in the sorted array, linear between neighbours. */
 function naivePercentile(values: number[], q: number): number {

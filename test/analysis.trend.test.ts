@@ -4,17 +4,9 @@
  * around 1000 ms, with and without a step in the last 10 values).
  */
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from './fixtures/prng.mjs';
 import { mannWhitney, mannWhitneyGreater, mannWhitneyLess, trend } from '../dist/analysis/trend.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal by Box–Muller. */
 function gauss(rand: () => number): number {
