@@ -1,0 +1,175 @@
+/**
+ * OpenTelemetry: a running sampler's ring as observable instruments of a Meter, named after the
+ * semantic conventions for OS process metrics (`process.cpu.time`, `process.memory.usage`, ...).
+ *
+ * procprobe does not depend on @opentelemetry/api: pass a Meter
+ * (`metrics.getMeter('my-service')`). One batch callback per collection folds the ring (no
+ * messages, no sampler involvement) and observes every instrument. Counters are observed as the
+ * cumulative totals the kernel keeps; `process.cpu.utilization` is the CPU time since the previous
+ * collection over the wall time and `os.availableParallelism()` (the first collection: since the
+ * process started). Beside the conventions, `procprobe.*` instruments give the peaks between two
+ * collections, the sampler's health and the monitor's custom gauges.
+ */
+import { availableParallelism } from 'node:os';
+import { InvalidOptionError } from '../errors.js';
+import { R } from '../ring/layout.js';
+import { checkObject } from '../validate.js';
+import { LiveWindow, type LiveSource, type LiveWindowOptions } from './live.js';
+
+type Attributes = Record<string, string | number | boolean>;
+
+/** The part of an @opentelemetry/api Observable procprobe uses (an opaque handle). */
+export type OtelObservableLike = object;
+
+/** The part of an @opentelemetry/api BatchObservableResult procprobe uses. */
+export interface OtelBatchResultLike {
+  observe(observable: OtelObservableLike, value: number, attributes?: Attributes): void;
+}
+
+type OtelCallback = (result: OtelBatchResultLike) => void;
+interface InstrumentOptions {
+  description: string;
+  unit: string;
+  /** ValueType.DOUBLE = 1 in @opentelemetry/api; INT = 0. */
+  valueType?: number;
+}
+
+/** The part of an @opentelemetry/api Meter procprobe uses. */
+export interface OtelMeterLike {
+  createObservableCounter(name: string, options?: InstrumentOptions): OtelObservableLike;
+  createObservableUpDownCounter(name: string, options?: InstrumentOptions): OtelObservableLike;
+  createObservableGauge(name: string, options?: InstrumentOptions): OtelObservableLike;
+  addBatchObservableCallback(callback: OtelCallback, observables: OtelObservableLike[]): void;
+  removeBatchObservableCallback(callback: OtelCallback, observables: OtelObservableLike[]): void;
+}
+
+/** Options of {@link registerOpenTelemetryMetrics}. */
+export interface OpenTelemetryOptions extends LiveWindowOptions {
+  /** The Meter to create the instruments with (required). */
+  meter: OtelMeterLike;
+  /** Attributes on every data point. Default `{ 'process.pid': <the sampled pid> }` plus these. */
+  attributes?: Attributes;
+}
+
+/** What {@link registerOpenTelemetryMetrics} returns. */
+export interface OpenTelemetryMetrics {
+  /** The instrument names. */
+  readonly names: readonly string[];
+  /** The ring view behind the instruments (records seen, lost, failed). */
+  readonly window: LiveWindow;
+  /** Remove the batch callback (nothing new is observed; an SDK may keep reporting the last cumulative points) and stop folding. Idempotent. */
+  close(): void;
+}
+
+const INT = 0;
+const DOUBLE = 1;
+
+/**
+ * Create the sampler's instruments on a Meter.
+ * @throws InvalidOptionError for a missing meter or an attribute that is not a string, number or boolean.
+ */
+export function registerOpenTelemetryMetrics(source: LiveSource, options: OpenTelemetryOptions): OpenTelemetryMetrics {
+  const o = checkObject('options', options);
+  const meter = o.meter as OtelMeterLike | undefined;
+  if (!meter || typeof meter.createObservableCounter !== 'function' || typeof meter.addBatchObservableCallback !== 'function') {
+    throw new InvalidOptionError('options.meter', "an OpenTelemetry Meter (metrics.getMeter('name'))", meter);
+  }
+  const extra = checkObject('options.attributes', o.attributes) as Attributes;
+  for (const [k, v] of Object.entries(extra)) {
+    if (!['string', 'number', 'boolean'].includes(typeof v)) {
+      throw new InvalidOptionError(`options.attributes.${k}`, 'a string, number or boolean', v);
+    }
+  }
+  const windowOptions: LiveWindowOptions = {};
+  if (o.foldIntervalMs !== undefined) windowOptions.foldIntervalMs = o.foldIntervalMs as number;
+  if (o.samplingIntervalMs !== undefined) windowOptions.samplingIntervalMs = o.samplingIntervalMs as number;
+  const w = new LiveWindow(source, windowOptions);
+
+  const names: string[] = [];
+  const make = (kind: 'counter' | 'updown' | 'gauge', name: string, unit: string, description: string, valueType = INT): OtelObservableLike => {
+    names.push(name);
+    const opts = { description, unit, valueType };
+    if (kind === 'counter') return meter.createObservableCounter(name, opts);
+    if (kind === 'updown') return meter.createObservableUpDownCounter(name, opts);
+    return meter.createObservableGauge(name, opts);
+  };
+  const cpuTime = make('counter', 'process.cpu.time', 's', 'Total CPU seconds broken down by different states.', DOUBLE);
+  const cpuUtil = make(
+    'gauge',
+    'process.cpu.utilization',
+    '1',
+    'Difference in process.cpu.time since the last measurement, divided by the elapsed time and number of CPUs available to the process.',
+    DOUBLE,
+  );
+  const memUsage = make('updown', 'process.memory.usage', 'By', 'The amount of physical memory in use.');
+  const memVirtual = make('updown', 'process.memory.virtual', 'By', 'The amount of committed virtual memory.');
+  const threads = make('updown', 'process.thread.count', '{thread}', 'Process threads count.');
+  const fds = make('updown', 'process.open_file_descriptor.count', '{file_descriptor}', 'Number of file descriptors in use by the process.');
+  const ctx = make('counter', 'process.context_switches', '{context_switch}', 'Number of times the process has been context switched.');
+  const faults = make('counter', 'process.paging.faults', '{fault}', 'Number of page faults the process has made.');
+  const uptime = make('gauge', 'process.uptime', 's', 'The time the process has been running.', DOUBLE);
+  const memPeak = make('gauge', 'procprobe.process.memory.usage.peak', 'By', 'Highest RSS sampled since the previous collection.');
+  const fdsPeak = make('gauge', 'procprobe.process.open_file_descriptor.count.peak', '{file_descriptor}', 'Most fds sampled since the previous collection.');
+  const threadsPeak = make('gauge', 'procprobe.process.thread.count.peak', '{thread}', 'Most threads sampled since the previous collection.');
+  const samples = make('counter', 'procprobe.sampler.samples', '{sample}', 'Samples read from the ring by this exporter.');
+  const lost = make('counter', 'procprobe.sampler.lost_samples', '{sample}', 'Samples overwritten in the ring before this exporter read them.');
+  const failed = make('counter', 'procprobe.sampler.failed_reads', '{sample}', 'Samples whose read failed (the target exited, access denied, ...).');
+  const missed = make('counter', 'procprobe.sampler.missed_deadlines', '{deadline}', 'Sampling deadlines the sampler missed.');
+  const gauges = make('gauge', 'procprobe.gauge', '1', 'Custom gauges of the monitor (attribute procprobe.gauge.name), latest sample.', DOUBLE);
+  const observables = [cpuTime, cpuUtil, memUsage, memVirtual, threads, fds, ctx, faults, uptime, memPeak, fdsPeak, threadsPeak, samples, lost, failed, missed, gauges];
+
+  const cpus = Math.max(1, availableParallelism());
+  let lastCpu: [user: number, system: number, at: number] | undefined;
+  const callback: OtelCallback = (result) => {
+    w.fold();
+    const base: Attributes = { ...(w.hasSample ? { 'process.pid': w.value('pid') } : {}), ...extra };
+    const with1 = (k: string, v: string): Attributes => ({ ...base, [k]: v });
+    const put = (obs: OtelObservableLike, value: number, attrs: Attributes = base): void => {
+      if (Number.isFinite(value)) result.observe(obs, value, attrs);
+    };
+    put(samples, w.seen);
+    put(lost, w.lost);
+    put(failed, w.failed);
+    put(missed, w.missedDeadlines);
+    if (!w.hasSample) return;
+    const user = w.value('cpuUserUs');
+    const system = w.value('cpuSystemUs');
+    const at = w.value('timestamp');
+    put(cpuTime, user / 1e6, with1('cpu.mode', 'user'));
+    put(cpuTime, system / 1e6, with1('cpu.mode', 'system'));
+    const [u0, s0, t0] = lastCpu ?? [0, 0, w.value('startTime')];
+    const wallUs = (at - t0) * 1e3;
+    if (wallUs > 0 && user >= u0 && system >= s0) {
+      put(cpuUtil, (user - u0) / wallUs / cpus, with1('cpu.mode', 'user'));
+      put(cpuUtil, (system - s0) / wallUs / cpus, with1('cpu.mode', 'system'));
+    }
+    if (at !== lastCpu?.[2]) lastCpu = [user, system, at];
+    put(memUsage, w.value('rssBytes'));
+    put(memVirtual, w.value('vmsBytes'));
+    put(threads, w.value('threads'));
+    put(fds, w.value('openFds'));
+    put(ctx, w.value('voluntaryContextSwitches'), with1('process.context_switch.type', 'voluntary'));
+    put(ctx, w.value('involuntaryContextSwitches'), with1('process.context_switch.type', 'involuntary'));
+    put(faults, w.value('minorPageFaults'), with1('system.paging.fault.type', 'minor'));
+    put(faults, w.value('majorPageFaults'), with1('system.paging.fault.type', 'major'));
+    put(uptime, (at - w.value('startTime')) / 1e3);
+    put(memPeak, w.takePeak('rssBytes'));
+    put(fdsPeak, w.takePeak('openFds'));
+    put(threadsPeak, w.takePeak('threads'));
+    const rec = w.latestRecord;
+    w.reader.gaugeNames().forEach((name, i) => put(gauges, rec[R.GAUGES + i]!, with1('procprobe.gauge.name', name)));
+  };
+  meter.addBatchObservableCallback(callback, observables);
+
+  let closed = false;
+  return {
+    names,
+    window: w,
+    close() {
+      if (closed) return;
+      closed = true;
+      meter.removeBatchObservableCallback(callback, observables);
+      w.close();
+    },
+  };
+}

@@ -1,0 +1,219 @@
+/**
+ * Prometheus: a running sampler's ring as prom-client metrics, read at scrape time.
+ *
+ * procprobe does not depend on prom-client: pass the module your registry comes from
+ * (`import client from 'prom-client'`), so that the metrics are that module's own Gauge and
+ * Counter classes and land in your registry. A scrape folds the ring once (no messages, no sampler
+ * involvement; every metric of one scrape comes from the same sample) and each `collect()` sets its value; counters advance by the difference since
+ * the previous scrape, as prom-client's own process metrics do.
+ *
+ * Names follow Prometheus' process conventions (`process_cpu_seconds_total`,
+ * `process_resident_memory_bytes`, ...) under a prefix (default `procprobe_`), so they never
+ * collide with `collectDefaultMetrics()`. Beside the latest values the ring gives what a scrape
+ * alone cannot: the peak RSS, fds and threads since the previous scrape (`*_peak`).
+ */
+import { InvalidOptionError } from '../errors.js';
+import { R } from '../ring/layout.js';
+import { checkObject } from '../validate.js';
+import { LiveWindow, type LiveSource, type LiveWindowOptions, type PeakField } from './live.js';
+
+/** The part of a prom-client metric procprobe uses. */
+interface PromMetricLike {
+  set?(labels: Record<string, string>, value: number): void;
+  inc?(labels: Record<string, string>, value: number): void;
+  reset(): void;
+}
+
+/** The part of a prom-client Registry procprobe uses. */
+export interface PromRegistryLike {
+  removeSingleMetric(name: string): void;
+  getSingleMetric(name: string): unknown;
+  readonly contentType?: string;
+}
+
+type MetricCtor = new (config: {
+  name: string;
+  help: string;
+  labelNames: string[];
+  registers: PromRegistryLike[];
+  collect(this: PromMetricLike): void;
+}) => PromMetricLike;
+
+/** The part of the prom-client module procprobe uses (`import client from 'prom-client'`). */
+export interface PromClientLike {
+  Gauge: MetricCtor;
+  Counter: MetricCtor;
+  register: PromRegistryLike;
+}
+
+/** Options of {@link registerPrometheusMetrics}. */
+export interface PrometheusOptions extends LiveWindowOptions {
+  /** The prom-client module (required). */
+  client: PromClientLike;
+  /** Registry to register in. Default: `client.register`, the global registry. */
+  registry?: PromRegistryLike;
+  /** Prepended to every metric name. Default `'procprobe_'`. */
+  prefix?: string;
+  /** Constant labels on every series, e.g. `{ app: 'api' }`. Default none. */
+  labels?: Record<string, string>;
+}
+
+/** What {@link registerPrometheusMetrics} returns. */
+export interface PrometheusMetrics {
+  /** The registered metric names. */
+  readonly names: readonly string[];
+  /** The ring view behind the metrics (records seen, lost, failed). */
+  readonly window: LiveWindow;
+  /** Remove the metrics from the registry and stop folding. Idempotent. */
+  close(): void;
+}
+
+const NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const OPENMETRICS = 'application/openmetrics-text';
+
+/**
+ * Register the sampler's metrics in a prom-client registry. The source must stay alive while
+ * they are registered; a source that is stopped keeps reporting its last values.
+ *
+ * @throws InvalidOptionError for a missing client, a bad prefix or label, or a name already registered.
+ */
+export function registerPrometheusMetrics(source: LiveSource, options: PrometheusOptions): PrometheusMetrics {
+  const o = checkObject('options', options);
+  const client = o.client as PromClientLike | undefined;
+  if (!client || typeof client.Gauge !== 'function' || typeof client.Counter !== 'function') {
+    throw new InvalidOptionError('options.client', "the prom-client module (import client from 'prom-client')", client);
+  }
+  const registry = (o.registry ?? client.register) as PromRegistryLike;
+  if (!registry || typeof registry.removeSingleMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {
+    throw new InvalidOptionError('options.registry', 'a prom-client Registry', o.registry);
+  }
+  const prefix = o.prefix ?? 'procprobe_';
+  if (typeof prefix !== 'string' || (prefix !== '' && !NAME_RE.test(prefix))) {
+    throw new InvalidOptionError('options.prefix', 'a metric name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*', prefix);
+  }
+  const constLabels = checkObject('options.labels', o.labels) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(constLabels)) {
+    if (!LABEL_RE.test(k) || k.startsWith('__') || k === 'kind' || k === 'name') {
+      throw new InvalidOptionError(`options.labels`, "label names matching [a-zA-Z_][a-zA-Z0-9_]* (not __*, 'kind' or 'name')", k);
+    }
+    if (typeof v !== 'string') throw new InvalidOptionError(`options.labels.${k}`, 'a string', v);
+  }
+  const labels = constLabels as Record<string, string>;
+  const labelNames = Object.keys(labels);
+  const windowOptions: LiveWindowOptions = {};
+  if (o.foldIntervalMs !== undefined) windowOptions.foldIntervalMs = o.foldIntervalMs as number;
+  if (o.samplingIntervalMs !== undefined) windowOptions.samplingIntervalMs = o.samplingIntervalMs as number;
+  const w = new LiveWindow(source, windowOptions);
+
+  // prom-client appends _total to counters itself in an OpenMetrics registry.
+  const total = String(registry.contentType ?? '').startsWith(OPENMETRICS) ? '' : '_total';
+  const names: string[] = [];
+  const created: string[] = [];
+  const register = (name: string, make: (full: string) => void): void => {
+    const full = prefix + name;
+    names.push(full);
+    if (registry.getSingleMetric(full) !== undefined) {
+      throw new InvalidOptionError('options.prefix', `a prefix whose names are free (${full} is already registered)`, prefix);
+    }
+    make(full);
+    created.push(full);
+  };
+
+  const gauge = (name: string, help: string, read: () => number): void =>
+    register(name, (full) => {
+      new client.Gauge({
+        name: full,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          w.foldForScrape();
+          this.set!(labels, read());
+        },
+      });
+    });
+  const peak = (name: string, help: string, field: PeakField): void => gauge(name, help, () => w.takePeak(field));
+
+  /** A counter of one or more series (label `kind`), each advancing to a cumulative value read from the ring. */
+  const counter = (name: string, help: string, series: [kind: string | undefined, read: () => number][]): void =>
+    register(name + total, (full) => {
+      const last = series.map(() => 0);
+      new client.Counter({
+        name: full,
+        help,
+        labelNames: series[0]![0] === undefined ? labelNames : [...labelNames, 'kind'],
+        registers: [registry],
+        collect() {
+          w.foldForScrape();
+          series.forEach(([kind, read], i) => {
+            const v = read();
+            if (!Number.isFinite(v)) return;
+            // A cumulative value that went down means a new target (pid reuse, restart): count it anew.
+            const delta = v >= last[i]! ? v - last[i]! : v;
+            last[i] = v;
+            this.inc!(kind === undefined ? labels : { ...labels, kind }, delta);
+          });
+        },
+      });
+    });
+
+  const v = (field: Parameters<LiveWindow['value']>[0]) => () => w.value(field);
+  try {
+    counter('process_cpu_user_seconds', 'User CPU time, seconds (1 µs resolution).', [[undefined, () => w.value('cpuUserUs') / 1e6]]);
+    counter('process_cpu_system_seconds', 'System CPU time, seconds (1 µs resolution).', [[undefined, () => w.value('cpuSystemUs') / 1e6]]);
+    counter('process_cpu_seconds', 'User and system CPU time, seconds.', [
+      [undefined, () => (w.value('cpuUserUs') + w.value('cpuSystemUs')) / 1e6],
+    ]);
+    gauge('process_resident_memory_bytes', 'Resident set size, bytes (latest sample).', v('rssBytes'));
+    peak('process_resident_memory_peak_bytes', 'Highest resident set size sampled since the previous scrape, bytes.', 'rssBytes');
+    gauge('process_virtual_memory_bytes', 'Virtual memory size, bytes.', v('vmsBytes'));
+    gauge('process_open_fds', 'Open file descriptors (handles on Windows).', v('openFds'));
+    peak('process_open_fds_peak', 'Most open file descriptors sampled since the previous scrape.', 'openFds');
+    gauge('process_threads', 'Threads.', v('threads'));
+    peak('process_threads_peak', 'Most threads sampled since the previous scrape.', 'threads');
+    counter('process_context_switches', 'Context switches over all threads, by kind.', [
+      ['voluntary', v('voluntaryContextSwitches')],
+      ['involuntary', v('involuntaryContextSwitches')],
+    ]);
+    counter('process_page_faults', 'Page faults, by kind.', [
+      ['minor', v('minorPageFaults')],
+      ['major', v('majorPageFaults')],
+    ]);
+    gauge('process_start_time_seconds', 'Process start, seconds since the Unix epoch.', () => w.value('startTime') / 1e3);
+    counter('sampler_samples', 'Samples read from the ring by this exporter.', [[undefined, () => w.seen]]);
+    counter('sampler_lost_samples', 'Samples overwritten in the ring before this exporter read them.', [[undefined, () => w.lost]]);
+    counter('sampler_failed_reads', 'Samples whose read failed (the target exited, access denied, ...).', [[undefined, () => w.failed]]);
+    counter('sampler_missed_deadlines', 'Sampling deadlines the sampler missed.', [[undefined, () => w.missedDeadlines]]);
+    register('gauge', (full) => {
+      new client.Gauge({
+        name: full,
+        help: 'Custom gauges of the monitor (label name), latest sample.',
+        labelNames: [...labelNames, 'name'],
+        registers: [registry],
+        collect() {
+          w.foldForScrape();
+          this.reset();
+          const rec = w.latestRecord;
+          w.reader.gaugeNames().forEach((name, i) => this.set!({ ...labels, name }, rec[R.GAUGES + i]!));
+        },
+      });
+    });
+  } catch (e) {
+    for (const name of created) registry.removeSingleMetric(name);
+    w.close();
+    throw e;
+  }
+
+  let closed = false;
+  return {
+    names,
+    window: w,
+    close() {
+      if (closed) return;
+      closed = true;
+      for (const name of created) registry.removeSingleMetric(name);
+      w.close();
+    },
+  };
+}
