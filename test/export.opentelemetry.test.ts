@@ -108,7 +108,7 @@ describe('registerOpenTelemetryMetrics', () => {
     const expected = (ru1.userCPUTime - ru0.userCPUTime) / 1e3 / wall / cpus;
     const got = point(all, 'process.cpu.utilization', { 'cpu.mode': 'user' }).value;
     expect(Math.abs(got - expected), `utilization ${got}, node ${expected} (${cpus} CPUs)`).toBeLessThanOrEqual(0.1 / cpus + 0.03);
-    expect(got).toBeGreaterThan(0.5 / cpus);
+    expect(expected, 'the spin burnt CPU').toBeGreaterThan(0.2 / cpus);
   });
 
   it('reports the peak fds between collections, then starts over; close() stops observing', async () => {
@@ -119,7 +119,8 @@ describe('registerOpenTelemetryMetrics', () => {
     const held = selfFds();
     await waitFor('a sample with the fds open', () => (m.getRecentSnapshots(1)[0]!.openFiles >= held - 3 ? true : undefined), 5000);
     for (const fd of fds) closeSync(fd);
-    await sleep(20);
+    const closed = selfFds();
+    await waitFor('a sample after the close', () => (m.getRecentSnapshots(1)[0]!.openFiles <= closed + 3 ? true : undefined), 5000);
     const a = await collect(reader);
     expect(point(a, 'procprobe.process.open_file_descriptor.count.peak').value).toBeGreaterThanOrEqual(held - 3);
     expect(point(a, 'process.open_file_descriptor.count').value).toBeLessThanOrEqual(selfFds() + 3);

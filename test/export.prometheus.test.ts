@@ -94,7 +94,7 @@ describe('registerPrometheusMetrics', () => {
     expect(valueOf(s, `${P}process_page_faults_total`, { kind: 'minor' })).toBeLessThanOrEqual(ru1.minorPageFault);
     expect(valueOf(s, `${P}process_page_faults_total`, { kind: 'minor' })).toBeGreaterThan(ru0.minorPageFault * 0.9);
 
-    // Counters advance by what happened between scrapes: 200 ms of spinning is 200 ms of CPU.
+    // Counters advance by what happened between scrapes: the CPU a 200 ms spin burnt.
     const before = process.resourceUsage();
     spin(200);
     await sleep(10);
@@ -102,7 +102,8 @@ describe('registerPrometheusMetrics', () => {
     const s2 = parse(await registry.metrics());
     const burnt = valueOf(s2, `${P}process_cpu_seconds_total`) - valueOf(s, `${P}process_cpu_seconds_total`);
     const nodeBurnt = (after.userCPUTime + after.systemCPUTime - before.userCPUTime - before.systemCPUTime) / 1e6;
-    expect(burnt, `exporter ${burnt} s, node ${nodeBurnt} s`).toBeGreaterThanOrEqual(0.19);
+    // spin() is wall time: on a loaded machine it burns less, so the reference is what Node counted.
+    expect(nodeBurnt, 'the spin burnt CPU').toBeGreaterThan(0.1);
     expect(Math.abs(burnt - nodeBurnt), `exporter ${burnt} s, node ${nodeBurnt} s`).toBeLessThanOrEqual(0.06);
   });
 
@@ -120,7 +121,8 @@ describe('registerPrometheusMetrics', () => {
     const held = selfFds();
     await waitFor('a sample with the fds open', () => (m.getRecentSnapshots(1)[0]!.openFiles >= held - 3 ? true : undefined), 5000);
     for (const fd of fds) closeSync(fd);
-    await sleep(20);
+    const closed = selfFds();
+    await waitFor('a sample after the close', () => (m.getRecentSnapshots(1)[0]!.openFiles <= closed + 3 ? true : undefined), 5000);
     const s2 = parse(await registry.metrics());
     expect(valueOf(s2, `${P}process_open_fds_peak`)).toBeGreaterThanOrEqual(held - 3);
     expect(valueOf(s2, `${P}process_open_fds`)).toBeLessThanOrEqual(selfFds() + 3);
@@ -158,7 +160,7 @@ describe('registerPrometheusMetrics', () => {
     const held = await line('held');
     const freed = await line('freed');
     expect(held - quiet).toBeGreaterThanOrEqual(60 * MiB);
-    await sleep(20);
+    await waitFor('a sample after the free', () => (m.getRecentSnapshots(1)[0]!.rssBytes < held - 50 * MiB ? true : undefined), 5000);
     const s2 = parse(await registry.metrics());
     const peak = valueOf(s2, `${P}process_resident_memory_peak_bytes`);
     const now = valueOf(s2, `${P}process_resident_memory_bytes`);
@@ -179,19 +181,21 @@ describe('registerPrometheusMetrics', () => {
     await small.stop();
     const s = parse(await r1.metrics());
     const written = small.stats.samples;
-    expect(valueOf(s, `${P}sampler_lost_samples_total`)).toBeGreaterThan(100);
-    expect(valueOf(s, `${P}sampler_samples_total`) + valueOf(s, `${P}sampler_lost_samples_total`)).toBe(written);
+    expect(written).toBeGreaterThan(50);
+    // One read after the writer stopped: the ring's 16 records, and everything before them lost.
+    expect(valueOf(s, `${P}sampler_samples_total`)).toBe(16);
+    expect(valueOf(s, `${P}sampler_lost_samples_total`)).toBe(written - 16);
     exp.close();
 
     // The default fold timer (half the ring's span) loses nothing.
-    const big = (mon = new RealTimeMonitor({ samplingIntervalMs: 1, capacity: 200 }));
+    const big = (mon = new RealTimeMonitor({ samplingIntervalMs: 1, capacity: 400 }));
     const r2 = new client.Registry();
     exp = registerPrometheusMetrics(big, { client, registry: r2 });
     await big.start();
-    await sleep(400);
+    await sleep(900);
     await big.stop();
     const t = parse(await r2.metrics());
-    expect(big.stats.samples).toBeGreaterThan(300);
+    expect(big.stats.samples).toBeGreaterThan(450); // more than the ring holds
     expect(valueOf(t, `${P}sampler_lost_samples_total`)).toBe(0);
     expect(valueOf(t, `${P}sampler_samples_total`)).toBe(big.stats.samples);
     expect(valueOf(t, `${P}sampler_missed_deadlines_total`)).toBe(big.stats.missedDeadlines);
