@@ -9,7 +9,7 @@ import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeMonitor, registerOpenTelemetryMetrics, type OpenTelemetryMetrics } from '../dist/index.js';
 import { MiB, selfFds, selfThreads, spin, statmRss } from './fixtures/monitor-readers.js';
-import { sleep, startTimeMs, waitFor } from './fixtures/readers.js';
+import { sleep, startTimeMs, thrown, waitFor } from './fixtures/readers.js';
 
 /** A reader the test pulls from. */
 class PullReader extends MetricReader {
@@ -146,20 +146,12 @@ describe('registerOpenTelemetryMetrics', () => {
 
   it('bad options are typed errors naming the option', () => {
     const m = (mon = new RealTimeMonitor({ samplingIntervalMs: 5 }));
-    const err = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return e as { code: string; option: string; message: string };
-      }
-      throw new Error('no error thrown');
-    };
-    const e = err(() => registerOpenTelemetryMetrics(m, {} as never));
+    const e = thrown(() => registerOpenTelemetryMetrics(m, {} as never));
     expect(e.code).toBe('ERR_PROCPROBE_INVALID_OPTION');
     expect(e.option).toBe('options.meter');
     provider = new MeterProvider();
     const meter = provider.getMeter('x');
-    expect(err(() => registerOpenTelemetryMetrics(m, { meter, attributes: { a: {} as never } })).option).toBe('options.attributes.a');
-    expect(err(() => registerOpenTelemetryMetrics(m, { meter, foldIntervalMs: -1 })).option).toBe('options.foldIntervalMs');
+    expect(thrown(() => registerOpenTelemetryMetrics(m, { meter, attributes: { a: {} as never } })).option).toBe('options.attributes.a');
+    expect(thrown(() => registerOpenTelemetryMetrics(m, { meter, foldIntervalMs: -1 })).option).toBe('options.foldIntervalMs');
   });
 });

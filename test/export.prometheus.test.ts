@@ -11,7 +11,7 @@ import client from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeMonitor, registerPrometheusMetrics, type PrometheusMetrics } from '../dist/index.js';
 import { MiB, selfFds, selfThreads, spin, statmRss } from './fixtures/monitor-readers.js';
-import { FIXTURES, killChildren, sleep, startTimeMs, track, waitFor } from './fixtures/readers.js';
+import { FIXTURES, killChildren, sleep, startTimeMs, thrown, track, waitFor } from './fixtures/readers.js';
 
 let mon: RealTimeMonitor | undefined;
 let exp: PrometheusMetrics | undefined;
@@ -221,25 +221,17 @@ describe('registerPrometheusMetrics', () => {
     const m = (mon = new RealTimeMonitor({ samplingIntervalMs: 5 }));
     const registry = new client.Registry();
     new client.Gauge({ name: 'taken_process_threads', help: 'already here', registers: [registry] });
-    const err = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return e as { code: string; option: string; message: string };
-      }
-      throw new Error('no error thrown');
-    };
-    const e1 = err(() => registerPrometheusMetrics(m, { client, registry, prefix: 'taken_' }));
+    const e1 = thrown(() => registerPrometheusMetrics(m, { client, registry, prefix: 'taken_' }));
     expect(e1.code).toBe('ERR_PROCPROBE_INVALID_OPTION');
     expect(e1.message).toContain('taken_process_threads is already registered');
     expect(registry.getMetricsAsArray().map((x) => x.name)).toEqual(['taken_process_threads']);
-    expect(err(() => registerPrometheusMetrics(m, {} as never)).option).toBe('options.client');
-    expect(err(() => registerPrometheusMetrics(m, { client, registry, prefix: '9bad' })).message).toBe(
+    expect(thrown(() => registerPrometheusMetrics(m, {} as never)).option).toBe('options.client');
+    expect(thrown(() => registerPrometheusMetrics(m, { client, registry, prefix: '9bad' })).message).toBe(
       "options.prefix must be a metric name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*, got \"9bad\"",
     );
-    expect(err(() => registerPrometheusMetrics(m, { client, registry, labels: { 'a-b': 'x' } })).option).toBe('options.labels');
-    expect(err(() => registerPrometheusMetrics(m, { client, registry, labels: { app: 3 as never } })).option).toBe('options.labels.app');
-    expect(err(() => registerPrometheusMetrics({} as never, { client, registry })).option).toBe('source');
+    expect(thrown(() => registerPrometheusMetrics(m, { client, registry, labels: { 'a-b': 'x' } })).option).toBe('options.labels');
+    expect(thrown(() => registerPrometheusMetrics(m, { client, registry, labels: { app: 3 as never } })).option).toBe('options.labels.app');
+    expect(thrown(() => registerPrometheusMetrics({} as never, { client, registry })).option).toBe('source');
 
     exp = registerPrometheusMetrics(m, { client, registry });
     expect(registry.getMetricsAsArray()).toHaveLength(1 + exp.names.length);

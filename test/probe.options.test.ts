@@ -16,15 +16,7 @@ import {
   type Probe,
   type ProbeOptions,
 } from '../dist/index.js';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw, got none');
-}
+import { thrown } from './fixtures/readers.js';
 
 const BACKENDS = "one of 'auto', 'native', 'fallback', 'builtin', 'systeminformation'";
 

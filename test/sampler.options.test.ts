@@ -7,16 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, ProcessNotFoundError, ProcprobeError, RealTimeMonitor, Sampler } from '../dist/index.js';
 import { selfThreads } from './fixtures/monitor-readers.js';
-import { procExists } from './fixtures/readers.js';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
+import { procExists, thrown } from './fixtures/readers.js';
 
 function expectInvalid(fn: () => unknown, option: string, shown: string): void {
   const err = thrown(fn);

@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataDirError, InvalidOptionError, PerformanceMonitor, ProcprobeError, SessionStateError } from '../dist/index.js';
+import { thrown } from './fixtures/readers.js';
 import { closeMonitors, removeTempDirs, tempDir, tracked } from './fixtures/session-helpers.js';
 
 afterEach(async () => {
@@ -16,16 +17,6 @@ afterEach(async () => {
 });
 
 const monitor = () => tracked(new PerformanceMonitor({ dataDir: tempDir(), nodeBootstrap: false }));
-
-/** The error `fn` throws (synchronously), or a failure if it does not throw. */
-function thrown(fn: () => unknown): ProcprobeError {
-  try {
-    fn();
-  } catch (err) {
-    return err as ProcprobeError;
-  }
-  throw new Error('expected a throw');
-}
 
 function expectStateError(err: unknown, pattern: RegExp): void {
   expect(err).toBeInstanceOf(SessionStateError);

@@ -37,7 +37,7 @@ const PEAK_OFFSETS = PEAK_FIELDS.map((f) => R.ROW + F[f]);
 /** Records folded per step: a bounded copy (FOLD_BATCH × stride Float64). */
 const FOLD_BATCH = 256;
 
-export function toSharedBuffer(name: string, source: unknown): SharedArrayBuffer {
+function toSharedBuffer(name: string, source: unknown): SharedArrayBuffer {
   if (source instanceof SharedArrayBuffer) return source;
   const sab = source !== null && typeof source === 'object' ? (source as { sharedBuffer?: unknown }).sharedBuffer : undefined;
   if (!(sab instanceof SharedArrayBuffer)) {

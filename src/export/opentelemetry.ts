@@ -80,10 +80,7 @@ export function registerOpenTelemetryMetrics(source: LiveSource, options: OpenTe
       throw new InvalidOptionError(`options.attributes.${k}`, 'a string, number or boolean', v);
     }
   }
-  const windowOptions: LiveWindowOptions = {};
-  if (o.foldIntervalMs !== undefined) windowOptions.foldIntervalMs = o.foldIntervalMs as number;
-  if (o.samplingIntervalMs !== undefined) windowOptions.samplingIntervalMs = o.samplingIntervalMs as number;
-  const w = new LiveWindow(source, windowOptions);
+  const w = new LiveWindow(source, o); // reads foldIntervalMs and samplingIntervalMs only
 
   const names: string[] = [];
   const make = (kind: 'counter' | 'updown' | 'gauge', name: string, unit: string, description: string, valueType = INT): OtelObservableLike => {

@@ -101,18 +101,13 @@ export function registerPrometheusMetrics(source: LiveSource, options: Prometheu
   }
   const labels = constLabels as Record<string, string>;
   const labelNames = Object.keys(labels);
-  const windowOptions: LiveWindowOptions = {};
-  if (o.foldIntervalMs !== undefined) windowOptions.foldIntervalMs = o.foldIntervalMs as number;
-  if (o.samplingIntervalMs !== undefined) windowOptions.samplingIntervalMs = o.samplingIntervalMs as number;
-  const w = new LiveWindow(source, windowOptions);
+  const w = new LiveWindow(source, o); // reads foldIntervalMs and samplingIntervalMs only
 
   // prom-client appends _total to counters itself in an OpenMetrics registry.
   const total = String(registry.contentType ?? '').startsWith(OPENMETRICS) ? '' : '_total';
-  const names: string[] = [];
   const created: string[] = [];
   const register = (name: string, make: (full: string) => void): void => {
     const full = prefix + name;
-    names.push(full);
     if (registry.getSingleMetric(full) !== undefined) {
       throw new InvalidOptionError('options.prefix', `a prefix whose names are free (${full} is already registered)`, prefix);
     }
@@ -207,7 +202,7 @@ export function registerPrometheusMetrics(source: LiveSource, options: Prometheu
 
   let closed = false;
   return {
-    names,
+    names: created,
     window: w,
     close() {
       if (closed) return;
