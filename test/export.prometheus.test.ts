@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeMonitor, registerPrometheusMetrics, type PrometheusMetrics } from '../dist/index.js';
 import { MiB, selfFds, selfThreads, spin, statmRss } from './fixtures/monitor-readers.js';
 import { FIXTURES, killChildren, sleep, startTimeMs, thrown, track, waitFor } from './fixtures/readers.js';
+import { need, pythonWith } from './helpers/optional-readers.js';
 
 let mon: RealTimeMonitor | undefined;
 let exp: PrometheusMetrics | undefined;
@@ -43,13 +44,8 @@ function valueOf(lines: Line[], name: string, labels: Record<string, string> = {
   return hit[0]!.value;
 }
 
-const python = ['python3', '/usr/bin/python3'].find(
-  (py) => spawnSync(py, ['-c', 'import prometheus_client'], { stdio: 'ignore' }).status === 0,
-);
 /** Samples counted by prometheus_client's parser for the given format; throws with its error. */
-function pythonParse(text: string, format: 'prometheus' | 'openmetrics'): number {
-  // Missing is a failure that says so, never a silent skip.
-  if (!python) throw new Error('prometheus_client not installed: apt-get install python3-prometheus-client');
+function pythonParse(python: string, text: string, format: 'prometheus' | 'openmetrics'): number {
   const mod = format === 'openmetrics' ? 'prometheus_client.openmetrics.parser' : 'prometheus_client.parser';
   const script = `import sys\nfrom ${mod} import text_string_to_metric_families as p\nprint(sum(len(f.samples) for f in p(sys.stdin.read())))`;
   const r = spawnSync(python, ['-c', script], { input: text, encoding: 'utf8' });
@@ -58,9 +54,11 @@ function pythonParse(text: string, format: 'prometheus' | 'openmetrics'): number
 }
 
 const P = 'procprobe_';
+/** Texts scraped by the tests below, for the reference parser's test at the end of the file. */
+const scraped: { text: string; format: 'prometheus' | 'openmetrics'; samples: number }[] = [];
 
 describe('registerPrometheusMetrics', () => {
-  it('reports this process as process.resourceUsage() and /proc see it, and the text parses', async () => {
+  it('reports this process as process.resourceUsage() and /proc see it', async () => {
     const m = (mon = new RealTimeMonitor({ samplingIntervalMs: 1 }));
     await m.start();
     const registry = new client.Registry();
@@ -73,7 +71,7 @@ describe('registerPrometheusMetrics', () => {
     const threads = selfThreads();
     const rss = statmRss('self');
     const s = parse(text);
-    expect(pythonParse(text, 'prometheus')).toBe(s.length);
+    scraped.push({ text, format: 'prometheus', samples: s.length });
     for (const l of s) expect(l.labels.app).toBe('api');
 
     // The newest sample is at most a few ms old: its CPU is within 50 ms of what Node counts.
@@ -130,9 +128,9 @@ describe('registerPrometheusMetrics', () => {
     expect(valueOf(s3, `${P}process_open_fds_peak`)).toBeLessThanOrEqual(selfFds() + 3);
   });
 
-  it("catches another process's 100 ms RSS spike between scrapes, as the process itself measured it", async () => {
-    if (!python) throw new Error('python3 is needed for this test: apt-get install python3');
-    const child = track(spawn(python, [join(FIXTURES, 'rss-spike.py')], { stdio: ['pipe', 'pipe', 'inherit'] })) as ChildProcess;
+  it("catches another process's 100 ms RSS spike between scrapes, as the process itself measured it", async (ctx) => {
+    need(ctx, 'python3');
+    const child = track(spawn(pythonWith('sys')!, [join(FIXTURES, 'rss-spike.py')], { stdio: ['pipe', 'pipe', 'inherit'] })) as ChildProcess;
     const lines: string[] = [];
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -210,7 +208,7 @@ describe('registerPrometheusMetrics', () => {
     exp = registerPrometheusMetrics(m, { client, registry, prefix: 'svc_' });
     const text = await registry.metrics();
     const s = parse(text);
-    expect(pythonParse(text, 'openmetrics')).toBe(s.length);
+    scraped.push({ text, format: 'openmetrics', samples: s.length });
     expect(valueOf(s, 'svc_gauge', { name: 'queue_size' })).toBe(42);
     expect(s.some((l) => l.name === 'svc_process_cpu_seconds_total')).toBe(true);
     expect(s.some((l) => l.name.endsWith('_total_total'))).toBe(false);
@@ -238,5 +236,14 @@ describe('registerPrometheusMetrics', () => {
     exp.close();
     exp.close();
     expect(registry.getMetricsAsArray().map((x) => x.name)).toEqual(['taken_process_threads']);
+  });
+
+  // Runs after the scrapes above (a file's tests run in order): both text formats through the
+  // reference parsers, which must count the same samples as the line parser here.
+  it("the scraped texts parse with prometheus_client's Prometheus and OpenMetrics parsers", (ctx) => {
+    need(ctx, 'prometheus_client');
+    expect(scraped.map((x) => x.format).sort()).toEqual(['openmetrics', 'prometheus']);
+    const python = pythonWith('prometheus_client')!;
+    for (const x of scraped) expect(pythonParse(python, x.text, x.format), x.format).toBe(x.samples);
   });
 });

@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, type Probe, type ProcessSample } from '../dist/index.js';
 import { getconf, kernelView, killChildren, procStat, quietRead, statmPages, track, waitFor } from './fixtures/readers.js';
+import { need } from './helpers/optional-readers.js';
 
 const PAGE = getconf('PAGESIZE');
 const cpu = (s: ProcessSample) => s.cpuUserUs + s.cpuSystemUs;
@@ -57,7 +58,8 @@ describe('native and builtin agree', () => {
     }
   });
 
-  it('for a quiet child that burned CPU first (cpu within 20 ms, the rest equal)', async () => {
+  it('for a quiet child that burned CPU first (cpu within 20 ms, the rest equal)', async (ctx) => {
+    need(ctx, 'ps');
     // dash counts in a loop (a few hundred ms of CPU), then execs sleep: the CPU times stay.
     const child = track(
       spawn('sh', ['-c', 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; exec sleep 30'], { stdio: 'ignore' }),

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, SyncUnsupportedError, type Probe } from '../dist/index.js';
 import { FIXTURES, killChildren, ps, spawnSleeper, startTimeMs } from './fixtures/readers.js';
+import { need } from './helpers/optional-readers.js';
 
 const ADDON = fileURLToPath(new URL('../build/Release/procprobe.node', import.meta.url));
 
@@ -72,7 +73,8 @@ describe('backend selection', () => {
     expect(out.sample.cpuSystemUs).toBeLessThanOrEqual(out.r1.systemCPUTime);
   });
 
-  it("'systeminformation': await sample() works (RSS within 10% of ps), sampleSync throws", async () => {
+  it("'systeminformation': await sample() works (RSS within 10% of ps), sampleSync throws", async (ctx) => {
+    need(ctx, 'ps');
     const child = await spawnSleeper('sleep', 'sleep');
     probe = createProbe({ pid: child.pid, backend: 'systeminformation' });
     const p = probe;

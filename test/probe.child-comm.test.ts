@@ -20,6 +20,7 @@ import {
   startTimeMs,
   statmPages,
 } from './fixtures/readers.js';
+import { need } from './helpers/optional-readers.js';
 
 const COMM = 'a) b (c';
 let dir: string;
@@ -41,7 +42,8 @@ describe.each(['native', 'builtin'] as const)("a child named 'a) b (c' (%s)", (b
     await killChildren();
   });
 
-  it('is parsed: 1 thread, RSS = ps rss x 1024 = statm resident x page size, start time', async () => {
+  it('is parsed: 1 thread, RSS = ps rss x 1024 = statm resident x page size, start time', async (ctx) => {
+    need(ctx, 'ps');
     const child = await spawnSleeper(exe, COMM);
     const pid = child.pid;
     // The fixture is what it claims to be: the kernel shows that comm, in parentheses, in stat.

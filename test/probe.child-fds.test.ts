@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, type Probe } from '../dist/index.js';
 import { expectMatchesKernel, fdCount, FIXTURES, kernelView, killChildren, quietRead, spawnReady } from './fixtures/readers.js';
+import { need } from './helpers/optional-readers.js';
 
 describe.each(['native', 'builtin'] as const)('a child holding 1,000 open fds (%s)', (backend) => {
   let probe: Probe | undefined;
@@ -15,7 +16,8 @@ describe.each(['native', 'builtin'] as const)('a child holding 1,000 open fds (%
     await killChildren();
   });
 
-  it('counts its fds like /proc/PID/fd (>= 1000) and matches ps and /proc', async () => {
+  it('counts its fds like /proc/PID/fd (>= 1000) and matches ps and /proc', async (ctx) => {
+    need(ctx, 'ps');
     const child = await spawnReady(process.execPath, [join(FIXTURES, 'open-fds.mjs'), '1000']);
     const pid = child.pid;
     probe = createProbe({ pid, backend });

@@ -15,14 +15,13 @@ import {
   killChildren,
   procStat,
   quietRead,
-  requireCommand,
   sleep,
   spawnReady,
   taskSchedUs,
 } from './fixtures/readers.js';
+import { need } from './helpers/optional-readers.js';
 
 async function startPython() {
-  requireCommand('python3', 'the 8-thread child fixture test/fixtures/threads8.py');
   return spawnReady('python3', [join(FIXTURES, 'threads8.py')]);
 }
 
@@ -34,7 +33,9 @@ describe.each(['native', 'builtin'] as const)('a child with 8 threads (%s)', (ba
     await killChildren();
   });
 
-  it('matches ps and /proc: 8 threads, RSS, fds, switches summed over threads, CPU', async () => {
+  it('matches ps and /proc: 8 threads, RSS, fds, switches summed over threads, CPU', async (ctx) => {
+    need(ctx, 'python3');
+    need(ctx, 'ps');
     const child = await startPython();
     const pid = child.pid;
     probe = createProbe({ pid, backend });
@@ -50,7 +51,8 @@ describe.each(['native', 'builtin'] as const)('a child with 8 threads (%s)', (ba
     expect(s.voluntaryContextSwitches).toBeGreaterThan(leaderVol);
   });
 
-  it('gives the average since start first, then ≈0% while the child sleeps', async () => {
+  it('gives the average since start first, then ≈0% while the child sleeps', async (ctx) => {
+    need(ctx, 'python3');
     const child = await startPython();
     const pid = child.pid;
     await sleep(300); // old enough that the 10 ms start-time resolution is a small error

@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, F, FIELD_COUNT, ProbeStatus } from '../dist/index.js';
-import { FIXTURES, killChildren, procStat, requireCommand, sleep, spawnReady, track, waitFor } from './fixtures/readers.js';
+import { FIXTURES, killChildren, procStat, sleep, spawnReady, track, waitFor } from './fixtures/readers.js';
+import { need } from './helpers/optional-readers.js';
 
 afterEach(killChildren);
 
@@ -49,8 +50,8 @@ describe.each(['native', 'builtin'] as const)('another process on the %s tier', 
     expect(row[F.voluntaryContextSwitches]).toBeGreaterThan(own.voluntary * 0.8);
   });
 
-  it('reads a process whose main thread exited while others run as alive, not a zombie', async () => {
-    requireCommand('python3', 'a process that calls pthread_exit in its main thread');
+  it('reads a process whose main thread exited while others run as alive, not a zombie', async (ctx) => {
+    need(ctx, 'python3');
     const script =
       'import threading, time, ctypes, sys\n' +
       'for _ in range(3): threading.Thread(target=time.sleep, args=(30,), daemon=False).start()\n' +

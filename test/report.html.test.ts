@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtmlReport } from '../dist/report/html.js';
 import { counterRate, decimateMinMax, esc } from '../dist/report/svg.js';
-import { requireChromium, runChromium, type ChromiumRun } from './fixtures/chromium.js';
+import { runChromium, type ChromiumRun } from './fixtures/chromium.js';
+import { describeWith } from './helpers/optional-readers.js';
 import { colourStats, decodePng, pixelsNear } from './fixtures/png.js';
 import { GAUGE, INJECTED, PHASE_NAMES, START, syntheticInput } from './fixtures/report-input.js';
 
@@ -154,14 +155,13 @@ describe('decimation', () => {
   });
 });
 
-describe('renderHtmlReport in headless Chromium', () => {
+describeWith('chromium', 'renderHtmlReport in headless Chromium', () => {
   let dir = '';
   let dom: ChromiumRun;
   let png: Buffer;
   const keep = process.env.PROCPROBE_REPORT_OUT;
 
   beforeAll(async () => {
-    requireChromium();
     dir = keep ? (mkdirSync(keep, { recursive: true }), keep) : mkdtempSync(join(tmpdir(), 'procprobe-report-'));
     const file = join(dir, 'report.html');
     const shot = join(dir, 'report.png');

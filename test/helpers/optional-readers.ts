@@ -1,0 +1,101 @@
+/**
+ * Independent readers that come from outside npm (Debian packages): what each needs, how to tell
+ * whether this machine has it, and the one policy for a test that needs one.
+ *
+ * - Present: the test runs.
+ * - Missing on a developer's machine: the test is reported as skipped with a note naming what is
+ *   missing and the package that brings it (`ctx.skip(note)`); test/helpers/skip-reporter.ts lists
+ *   every such note at the end of the run. Never a silent skip.
+ * - Missing with CI=true (as .ci/run runs): the test fails with the same words, so CI can never
+ *   go green without the readers it promises.
+ *
+ * Nothing here imports procprobe.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { describe, it, type TestContext } from 'vitest';
+import { CHROMIUM } from '../fixtures/chromium.js';
+
+export interface Reader {
+  /** What it is and what the tests read with it. */
+  what: string;
+  /** The Debian package that brings it. */
+  pkg: string;
+  available(): boolean;
+}
+
+function onPath(cmd: string): boolean {
+  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { encoding: 'utf8' }).stdout.trim() !== '';
+}
+
+/** A python3 that imports `module`; pyenv's shim first, then Debian's. */
+export function pythonWith(module: string): string | null {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    if (spawnSync(py, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0) return py;
+  }
+  return null;
+}
+
+export const READERS = {
+  chromium: {
+    what: "Debian's headless Chromium (renders the HTML report)",
+    pkg: 'chromium',
+    available: () => existsSync(CHROMIUM),
+  },
+  prometheus_client: {
+    what: "prometheus_client's reference Prometheus/OpenMetrics text parsers",
+    pkg: 'python3-prometheus-client',
+    available: () => pythonWith('prometheus_client') !== null,
+  },
+  python3: {
+    what: 'python3 (children with exact thread counts, RSS spikes, a leader thread that exits)',
+    pkg: 'python3',
+    available: () => pythonWith('sys') !== null,
+  },
+  ps: {
+    what: 'ps (RSS and thread counts read by procps)',
+    pkg: 'procps',
+    available: () => onPath('ps'),
+  },
+} as const satisfies Record<string, Reader>;
+
+export type ReaderName = keyof typeof READERS;
+
+const known = new Map<ReaderName, boolean>();
+/** Whether this machine has the reader (asked once per test file). */
+export function has(name: ReaderName): boolean {
+  let ok = known.get(name);
+  if (ok === undefined) known.set(name, (ok = READERS[name].available()));
+  return ok;
+}
+
+/** CI as .ci/run and most CI services set it. */
+export function inCI(): boolean {
+  const v = process.env.CI;
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+/** The skip note; skip-reporter.ts groups by it, so its first words are stable. */
+export function missingNote(name: ReaderName): string {
+  const r = READERS[name];
+  return `missing ${name}: apt-get install ${r.pkg} (${r.what})`;
+}
+
+/**
+ * Call first in a test that needs `name`: returns when it is there, otherwise skips the test
+ * with a note, or fails it when CI=true.
+ */
+export function need(ctx: TestContext, name: ReaderName): void {
+  if (has(name)) return;
+  if (inCI()) throw new Error(`CI=true requires every independent reader: ${missingNote(name)}`);
+  ctx.skip(missingNote(name));
+}
+
+/**
+ * A describe block that needs `name` as a whole (its beforeAll uses it): without it the block is
+ * replaced by one test that skips with the note (or fails with CI=true).
+ */
+export function describeWith(name: ReaderName, title: string, body: () => void): void {
+  if (has(name)) describe(title, body);
+  else describe(title, () => it(`needs ${name}`, (ctx) => need(ctx, name)));
+}
