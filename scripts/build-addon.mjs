@@ -1,10 +1,18 @@
 #!/usr/bin/env node
-// `npm install` hook: compile the native probe with node-gyp. It must never fail the install: if
-// the addon cannot be built (no compiler, no headers, unsupported OS) it prints one line saying the
-// JavaScript fallback will be used, keeps the full log in build/procprobe-build.log, and exits 0.
-// PROCPROBE_NATIVE=0 skips the build. --verbose streams the compiler output.
+// `npm install` hook: make sure a native probe is there, compiling it with node-gyp only when no
+// binary fits. In order:
+//   1. build/Release/procprobe.node, if it loads and is not older than native/ and binding.gyp
+//      (a repeated `npm install`, or npx linking the package, rebuilds nothing);
+//   2. the package's prebuild, prebuilds/<platform>-<arch>/procprobe.node (made by
+//      prebuildify at `npm pack`), if it loads and is not older than the sources;
+//   3. node-gyp rebuild.
+// It must never fail the install: if the addon cannot be built (no compiler, no headers,
+// unsupported OS) it prints one line saying the JavaScript fallback will be used, keeps the full
+// log in build/procprobe-build.log, and exits 0.
+// PROCPROBE_NATIVE=0 skips everything; --force (or npm's --build-from-source) compiles even when a
+// binary fits; --verbose streams the compiler output.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +31,40 @@ if (process.env.PROCPROBE_NATIVE === '0') {
   process.exit(0);
 }
 
+/** Newest modification time of what the addon is compiled from, ms. */
+function sourcesMtime() {
+  const files = ['binding.gyp', ...readdirSync(join(root, 'native')).map((f) => join('native', f))];
+  return Math.max(...files.map((f) => statSync(join(root, f)).mtimeMs));
+}
+
+/** Whether `path` is a procprobe addon this Node can load (the runtime loader checks the rest). */
+function loads(path) {
+  try {
+    return typeof createRequire(import.meta.url)(path).abiVersion === 'number';
+  } catch {
+    return false;
+  }
+}
+
+const force = process.argv.includes('--force') || process.env.npm_config_build_from_source === 'true';
+if (!force) {
+  const newest = sourcesMtime();
+  const fits = (rel) => {
+    const path = join(root, rel);
+    return existsSync(path) && statSync(path).mtimeMs >= newest && loads(path);
+  };
+  const local = 'build/Release/procprobe.node';
+  const prebuild = `prebuilds/${process.platform}-${process.arch}/procprobe.node`;
+  if (fits(local)) {
+    console.log(`procprobe: native addon up to date (${local})`);
+    process.exit(0);
+  }
+  if (fits(prebuild)) {
+    console.log(`procprobe: using the prebuilt native addon (${prebuild}); nothing to compile`);
+    process.exit(0);
+  }
+}
+
 let gyp;
 try {
   gyp = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
@@ -34,6 +76,10 @@ try {
 
 /** The most telling line of a failed build: the compiler's error, else node-gyp's own. */
 function reasonOf(text) {
+  // node-gyp's message for a failed header download blames the network in two half-sentences.
+  if (/gyp http GET .*headers\.tar\.gz/.test(text) && /network connectivity/.test(text)) {
+    return "node-gyp could not download Node's headers: point it at local ones with npm_config_nodedir (e.g. /usr)";
+  }
   const pick = [
     /^.*:\d+:\d+: (?:fatal )?error: .*$/m, // the compiler
     /^gyp ERR! stack Error: (.*)$/m, // node-gyp: `make` failed, no Python, no headers, ...

@@ -51,7 +51,7 @@ describe('the install script when the addon cannot compile', () => {
     expect(out.reason).toContain('not built');
     expect(out.rss).toBeGreaterThan(10 * 1024 * 1024);
     expect(out.native.code).toBe('ERR_PROCPROBE_NATIVE_UNAVAILABLE');
-    expect(out.native.attempts).toBe(2);
+    expect(out.native.attempts).toBe(3); // build/Release, build/Debug, the prebuild
     expect(out.native.message).toContain('build/Release/procprobe.node');
     // The one-line notice of the fallback, once, on stderr (a process warning).
     expect(probe.stderr.match(/PROCPROBE_FALLBACK|native addon unavailable/g)?.length ?? 0).toBeGreaterThanOrEqual(1);

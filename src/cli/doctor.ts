@@ -22,6 +22,8 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     platform: `${process.platform} ${release()} ${process.arch}`,
     backend: probe.backend,
     backendReason: probe.backendReason,
+    /** 'prebuild' (shipped in the package), 'local build' (compiled at install), or null. */
+    addonSource: load.source,
     attempts: load.attempts,
     features,
     sampleUs: probe.sampleUs,
@@ -37,6 +39,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const w = (line: string): boolean => process.stdout.write(`${line}\n`);
   w(`node ${report.node} on ${report.platform}`);
   w(`probe tier: ${s.bold(probe.backend)} — ${probe.backendReason}`);
+  if (load.source) w(`native addon: the ${load.source === 'prebuild' ? 'prebuilt binary shipped in the package' : 'binary compiled on this machine'}`);
   for (const a of load.attempts) w(s.dim(`  tried ${a.path}: ${a.error}`));
   if (features) {
     w(`O(1) fd count (Linux >= 6.2 st_size of /proc/PID/fd): ${yes(features.fdCountO1)}`);

@@ -74,6 +74,8 @@ export interface NativeAddon {
 
 export interface NativeLoad {
   addon: NativeAddon | null;
+  /** Whether the loaded binary was compiled here or shipped prebuilt; null when none loaded. */
+  source: AddonSource | null;
   /** Why the addon is or is not in use, in one line. */
   reason: string;
   /** Every path tried and why it failed (empty when the kill switch is set). */
@@ -81,11 +83,40 @@ export interface NativeLoad {
 }
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-/** Candidate binaries, most specific first. */
+
+/** Where a candidate binary comes from: compiled on this machine, or shipped in the package. */
+export type AddonSource = 'local build' | 'prebuild';
+
+export interface AddonCandidate {
+  path: string;
+  source: AddonSource;
+}
+
+/** Local builds (node-gyp's output), most specific first; then the package's prebuild. */
 export const ADDON_PATHS: readonly string[] = [
   `${root}build/Release/procprobe.node`,
   `${root}build/Debug/procprobe.node`,
 ];
+
+/**
+ * The prebuilt binary for this platform, named as prebuildify --napi writes it:
+ * `prebuilds/<platform>-<arch>/procprobe.node`. No ABI tag: one N-API binary serves every Node
+ * version. The linux one is built against glibc; on musl its load error becomes the reason.
+ * node-gyp-build resolves the same names, but it always prefers build/ and cannot be asked for
+ * the prebuild alone, while a stale local build here must fall through to the prebuild: so both
+ * are separate candidates, and the loader needs no runtime dependency.
+ */
+export function prebuildPath(dir = root): string {
+  return `${dir}prebuilds/${process.platform}-${process.arch}/procprobe.node`;
+}
+
+/** Every binary the loader tries, in order. */
+export function addonCandidates(): AddonCandidate[] {
+  return [
+    ...ADDON_PATHS.map((path) => ({ path, source: 'local build' as const })),
+    { path: prebuildPath(), source: 'prebuild' },
+  ];
+}
 
 let cached: NativeLoad | undefined;
 
@@ -96,12 +127,13 @@ const TESTED_PLATFORMS: readonly string[] = ['linux'];
 export function loadNative(): NativeLoad {
   if (cached !== undefined) return cached;
   if (process.env.PROCPROBE_NATIVE === '0') {
-    cached = { addon: null, reason: 'disabled by PROCPROBE_NATIVE=0', attempts: [] };
+    cached = { addon: null, source: null, reason: 'disabled by PROCPROBE_NATIVE=0', attempts: [] };
     return cached;
   }
   if (!TESTED_PLATFORMS.includes(process.platform) && process.env.PROCPROBE_NATIVE !== '1') {
     cached = {
       addon: null,
+      source: null,
       reason: `the native probe for ${process.platform} is untested; set PROCPROBE_NATIVE=1 to use it`,
       attempts: [],
     };
@@ -109,9 +141,14 @@ export function loadNative(): NativeLoad {
   }
   const require = createRequire(import.meta.url);
   const attempts: { path: string; error: string }[] = [];
-  for (const path of ADDON_PATHS) {
+  for (const { path, source } of addonCandidates()) {
     if (!existsSync(path)) {
-      attempts.push({ path, error: 'not built (the install script did not run or could not compile it: npm rebuild procprobe)' });
+      attempts.push({
+        path,
+        error: source === 'prebuild'
+          ? `no prebuild for ${process.platform}-${process.arch} in this package`
+          : 'not built (no prebuild matched and the install script did not run or could not compile it: npm rebuild procprobe)',
+      });
       continue;
     }
     try {
@@ -121,14 +158,14 @@ export function loadNative(): NativeLoad {
         attempts.push({ path, error: mismatch });
         continue;
       }
-      cached = { addon, reason: `loaded ${path}`, attempts };
+      cached = { addon, source, reason: `loaded the ${source} ${path}`, attempts };
       return cached;
     } catch (err) {
       attempts.push({ path, error: err instanceof Error ? err.message.split('\n')[0]! : String(err) });
     }
   }
-  const last = attempts.find((a) => !a.error.startsWith('not built')) ?? attempts[0];
-  cached = { addon: null, reason: last ? last.error : 'no candidate path', attempts };
+  const last = attempts.find((a) => !a.error.startsWith('not built') && !a.error.startsWith('no prebuild')) ?? attempts[0];
+  cached = { addon: null, source: null, reason: last ? last.error : 'no candidate path', attempts };
   return cached;
 }
 

@@ -57,6 +57,11 @@ export const READERS = {
     pkg: 'procps',
     available: () => onPath('ps'),
   },
+  compiler: {
+    what: "a C++ toolchain for node-gyp (makes the package's prebuilt addon at npm pack)",
+    pkg: 'g++ make python3',
+    available: () => onPath('g++') && onPath('make') && pythonWith('sys') !== null,
+  },
 } as const satisfies Record<string, Reader>;
 
 export type ReaderName = keyof typeof READERS;

@@ -12,7 +12,9 @@ export default class SkipReporter implements Reporter {
       for (const test of mod.children.allTests()) {
         const r = test.result();
         if (r.state !== 'skipped') continue;
-        const note = r.note ?? 'skipped without a note (it.skip / it.todo in the source)';
+        // A failed beforeAll marks its tests skipped: the run is red already, and says why.
+        const hookFailed = test.parent.type === 'suite' && test.parent.state() === 'failed';
+        const note = r.note ?? (hookFailed ? 'not run: a hook of their suite failed (see the error above)' : 'skipped without a note (it.skip / it.todo in the source)');
         const list = byNote.get(note) ?? [];
         list.push(`${mod.relativeModuleId} > ${test.fullName}`);
         byNote.set(note, list);
