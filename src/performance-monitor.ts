@@ -12,6 +12,7 @@ import { hostname, totalmem } from 'node:os';
 import { releaseAnalysisPool, retainAnalysisPool, runStats } from './analysis/pool.js';
 import type { PerformanceStats, ResourceDelta, SessionError } from './analysis/types.js';
 import { InvalidOptionError as InvalidOption, ProcprobeError } from './errors.js';
+import { flushOnExit } from './exit.js';
 import { SESSION_FORMAT, SESSION_FORMAT_VERSION, type SessionRecord } from './history/format.js';
 import { HistoryStore, newSessionId } from './history/store.js';
 import { appendEnd, SessionWriter } from './history/writer.js';
@@ -65,6 +66,8 @@ export interface PerformanceMonitorEvents {
 }
 
 const HOUSEKEEPING_MS = 50;
+/** How long process exit may wait for the history writer to save an open session. */
+const EXIT_FLUSH_BUDGET_MS = 500;
 
 export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   readonly dataDir: string;
@@ -88,6 +91,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   /** finishSession in flight: the next session waits for it (its sampler, writer and buffer are in use). */
   #finishing: Promise<unknown> | null = null;
   #usesPool = false;
+  #unhookExit: (() => void) | null = null;
 
   constructor(options?: PerformanceMonitorOptions) {
     super();
@@ -191,6 +195,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     }
     this.#timer = setInterval(() => this.#housekeep(), HOUSEKEEPING_MS);
     this.#timer.unref();
+    this.#unhookExit = flushOnExit(this, (pm) => pm.#flushAtExit());
     return id;
   }
 
@@ -283,6 +288,8 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const endMono = performance.now();
     session.finish(success, performance.timeOrigin + endMono);
     this.#session = null;
+    this.#unhookExit?.();
+    this.#unhookExit = null;
     const sampler = this.#sampler;
     await this.#ready?.catch(() => undefined);
     await this.#buffer!.waitPast(session.endTime, 4 * this.#opts.resourceSamplingIntervalMs + 20);
@@ -427,6 +434,24 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     };
     session.timings.push(phase);
     this.#records.push({ t: 'T', id: t.id, ...(t.parentId ? { parentId: t.parentId } : {}), ...phase });
+  }
+
+  /**
+   * Process exit with the session open: close its open timings as failures, settle every timing
+   * with the samples there are, record why the session ends here, and have the writer save it
+   * all before the process goes. The file has no end record: it loads as incomplete, as after
+   * a kill -9, but with everything up to the exit.
+   */
+  #flushAtExit(): void {
+    const session = this.#session;
+    const buffer = this.#buffer;
+    if (!session || !buffer || !this.#writer) return;
+    for (const t of [...this.#open]) this.finishTiming(t.id, false, 'not finished when the process exited');
+    buffer.drain();
+    for (const t of this.#pending) this.#settle(session, t, buffer.records, buffer.stride, buffer.count);
+    this.#pending = [];
+    this.#records.push({ t: 'E', timestamp: Date.now(), message: 'the process exited with the session open', operation: 'procprobe' });
+    this.#writer.flushSync(this.#drainRecords(), EXIT_FLUSH_BUDGET_MS);
   }
 
   #drainRecords(): SessionRecord[] {

@@ -8,11 +8,15 @@ export interface WriterWorkerData {
   /** Ring sequence number of the session's first sample. */
   startSeq: number;
   flushIntervalMs: number;
+  /** Int32Array(1): bumped and notified after each FLUSH, for an owner blocked in process exit. */
+  flushed: SharedArrayBuffer;
 }
 
 export type ToWriter =
   /** Append these records (timings, errors) after the samples written so far. */
   | { code: 'RECORDS'; records: SessionRecord[] }
+  /** Write the samples so far and these records now, then bump `flushed` (process exit). */
+  | { code: 'FLUSH'; records: SessionRecord[] }
   /** Write the remaining samples and these records, close the file and exit. */
   | { code: 'CLOSE'; records: SessionRecord[] };
 

@@ -19,6 +19,7 @@ const reader = new RingReader(data.sab);
 const cursor: RingCursor = { next: data.startSeq, missed: 0 };
 const batch = new Float64Array(BATCH * reader.stride);
 const packr = new Packr({ sequential: true });
+const flushed = new Int32Array(data.flushed);
 let fd = -1;
 let samples = 0;
 let gaugeCount = 0;
@@ -72,7 +73,10 @@ parentPort!.on('message', (m: ToWriter) => {
   try {
     drain();
     for (const r of m.records) append(r);
-    if (m.code === 'CLOSE') {
+    if (m.code === 'FLUSH') {
+      Atomics.add(flushed, 0, 1);
+      Atomics.notify(flushed, 0);
+    } else if (m.code === 'CLOSE') {
       clearInterval(timer);
       const bytes = fstatSync(fd).size;
       closeSync(fd);

@@ -19,13 +19,13 @@ export class SessionWriter {
   #closed: Promise<WriterResult> | null = null;
   #failure: ProcprobeError | null = null;
   #onError: (e: ProcprobeError) => void;
+  readonly #flushed = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(sab: SharedArrayBuffer, path: string, header: SessionHeader, startSeq: number, flushIntervalMs: number, onError: (e: ProcprobeError) => void) {
     this.path = path;
     this.#onError = onError;
-    const workerData: WriterWorkerData = { sab, path, header, startSeq, flushIntervalMs };
+    const workerData: WriterWorkerData = { sab, path, header, startSeq, flushIntervalMs, flushed: this.#flushed.buffer as SharedArrayBuffer };
     this.#worker = new Worker(new URL('./writer-worker.js', import.meta.url), { name: 'procprobe-history', workerData });
-    this.#worker.unref(); // a session in progress never keeps the host alive; kill -9 semantics on exit
     this.#opened = new Promise((resolve, reject) => {
       this.#worker.on('message', (m: FromWriter) => {
         if (m.code === 'OPENED') resolve();
@@ -44,6 +44,10 @@ export class SessionWriter {
       });
     });
     this.#opened.catch(() => undefined);
+    // A session in progress never keeps the host alive (on exit the file is what kill -9 leaves,
+    // recovered as incomplete). After the listeners: adding a 'message' listener to a Worker
+    // refs its message port again, so an unref() before them would not hold.
+    this.#worker.unref();
   }
 
   /** Queue records (timings, errors) for the file. */
@@ -67,6 +71,26 @@ export class SessionWriter {
         }),
     );
     return this.#closed;
+  }
+
+  /**
+   * For process exit only (the event loop is gone): ask the worker to write the samples so far
+   * and `records`, and block this thread until it has, at most `budgetMs`. The worker thread
+   * runs on while this one waits (as thread-stream's flushSync on exit), and the file is then
+   * what a kill -9 after that moment would leave: recovered as incomplete on the next load.
+   * Returns whether the worker confirmed in time.
+   */
+  flushSync(records: SessionRecord[], budgetMs: number): boolean {
+    if (this.#closed || this.#failure) return false;
+    const before = Atomics.load(this.#flushed, 0);
+    this.#worker.postMessage({ code: 'FLUSH', records } satisfies ToWriter);
+    const deadline = performance.now() + budgetMs;
+    for (;;) {
+      const left = deadline - performance.now();
+      if (Atomics.load(this.#flushed, 0) !== before) return true;
+      if (left <= 0) return false;
+      Atomics.wait(this.#flushed, 0, before, left);
+    }
   }
 
   /** Stop without completing the file (it stays, marked incomplete on the next load). */
