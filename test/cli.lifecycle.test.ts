@@ -26,6 +26,7 @@ import {
   startCli,
   waitFor,
 } from './fixtures/cli-helpers.mjs';
+import { need } from './helpers/optional-readers.js';
 
 afterEach(cleanup);
 const T = 120_000;
@@ -130,7 +131,8 @@ describe('--keep', () => {
 });
 
 describe('doctor and bench', () => {
-  it('doctor exits 0 and reports the native tier loaded from the built addon', async () => {
+  it('doctor exits 0 and reports the native tier loaded from the built addon', async (ctx) => {
+    need(ctx, 'addon');
     const addon = join(ROOT, 'build/Release/procprobe.node');
     expect(existsSync(addon)).toBe(true);
     const r = await runCli(['doctor']);
@@ -146,7 +148,8 @@ describe('doctor and bench', () => {
     expect(doc.sampler1kHz.samples).toBeGreaterThan(100); // 1 s at 1 kHz, even on a loaded VM
   }, T);
 
-  it('bench --quick exits 0 and prints a table of measures against their baselines', async () => {
+  it('bench --quick exits 0 and prints a table of measures against their baselines', async (ctx) => {
+    need(ctx, 'addon');
     const r = await runCli(['bench', '--quick']);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');

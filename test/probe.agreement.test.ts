@@ -26,7 +26,8 @@ describe('native and builtin agree', () => {
     await killChildren();
   });
 
-  it('for this process', () => {
+  it('for this process', (ctx) => {
+    need(ctx, 'addon');
     const { n, b } = open();
     for (let i = 0; i < 20; i++) {
       const statm0 = statmPages('self');
@@ -59,6 +60,7 @@ describe('native and builtin agree', () => {
   });
 
   it('for a quiet child that burned CPU first (cpu within 20 ms, the rest equal)', async (ctx) => {
+    need(ctx, 'addon');
     need(ctx, 'ps');
     // dash counts in a loop (a few hundred ms of CPU), then execs sleep: the CPU times stay.
     const child = track(

@@ -22,7 +22,8 @@ describe('backend selection', () => {
     await killChildren();
   });
 
-  it("is 'native' here, naming the addon file it loaded (mapped in /proc/self/maps)", () => {
+  it("is 'native' here, naming the addon file it loaded (mapped in /proc/self/maps)", (ctx) => {
+    need(ctx, 'addon');
     expect(existsSync(ADDON), `${ADDON} is built`).toBe(true);
     probe = createProbe();
     expect(probe.backend).toBe('native');

@@ -20,7 +20,7 @@ import {
   startTimeMs,
   statmPages,
 } from './fixtures/readers.js';
-import { need } from './helpers/optional-readers.js';
+import { need, requireAddonFor } from './helpers/optional-readers.js';
 
 const COMM = 'a) b (c';
 let dir: string;
@@ -35,6 +35,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.each(['native', 'builtin'] as const)("a child named 'a) b (c' (%s)", (backend) => {
+  requireAddonFor(backend);
   let probe: Probe | undefined;
   afterEach(async () => {
     probe?.close();

@@ -18,6 +18,7 @@ import {
   type Probe,
 } from '../dist/index.js';
 import { getconf, killChildren, procExists, procStat, spawnSleeper, startTimeMs, track, waitFor } from './fixtures/readers.js';
+import { requireAddonFor } from './helpers/optional-readers.js';
 
 const SENTINEL = -7;
 
@@ -38,6 +39,7 @@ async function makeZombie(): Promise<number> {
 }
 
 describe.each(['native', 'builtin'] as const)('processes that are gone (%s)', (backend) => {
+  requireAddonFor(backend);
   let probe: Probe | undefined;
   afterEach(async () => {
     probe?.close();

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, type Probe } from '../dist/index.js';
 import { expectMatchesKernel, fdCount, FIXTURES, kernelView, killChildren, quietRead, spawnReady } from './fixtures/readers.js';
-import { need } from './helpers/optional-readers.js';
+import { need, requireAddonFor } from './helpers/optional-readers.js';
 
 describe.each(['native', 'builtin'] as const)('a child holding 1,000 open fds (%s)', (backend) => {
+  requireAddonFor(backend);
   let probe: Probe | undefined;
   afterEach(async () => {
     probe?.close();

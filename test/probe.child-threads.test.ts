@@ -19,13 +19,14 @@ import {
   spawnReady,
   taskSchedUs,
 } from './fixtures/readers.js';
-import { need } from './helpers/optional-readers.js';
+import { need, requireAddonFor } from './helpers/optional-readers.js';
 
 async function startPython() {
   return spawnReady('python3', [join(FIXTURES, 'threads8.py')]);
 }
 
 describe.each(['native', 'builtin'] as const)('a child with 8 threads (%s)', (backend) => {
+  requireAddonFor(backend);
   let probe: Probe | undefined;
   afterEach(async () => {
     probe?.close();

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, type Probe, type ProcessSample } from '../dist/index.js';
 import { getconf, procStat, sleep } from './fixtures/readers.js';
+import { requireAddonFor } from './helpers/optional-readers.js';
 
 const cpuUs = (s: ProcessSample) => s.cpuUserUs + s.cpuSystemUs;
 
@@ -34,6 +35,7 @@ function nodePercent(c0: NodeJS.CpuUsage, t0: bigint): number {
 }
 
 describe.each(['native', 'builtin'] as const)('CPU of this process (%s)', (backend) => {
+  requireAddonFor(backend);
   let probe: Probe | undefined;
   afterEach(() => probe?.close());
 

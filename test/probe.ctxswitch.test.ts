@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, type Probe, type ProcessSample } from '../dist/index.js';
 import { ctxOf } from './fixtures/readers.js';
+import { requireAddonFor } from './helpers/optional-readers.js';
 
 const WAITS = 3000;
 const worker = new URL('./fixtures/ctx-switch-worker.mjs', import.meta.url);
@@ -34,6 +35,7 @@ function bracketed(probe: Probe): { ru: NodeJS.ResourceUsage; s: ProcessSample; 
 }
 
 describe.each(['native', 'builtin'] as const)('context switches of this process (%s)', (backend) => {
+  requireAddonFor(backend);
   let probe: Probe | undefined;
   afterEach(() => probe?.close());
 

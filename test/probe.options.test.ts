@@ -17,6 +17,7 @@ import {
   type ProbeOptions,
 } from '../dist/index.js';
 import { thrown } from './fixtures/readers.js';
+import { requireAddonFor } from './helpers/optional-readers.js';
 
 const BACKENDS = "one of 'auto', 'native', 'fallback', 'builtin', 'systeminformation'";
 
@@ -52,6 +53,7 @@ describe('createProbe option checks', () => {
 });
 
 describe.each(['native', 'builtin'] as const)('sampleInto rows and close() (%s)', (backend) => {
+  requireAddonFor(backend);
   let probe: Probe | undefined;
   afterEach(() => probe?.close());
 

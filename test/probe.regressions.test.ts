@@ -6,11 +6,12 @@ import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, F, FIELD_COUNT, ProbeStatus } from '../dist/index.js';
 import { FIXTURES, killChildren, procStat, sleep, spawnReady, track, waitFor } from './fixtures/readers.js';
-import { need } from './helpers/optional-readers.js';
+import { need, requireAddonFor } from './helpers/optional-readers.js';
 
 afterEach(killChildren);
 
 describe.each(['native', 'builtin'] as const)('another process on the %s tier', (backend) => {
+  requireAddonFor(backend);
   it('keeps voluntary context switches cumulative while its threads come and go', async () => {
     const child = await spawnReady(process.execPath, [`${FIXTURES}thread-churn.mjs`]);
     const probe = createProbe({ pid: child.pid, backend });

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, F, FIELD_COUNT, FIELDS, ProbeStatus, type Probe } from '../dist/index.js';
 import { getconf, procStat, quietRead, startTimeMs, statmPages } from './fixtures/readers.js';
+import { requireAddonFor } from './helpers/optional-readers.js';
 
 const PAGE = getconf('PAGESIZE');
 const CLK_TCK = getconf('CLK_TCK');
@@ -22,6 +23,7 @@ const selfFds = () => readdirSync('/proc/self/fd').length - 1;
 const selfThreads = () => readdirSync('/proc/self/task').length;
 
 describe.each(['native', 'builtin'] as const)('fields of this process (%s)', (backend) => {
+  requireAddonFor(backend);
   let probe: Probe | undefined;
   afterEach(() => probe?.close());
 

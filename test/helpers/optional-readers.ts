@@ -13,7 +13,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { describe, it, type TestContext } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { beforeEach, describe, it, type TestContext } from 'vitest';
 import { CHROMIUM } from '../fixtures/chromium.js';
 
 export interface Reader {
@@ -23,6 +24,10 @@ export interface Reader {
   pkg: string;
   available(): boolean;
 }
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Where the loader finds the addon (src/probe/native.ts), checked here without loading it. */
+const ADDON_FILES = [`${ROOT}build/Release/procprobe.node`, `${ROOT}build/Debug/procprobe.node`, `${ROOT}prebuilds/${process.platform}-${process.arch}/procprobe.node`];
 
 function onPath(cmd: string): boolean {
   return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { encoding: 'utf8' }).stdout.trim() !== '';
@@ -56,6 +61,11 @@ export const READERS = {
     what: 'ps (RSS and thread counts read by procps)',
     pkg: 'procps',
     available: () => onPath('ps'),
+  },
+  addon: {
+    what: 'the native addon, compiled by npm install (node-gyp needs a C++ toolchain)',
+    pkg: 'g++ make python3',
+    available: () => ADDON_FILES.some((f) => existsSync(f)),
   },
   compiler: {
     what: "a C++ toolchain for node-gyp (makes the package's prebuilt addon at npm pack)",
@@ -103,4 +113,11 @@ export function need(ctx: TestContext, name: ReaderName): void {
 export function describeWith(name: ReaderName, title: string, body: () => void): void {
   if (has(name)) describe(title, body);
   else describe(title, () => it(`needs ${name}`, (ctx) => need(ctx, name)));
+}
+
+/** In a describe block run once per backend: the 'native' runs need the addon. */
+export function requireAddonFor(backend: string): void {
+  beforeEach((ctx) => {
+    if (backend === 'native') need(ctx, 'addon');
+  });
 }
