@@ -64,10 +64,11 @@ describe('registerOpenTelemetryMetrics', () => {
     const want: [string, string][] = [
       ['process.cpu.time', 's'], ['process.cpu.utilization', '1'], ['process.memory.usage', 'By'],
       ['process.memory.virtual', 'By'], ['process.thread.count', '{thread}'],
-      ['process.open_file_descriptor.count', '{file_descriptor}'], ['process.context_switches', '{context_switch}'],
+      ['process.unix.file_descriptor.count', '{file_descriptor}'], ['process.context_switches', '{context_switch}'],
       ['process.paging.faults', '{fault}'], ['process.uptime', 's'],
     ];
     for (const [name, unit] of want) expect(all.get(name)?.descriptor.unit, name).toBe(unit);
+    expect(all.has('process.open_file_descriptor.count')).toBe(false); // deprecated in the conventions
     for (const md of all.values()) {
       for (const p of md.dataPoints) expect(p.attributes['service.name'], md.descriptor.name).toBe('api');
     }
@@ -79,7 +80,7 @@ describe('registerOpenTelemetryMetrics', () => {
     expect(sys).toBeLessThanOrEqual(ru1.systemCPUTime / 1e6 + 0.005);
     expect(sys).toBeGreaterThanOrEqual(ru0.systemCPUTime / 1e6 - 0.05);
     expect(Math.abs(point(all, 'process.memory.usage').value - statmRss('self'))).toBeLessThanOrEqual(8 * MiB);
-    expect(Math.abs(point(all, 'process.open_file_descriptor.count').value - selfFds())).toBeLessThanOrEqual(3);
+    expect(Math.abs(point(all, 'process.unix.file_descriptor.count').value - selfFds())).toBeLessThanOrEqual(3);
     expect(Math.abs(point(all, 'process.thread.count').value - selfThreads())).toBeLessThanOrEqual(2);
     const vol = point(all, 'process.context_switches', { 'process.context_switch.type': 'voluntary' }).value;
     expect(vol).toBeGreaterThan(0);
@@ -122,10 +123,10 @@ describe('registerOpenTelemetryMetrics', () => {
     const closed = selfFds();
     await waitFor('a sample after the close', () => (m.getRecentSnapshots(1)[0]!.openFiles <= closed + 3 ? true : undefined), 5000);
     const a = await collect(reader);
-    expect(point(a, 'procprobe.process.open_file_descriptor.count.peak').value).toBeGreaterThanOrEqual(held - 3);
-    expect(point(a, 'process.open_file_descriptor.count').value).toBeLessThanOrEqual(selfFds() + 3);
+    expect(point(a, 'procprobe.process.unix.file_descriptor.count.peak').value).toBeGreaterThanOrEqual(held - 3);
+    expect(point(a, 'process.unix.file_descriptor.count').value).toBeLessThanOrEqual(selfFds() + 3);
     const b = await collect(reader);
-    expect(point(b, 'procprobe.process.open_file_descriptor.count.peak').value).toBeLessThanOrEqual(selfFds() + 3);
+    expect(point(b, 'procprobe.process.unix.file_descriptor.count.peak').value).toBeLessThanOrEqual(selfFds() + 3);
 
     m.gauge('queue_size').set(9);
     await sleep(10);

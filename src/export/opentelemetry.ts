@@ -101,12 +101,13 @@ export function registerOpenTelemetryMetrics(source: LiveSource, options: OpenTe
   const memUsage = make('updown', 'process.memory.usage', 'By', 'The amount of physical memory in use.');
   const memVirtual = make('updown', 'process.memory.virtual', 'By', 'The amount of committed virtual memory.');
   const threads = make('updown', 'process.thread.count', '{thread}', 'Process threads count.');
-  const fds = make('updown', 'process.open_file_descriptor.count', '{file_descriptor}', 'Number of file descriptors in use by the process.');
+  // process.open_file_descriptor.count is deprecated in the conventions, replaced by this name.
+  const fds = make('updown', 'process.unix.file_descriptor.count', '{file_descriptor}', 'Number of unix file descriptors in use by the process.');
   const ctx = make('counter', 'process.context_switches', '{context_switch}', 'Number of times the process has been context switched.');
   const faults = make('counter', 'process.paging.faults', '{fault}', 'Number of page faults the process has made.');
   const uptime = make('gauge', 'process.uptime', 's', 'The time the process has been running.', DOUBLE);
   const memPeak = make('gauge', 'procprobe.process.memory.usage.peak', 'By', 'Highest RSS sampled since the previous collection.');
-  const fdsPeak = make('gauge', 'procprobe.process.open_file_descriptor.count.peak', '{file_descriptor}', 'Most fds sampled since the previous collection.');
+  const fdsPeak = make('gauge', 'procprobe.process.unix.file_descriptor.count.peak', '{file_descriptor}', 'Most fds sampled since the previous collection.');
   const threadsPeak = make('gauge', 'procprobe.process.thread.count.peak', '{thread}', 'Most threads sampled since the previous collection.');
   const samples = make('counter', 'procprobe.sampler.samples', '{sample}', 'Samples read from the ring by this exporter.');
   const lost = make('counter', 'procprobe.sampler.lost_samples', '{sample}', 'Samples overwritten in the ring before this exporter read them.');
