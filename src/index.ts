@@ -48,6 +48,7 @@ export type {
   Trend,
   TrendVerdict,
 } from './analysis/types.js';
+export { SCHEMA_VERSION } from './schema.js';
 export { EXPORT_FORMATS, exportSession, toChromeTrace, toCsv, toJson, toMsgpack, toOpenMetrics } from './export/index.js';
 export type { ExportFormat, ExportInput, ExportOptions } from './export/index.js';
 export { renderHtmlReport } from './report/html.js';

@@ -11,6 +11,7 @@ import { checkMaxPoints, decimateIndices } from '../dist/export/decimate.js';
 import { InvalidOptionError } from '../dist/errors.js';
 import { F } from '../dist/probe/layout.js';
 import { R } from '../dist/ring/layout.js';
+import { SCHEMA_VERSION } from '../dist/schema.js';
 
 import { GAUGES, makeInput, N, ph, START } from './fixtures/export-session.js';
 
@@ -51,6 +52,9 @@ describe('chrome-trace', () => {
     expect(doc.metadata.sessionStartUs).toBe(80_000);
     expect(doc.metadata.sessionId).toBe('session-1');
     expect(doc.metadata.sessionMetadata).toEqual({ app: 'demo' });
+    // Versioned inside metadata, the trace-info object, not as a top-level key of our own.
+    expect(doc.metadata.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(Object.keys(doc).sort()).toEqual(['displayTimeUnit', 'metadata', 'traceEvents']);
   });
 
   it('has exactly one X event per phase, ts/dur in µs matching the phase to 1 µs', () => {

@@ -1,7 +1,7 @@
 /**
  * src/export/csv.ts, json.ts and index.ts: CSV parsed back with an RFC 4180 parser written here
  * and compared field by field with the records, the JSON and msgpack round trips, and
- * exportSession's format check.
+ * exportSession's format check; the schemaVersion each versioned format carries and CSV does not.
  */
 import { describe, expect, it } from 'vitest';
 import { unpack } from 'msgpackr';
@@ -9,6 +9,7 @@ import { EXPORT_FORMATS, exportSession } from '../dist/export/index.js';
 import { InvalidOptionError } from '../dist/errors.js';
 import { F, FIELDS } from '../dist/probe/layout.js';
 import { R } from '../dist/ring/layout.js';
+import { SCHEMA_VERSION } from '../dist/schema.js';
 import { GAUGES, makeInput, N, row } from './fixtures/export-session.js';
 
 /** RFC 4180: records end in CRLF, fields separated by commas, quoted fields may hold , " CR LF ("" = "). */
@@ -98,11 +99,23 @@ describe('csv', () => {
   it('writes only the header for no samples', () => {
     expect(parseCsv(exportSession(makeInput({}, 0), 'csv'))).toHaveLength(1);
   });
+
+  it('carries no schemaVersion: the first line is the header, every reader sees plain RFC 4180', () => {
+    const text = exportSession(makeInput(), 'csv') as string;
+    expect(text.startsWith('seq,timestamp,')).toBe(true);
+    expect(text).not.toContain('schemaVersion');
+  });
 });
 
 describe('json', () => {
   const input = makeInput();
   const doc = JSON.parse(exportSession(input, 'json'));
+
+  it('starts with schemaVersion, a positive integer', () => {
+    expect(Number.isInteger(SCHEMA_VERSION) && SCHEMA_VERSION >= 1).toBe(true);
+    expect(doc.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(Object.keys(doc)[0]).toBe('schemaVersion');
+  });
 
   it('round-trips the summary (NaN as null)', () => {
     const expected = JSON.parse(JSON.stringify(input.summary));
@@ -140,12 +153,13 @@ describe('json', () => {
 });
 
 describe('msgpack and exportSession', () => {
-  it('packs { summary, samples: { stride, count, gaugeNames, records } } with records as a Float64Array', () => {
+  it('packs { schemaVersion, summary, samples: { stride, count, gaugeNames, records } } with records as a Float64Array', () => {
     const input = makeInput();
     const bytes = exportSession(input, 'msgpack');
     expect(bytes).toBeInstanceOf(Uint8Array);
     const back = unpack(bytes as Uint8Array);
-    expect(Object.keys(back).sort()).toEqual(['samples', 'summary']);
+    expect(Object.keys(back).sort()).toEqual(['samples', 'schemaVersion', 'summary']);
+    expect(back.schemaVersion).toBe(SCHEMA_VERSION);
     expect(back.summary).toEqual(input.summary); // NaN survives msgpack
     expect(back.samples.stride).toBe(input.samples.stride);
     expect(back.samples.count).toBe(N);

@@ -9,6 +9,7 @@ import { exportSession } from '../dist/export/index.js';
 import { omEscape, omNumber } from '../dist/export/openmetrics.js';
 import { FIELDS } from '../dist/probe/layout.js';
 import { R } from '../dist/ring/layout.js';
+import { SCHEMA_VERSION } from '../dist/schema.js';
 
 import { GAUGES, makeInput, N, ph } from './fixtures/export-session.js';
 import { need, pythonWith } from './helpers/optional-readers.js';
@@ -201,7 +202,7 @@ describe('openmetrics export', () => {
   it('writes TYPE, UNIT, HELP before the samples of each family', () => {
     const families = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]);
     expect(families).toEqual([
-      ['procprobe_session_duration_seconds', 'gauge'], ['procprobe_session_success', 'gauge'],
+      ['procprobe_export', 'info'], ['procprobe_session_duration_seconds', 'gauge'], ['procprobe_session_success', 'gauge'],
       ['procprobe_phase_duration_seconds', 'gauge'], ['procprobe_phase_cpu_seconds', 'gauge'],
       ['procprobe_phase_rss_peak_bytes', 'gauge'], ['process_cpu_seconds', 'counter'],
       ['process_resident_memory_bytes', 'gauge'], ['process_virtual_memory_bytes', 'gauge'],
@@ -211,6 +212,14 @@ describe('openmetrics export', () => {
     expect(text).toContain('# TYPE process_cpu_seconds counter\n# UNIT process_cpu_seconds seconds\n# HELP process_cpu_seconds ');
     expect(text).toContain('# UNIT procprobe_phase_rss_peak_bytes bytes\n');
     expect(text).not.toContain('# UNIT process_open_fds');
+    expect(text).not.toContain('# UNIT procprobe_export'); // an info family has no unit
+  });
+
+  it('carries the schema version as an info metric, first', () => {
+    const [first] = samplesOf(text);
+    expect(first).toEqual({ name: 'procprobe_export_info', labels: { session: weird, schema_version: String(SCHEMA_VERSION) }, value: '1.0' });
+    const empty = exportSession(makeInput({ phases: [] }, 0), 'openmetrics');
+    expect(empty).toContain(`procprobe_export_info{session="session-1",schema_version="${SCHEMA_VERSION}"} 1.0\n`);
   });
 
   it('has the session, phase and last-sample values', () => {

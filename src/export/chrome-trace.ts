@@ -6,7 +6,9 @@
  * the session start, the start of its earliest phase (Node's bootstrap phases `node:*` start
  * before the session, at negative offsets), its first sample and its first error. So every
  * `ts >= 0`; `metadata.originEpochMs` is that instant and `metadata.sessionStartUs` is where the
- * session itself starts on the trace's time axis.
+ * session itself starts on the trace's time axis. `metadata.schemaVersion` versions the
+ * document; it sits in `metadata`, the trace-level information object viewers keep beside the
+ * events rather than interpret, so the trace loads in Perfetto as before.
  *
  * Tracks (one process, pid = the sampled pid, else 1):
  * - tid 1 "phases": `total_startup` and every phase that nests properly inside what is already
@@ -20,6 +22,7 @@
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 import type { PhaseSummary } from '../analysis/types.js';
+import { SCHEMA_VERSION } from '../schema.js';
 import { decimateIndices } from './decimate.js';
 import type { ExportInput } from './types.js';
 
@@ -213,6 +216,7 @@ export function buildChromeTrace(input: ExportInput, opts: ChromeTraceOptions = 
     traceEvents: [...meta, ...events],
     displayTimeUnit: 'ms',
     metadata: {
+      schemaVersion: SCHEMA_VERSION,
       source: 'procprobe',
       sessionId: summary.id,
       pid,

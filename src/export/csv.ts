@@ -6,6 +6,11 @@
  * gauge, named by the gauge. Numbers are written with full (round-trip) precision, NaN as an
  * empty field; a field containing a comma, a double quote, CR or LF is quoted, with its quotes
  * doubled.
+ *
+ * No schemaVersion: RFC 4180 has no place for metadata that every reader skips (a leading comment
+ * line would be read as the header, a version column would repeat on every row). The header row
+ * is the CSV's schema; read columns by name. Its columns change under the same rule as the
+ * versioned formats, so the version of a `--format json` export of the same procprobe applies.
  */
 import { F, FIELDS } from '../probe/layout.js';
 import { R } from '../ring/layout.js';

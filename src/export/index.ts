@@ -4,6 +4,7 @@
  */
 import { Packr } from 'msgpackr';
 import { InvalidOptionError } from '../errors.js';
+import { SCHEMA_VERSION } from '../schema.js';
 import { checkObject } from '../validate.js';
 import { toChromeTrace } from './chrome-trace.js';
 import { toCsv } from './csv.js';
@@ -39,11 +40,15 @@ export interface ExportOptions {
  */
 const packr = new Packr({ moreTypes: true, useRecords: false });
 
-/** The msgpack export: `{ summary, samples: { stride, count, gaugeNames, records } }`, records a Float64Array. */
+/**
+ * The msgpack export: one map `{ schemaVersion, summary, samples: { stride, count, gaugeNames,
+ * records } }`, records a Float64Array.
+ */
 export function toMsgpack(input: ExportInput): Uint8Array {
   const { records, stride, count, gaugeNames } = input.samples;
   const used = records.length === count * stride ? records : records.slice(0, count * stride);
   return packr.pack({
+    schemaVersion: SCHEMA_VERSION,
     summary: input.summary,
     samples: { stride, count, gaugeNames, records: used },
     ...(input.suggestions ? { suggestions: input.suggestions } : {}),

@@ -1,5 +1,5 @@
 /**
- * A session as JSON: `{ summary, samples: [...], suggestions? }`, each sample an object
+ * A session as JSON: `{ schemaVersion, summary, samples: [...], suggestions? }`, each sample an object
  * `{ seq, status, processes, lagUs, <every ProcessSample field>, gauges: { <name>: value } }`.
  * NaN (and ±Infinity) are written as `null`, JSON having no such numbers; bigints in user
  * metadata as strings.
@@ -7,6 +7,7 @@
 import { FIELDS, type ProcessSample } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 import type { SessionSummary, Suggestion } from '../analysis/types.js';
+import { SCHEMA_VERSION } from '../schema.js';
 import { jsonSafe } from './chrome-trace.js';
 import type { ExportInput } from './types.js';
 
@@ -17,6 +18,8 @@ export type JsonSample = { seq: number; status: number; processes: number; lagUs
 
 /** The document {@link toJson} serialises. */
 export interface JsonExport {
+  /** {@link SCHEMA_VERSION} of the document's shape. */
+  schemaVersion: number;
   summary: SessionSummary;
   samples: JsonSample[];
   suggestions?: Suggestion[];
@@ -48,6 +51,7 @@ export function samplesToObjects(input: ExportInput): JsonSample[] {
 /** The session as JSON text (compact; `space` as in JSON.stringify). */
 export function toJson(input: ExportInput, space?: number): string {
   const doc: JsonExport = {
+    schemaVersion: SCHEMA_VERSION,
     summary: input.summary,
     samples: samplesToObjects(input),
     ...(input.suggestions ? { suggestions: input.suggestions } : {}),

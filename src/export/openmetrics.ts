@@ -2,6 +2,9 @@
  * A session in the OpenMetrics 1.0 text exposition format.
  *
  * Families (every sample labelled `session="<id>"`):
+ * - `procprobe_export` (info, first): `procprobe_export_info{session,schema_version="<SCHEMA_VERSION>"} 1`,
+ *   the document's version where a text format has room for it (OpenMetrics info metrics exist
+ *   for such constant facts; a scraper ingests it as one more series);
  * - `procprobe_session_duration_seconds`, `procprobe_session_success` (0/1);
  * - per phase (labels `phase`, and `occurrence` = 1, 2, ... on every timing of a phase name that
  *   occurs more than once, so no two samples share a label set): `procprobe_phase_duration_seconds`,
@@ -19,11 +22,12 @@
  */
 import { F, ProbeStatus } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
+import { SCHEMA_VERSION } from '../schema.js';
 import type { ExportInput } from './types.js';
 
 /** One sample of an OpenMetrics family. */
 export interface OmSample {
-  /** Appended to the family name (`_total` for counters). */
+  /** Appended to the family name (`_total` for counters, `_info` for info). */
   suffix: string;
   labels: [string, string][];
   value: number;
@@ -34,7 +38,8 @@ export interface OmSample {
 /** One metric family. */
 export interface OmFamily {
   name: string;
-  type: 'gauge' | 'counter';
+  type: 'gauge' | 'counter' | 'info';
+  /** Never on an info family (OpenMetrics forbids it). */
   unit?: string;
   help: string;
   samples: OmSample[];
@@ -76,6 +81,8 @@ export function renderOpenMetrics(families: readonly OmFamily[]): string {
 export function sessionFamilies(input: ExportInput): OmFamily[] {
   const { summary, samples } = input;
   const session: [string, string] = ['session', summary.id];
+  const info: OmFamily = { name: 'procprobe_export', type: 'info', help: 'Schema version of this export (procprobe README, Machine-readable output).', samples: [] };
+  info.samples.push({ suffix: '_info', labels: [session, ['schema_version', String(SCHEMA_VERSION)]], value: 1 });
   const gauge = (name: string, help: string, unit?: string): OmFamily => ({ name, type: 'gauge', help, samples: [], ...(unit ? { unit } : {}) });
   const counter = (name: string, help: string, unit?: string): OmFamily => ({ name, type: 'counter', help, samples: [], ...(unit ? { unit } : {}) });
 
@@ -101,7 +108,7 @@ export function sessionFamilies(input: ExportInput): OmFamily[] {
     phaseCpu.samples.push({ suffix: '', labels, value: p.resources ? p.resources.cpuMs / 1000 : NaN });
     phaseRss.samples.push({ suffix: '', labels, value: p.resources ? p.resources.rssPeakBytes : NaN });
   }
-  const families = [duration, success, phaseDuration, phaseCpu, phaseRss];
+  const families = [info, duration, success, phaseDuration, phaseCpu, phaseRss];
 
   const { records, stride, count, gaugeNames } = samples;
   if (count === 0) return families;
