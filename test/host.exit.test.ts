@@ -59,4 +59,12 @@ describe('a public object left open at the end of a script', () => {
     expect(s.samples.count).toBeGreaterThan(10);
     expect(Number(out.lastLineAt) - last, 'the last sample saved is from the last moments').toBeLessThan(100);
   });
+
+  it('a session finished and awaited straight after its start (its file not open yet): the awaits hold the process until the file is complete', async () => {
+    const out = await leftOpen('performance-monitor-finished-at-once');
+    expect(out.finishedId).toBe(out.sessionId);
+    const loaded = await new HistoryStore(join(dir, 'performance-monitor-finished-at-once')).loadSession(String(out.sessionId));
+    expect(loaded.warnings).toEqual([]);
+    expect(loaded.value!.summary.incomplete).toBe(false);
+  });
 });

@@ -59,10 +59,12 @@ export class SessionWriter {
   /** Write the rest and close the file. */
   close(records: SessionRecord[]): Promise<WriterResult> {
     if (this.#closed) return this.#closed;
+    // An awaited close keeps the process alive until the file is complete: ref now, not after
+    // OPENED, or a session closed before its file opened would let the process exit mid-await.
+    this.#worker.ref();
     this.#closed = this.#opened.then(
       () =>
         new Promise<WriterResult>((resolve, reject) => {
-          this.#worker.ref(); // an awaited close keeps the process alive until the file is complete
           this.#worker.on('message', (m: FromWriter) => {
             if (m.code === 'CLOSED') resolve({ samples: m.samples, missed: m.missed, bytes: m.bytes });
           });
