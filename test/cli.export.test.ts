@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { unpack } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, freePort, newDataDir, PHASES, readIndex, runCli, tempDir } from './fixtures/cli-helpers.mjs';
+import { SCHEMA_VERSION } from '../dist/schema.js';
 
 interface Phase {
   name: string;
@@ -57,9 +58,11 @@ const exportTo = async (format: string, file: string, extra: string[] = []) => {
 describe('procprobe export', () => {
   it('--format msgpack decodes with msgpackr: the summary and every sample', async () => {
     const doc = unpack(await exportTo('msgpack', 's.msgpack')) as {
+      schemaVersion: number;
       summary: typeof summary;
       samples: { count: number; stride: number; records: Float64Array };
     };
+    expect(doc.schemaVersion).toBe(SCHEMA_VERSION);
     expect(doc.summary).toEqual(summary);
     expect(doc.samples.count).toBe(samples);
     expect(doc.samples.records).toBeInstanceOf(Float64Array);
@@ -67,8 +70,13 @@ describe('procprobe export', () => {
   }, T);
 
   it('--format chrome-trace: X events for each phase (ts/dur in µs), C counter events', async () => {
-    const trace = JSON.parse((await exportTo('chrome-trace', 'trace.json')).toString('utf8')) as { traceEvents: TraceEvent[]; displayTimeUnit: string };
+    const trace = JSON.parse((await exportTo('chrome-trace', 'trace.json')).toString('utf8')) as {
+      traceEvents: TraceEvent[];
+      displayTimeUnit: string;
+      metadata: { schemaVersion: number };
+    };
     expect(trace.displayTimeUnit).toBe('ms');
+    expect(trace.metadata.schemaVersion).toBe(SCHEMA_VERSION);
     const x = trace.traceEvents.filter((e) => e.ph === 'X');
     expect(x.map((e) => e.name).sort()).toEqual([...PHASES].sort());
     const ev = (name: string) => x.find((e) => e.name === name)!;
@@ -106,7 +114,7 @@ describe('procprobe export', () => {
     const lines = text.slice(0, -2).split('\r\n');
     expect(lines).toHaveLength(samples + 1);
     const header = lines[0]!.split(',');
-    expect(header.slice(0, 2)).toEqual(['seq', 'timestamp']);
+    expect(header.slice(0, 2)).toEqual(['seq', 'timestamp']); // the first line: no version comment before it
     const ts = lines.slice(1).map((l) => Number(l.split(',')[1]));
     for (let i = 0; i < ts.length; i++) {
       expect(lines[i + 1]!.split(',')).toHaveLength(header.length);
@@ -119,6 +127,7 @@ describe('procprobe export', () => {
   it('--format openmetrics: # TYPE lines, phase durations in seconds, ends with # EOF', async () => {
     const text = (await exportTo('openmetrics', 's.om')).toString('utf8');
     expect(text.endsWith('# EOF\n')).toBe(true);
+    expect(text).toContain(`\nprocprobe_export_info{session="${id}",schema_version="${SCHEMA_VERSION}"} 1.0\n`);
     expect(text.match(/^# TYPE \S+ (gauge|counter)$/gm)!.length).toBeGreaterThanOrEqual(3);
     for (const p of summary.phases) {
       const re = new RegExp(`^procprobe_phase_duration_seconds\\{session="${id}",phase="${p.name}"\\} (\\S+)$`, 'm');
@@ -130,6 +139,7 @@ describe('procprobe export', () => {
 
   it('--format json parses and holds the session; --format bogus is bad usage (exit 2, nothing written)', async () => {
     const doc = JSON.parse((await exportTo('json', 's.json')).toString('utf8'));
+    expect(doc.schemaVersion).toBe(SCHEMA_VERSION);
     expect(doc.summary.id).toBe(id);
     expect(doc.summary.phases.map((p: Phase) => p.name)).toEqual(summary.phases.map((p) => p.name));
 
@@ -139,6 +149,13 @@ describe('procprobe export', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^procprobe: --format must be one of .*got "bogus"/);
+    expect(existsSync(target)).toBe(false);
+
+    // No --format at all: the message names the formats (not "got null").
+    const none = await runCli(['export', id, '-o', target, '--data-dir', dir]);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toBe('procprobe: --format is required: one of chrome-trace, csv, json, msgpack, openmetrics\n');
     expect(existsSync(target)).toBe(false);
   }, T);
 });

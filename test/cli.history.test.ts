@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, dataDirIds, freePort, lineMatching, newDataDir, PHASES, readIndex, runCli } from './fixtures/cli-helpers.mjs';
+import { SCHEMA_VERSION } from '../dist/schema.js';
 
 interface Phase {
   name: string;
@@ -71,6 +72,7 @@ describe('procprobe run --runs / --warmup', () => {
     const j = await runCli(['run', '--json', '--runs', '5', ...cmd]);
     expect(j.code, j.stderr).toBe(0);
     const doc = JSON.parse(j.stdout);
+    expect(doc.schemaVersion).toBe(SCHEMA_VERSION);
     expect(doc.runs).toHaveLength(5);
     const totals = doc.runs.map((x: { totalStartupMs: number }) => x.totalStartupMs) as number[];
     const stat = (doc.statistics as { name: string; durations: { count: number; mean: number; min: number; max: number; median: number } }[]).find(
@@ -131,7 +133,10 @@ describe('procprobe sessions / show / stats', () => {
 
     const listJson = await runCli(['sessions', '--json', '--data-dir', dir]);
     expect(listJson.code, listJson.stderr).toBe(0);
-    const listed = JSON.parse(listJson.stdout) as Summary[];
+    const listDoc = JSON.parse(listJson.stdout) as { schemaVersion: number; sessions: Summary[] };
+    expect(Object.keys(listDoc)).toEqual(['schemaVersion', 'sessions']); // an object, not a bare array
+    expect(listDoc.schemaVersion).toBe(SCHEMA_VERSION);
+    const listed = listDoc.sessions;
     expect(listed.map((s) => s.id)).toEqual(ids);
     expect(listed).toEqual(index);
 
@@ -146,12 +151,15 @@ describe('procprobe sessions / show / stats', () => {
       if (!s.success) expect(lineMatching(show.stdout, /^error /)).toMatch(/\[process_startup\] .*code 3/);
       const showJson = await runCli(['show', s.id, '--json', '--data-dir', dir]);
       expect(showJson.code, showJson.stderr).toBe(0);
-      expect(JSON.parse(showJson.stdout)).toEqual(s);
+      const { schemaVersion, ...shown } = JSON.parse(showJson.stdout);
+      expect(schemaVersion).toBe(SCHEMA_VERSION); // beside the summary's own fields
+      expect(shown).toEqual(s);
     }
 
     const stats = await runCli(['stats', '--json', '--data-dir', dir]);
     expect(stats.code, stats.stderr).toBe(0);
     const st = JSON.parse(stats.stdout);
+    expect(st.schemaVersion).toBe(SCHEMA_VERSION);
     expect(st.sessionCount).toBe(ids.length);
     expect(st.successCount).toBe(index.filter((s) => s.success).length);
     expect(st.incompleteCount).toBe(0);

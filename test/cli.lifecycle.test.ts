@@ -9,6 +9,7 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryStore } from '../dist/history/store.js';
+import { SCHEMA_VERSION } from '../dist/schema.js';
 import {
   alive,
   cleanup,
@@ -54,7 +55,7 @@ async function expectIncompleteSession(dir: string) {
   expect(value[0]!.success).toBe(false);
   const listed = await runCli(['sessions', '--json', '--data-dir', dir]);
   expect(listed.code, listed.stderr).toBe(0);
-  expect(JSON.parse(listed.stdout).map((s: { id: string; incomplete: boolean }) => [s.id, s.incomplete])).toEqual([[value[0]!.id, true]]);
+  expect(JSON.parse(listed.stdout).sessions.map((s: { id: string; incomplete: boolean }) => [s.id, s.incomplete])).toEqual([[value[0]!.id, true]]);
   return value[0]!;
 }
 
@@ -142,6 +143,7 @@ describe('doctor and bench', () => {
     const j = await runCli(['doctor', '--json']);
     expect(j.code, j.stderr).toBe(0);
     const doc = JSON.parse(j.stdout);
+    expect(doc.schemaVersion).toBe(SCHEMA_VERSION);
     expect(doc.backend).toBe('native');
     expect(doc.node).toBe(process.version);
     expect(doc.features).not.toBeNull();
@@ -163,5 +165,11 @@ describe('doctor and bench', () => {
     expect(b).toBeGreaterThan(0);
     // The ratio column is the quotient of the two columns (up to their 2-decimal rounding).
     expect(Math.abs(ratio - a / b)).toBeLessThanOrEqual(0.01 + ratio * (0.006 / Math.min(a, b)) * 2);
+
+    const j = await runCli(['bench', '--quick', '--json']);
+    expect(j.code, j.stderr).toBe(0);
+    const doc = JSON.parse(j.stdout);
+    expect(doc.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(doc.rows[0][0]).toBe('one sample, sampleInto (µs)');
   }, T);
 });

@@ -19,6 +19,7 @@ import {
   readIndex,
   runCli,
 } from './fixtures/cli-helpers.mjs';
+import { SCHEMA_VERSION } from '../dist/schema.js';
 
 interface Phase {
   name: string;
@@ -88,6 +89,13 @@ describe('procprobe run: the quick start', () => {
     expect(r.stdout).not.toContain('listening on');
     const reported = serverLine(r.stderr, port); // the child's stdout went to stderr
 
+    // The shape README "procprobe run --json" documents, schemaVersion first.
+    expect(Object.keys(doc)).toEqual(['schemaVersion', 'command', 'label', 'dataDir', 'ok', 'runs', 'statistics', 'comparison']);
+    expect(doc.schemaVersion).toBe(SCHEMA_VERSION);
+    const always = ['sessionId', 'warmup', 'ok', 'interrupted', 'totalStartupMs', 'samples', 'phases', 'resources'];
+    const sometimes = ['failedPhase', 'reason', 'childExit', 'output'];
+    expect(Object.keys(doc.runs[0]).filter((k) => !sometimes.includes(k))).toEqual(always);
+    expect(doc.statistics).toBeNull(); // one run
     expect(doc.ok).toBe(true);
     expect(doc.dataDir).toBe(dir);
     expect(doc.command).toEqual(['node', 'examples/server.mjs', String(port)]);

@@ -6,7 +6,7 @@ import { loadNative } from '../probe/native.js';
 import { createProbe, nativeBaselineNs } from '../probe/probe.js';
 import { Sampler } from '../sampler/sampler.js';
 import { parse } from './args.js';
-import { styleFor, table } from './terminal.js';
+import { styleFor, table, writeJsonDocument } from './terminal.js';
 
 /** CPU time of this process's threads named like the sampler, from /proc (ns, exact schedstat). */
 async function samplerCpuNs(sampler: Sampler, ms: number): Promise<{ cpuNs: number; samples: number; missed: number }> {
@@ -64,7 +64,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     rows.push(['deadlines met at 1 kHz (%)', met(js.samples, js.missed).toFixed(2), met(cThread.ticks, cThread.missed).toFixed(2), '', 'C thread']);
   }
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ rows }, null, 2)}\n`);
+    writeJsonDocument({ rows });
     return 0;
   }
   process.stdout.write(`${table(['measure', 'procprobe', 'baseline', 'ratio', 'baseline is'], rows, styleFor(process.stdout))}\n`);

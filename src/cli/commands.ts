@@ -8,7 +8,7 @@ import type { LoadedSession } from '../history/parse.js';
 import { renderHtmlReport } from '../report/html.js';
 import { num, parse, UsageError } from './args.js';
 import { phaseTable, sparklines } from './report.js';
-import { fmtMs, styleFor, table } from './terminal.js';
+import { fmtMs, styleFor, table, writeJsonDocument } from './terminal.js';
 
 const DATA_DIR = { 'data-dir': { type: 'string' as const } };
 const JSON_FLAG = { json: { type: 'boolean' as const } };
@@ -21,11 +21,17 @@ function warn(warnings: string[]): void {
   for (const w of warnings) process.stderr.write(`procprobe: warning: ${w}\n`);
 }
 
-async function loadOne(argv: string[], extra: Parameters<typeof parse>[1] = {}): Promise<{ s: LoadedSession; values: Record<string, unknown> }> {
+/** Parse `<id> [options]`: the id and the option values (nothing read yet). */
+function parseOne(argv: string[], extra: Parameters<typeof parse>[1] = {}): { id: string; values: Record<string, unknown> } {
   const { values, positionals } = parse(argv, { ...DATA_DIR, ...JSON_FLAG, ...extra });
   const [id, more] = positionals;
   if (id === undefined) throw new UsageError('missing session id (procprobe sessions lists them)');
   if (more !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(more)}`);
+  return { id, values };
+}
+
+/** The one session `id` names in the data dir. */
+async function loadSession(id: string, values: Record<string, unknown>): Promise<LoadedSession> {
   const store = new HistoryStore(dataDir(values));
   const ids = await store.sessionIds();
   // A unique prefix or suffix is enough, as with git.
@@ -34,7 +40,12 @@ async function loadOne(argv: string[], extra: Parameters<typeof parse>[1] = {}):
   const loaded = await store.loadSession(matches[0]!);
   warn(loaded.warnings);
   if (!loaded.value) throw new UsageError(`session ${matches[0]} could not be read`);
-  return { s: loaded.value, values };
+  return loaded.value;
+}
+
+async function loadOne(argv: string[], extra: Parameters<typeof parse>[1] = {}): Promise<{ s: LoadedSession; values: Record<string, unknown> }> {
+  const { id, values } = parseOne(argv, extra);
+  return { s: await loadSession(id, values), values };
 }
 
 export async function sessionsCommand(argv: string[]): Promise<number> {
@@ -43,7 +54,7 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
   const { value, warnings } = await store.loadSummaries(0);
   warn(warnings);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    writeJsonDocument({ sessions: value }); // an object, not a bare array, so it can carry schemaVersion
     return 0;
   }
   const style = styleFor(process.stdout);
@@ -61,7 +72,7 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
 export async function showCommand(argv: string[]): Promise<number> {
   const { s, values } = await loadOne(argv);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(s.summary, null, 2)}\n`);
+    writeJsonDocument(s.summary); // the session summary itself, as the index holds it
     return 0;
   }
   const style = styleFor(process.stdout);
@@ -79,7 +90,7 @@ export async function statsCommand(argv: string[]): Promise<number> {
   const { stats, warnings } = await runStats({ dataDir: dataDir(values), days, now: Date.now(), ...(label !== undefined ? { label } : {}) });
   warn(warnings);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
+    writeJsonDocument(stats);
     return 0;
   }
   const style = styleFor(process.stdout);
@@ -102,12 +113,15 @@ export async function statsCommand(argv: string[]): Promise<number> {
 }
 
 export async function exportCommand(argv: string[]): Promise<number> {
-  const { s, values } = await loadOne(argv, { format: { type: 'string' }, output: { type: 'string', short: 'o' }, 'max-points': { type: 'string' } });
+  const { id, values } = parseOne(argv, { format: { type: 'string' }, output: { type: 'string', short: 'o' }, 'max-points': { type: 'string' } });
+  // The arguments are checked before the data dir is read: a usage mistake costs no I/O.
   const format = values.format as string | undefined;
-  if (!format || !(EXPORT_FORMATS as readonly string[]).includes(format)) {
-    throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(format ?? null)}`);
+  if (format === undefined) throw new UsageError(`--format is required: one of ${EXPORT_FORMATS.join(', ')}`);
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   }
   const maxPoints = values['max-points'] === undefined ? undefined : num('max-points', values['max-points'], 2, 10_000_000, true);
+  const s = await loadSession(id, values);
   const data = exportSession({ summary: s.summary, samples: s.samples }, format as ExportFormat, maxPoints === undefined ? {} : { maxPoints });
   const target = values.output as string | undefined;
   if (target) writeFileSync(target, data);

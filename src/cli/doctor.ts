@@ -4,7 +4,7 @@ import { loadNative } from '../probe/native.js';
 import { probeCost } from './bench.js';
 import { Sampler } from '../sampler/sampler.js';
 import { parse } from './args.js';
-import { styleFor } from './terminal.js';
+import { styleFor, writeJsonDocument } from './terminal.js';
 
 export async function doctorCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { json: { type: 'boolean' } }, false);
@@ -31,7 +31,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     sampler1kHz: { achievedHz: stats.achievedHz, missedDeadlines: stats.missedDeadlines, samples: stats.samples },
   };
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    writeJsonDocument(report);
     return 0;
   }
   const s = styleFor(process.stdout);

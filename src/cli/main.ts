@@ -8,43 +8,16 @@ import { parseRun, UsageError } from './args.js';
 import { benchCommand } from './bench.js';
 import { exportCommand, reportCommand, sessionsCommand, showCommand, statsCommand } from './commands.js';
 import { doctorCommand } from './doctor.js';
+import { commandHelp, isCommand, topLevelHelp, wantsHelp } from './help.js';
 import { runCommand } from './run-command.js';
-
-const HELP = `procprobe — sample a process tree at 1 kHz and profile its startup
-
-usage:
-  procprobe run [options] -- <command> [args...]   start a command, time its startup phases
-  procprobe sessions [--data-dir D] [--json]        list the sessions in history
-  procprobe show <id> [--data-dir D] [--json]       one session's report
-  procprobe stats [--days N] [--label L] [--json]   stats, trend and suggestions over history
-  procprobe export <id> --format F [-o file] [--max-points N]
-                                                    F: chrome-trace | csv | json | msgpack | openmetrics
-  procprobe report <id> --html out.html             a self-contained HTML report
-  procprobe doctor                                  which probe tier loads and why; kernel features
-  procprobe bench [--quick]                         this machine's overhead, against baselines
-
-run options:
-  --port N             the port the command listens on: checked free before, waited for after
-  --host H             host for --port (default 127.0.0.1)
-  --health-url URL     wait until it answers 2xx (retries with backoff)
-  --ready-pattern RE   ready when a line of output matches RE
-  --require-env NAME   fail environment_validation unless NAME is set (repeatable)
-  --cwd DIR            working directory of the command
-  --interval MS        sampling interval (default 1)
-  --timeout MS         give up on startup after MS (default 30000)
-  --runs N, --warmup N repeat the startup (statistics over the runs)
-  --keep               leave the command running (default: SIGTERM, then SIGKILL after --grace)
-  --grace MS           time between SIGTERM and SIGKILL (default 3000)
-  --data-dir DIR       history location (default .procprobe)
-  --label L            name in history (default: the command line)
-  --capture            capture the command's output instead of passing it through
-  --json               print one JSON document; --quiet prints one line
-
-Without --port or --ready-pattern, a command is ready when it exits 0 (one-shot commands).
-`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  // Before the command's own parser, which would refuse --help or a missing <id>.
+  if (cmd !== undefined && isCommand(cmd) && wantsHelp(rest)) {
+    process.stdout.write(commandHelp(cmd));
+    return 0;
+  }
   switch (cmd) {
     case 'run':
       return runCommand(parseRun(rest));
@@ -62,11 +35,18 @@ async function main(argv: string[]): Promise<number> {
       return doctorCommand(rest);
     case 'bench':
       return benchCommand(rest);
+    case 'help': {
+      // `procprobe help <command>`, as git has it.
+      const [topic] = rest;
+      if (topic === undefined) process.stdout.write(topLevelHelp());
+      else if (isCommand(topic)) process.stdout.write(commandHelp(topic));
+      else throw new UsageError(`no command ${JSON.stringify(topic)} (procprobe --help)`);
+      return 0;
+    }
     case undefined:
-    case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(HELP);
+      process.stdout.write(topLevelHelp());
       return cmd === undefined ? 2 : 0;
     case '--version':
     case '-v': {

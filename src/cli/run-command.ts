@@ -9,7 +9,7 @@ import { PerformanceMonitor } from '../performance-monitor.js';
 import type { RunOptions } from './args.js';
 import { compare, phaseTable, renderComparison, runStatistics, runsTable, sparklines, type Comparison } from './report.js';
 import { runOnce, type RunOutcome } from './run.js';
-import { fmtMs, Progress, styleFor } from './terminal.js';
+import { fmtMs, Progress, styleFor, writeJsonDocument } from './terminal.js';
 
 export async function runCommand(o: RunOptions): Promise<number> {
   const out = o.json ? null : process.stdout;
@@ -58,7 +58,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   await pm.close();
 
   if (o.json) {
-    process.stdout.write(`${JSON.stringify(jsonReport(o, outcomes, comparison), null, 2)}\n`);
+    writeJsonDocument(jsonReport(o, outcomes, comparison));
   } else {
     printReport(o, outcomes, comparison, style);
   }
@@ -123,7 +123,8 @@ function resultLine(r: RunOutcome, style: ReturnType<typeof styleFor>): string {
   return style.green(`✓ started${r.session.toSummary().phases.some((p) => p.name === 'health_verification') ? ' and healthy' : ''} in ${fmtMs(total)}`);
 }
 
-function jsonReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparison | null): unknown {
+/** The fields of `run --json` after schemaVersion (README "`procprobe run --json`" lists them). */
+function jsonReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparison | null): object {
   const measured = outcomes.filter((r) => !r.warmup);
   return {
     command: [o.command, ...o.args],

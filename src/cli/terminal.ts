@@ -1,7 +1,8 @@
 /**
  * Terminal output: colour only on a TTY and never with NO_COLOR, a progress line on stderr (TTY
- * only), sparklines, aligned tables, human units.
+ * only), sparklines, aligned tables, human units; and the one writer of `--json` documents.
  */
+import { SCHEMA_VERSION } from '../schema.js';
 
 export interface Style {
   bold(s: string): string;
@@ -122,4 +123,12 @@ export function table(header: string[], rows: string[][], style: Style): string 
       })
       .join('  ');
   return [style.dim(line(header)), ...rows.map(line)].join('\n');
+}
+
+/**
+ * Print one `--json` document on stdout: `schemaVersion` first, then the command's own fields.
+ * Every command's --json goes through here, so none can ship a document without its version.
+ */
+export function writeJsonDocument(fields: object): void {
+  process.stdout.write(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...fields }, null, 2)}\n`);
 }
