@@ -5,7 +5,6 @@
  * and evaluate alerts over every record written since its last look.
  */
 import { EventEmitter } from 'node:events';
-import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import { ProcprobeError } from '../errors.js';
 import { F } from '../probe/layout.js';
 import type { ProbeBackend } from '../probe/probe.js';
@@ -15,7 +14,8 @@ import type { RingCursor, RingReader } from '../ring/ring.js';
 import { Sampler, type SamplerOptions } from '../sampler/sampler.js';
 import { checkBoolean, checkFunction, checkInteger, checkNumber, checkObject } from '../validate.js';
 import { AlertEngine, type Alert } from './alerts.js';
-import { ELD_GAUGE, ELU_GAUGE, recordToSnapshot, type PerformanceSnapshot } from './snapshot.js';
+import { EVENT_LOOP_GAUGES, EventLoopWatch } from './event-loop.js';
+import { recordToSnapshot, type PerformanceSnapshot } from './snapshot.js';
 
 export interface RealTimeMonitorOptions extends SamplerOptions {
   /** Thresholds by metric (ProcessSample field or custom metric); false disables a default. Default { cpuPercent: 90, memoryPercent: 85, openFds: 1000 }. */
@@ -66,7 +66,6 @@ export interface RealTimeMonitorEvents {
 }
 
 const BATCH = 256;
-const ELD_RESOLUTION_MS = 10;
 
 export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
   readonly #sampler: Sampler;
@@ -80,10 +79,7 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
   readonly #batch: Float64Array;
   #timer: NodeJS.Timeout | null = null;
   #callbackErrors = 0;
-  #eld: IntervalHistogram | null = null;
-  #elu: EventLoopUtilization | null = null;
-  #eldGauge: Gauge | null = null;
-  #eluGauge: Gauge | null = null;
+  #eventLoop: EventLoopWatch | null = null;
   #gaugeNames: string[] = [];
 
   constructor(options?: RealTimeMonitorOptions) {
@@ -97,8 +93,8 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
     });
     this.#maxAlerts = checkInteger('options.maxAlerts', o.maxAlerts ?? 1000, 1);
     const eventLoop = checkBoolean('options.eventLoop', o.eventLoop ?? true);
-    // Two gauge slots more than asked for, for the event-loop figures.
-    const maxGauges = checkInteger('options.maxGauges', o.maxGauges ?? 16, 0, 1022) + (eventLoop ? 2 : 0);
+    // Gauge slots beyond those asked for, for the event-loop figures.
+    const maxGauges = checkInteger('options.maxGauges', o.maxGauges ?? 16, 0, 1024 - EVENT_LOOP_GAUGES) + (eventLoop ? EVENT_LOOP_GAUGES : 0);
     this.#sampler = new Sampler({ ...(o as SamplerOptions), maxGauges });
     this.#reader = this.#sampler.reader;
     this.#callbackIntervalMs = checkNumber(
@@ -109,8 +105,7 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
     );
     this.#batch = new Float64Array(BATCH * this.#reader.stride);
     if (eventLoop) {
-      this.#eldGauge = defineGauge(this.#sampler.sharedBuffer, ELD_GAUGE);
-      this.#eluGauge = defineGauge(this.#sampler.sharedBuffer, ELU_GAUGE);
+      this.#eventLoop = new EventLoopWatch(this.#sampler.sharedBuffer);
       this.#gaugeNames = this.#reader.gaugeNames();
     }
     this.#sampler.on('error', (e) => this.#report('error', e));
@@ -158,11 +153,7 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
     await this.#sampler.start();
     if (this.#timer) return;
     if (this.#cursor.next === 0) this.#cursor.next = Math.max(0, this.#reader.latestSeq());
-    if (this.#eldGauge) {
-      this.#eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
-      this.#eld.enable();
-      this.#elu = performance.eventLoopUtilization();
-    }
+    this.#eventLoop?.start();
     this.#timer = setInterval(() => this.#housekeep(), this.#callbackIntervalMs);
     this.#timer.unref();
     this.#housekeep();
@@ -204,7 +195,7 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
     const got = this.#reader.readLatest(out, n);
     const names = this.#reader.gaugeNames();
     const list: PerformanceSnapshot[] = [];
-    for (let i = 0; i < got; i++) list.push(recordToSnapshot(out, i * this.#reader.stride, names));
+    for (let i = 0; i < got; i++) list.push(recordToSnapshot(out, i * this.#reader.stride, names, this.#callbackIntervalMs));
     return list;
   }
 
@@ -250,14 +241,7 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
 
   #housekeep(): void {
     this.#runCallbacks();
-    if (this.#eld && this.#elu && this.#eldGauge && this.#eluGauge) {
-      // The histogram records the time between timer callbacks, resolution included: subtract it.
-      this.#eldGauge.set(Math.max(0, this.#eld.percentile(99) / 1e6 - ELD_RESOLUTION_MS));
-      this.#eld.reset();
-      const now = performance.eventLoopUtilization();
-      this.#eluGauge.set(performance.eventLoopUtilization(now, this.#elu).utilization);
-      this.#elu = now;
-    }
+    this.#eventLoop?.publish();
     this.#evaluateAlerts();
   }
 
@@ -302,8 +286,7 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
   #stopTimers(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    this.#eld?.disable();
-    this.#eld = null;
+    this.#eventLoop?.stop();
   }
 
   #report(event: 'error' | 'warning', err: ProcprobeError): void {

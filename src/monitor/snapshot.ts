@@ -5,10 +5,7 @@
  */
 import { FIELDS, type ProcessSample } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
-
-/** Gauge names reserved for the host's event loop, shown as snapshot fields, not custom metrics. */
-export const ELD_GAUGE = '$eventLoopDelayMs';
-export const ELU_GAUGE = '$eventLoopUtilization';
+import { BEAT_GAUGE, ELD_GAUGE, ELU_GAUGE, eventLoopAt } from './event-loop.js';
 
 export interface PerformanceSnapshot extends ProcessSample {
   /** Sequence number of the ring record. */
@@ -21,9 +18,13 @@ export interface PerformanceSnapshot extends ProcessSample {
   contextSwitches: number;
   /** Gauges and callback metrics at the time of the sample. */
   customMetrics: Record<string, number>;
-  /** Host main thread's event-loop delay (p99 of the last window, ms); NaN when not measured. */
+  /**
+   * Host main thread's event-loop delay, ms: how late its 10 ms beat was at worst over the last
+   * window, or how long it has not run at this sample if that is more (a block shows while it
+   * lasts); NaN when not measured.
+   */
   eventLoopDelayMs: number;
-  /** Host main thread's event-loop utilisation over the last window, 0..1; NaN when not measured. */
+  /** Host main thread's event-loop utilisation over the last window, 0..1 (1 while blocked a whole window); NaN when not measured. */
   eventLoopUtilization: number;
   /** Processes summed (1 unless sampling a tree). */
   processes: number;
@@ -33,7 +34,8 @@ export interface PerformanceSnapshot extends ProcessSample {
   status: number;
 }
 
-export function recordToSnapshot(rec: Float64Array, at: number, gaugeNames: readonly string[]): PerformanceSnapshot {
+/** `windowMs`: the monitor's housekeeping window, over which utilisation is measured. */
+export function recordToSnapshot(rec: Float64Array, at: number, gaugeNames: readonly string[], windowMs = 100): PerformanceSnapshot {
   const s = {} as PerformanceSnapshot;
   for (let i = 0; i < FIELDS.length; i++) s[FIELDS[i]!] = rec[at + R.ROW + i]!;
   s.seq = rec[at + R.SEQ]!;
@@ -46,12 +48,19 @@ export function recordToSnapshot(rec: Float64Array, at: number, gaugeNames: read
   s.eventLoopDelayMs = NaN;
   s.eventLoopUtilization = NaN;
   s.customMetrics = {};
+  let beat = NaN;
   for (let g = 0; g < gaugeNames.length; g++) {
     const name = gaugeNames[g]!;
     const v = rec[at + R.GAUGES + g]!;
     if (name === ELD_GAUGE) s.eventLoopDelayMs = v;
     else if (name === ELU_GAUGE) s.eventLoopUtilization = v;
+    else if (name === BEAT_GAUGE) beat = v;
     else if (!Number.isNaN(v)) s.customMetrics[name] = v;
+  }
+  if (!Number.isNaN(beat)) {
+    const el = eventLoopAt(s.timestamp, s.eventLoopDelayMs, s.eventLoopUtilization, beat, windowMs);
+    s.eventLoopDelayMs = el.delayMs;
+    s.eventLoopUtilization = el.utilization;
   }
   return s;
 }
