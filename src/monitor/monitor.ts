@@ -14,14 +14,17 @@ import type { RingCursor, RingReader } from '../ring/ring.js';
 import { Sampler, type SamplerOptions } from '../sampler/sampler.js';
 import { checkBoolean, checkFunction, checkInteger, checkNumber, checkObject } from '../validate.js';
 import { AlertEngine, type Alert } from './alerts.js';
+import { CallbackRunner, type MetricsCallback } from './callbacks.js';
 import { EVENT_LOOP_GAUGES, EventLoopWatch } from './event-loop.js';
 import { recordToSnapshot, type PerformanceSnapshot } from './snapshot.js';
 
 export interface RealTimeMonitorOptions extends SamplerOptions {
   /** Thresholds by metric (ProcessSample field or custom metric); false disables a default. Default { cpuPercent: 90, memoryPercent: 85, openFds: 1000 }. */
   alerts?: Record<string, number | false>;
-  /** A condition must hold this long to raise (and its absence this long to clear). Default 0 ms. */
+  /** A condition must hold this long to raise. Default 0 ms (at once). */
   alertMinDurationMs?: number;
+  /** An alert clears once its value stayed under the clear level this long. Default max(alertMinDurationMs, 1000) ms. */
+  alertClearAfterMs?: number;
   /** An alert clears below threshold * (1 - alertHysteresis). Default 0.1. */
   alertHysteresis?: number;
   /** Alerts kept in `alerts` (oldest dropped). Default 1000. */
@@ -51,11 +54,10 @@ export interface MonitorStats {
   readerLost: number;
   achievedHz: number;
   intervalMs: number;
-  /** Exceptions thrown by custom metric callbacks. */
+  /** Custom metric callback calls that threw or returned a Promise. */
   callbackErrors: number;
 }
 
-export type MetricsCallback = () => Record<string, number>;
 
 export interface RealTimeMonitorEvents {
   alert: [Alert];
@@ -74,11 +76,10 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
   readonly #alerts: Alert[] = [];
   readonly #maxAlerts: number;
   readonly #callbackIntervalMs: number;
-  readonly #callbacks: { fn: MetricsCallback; failed: boolean }[] = [];
+  readonly #callbacks: CallbackRunner;
   readonly #cursor: RingCursor = { next: 0, missed: 0 };
   readonly #batch: Float64Array;
   #timer: NodeJS.Timeout | null = null;
-  #callbackErrors = 0;
   #eventLoop: EventLoopWatch | null = null;
   #gaugeNames: string[] = [];
 
@@ -86,9 +87,11 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
     super();
     const o = checkObject('options', options);
     const alerts = checkObject('options.alerts', o.alerts) as Record<string, number | false>;
+    const minDurationMs = checkNumber('options.alertMinDurationMs', o.alertMinDurationMs ?? 0, 0);
     this.#engine = new AlertEngine({
       thresholds: alerts,
-      minDurationMs: checkNumber('options.alertMinDurationMs', o.alertMinDurationMs ?? 0, 0),
+      minDurationMs,
+      clearAfterMs: checkNumber('options.alertClearAfterMs', o.alertClearAfterMs ?? Math.max(minDurationMs, 1000), 0),
       hysteresis: checkNumber('options.alertHysteresis', o.alertHysteresis ?? 0.1, 0, 1),
     });
     this.#maxAlerts = checkInteger('options.maxAlerts', o.maxAlerts ?? 1000, 1);
@@ -104,6 +107,8 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
       2 ** 31 - 1,
     );
     this.#batch = new Float64Array(BATCH * this.#reader.stride);
+    const userSlots = maxGauges - (eventLoop ? EVENT_LOOP_GAUGES : 0);
+    this.#callbacks = new CallbackRunner((name) => this.gauge(name), (e) => this.#report('warning', e), this.#callbackIntervalMs, userSlots);
     if (eventLoop) {
       this.#eventLoop = new EventLoopWatch(this.#sampler.sharedBuffer);
       this.#gaugeNames = this.#reader.gaugeNames();
@@ -145,7 +150,7 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
   }
 
   get stats(): MonitorStats {
-    return { ...this.#sampler.stats, readerLost: this.#cursor.missed, callbackErrors: this.#callbackErrors };
+    return { ...this.#sampler.stats, readerLost: this.#cursor.missed, callbackErrors: this.#callbacks.errors };
   }
 
   /** Start sampling; resolves when the first sample is in the ring. Idempotent. */
@@ -184,7 +189,7 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
 
   /** Seed-compatible custom metrics: called every callbackIntervalMs on this thread; values go to gauges. */
   addCallback(callback: MetricsCallback): void {
-    this.#callbacks.push({ fn: checkFunction<MetricsCallback>('callback', callback), failed: false });
+    this.#callbacks.add(checkFunction<MetricsCallback>('callback', callback));
   }
 
   /** The newest `count` snapshots, oldest first (allocates). */
@@ -240,28 +245,9 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
   }
 
   #housekeep(): void {
-    this.#runCallbacks();
+    this.#callbacks.run();
     this.#eventLoop?.publish();
     this.#evaluateAlerts();
-  }
-
-  #runCallbacks(): void {
-    for (const cb of this.#callbacks) {
-      try {
-        const metrics = cb.fn();
-        for (const [name, value] of Object.entries(metrics ?? {})) {
-          if (typeof value !== 'number') continue;
-          this.gauge(name).set(value);
-        }
-      } catch (err) {
-        this.#callbackErrors++;
-        if (!cb.failed) {
-          cb.failed = true; // reported once per callback; it keeps being called
-          const msg = err instanceof Error ? err.message : String(err);
-          this.#report('warning', new ProcprobeError('ERR_PROCPROBE_CALLBACK', `custom metric callback threw: ${msg}`, { cause: err }));
-        }
-      }
-    }
   }
 
   #evaluateAlerts(): void {
