@@ -3,7 +3,13 @@
  * subsample; a record's cpuPercent covers at least the last 50 ms, see CpuWindow). At 1 kHz a
  * condition raises ONE alert when it starts and clears once when it ends:
  * a rule raises after its value stays above the threshold for minDurationMs, and clears after it
- * stays below threshold * (1 - hysteresis) for minDurationMs.
+ * stays below threshold * (1 - hysteresis) for clearAfterMs.
+ *
+ * Why clearAfterMs defaults to a second although raising is immediate (the seed's behaviour): a
+ * value that crosses the whole band at 1 kHz would otherwise raise and clear hundreds of times a
+ * second. Waiting for a quiet second before clearing (Prometheus' keep_firing_for) makes such a
+ * flapping condition one alert, and a condition that comes and goes slower than that still
+ * raises each time it comes back.
  */
 import { InvalidOptionError } from '../errors.js';
 import { F, FIELDS } from '../probe/layout.js';
@@ -30,6 +36,8 @@ export interface AlertOptions {
   /** Per metric threshold (a ProcessSample field or a custom metric name); false disables one of the defaults. */
   thresholds: Record<string, number | false>;
   minDurationMs: number;
+  /** How long the value must stay below the clear level before the alert clears. */
+  clearAfterMs: number;
   /** Fraction below the threshold at which an alert clears. */
   hysteresis: number;
 }
@@ -59,10 +67,12 @@ interface Rule {
 export class AlertEngine {
   readonly #rules: Rule[] = [];
   readonly #min: number;
+  readonly #clearAfter: number;
   readonly #hyst: number;
 
   constructor(opts: AlertOptions) {
     this.#min = opts.minDurationMs;
+    this.#clearAfter = opts.clearAfterMs;
     this.#hyst = opts.hysteresis;
     const merged = { ...DEFAULT_THRESHOLDS, ...opts.thresholds };
     for (const [metric, threshold] of Object.entries(merged)) {
@@ -106,7 +116,7 @@ export class AlertEngine {
         rule.active.peak = Math.max(rule.active.peak, v);
         if (v < rule.threshold * (1 - this.#hyst)) {
           if (Number.isNaN(rule.underSince)) rule.underSince = ts;
-          if (ts - rule.underSince >= this.#min) {
+          if (ts - rule.underSince >= this.#clearAfter) {
             rule.active.clearedAt = ts;
             const done = rule.active;
             rule.active = null;
