@@ -68,6 +68,7 @@ describe('bad options', () => {
     expectInvalid(() => new RealTimeMonitor({ alerts: { queue: '10' as never } }), 'options.alerts.queue', '"10"');
     expectInvalid(() => new RealTimeMonitor({ alertHysteresis: 1.5 }), 'options.alertHysteresis', '1.5');
     expectInvalid(() => new RealTimeMonitor({ alertMinDurationMs: -5 }), 'options.alertMinDurationMs', '-5');
+    expectInvalid(() => new RealTimeMonitor({ alertClearAfterMs: Infinity }), 'options.alertClearAfterMs', 'Infinity');
     expectInvalid(() => new RealTimeMonitor({ maxAlerts: 0 }), 'options.maxAlerts', '0');
     expectInvalid(() => new RealTimeMonitor({ callbackIntervalMs: 0 }), 'options.callbackIntervalMs', '0');
     const m = new RealTimeMonitor();
