@@ -33,17 +33,14 @@ export type { PerformanceMonitorEvents, PerformanceMonitorOptions, ResourceUsage
 export { MetricType, StartupPhase } from './session/constants.js';
 export { SessionStateError, TimingContext, TimingMetric } from './session/timing.js';
 export { ResourceSnapshot, StartupSession } from './session/session.js';
-export type { SessionSamples } from './session/session.js';
+export type { PhaseSummary, ResourceDelta, SessionError, SessionSamples, SessionSummary } from './session/types.js';
+export { TOTAL_STARTUP, totalStartupMs } from './session/types.js';
 export { DataDirError, HistoryStore } from './history/store.js';
 export type { LoadedSession } from './history/parse.js';
 export type {
   Distribution,
   PerformanceStats,
   PhaseStats,
-  PhaseSummary,
-  ResourceDelta,
-  SessionError,
-  SessionSummary,
   Suggestion,
   SuggestionKind,
   Trend,

@@ -10,7 +10,8 @@
 import { EventEmitter } from 'node:events';
 import { hostname, totalmem } from 'node:os';
 import { releaseAnalysisPool, retainAnalysisPool, runStats } from './analysis/pool.js';
-import type { PerformanceStats, ResourceDelta, SessionError } from './analysis/types.js';
+import type { PerformanceStats } from './analysis/types.js';
+import type { ResourceDelta, SessionError } from './session/types.js';
 import { InvalidOptionError as InvalidOption, ProcprobeError } from './errors.js';
 import { flushOnExit } from './exit.js';
 import { SESSION_FORMAT, SESSION_FORMAT_VERSION, type SessionRecord } from './history/format.js';

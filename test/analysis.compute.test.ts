@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../dist/errors.js';
 import { computeStats } from '../dist/analysis/compute.js';
-import type { PhaseSummary, ResourceDelta, SessionError, SessionSummary } from '../dist/analysis/types.js';
+import type { PhaseSummary, ResourceDelta, SessionError, SessionSummary } from '../dist/session/types.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 5, 1, 12);

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { computeStats } from '../dist/analysis/compute.js';
 import { suggest } from '../dist/analysis/suggest.js';
-import type { PhaseSummary, ResourceDelta, SessionSummary, Suggestion } from '../dist/analysis/types.js';
+import type { Suggestion } from '../dist/analysis/types.js';
+import type { PhaseSummary, ResourceDelta, SessionSummary } from '../dist/session/types.js';
 
 const MiB = 1024 * 1024;
 const DAY = 86_400_000;

@@ -2,7 +2,8 @@
  * getPerformanceStats' computation: the sessions of the last `days`, their distributions, trends,
  * per-phase resource figures and the suggestions. Pure and synchronous (runs in the piscina pool).
  */
-import type { PerformanceStats, PhaseStats, PhaseSummary, SessionSummary } from './types.js';
+import { totalStartupMs, type PhaseSummary, type SessionSummary } from '../session/types.js';
+import type { PerformanceStats, PhaseStats } from './types.js';
 import { describe } from './stats.js';
 import { trend } from './trend.js';
 import { suggest } from './suggest.js';
@@ -166,11 +167,3 @@ function byStartOffset(phases: readonly PhaseSummary[]): readonly PhaseSummary[]
   return phases;
 }
 
-/**
- * A session's startup time: its total_startup phase when it recorded one (the CLI's spawn to
- * healthy), else the session's whole span.
- */
-export function totalStartupMs(s: SessionSummary): number {
-  const total = s.phases.find((p) => p.name === 'total_startup' && p.success);
-  return total ? total.durationMs : s.durationMs;
-}

@@ -2,7 +2,8 @@
  * Optimisation suggestions from the stats and the sessions behind them. Each rule fires only on
  * its evidence, which it reports; pure and synchronous.
  */
-import type { PerformanceStats, SessionSummary, Suggestion, SuggestionKind } from './types.js';
+import { TOTAL_STARTUP, type SessionSummary } from '../session/types.js';
+import type { PerformanceStats, Suggestion, SuggestionKind } from './types.js';
 import { quantile, sortedWithoutNaN } from './stats.js';
 
 const MiB = 1024 * 1024;
@@ -79,8 +80,6 @@ const mib = (bytes: number) => `${r1(bytes / MiB)} MiB`;
  * @param sessions the sessions the stats were computed from (any order)
  * @returns the suggestions; evidence in ms, bytes, percent (named so) and counts
  */
-/** The phase that spans the whole startup (the seed's total_startup). */
-const TOTAL_PHASE = 'total_startup';
 
 export function suggest(stats: Omit<PerformanceStats, 'suggestions'>, sessions: readonly SessionSummary[]): Suggestion[] {
   const out: { s: Suggestion; weight: number }[] = [];
@@ -99,7 +98,7 @@ export function suggest(stats: Omit<PerformanceStats, 'suggestions'>, sessions: 
     const med = ph.durations.median;
     // total_startup is the whole startup: its trend matters, but where the time and the resources
     // go is told by the phases inside it.
-    const aggregate = ph.name === TOTAL_PHASE;
+    const aggregate = ph.name === TOTAL_STARTUP;
     if (ph.trend.verdict === 'degrading') {
       add(ph.trend.delta, {
         kind: 'degrading_trend',
@@ -137,7 +136,7 @@ export function suggest(stats: Omit<PerformanceStats, 'suggestions'>, sessions: 
   }
 
   for (const [name, r] of resourcesByPhase(sessions)) {
-    if (name === TOTAL_PHASE) continue;
+    if (name === TOTAL_STARTUP) continue;
     const delta = quantile(sortedWithoutNaN(r.rssDelta), 0.5);
     const start = quantile(sortedWithoutNaN(r.rssStart), 0.5);
     if (delta >= RSS_GROWTH_BYTES || (start > 0 && delta >= RSS_GROWTH_FRACTION * start)) {

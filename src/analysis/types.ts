@@ -1,71 +1,8 @@
 /**
- * The data analysis works on: what a finished (or recovered) session leaves in the history index.
+ * What analysis produces: trends, distributions, per-phase stats, suggestions. What it works on,
+ * the sessions' summaries, is the session room's vocabulary (src/session/types.ts).
  * Plain data only (structured-clone and msgpack friendly): it crosses into the piscina pool.
  */
-
-/** Resource use over one interval (a phase, or a whole session), from ring records. */
-export interface ResourceDelta {
-  /** Timestamps (ms since epoch) of the records bounding the interval. */
-  fromTimestamp: number;
-  toTimestamp: number;
-  /** Records inside the interval. */
-  samples: number;
-  /** CPU time used in the interval, ms (user + system). */
-  cpuMs: number;
-  /** cpuMs over the interval's wall time; 100 = one core. */
-  cpuPercent: number;
-  rssStartBytes: number;
-  rssEndBytes: number;
-  rssPeakBytes: number;
-  rssDeltaBytes: number;
-  fdsStart: number;
-  fdsEnd: number;
-  fdsPeak: number;
-  threadsStart: number;
-  threadsEnd: number;
-  threadsPeak: number;
-  /** Deltas over the interval. */
-  voluntaryContextSwitches: number;
-  involuntaryContextSwitches: number;
-  minorPageFaults: number;
-  majorPageFaults: number;
-}
-
-/** One finished timing of a session. */
-export interface PhaseSummary {
-  /** The phase or operation name (a StartupPhase value or the user's own). */
-  name: string;
-  /** ms from the session start to the timing start. */
-  startOffsetMs: number;
-  durationMs: number;
-  success: boolean;
-  errorMessage?: string;
-  /** Resource use over the timing; absent when no record covers it. */
-  resources?: ResourceDelta;
-}
-
-export interface SessionError {
-  timestamp: number;
-  message: string;
-  operation?: string;
-}
-
-/** What the history index keeps of one session. */
-export interface SessionSummary {
-  id: string;
-  /** ms since epoch. */
-  startTime: number;
-  endTime: number;
-  durationMs: number;
-  success: boolean;
-  /** The process died before finishSession: what was written is kept. */
-  incomplete: boolean;
-  metadata: Record<string, unknown>;
-  phases: PhaseSummary[];
-  errors: SessionError[];
-  /** Over the whole session; absent when there were no samples. */
-  resources?: ResourceDelta;
-}
 
 export type TrendVerdict = 'improving' | 'degrading' | 'stable' | 'insufficient_data';
 

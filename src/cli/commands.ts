@@ -9,6 +9,7 @@ import { renderHtmlReport } from '../report/html.js';
 import { num, parse, UsageError } from './args.js';
 import { phaseTable, sparklines } from './report.js';
 import { fmtMs, styleFor, table, writeJsonDocument } from './terminal.js';
+import { TOTAL_STARTUP, totalStartupMs } from '../session/types.js';
 
 const DATA_DIR = { 'data-dir': { type: 'string' as const } };
 const JSON_FLAG = { json: { type: 'boolean' as const } };
@@ -62,7 +63,7 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
     s.id,
     new Date(s.startTime).toISOString().replace('T', ' ').slice(0, 19),
     String(s.metadata?.label ?? ''),
-    fmtMs(s.phases.find((p) => p.name === 'total_startup')?.durationMs ?? s.durationMs),
+    fmtMs(totalStartupMs(s)),
     s.incomplete ? style.yellow('incomplete') : s.success ? style.green('ok') : style.red('failed'),
   ]);
   process.stdout.write(`${rows.length ? table(['id', 'started (UTC)', 'label', 'startup', 'result'], rows, style) : `no sessions in ${store.dir}`}\n`);
@@ -96,7 +97,7 @@ export async function statsCommand(argv: string[]): Promise<number> {
   const style = styleFor(process.stdout);
   const w = (line: string): boolean => process.stdout.write(`${line}\n`);
   w(`${stats.sessionCount} sessions in ${days} days${label ? ` labelled ${JSON.stringify(label)}` : ''}: ${(stats.successRate * 100).toFixed(1)}% successful, ${stats.incompleteCount} incomplete`);
-  const rows = [{ name: 'total_startup', durations: stats.totalStartup, trend: stats.totalTrend }, ...stats.phases.filter((p) => p.name !== 'total_startup')].map((p) => [
+  const rows = [{ name: TOTAL_STARTUP, durations: stats.totalStartup, trend: stats.totalTrend }, ...stats.phases.filter((p) => p.name !== TOTAL_STARTUP)].map((p) => [
     p.name,
     String(p.durations.count),
     fmtMs(p.durations.mean),

@@ -5,10 +5,11 @@
  */
 import { describe as distribution, median, modifiedZScores } from '../analysis/stats.js';
 import { mannWhitney } from '../analysis/trend.js';
-import type { Distribution, PhaseSummary, SessionSummary, Suggestion, Trend } from '../analysis/types.js';
+import type { Distribution, Suggestion, Trend } from '../analysis/types.js';
+import { TOTAL_STARTUP, totalStartupMs, type PhaseSummary, type SessionSummary } from '../session/types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
-import type { SessionSamples } from '../session/session.js';
+import type { SessionSamples } from '../session/types.js';
 import { fmtBytes, fmtMs, fmtNum, fmtPct, sparkline, table, type Style } from './terminal.js';
 
 /** Phases in start order, each with its nesting depth (contained in an earlier, longer phase). */
@@ -30,8 +31,8 @@ function ordered(phases: readonly PhaseSummary[]): { p: PhaseSummary; depth: num
 /** The phase table of one session. */
 export function phaseTable(summary: SessionSummary, style: Style): string {
   const phases = ordered(summary.phases);
-  const total = summary.phases.find((p) => p.name === 'total_startup')?.durationMs ?? summary.durationMs;
-  const leaves = phases.filter(({ p }) => p.name !== 'total_startup' && !p.name.startsWith('node:'));
+  const total = totalStartupMs(summary);
+  const leaves = phases.filter(({ p }) => p.name !== TOTAL_STARTUP && !p.name.startsWith('node:'));
   const slowest = leaves.reduce<PhaseSummary | null>((a, { p }) => (a === null || p.durationMs > a.durationMs ? p : a), null);
   const rows = phases.map(({ p, depth }) => {
     const r = p.resources;

@@ -3,7 +3,7 @@
  * (0 started and healthy, 1 a phase failed or interrupted).
  */
 import { runStats } from '../analysis/pool.js';
-import type { SessionSummary } from '../analysis/types.js';
+import { totalStartupMs } from '../session/types.js';
 import { HistoryStore } from '../history/store.js';
 import { PerformanceMonitor } from '../performance-monitor.js';
 import type { RunOptions } from './args.js';
@@ -71,15 +71,12 @@ async function historyComparison(o: RunOptions, measured: RunOutcome[], started:
   const earlier = value
     .filter((s) => s.metadata?.label === o.label && s.success && s.startTime < started)
     .sort((a, b) => a.startTime - b.startTime)
-    .map(totalOf);
+    .map(totalStartupMs);
   const { stats } = await runStats({ dataDir: o.dataDir, days: 3650, now: Date.now(), label: o.label });
-  const current = measured.map((r) => totalOf(r.session.toSummary()));
+  const current = measured.map((r) => totalStartupMs(r.session.toSummary()));
   return compare(current, earlier, stats.totalTrend, stats.suggestions);
 }
 
-function totalOf(s: SessionSummary): number {
-  return s.phases.find((p) => p.name === 'total_startup')?.durationMs ?? s.durationMs;
-}
 
 function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparison | null, style: ReturnType<typeof styleFor>): void {
   const w = (s: string): boolean => process.stdout.write(`${s}\n`);
@@ -119,7 +116,7 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
 function resultLine(r: RunOutcome, style: ReturnType<typeof styleFor>): string {
   if (r.interrupted) return style.yellow('✗ interrupted: the command was stopped and the session saved as incomplete');
   if (!r.ok) return style.red(`✗ ${r.failedPhase} failed: ${r.reason}`);
-  const total = totalOf(r.session.toSummary());
+  const total = totalStartupMs(r.session.toSummary());
   return style.green(`✓ started${r.session.toSummary().phases.some((p) => p.name === 'health_verification') ? ' and healthy' : ''} in ${fmtMs(total)}`);
 }
 
@@ -139,7 +136,7 @@ function jsonReport(o: RunOptions, outcomes: RunOutcome[], comparison: Compariso
       ...(r.failedPhase ? { failedPhase: r.failedPhase, reason: r.reason } : {}),
       ...(r.childExit ? { childExit: r.childExit } : {}),
       ...(r.output !== undefined ? { output: r.output } : {}),
-      totalStartupMs: totalOf(r.session.toSummary()),
+      totalStartupMs: totalStartupMs(r.session.toSummary()),
       samples: r.session.samples?.count ?? 0,
       phases: r.session.timings,
       resources: r.session.resources ?? null,

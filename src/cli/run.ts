@@ -17,6 +17,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PerformanceMonitor } from '../performance-monitor.js';
 import type { StartupSession } from '../session/session.js';
+import { StartupPhase } from '../session/constants.js';
 import type { RunOptions } from './args.js';
 import { checkPortFree, resolveCommand, waitForHealth, waitForPort } from './checks.js';
 import type { Progress } from './terminal.js';
@@ -50,7 +51,7 @@ export async function runOnce(
   };
 
   // 1. environment_validation
-  const tEnv = pm.startTiming('environment_validation');
+  const tEnv = pm.startTiming(StartupPhase.ENVIRONMENT_VALIDATION);
   const problems: string[] = [];
   let cwdOk = false;
   try {
@@ -68,7 +69,7 @@ export async function runOnce(
 
   // 2. port_management
   if (!state.failed && o.port !== undefined) {
-    const tPort = pm.startTiming('port_management', { port: o.port });
+    const tPort = pm.startTiming(StartupPhase.PORT_MANAGEMENT, { port: o.port });
     const r = await checkPortFree(o.port, o.host);
     pm.finishTiming(tPort, r.free, r.free ? undefined : r.reason);
     if (!r.free) fail('port_management', r.reason);
@@ -86,8 +87,8 @@ export async function runOnce(
     ctx.progress.set('starting the sampler');
     await pm.samplingReady().catch(() => undefined); // without samples the phases are still timed
     const timer = setTimeout(() => ac.abort(new Error(`timeout after ${o.timeoutMs} ms`)), o.timeoutMs);
-    const tTotal = pm.startTiming('total_startup');
-    const tProc = pm.startTiming('process_startup');
+    const tTotal = pm.startTiming(StartupPhase.TOTAL_STARTUP);
+    const tProc = pm.startTiming(StartupPhase.PROCESS_STARTUP);
     const pipe = o.readyPattern !== undefined || o.capture || o.json;
     child = spawn((resolved as { path: string }).path, o.args, {
       cwd: o.cwd,
@@ -156,7 +157,7 @@ export async function runOnce(
 
     if (!state.failed && !ac.signal.aborted && o.healthUrl) {
       ctx.progress.set(`health_verification: ${o.healthUrl}`);
-      const tHealth = pm.startTiming('health_verification', { url: o.healthUrl });
+      const tHealth = pm.startTiming(StartupPhase.HEALTH_VERIFICATION, { url: o.healthUrl });
       const healthAc = new AbortController();
       const stop = (): void => healthAc.abort();
       ac.signal.addEventListener('abort', stop, { once: true });

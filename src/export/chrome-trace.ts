@@ -21,7 +21,7 @@
  */
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
-import type { PhaseSummary } from '../analysis/types.js';
+import { TOTAL_STARTUP, type PhaseSummary } from '../session/types.js';
 import { SCHEMA_VERSION } from '../schema.js';
 import { decimateIndices } from './decimate.js';
 import type { ExportInput } from './types.js';
@@ -135,13 +135,13 @@ export function buildChromeTrace(input: ExportInput, opts: ChromeTraceOptions = 
       const start = us(summary.startTime + phase.startOffsetMs);
       return { phase, start, end: Math.max(start, us(summary.startTime + phase.startOffsetMs + phase.durationMs)) };
     })
-    .sort((a, b) => a.start - b.start || b.end - a.end || Number(b.phase.name === 'total_startup') - Number(a.phase.name === 'total_startup'));
+    .sort((a, b) => a.start - b.start || b.end - a.end || Number(b.phase.name === TOTAL_STARTUP) - Number(a.phase.name === TOTAL_STARTUP));
   const lanes = new Map<number, Slice[]>();
   let overflow = TID.FIRST_OVERFLOW;
   const next = (): number => overflow++;
-  const total = slices.filter((s) => s.phase.name === 'total_startup');
+  const total = slices.filter((s) => s.phase.name === TOTAL_STARTUP);
   const boot = slices.filter((s) => s.phase.name.startsWith('node:'));
-  const rest = slices.filter((s) => s.phase.name !== 'total_startup' && !s.phase.name.startsWith('node:'));
+  const rest = slices.filter((s) => s.phase.name !== TOTAL_STARTUP && !s.phase.name.startsWith('node:'));
   const mainTids = [TID.PHASES];
   const tidOf = new Map<Slice, number>([
     ...place(total, lanes, mainTids, next),

@@ -6,7 +6,8 @@
  */
 import { FIELDS, type ProcessSample } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
-import type { SessionSummary, Suggestion } from '../analysis/types.js';
+import type { Suggestion } from '../analysis/types.js';
+import type { SessionSummary } from '../session/types.js';
 import { SCHEMA_VERSION } from '../schema.js';
 import { jsonSafe } from './chrome-trace.js';
 import type { ExportInput } from './types.js';

@@ -1,6 +1,7 @@
 /** What every exporter takes: one session's summary and its samples (ring record layout). */
-import type { SessionSummary, Suggestion } from '../analysis/types.js';
-import type { SessionSamples } from '../session/session.js';
+import type { Suggestion } from '../analysis/types.js';
+import type { SessionSummary } from '../session/types.js';
+import type { SessionSamples } from '../session/types.js';
 
 export interface ExportInput {
   summary: SessionSummary;

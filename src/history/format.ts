@@ -15,7 +15,7 @@
  * Every chunk starts afresh, so a torn tail loses at most one chunk. memoryPercent is not stored:
  * it is RSS / the header's memTotal.
  */
-import type { PhaseSummary, SessionError, SessionSummary } from '../analysis/types.js';
+import type { PhaseSummary, SessionError, SessionSummary } from '../session/types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 

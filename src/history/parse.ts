@@ -1,10 +1,10 @@
 /** A session file's records back into a session: samples, timings, errors, summary. */
-import type { PhaseSummary, SessionError, SessionSummary } from '../analysis/types.js';
+import type { PhaseSummary, SessionError, SessionSummary } from '../session/types.js';
 import { F } from '../probe/layout.js';
 import { createProbe } from '../probe/probe.js';
 import { R } from '../ring/layout.js';
 import { resourceDelta } from '../session/resources.js';
-import type { SessionSamples } from '../session/session.js';
+import type { SessionSamples } from '../session/types.js';
 import { decodeChunk, type SessionHeader, type SessionRecord } from './format.js';
 
 export interface LoadedSession {

@@ -17,7 +17,7 @@ import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:
 import { join } from 'node:path';
 import { Packr, Unpackr, pack, unpack } from 'msgpackr';
 import { ProcprobeError } from '../errors.js';
-import type { SessionSummary } from '../analysis/types.js';
+import type { SessionSummary } from '../session/types.js';
 import { isHeader, type SessionRecord } from './format.js';
 import { parseSession, type LoadedSession } from './parse.js';
 

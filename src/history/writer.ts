@@ -1,7 +1,7 @@
 /** The owner's side of a session's history writer worker. */
 import { Worker } from 'node:worker_threads';
 import { ProcprobeError } from '../errors.js';
-import type { SessionSummary } from '../analysis/types.js';
+import type { SessionSummary } from '../session/types.js';
 import type { SessionHeader, SessionRecord } from './format.js';
 import type { FromWriter, ToWriter, WriterWorkerData } from './messages.js';
 

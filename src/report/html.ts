@@ -4,11 +4,12 @@
  * everything else, so the page renders fully without JS and an escaping slip could not run code.
  * Every piece of user text (metadata, phase names, error messages) goes through esc().
  */
-import type { PhaseSummary, ResourceDelta, SessionSummary, Suggestion } from '../analysis/types.js';
+import type { Suggestion } from '../analysis/types.js';
+import { TOTAL_STARTUP, type PhaseSummary, type ResourceDelta, type SessionSummary } from '../session/types.js';
 import type { ExportInput } from '../export/types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
-import type { SessionSamples } from '../session/session.js';
+import type { SessionSamples } from '../session/types.js';
 import { STYLE } from './style.js';
 import { counterRate, decimateMinMax, esc, ganttSvg, lineChartSvg, type ChartSpec, type Frame, type PhaseRow, type Points } from './svg.js';
 
@@ -33,7 +34,6 @@ export const MIN_RATE_INTERVAL_MS = 10;
 function rateIntervals(spanMs: number): number {
   return Math.max(1, Math.min(RATE_INTERVALS, Math.floor(spanMs / MIN_RATE_INTERVAL_MS)));
 }
-const TOTAL = 'total_startup';
 const MiB = 1024 * 1024;
 const FRAME_W = 1280;
 
@@ -62,7 +62,7 @@ function phaseRows(phases: PhaseSummary[], totalMs: number): { rows: PhaseRow[];
     .sort((a, b) => a.p.startOffsetMs - b.p.startOffsetMs || b.p.durationMs - a.p.durationMs || a.i - b.i)
     .map((e) => e.p);
   let slowest: PhaseSummary | undefined;
-  for (const p of order) if (p.name !== TOTAL && (!slowest || p.durationMs > slowest.durationMs)) slowest = p;
+  for (const p of order) if (p.name !== TOTAL_STARTUP && (!slowest || p.durationMs > slowest.durationMs)) slowest = p;
   const stack: PhaseSummary[] = [];
   let colour = 0;
   const rows = order.map((p): PhaseRow => {
@@ -70,7 +70,7 @@ function phaseRows(phases: PhaseSummary[], totalMs: number): { rows: PhaseRow[];
     while (stack.length && stack[stack.length - 1]!.startOffsetMs + stack[stack.length - 1]!.durationMs < end - 1e-9) stack.pop();
     const depth = stack.length;
     stack.push(p);
-    const total = p.name === TOTAL;
+    const total = p.name === TOTAL_STARTUP;
     const share = totalMs > 0 ? ` · ${num((p.durationMs / totalMs) * 100, 1)} %` : '';
     const status = p.success ? '' : ` · FAILED${p.errorMessage ? `: ${p.errorMessage}` : ''}`;
     return {
@@ -214,7 +214,7 @@ function errorsHtml(summary: SessionSummary): string {
 /** The whole report as one HTML document. */
 export function renderHtmlReport(input: ExportInput, opts: HtmlReportOptions = {}): string {
   const { summary, samples } = input;
-  const total = summary.phases.find((p) => p.name === TOTAL);
+  const total = summary.phases.find((p) => p.name === TOTAL_STARTUP);
   const lastSample = samples.count > 0 ? (samples.records[(samples.count - 1) * samples.stride + R.ROW + F.timestamp] ?? NaN) - summary.startTime : NaN;
   const phaseEnd = Math.max(0, ...summary.phases.map((p) => p.startOffsetMs + p.durationMs).filter(Number.isFinite));
   const span = Math.max(phaseEnd, Number.isFinite(summary.durationMs) ? summary.durationMs : 0, Number.isFinite(lastSample) ? lastSample : 0);

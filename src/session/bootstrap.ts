@@ -3,7 +3,7 @@
  * session opened near process start shows where the time went before user code ran.
  */
 import { performance } from 'node:perf_hooks';
-import type { PhaseSummary } from '../analysis/types.js';
+import type { PhaseSummary } from './types.js';
 
 /** Phases relative to a session that started at `sessionStartMono` (performance.now() ms). */
 export function nodeBootstrapPhases(sessionStartMono: number): PhaseSummary[] {

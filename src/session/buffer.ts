@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 import type { RingCursor, RingReader } from '../ring/ring.js';
-import type { SessionSamples } from './session.js';
+import type { SessionSamples } from './types.js';
 
 const BATCH = 4096;
 

@@ -3,7 +3,7 @@
  * the record at or before the start and the record at or after the end bound it, the records in
  * between give the peaks. With 1 ms sampling the bounds are within 1 ms of the interval.
  */
-import type { ResourceDelta } from '../analysis/types.js';
+import type { ResourceDelta } from './types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 

@@ -1,16 +1,8 @@
 /** StartupSession and ResourceSnapshot: the seed's data classes. */
-import type { PhaseSummary, ResourceDelta, SessionError, SessionSummary } from '../analysis/types.js';
+import type { PhaseSummary, ResourceDelta, SessionError, SessionSamples, SessionSummary } from './types.js';
 import { FIELD_COUNT, FIELDS, type ProcessSample } from '../probe/layout.js';
 import { createProbe, type Probe } from '../probe/probe.js';
 import { R } from '../ring/layout.js';
-
-/** The samples of a session, in ring record layout (see RECORD): `count` records of `stride` doubles. */
-export interface SessionSamples {
-  records: Float64Array;
-  stride: number;
-  count: number;
-  gaugeNames: string[];
-}
 
 /** Complete startup session data. */
 export class StartupSession {

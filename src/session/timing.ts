@@ -4,7 +4,7 @@
  * shortly after it finishes, off the caller's path, from the ring.
  */
 import { ProcprobeError } from '../errors.js';
-import type { ResourceDelta } from '../analysis/types.js';
+import type { ResourceDelta } from './types.js';
 
 /** Misuse of the timing or session API (a second finish, an unknown id, no open session). */
 export class SessionStateError extends ProcprobeError {

@@ -1,0 +1,89 @@
+/**
+ * The session vocabulary: what a session is made of, produced here (timings, resource deltas,
+ * samples), stored by history, read by analysis, export, report and the CLI. Every room below
+ * imports these from here; plain data only (structured-clone and msgpack friendly).
+ */
+import { StartupPhase } from './constants.js';
+
+/** Resource use over one interval (a phase, or a whole session), from ring records. */
+export interface ResourceDelta {
+  /** Timestamps (ms since epoch) of the records bounding the interval. */
+  fromTimestamp: number;
+  toTimestamp: number;
+  /** Records inside the interval. */
+  samples: number;
+  /** CPU time used in the interval, ms (user + system). */
+  cpuMs: number;
+  /** cpuMs over the interval's wall time; 100 = one core. */
+  cpuPercent: number;
+  rssStartBytes: number;
+  rssEndBytes: number;
+  rssPeakBytes: number;
+  rssDeltaBytes: number;
+  fdsStart: number;
+  fdsEnd: number;
+  fdsPeak: number;
+  threadsStart: number;
+  threadsEnd: number;
+  threadsPeak: number;
+  /** Deltas over the interval. */
+  voluntaryContextSwitches: number;
+  involuntaryContextSwitches: number;
+  minorPageFaults: number;
+  majorPageFaults: number;
+}
+
+/** One finished timing of a session. */
+export interface PhaseSummary {
+  /** The phase or operation name (a StartupPhase value or the user's own). */
+  name: string;
+  /** ms from the session start to the timing start. */
+  startOffsetMs: number;
+  durationMs: number;
+  success: boolean;
+  errorMessage?: string;
+  /** Resource use over the timing; absent when no record covers it. */
+  resources?: ResourceDelta;
+}
+
+export interface SessionError {
+  timestamp: number;
+  message: string;
+  operation?: string;
+}
+
+/** What the history index keeps of one session. */
+export interface SessionSummary {
+  id: string;
+  /** ms since epoch. */
+  startTime: number;
+  endTime: number;
+  durationMs: number;
+  success: boolean;
+  /** The process died before finishSession: what was written is kept. */
+  incomplete: boolean;
+  metadata: Record<string, unknown>;
+  phases: PhaseSummary[];
+  errors: SessionError[];
+  /** Over the whole session; absent when there were no samples. */
+  resources?: ResourceDelta;
+}
+
+/** The samples of a session, in ring record layout (see RECORD): `count` records of `stride` doubles. */
+export interface SessionSamples {
+  records: Float64Array;
+  stride: number;
+  count: number;
+  gaugeNames: string[];
+}
+
+/** The phase that spans a whole startup (the seed's total_startup). */
+export const TOTAL_STARTUP = StartupPhase.TOTAL_STARTUP;
+
+/**
+ * A session's startup time: its total_startup phase when it recorded one (the CLI's spawn to
+ * healthy, or to the failure), else the session's whole span.
+ */
+export function totalStartupMs(s: Pick<SessionSummary, 'phases' | 'durationMs'>): number {
+  return s.phases.find((p) => p.name === TOTAL_STARTUP)?.durationMs ?? s.durationMs;
+}
