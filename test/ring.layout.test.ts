@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { FIELD_COUNT, InvalidOptionError } from '../dist/index.js';
 import { CACHE_LINE, GAUGE_NAME_BYTES, H, R, RING_MAGIC, RING_VERSION, ringGeometry, WriterState } from '../dist/ring/layout.js';
-import { createRingBuffer, RingReader, RingViews, RingWriter } from '../dist/ring/ring.js';
+import { createRingBuffer, RingReader, RingWriter } from '../dist/ring/ring.js';
+import { RingViews } from '../dist/ring/views.js';
 
 const line = (word: number) => Math.floor((word * 4) / CACHE_LINE);
 

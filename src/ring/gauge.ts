@@ -4,19 +4,8 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { GAUGE_NAME_BYTES, H } from './layout.js';
-import { RingViews } from './ring.js';
+import { gaugeNames, RingViews } from './views.js';
 
-export function gaugeNames(views: RingViews): string[] {
-  const n = Atomics.load(views.header, H.GAUGES_DEFINED);
-  const names: string[] = [];
-  const dec = new TextDecoder();
-  for (let i = 0; i < n; i++) {
-    const bytes = views.names.slice(i * GAUGE_NAME_BYTES, (i + 1) * GAUGE_NAME_BYTES);
-    const end = bytes.indexOf(0);
-    names.push(dec.decode(end < 0 ? bytes : bytes.subarray(0, end)));
-  }
-  return names;
-}
 
 /**
  * A custom metric living in shared memory: `set()` is one Float64 store, from any thread, and the

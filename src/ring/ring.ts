@@ -13,8 +13,8 @@
  * writer took back while it read as missed.
  */
 import { InvalidOptionError } from '../errors.js';
-import { gaugeNames } from './gauge.js';
-import { CACHE_LINE, GAUGE_NAME_BYTES, H, R, RING_MAGIC, RING_VERSION, ringGeometry, type RingGeometry } from './layout.js';
+import { gaugeNames, RingViews } from './views.js';
+import { CACHE_LINE, H, R, RING_MAGIC, RING_VERSION, ringGeometry } from './layout.js';
 import { FIELD_COUNT } from '../probe/layout.js';
 
 /** Position of a reader that consumes everything since its last call. Mutated in place. */
@@ -47,40 +47,6 @@ export function createRingBuffer(capacity: number, gaugeSlots = 0): SharedArrayB
   // rather than a made-up 0.
   new Float64Array(sab, g.gaugesByte, gaugeSlots).fill(NaN);
   return sab;
-}
-
-/** Typed views over one ring, shared by writer and readers. */
-export class RingViews {
-  readonly sab: SharedArrayBuffer;
-  readonly geometry: RingGeometry;
-  readonly header: Int32Array;
-  readonly versions: Int32Array;
-  /** All records; record of slot s starts at s * stride. */
-  readonly records: Float64Array;
-  readonly gauges: Float64Array;
-  readonly names: Uint8Array;
-
-  constructor(sab: unknown) {
-    if (!(sab instanceof SharedArrayBuffer)) {
-      throw new InvalidOptionError('buffer', 'a SharedArrayBuffer made by procprobe', sab);
-    }
-    const notRing = (): InvalidOptionError => new InvalidOptionError('buffer', `a procprobe ring (version ${RING_VERSION})`, sab);
-    if (sab.byteLength < 3 * CACHE_LINE) throw notRing();
-    const hdr = new Int32Array(sab, 0, (3 * CACHE_LINE) / 4);
-    if (hdr[H.MAGIC] !== RING_MAGIC || hdr[H.VERSION] !== RING_VERSION || hdr[H.ROW_FIELDS] !== FIELD_COUNT) throw notRing();
-    const capacity = hdr[H.CAPACITY]!;
-    const slots = hdr[H.GAUGE_SLOTS]!;
-    if (capacity < 2 || slots < 0) throw notRing();
-    const g = ringGeometry(capacity, slots);
-    if (hdr[H.STRIDE] !== g.stride || sab.byteLength < g.byteLength) throw notRing();
-    this.sab = sab;
-    this.geometry = g;
-    this.header = hdr;
-    this.versions = new Int32Array(sab, g.versionsByte, g.capacity);
-    this.records = new Float64Array(sab, g.recordsByte, g.capacity * g.stride);
-    this.gauges = new Float64Array(sab, g.gaugesByte, g.gaugeSlots);
-    this.names = new Uint8Array(sab, g.namesByte, g.gaugeSlots * GAUGE_NAME_BYTES);
-  }
 }
 
 /**
