@@ -11,15 +11,13 @@
  * The sampler runs in this process, over its descendants only (tree, excludeRoot), and is ready
  * before the spawn so the child's first millisecond is sampled.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { PerformanceMonitor } from '../performance-monitor.js';
-import type { StartupSession } from '../session/session.js';
 import { StartupPhase } from '../session/constants.js';
+import type { StartupSession } from '../session/session.js';
 import type { RunOptions } from './args.js';
 import { checkPortFree, resolveCommand, waitForHealth, waitForPort } from './checks.js';
+import { startChild, stopTree, type StartedChild } from './child.js';
 import type { Progress } from './terminal.js';
 
 export interface RunOutcome {
@@ -35,91 +33,98 @@ export interface RunOutcome {
   interrupted: boolean;
 }
 
-const CAPTURE_BYTES = 64 * 1024;
+export interface RunContext {
+  run: number;
+  warmup: boolean;
+  progress: Progress;
+  /** Ctrl-C: the command is stopped and the session saved as incomplete. */
+  interrupt: AbortSignal;
+}
 
-export async function runOnce(
-  o: RunOptions,
-  pm: PerformanceMonitor,
-  ctx: { run: number; warmup: boolean; progress: Progress; interrupt: AbortSignal },
-): Promise<RunOutcome> {
+/** One startup: the phases in order, each its own function below; the first failure is kept. */
+export async function runOnce(o: RunOptions, pm: PerformanceMonitor, ctx: RunContext): Promise<RunOutcome> {
   pm.startSession({ label: ctx.warmup ? `${o.label} (warmup)` : o.label, command: [o.command, ...o.args], run: ctx.run, warmup: ctx.warmup, cwd: o.cwd });
-  // A holder, not a `let`: assigned inside closures, which TypeScript's narrowing cannot see.
-  const state: { failed: { phase: string; reason: string } | null } = { failed: null };
-  const fail = (phase: string, reason: string): void => {
-    state.failed ??= { phase, reason };
-    pm.recordError(reason, phase);
-  };
-
-  // 1. environment_validation
-  const tEnv = pm.startTiming(StartupPhase.ENVIRONMENT_VALIDATION);
-  const problems: string[] = [];
-  let cwdOk = false;
-  try {
-    cwdOk = statSync(o.cwd).isDirectory();
-  } catch {
-    // reported below
-  }
-  if (!cwdOk) problems.push(`working directory ${o.cwd} does not exist`);
-  const resolved = resolveCommand(o.command, cwdOk ? o.cwd : process.cwd(), process.env);
-  if ('error' in resolved) problems.push(resolved.error);
-  const missing = o.requireEnv.filter((n) => process.env[n] === undefined || process.env[n] === '');
-  if (missing.length > 0) problems.push(`missing environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
-  pm.finishTiming(tEnv, problems.length === 0, problems.join('; ') || undefined);
-  if (problems.length > 0) fail('environment_validation', problems.join('; '));
-
-  // 2. port_management
-  if (!state.failed && o.port !== undefined) {
-    const tPort = pm.startTiming(StartupPhase.PORT_MANAGEMENT, { port: o.port });
-    const r = await checkPortFree(o.port, o.host);
-    pm.finishTiming(tPort, r.free, r.free ? undefined : r.reason);
-    if (!r.free) fail('port_management', r.reason);
-  }
-
-  let child: ChildProcess | null = null;
-  let output = '';
-  let childExit: string | undefined;
-  const ac = new AbortController();
-  const onInterrupt = (): void => ac.abort(new Error('interrupted'));
+  const run = new StartupRun(o, pm, ctx);
+  const path = run.environmentValidation();
+  if (!run.failed && o.port !== undefined) await run.portManagement(o.port);
+  // The run's own abort: Ctrl-C or --timeout, whichever comes first.
+  const onInterrupt = (): void => run.ac.abort(new Error('interrupted'));
   ctx.interrupt.addEventListener('abort', onInterrupt, { once: true });
   if (ctx.interrupt.aborted) onInterrupt();
+  if (!run.failed && !run.ac.signal.aborted && path !== null) await run.totalStartup(path);
+  ctx.interrupt.removeEventListener('abort', onInterrupt);
+  return run.finish();
+}
 
-  if (!state.failed && !ac.signal.aborted) {
+class StartupRun {
+  readonly o: RunOptions;
+  readonly pm: PerformanceMonitor;
+  readonly ctx: RunContext;
+  readonly ac = new AbortController();
+  failed: { phase: string; reason: string } | null = null;
+  child: StartedChild | null = null;
+
+  constructor(o: RunOptions, pm: PerformanceMonitor, ctx: RunContext) {
+    this.o = o;
+    this.pm = pm;
+    this.ctx = ctx;
+  }
+
+  fail(phase: string, reason: string): void {
+    this.failed ??= { phase, reason };
+    this.pm.recordError(reason, phase);
+  }
+
+  /** 1. The command resolves on PATH, the cwd exists, every --require-env is set. Returns the command's path. */
+  environmentValidation(): string | null {
+    const { o, pm } = this;
+    const t = pm.startTiming(StartupPhase.ENVIRONMENT_VALIDATION);
+    const problems: string[] = [];
+    let cwdOk = false;
+    try {
+      cwdOk = statSync(o.cwd).isDirectory();
+    } catch {
+      // reported below
+    }
+    if (!cwdOk) problems.push(`working directory ${o.cwd} does not exist`);
+    const resolved = resolveCommand(o.command, cwdOk ? o.cwd : process.cwd(), process.env);
+    if ('error' in resolved) problems.push(resolved.error);
+    const missing = o.requireEnv.filter((n) => process.env[n] === undefined || process.env[n] === '');
+    if (missing.length > 0) problems.push(`missing environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+    pm.finishTiming(t, problems.length === 0, problems.join('; ') || undefined);
+    if (problems.length > 0) this.fail(StartupPhase.ENVIRONMENT_VALIDATION, problems.join('; '));
+    return 'path' in resolved ? resolved.path : null;
+  }
+
+  /** 2. --port is free before the start (else the report names who holds it). */
+  async portManagement(port: number): Promise<void> {
+    const t = this.pm.startTiming(StartupPhase.PORT_MANAGEMENT, { port });
+    const r = await checkPortFree(port, this.o.host);
+    this.pm.finishTiming(t, r.free, r.free ? undefined : r.reason);
+    if (!r.free) this.fail(StartupPhase.PORT_MANAGEMENT, r.reason);
+  }
+
+  /** 5. Spawn to healthy, around process_startup and health_verification, within --timeout. */
+  async totalStartup(path: string): Promise<void> {
+    const { o, pm, ctx } = this;
     ctx.progress.set('starting the sampler');
     await pm.samplingReady().catch(() => undefined); // without samples the phases are still timed
-    const timer = setTimeout(() => ac.abort(new Error(`timeout after ${o.timeoutMs} ms`)), o.timeoutMs);
-    const tTotal = pm.startTiming(StartupPhase.TOTAL_STARTUP);
-    const tProc = pm.startTiming(StartupPhase.PROCESS_STARTUP);
-    const pipe = o.readyPattern !== undefined || o.capture || o.json;
-    child = spawn((resolved as { path: string }).path, o.args, {
-      cwd: o.cwd,
-      argv0: o.command,
-      detached: true, // its own process group: stopped as a whole, and Ctrl-C reaches us first
-      stdio: ['ignore', pipe ? 'pipe' : 'inherit', pipe ? 'pipe' : 'inherit'],
-    });
-    pm.rescan();
-    const exited = once(child, 'exit').then(([code, signal]) => {
-      childExit = signal ? `signal ${signal}` : `code ${code}`;
-      return { code: code as number | null };
-    });
-    const spawnError = once(child, 'error').then(([err]) => err as Error);
-    const sawPattern = new Promise<void>((seen) => {
-      if (!pipe || !child) return;
-      const watch = (forward: NodeJS.WritableStream) => {
-        let partial = '';
-        return (chunk: Buffer) => {
-          const text = chunk.toString('utf8');
-          if (o.capture) output = (output + text).slice(-CAPTURE_BYTES);
-          else if (!o.quiet) forward.write(chunk);
-          if (!o.readyPattern) return;
-          const lines = (partial + text).split('\n');
-          partial = lines.pop() ?? '';
-          if (lines.some((l) => o.readyPattern!.test(l)) || o.readyPattern.test(partial)) seen();
-        };
-      };
-      child.stdout!.on('data', watch(o.json ? process.stderr : process.stdout));
-      child.stderr!.on('data', watch(process.stderr));
-    });
+    const timer = setTimeout(() => this.ac.abort(new Error(`timeout after ${o.timeoutMs} ms`)), o.timeoutMs);
+    const t = pm.startTiming(StartupPhase.TOTAL_STARTUP);
+    await this.processStartup(path);
+    if (!this.failed && !this.ac.signal.aborted && o.healthUrl) await this.healthVerification(o.healthUrl);
+    const failed = this.failed as { phase: string } | null; // set by the awaited phases
+    pm.finishTiming(t, !failed && !ctx.interrupt.aborted, failed ? `${failed.phase} failed` : undefined);
+    clearTimeout(timer);
+    ctx.progress.clear();
+  }
 
+  /** 3. Spawn (never through a shell) until ready: the port accepts, the pattern is seen, or a one-shot command exits 0. */
+  async processStartup(path: string): Promise<void> {
+    const { o, pm, ctx, ac } = this;
+    const t = pm.startTiming(StartupPhase.PROCESS_STARTUP);
+    const child = (this.child = startChild(path, o));
+    pm.rescan();
     const waits = [o.port !== undefined ? `port ${o.port}` : '', o.readyPattern ? `/${o.readyPattern.source}/` : ''].filter(Boolean);
     const what = waits.length > 0 ? waits.join(' and ') : 'exit';
     ctx.progress.set(`process_startup: waiting for ${what}`);
@@ -131,102 +136,72 @@ export async function runOnce(
     // With both --port and --ready-pattern, ready means both.
     const conditions: Promise<boolean>[] = [];
     if (o.port !== undefined) conditions.push(waitForPort(o.port, o.host, portAc.signal));
-    if (o.readyPattern) conditions.push(sawPattern.then(() => true));
+    if (o.readyPattern) conditions.push(child.sawPattern.then(() => true));
     const ready: Promise<'ready' | 'exited'> =
       conditions.length > 0
         ? Promise.all(conditions).then((ok) => (ok.every(Boolean) ? 'ready' : 'exited'))
-        : exited.then((e) => (e.code === 0 ? 'ready' : 'exited'));
+        : child.exited.then((e) => (e.code === 0 ? 'ready' : 'exited'));
     const aborted = new Promise<'aborted'>((r) => ac.signal.addEventListener('abort', () => r('aborted'), { once: true }));
-    const first = await Promise.race([ready, exited.then(() => 'exited' as const), aborted, spawnError.then(() => 'spawn-error' as const)]);
+    const first = await Promise.race([ready, child.exited.then(() => 'exited' as const), aborted, child.spawnError.then(() => 'spawn-error' as const)]);
     stopPortWait();
     ac.signal.removeEventListener('abort', stopPortWait);
     // A one-shot command is ready by exiting 0; everything else exiting first failed its startup.
-    const oneShotOk = first === 'exited' && o.port === undefined && !o.readyPattern && (await exited).code === 0;
-    if (first === 'ready' || oneShotOk) {
-      pm.finishTiming(tProc, true);
-    } else {
-      const reason =
-        first === 'spawn-error'
-          ? `could not start ${o.command}: ${(await spawnError).message}`
-          : first === 'aborted'
-            ? `${(ac.signal.reason as Error).message} waiting for ${what}`
-            : `${o.command} exited (${childExit}) during startup`;
-      pm.finishTiming(tProc, false, reason);
-      if (!(first === 'aborted' && ctx.interrupt.aborted)) fail('process_startup', reason);
-    }
-
-    if (!state.failed && !ac.signal.aborted && o.healthUrl) {
-      ctx.progress.set(`health_verification: ${o.healthUrl}`);
-      const tHealth = pm.startTiming(StartupPhase.HEALTH_VERIFICATION, { url: o.healthUrl });
-      const healthAc = new AbortController();
-      const stop = (): void => healthAc.abort();
-      ac.signal.addEventListener('abort', stop, { once: true });
-      void exited.then(stop);
-      const h = await waitForHealth(o.healthUrl, healthAc.signal);
-      const reason = h.ok
-        ? undefined
-        : childExit !== undefined
-          ? `${o.command} exited (${childExit}) before ${o.healthUrl} answered (last: ${h.last})`
-          : `${o.healthUrl} did not answer 2xx after ${h.attempts} attempts (last: ${h.last})${ac.signal.aborted ? `; ${(ac.signal.reason as Error).message}` : ''}`;
-      pm.finishTiming(tHealth, h.ok, reason);
-      if (!h.ok && !ctx.interrupt.aborted) fail('health_verification', reason!);
-    }
-    const failedPhase = current(state);
-    pm.finishTiming(tTotal, !failedPhase && !ctx.interrupt.aborted, failedPhase ? `${failedPhase.phase} failed` : undefined);
-    clearTimeout(timer);
-    ctx.progress.clear();
+    const oneShotOk = first === 'exited' && conditions.length === 0 && (await child.exited).code === 0;
+    if (first === 'ready' || oneShotOk) return void pm.finishTiming(t, true);
+    const reason =
+      first === 'spawn-error'
+        ? `could not start ${o.command}: ${(await child.spawnError).message}`
+        : first === 'aborted'
+          ? `${(ac.signal.reason as Error).message} waiting for ${what}`
+          : `${o.command} exited (${child.exit}) during startup`;
+    pm.finishTiming(t, false, reason);
+    if (!(first === 'aborted' && ctx.interrupt.aborted)) this.fail(StartupPhase.PROCESS_STARTUP, reason);
   }
-  ctx.interrupt.removeEventListener('abort', onInterrupt);
 
-  if (child && child.exitCode === null && child.signalCode === null) {
-    if (o.keep && !state.failed && !ctx.interrupt.aborted) {
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      child.unref();
-    } else {
-      await stopTree(child, o.graceMs);
-    }
+  /** 4. --health-url answers 2xx (retried with backoff) before the command exits or time runs out. */
+  async healthVerification(url: string): Promise<void> {
+    const { o, pm, ctx, ac } = this;
+    const child = this.child!;
+    ctx.progress.set(`health_verification: ${url}`);
+    const t = pm.startTiming(StartupPhase.HEALTH_VERIFICATION, { url });
+    const healthAc = new AbortController();
+    const stop = (): void => healthAc.abort();
+    ac.signal.addEventListener('abort', stop, { once: true });
+    void child.exited.then(stop);
+    const h = await waitForHealth(url, healthAc.signal);
+    const reason = h.ok
+      ? undefined
+      : child.exit !== undefined
+        ? `${o.command} exited (${child.exit}) before ${url} answered (last: ${h.last})`
+        : `${url} did not answer 2xx after ${h.attempts} attempts (last: ${h.last})${ac.signal.aborted ? `; ${(ac.signal.reason as Error).message}` : ''}`;
+    pm.finishTiming(t, h.ok, reason);
+    if (!h.ok && !ctx.interrupt.aborted) this.fail(StartupPhase.HEALTH_VERIFICATION, reason!);
   }
-  const interrupted = ctx.interrupt.aborted;
-  const session = await pm.finishSession(!state.failed && !interrupted, { incomplete: interrupted });
-  return {
-    session,
-    ok: !state.failed && !interrupted,
-    warmup: ctx.warmup,
-    ...(state.failed ? { failedPhase: state.failed.phase, reason: state.failed.reason } : {}),
-    ...(childExit !== undefined ? { childExit } : {}),
-    ...(o.capture ? { output } : {}),
-    interrupted,
-  };
-}
 
-/** SIGTERM to the child's process group, SIGKILL after the grace period. */
-export async function stopTree(child: ChildProcess, graceMs: number): Promise<void> {
-  const exited = once(child, 'exit');
-  const signal = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(-child.pid!, sig); // the group: the command and what it started
-    } catch {
-      child.kill(sig);
+  /** Leave the command running (--keep) or stop its group, then save the session. */
+  async finish(): Promise<RunOutcome> {
+    const { o, pm, ctx } = this;
+    const proc = this.child?.process;
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
+      if (o.keep && !this.failed && !ctx.interrupt.aborted) {
+        proc.stdout?.destroy();
+        proc.stderr?.destroy();
+        proc.unref();
+      } else {
+        await stopTree(proc, o.graceMs);
+      }
     }
-  };
-  signal('SIGTERM');
-  const grace = new AbortController(); // cancel the grace timer once it exits: it must not hold the process
-  const gone = await Promise.race([
-    exited.then(() => true),
-    sleep(graceMs, undefined, { signal: grace.signal }).then(
-      () => false,
-      () => true,
-    ),
-  ]);
-  grace.abort();
-  if (!gone) {
-    signal('SIGKILL');
-    await exited;
+    const interrupted = ctx.interrupt.aborted;
+    const session = await pm.finishSession(!this.failed && !interrupted, { incomplete: interrupted });
+    const exit = this.child?.exit;
+    return {
+      session,
+      ok: !this.failed && !interrupted,
+      warmup: ctx.warmup,
+      ...(this.failed ? { failedPhase: this.failed.phase, reason: this.failed.reason } : {}),
+      ...(exit !== undefined ? { childExit: exit } : {}),
+      ...(o.capture ? { output: this.child?.output ?? '' } : {}),
+      interrupted,
+    };
   }
-}
-
-/** Read through a call: TypeScript keeps narrowings across the closures that set it. */
-function current<T>(holder: { failed: T }): T {
-  return holder.failed;
 }
