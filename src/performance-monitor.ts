@@ -24,7 +24,7 @@ import { nodeBootstrapPhases } from './session/bootstrap.js';
 import { resourceDelta } from './session/resources.js';
 import { StartupSession } from './session/session.js';
 import { SessionStateError, TimingContext, TimingMetric } from './session/timing.js';
-import { checkBoolean, checkFunction, checkInteger, checkNumber, checkObject } from './validate.js';
+import { checkBoolean, checkFunction, checkInteger, checkNumber, checkObject, DEFAULT_DATA_DIR } from './validate.js';
 
 export interface PerformanceMonitorOptions {
   /** Where history is kept. Default '.procprobe'. */
@@ -97,7 +97,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   constructor(options?: PerformanceMonitorOptions) {
     super();
     const o = checkObject('options', options);
-    const dataDir = o.dataDir ?? '.procprobe';
+    const dataDir = o.dataDir ?? DEFAULT_DATA_DIR;
     if (typeof dataDir !== 'string' || dataDir.length === 0) throw new InvalidOption('options.dataDir', 'a non-empty path', dataDir);
     this.dataDir = dataDir;
     this.#store = new HistoryStore(dataDir);

@@ -1,4 +1,4 @@
-/** Option checks shared by every public entry point: each throws InvalidOptionError naming the option. */
+/** Option checks shared by every public entry point (each throws InvalidOptionError naming the option), and the defaults more than one room applies. */
 import { InvalidOptionError } from './errors.js';
 
 export function checkObject(name: string, value: unknown): Record<string, unknown> {
@@ -48,3 +48,6 @@ export function checkFunction<T>(name: string, value: unknown): T {
   if (typeof value !== 'function') throw new InvalidOptionError(name, 'a function', value);
   return value as T;
 }
+
+/** Where history is kept unless told otherwise (PerformanceMonitor's dataDir, the CLI's --data-dir). */
+export const DEFAULT_DATA_DIR = '.procprobe';

@@ -1,5 +1,6 @@
 /** Command-line parsing: every mistake is a UsageError (one line, exit status 2). */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEFAULT_DATA_DIR } from '../validate.js';
 
 export class UsageError extends Error {
   readonly code = 'ERR_PROCPROBE_USAGE';
@@ -105,7 +106,7 @@ export function parseRun(argv: string[]): RunOptions {
     warmup: v.warmup === undefined ? 0 : num('warmup', v.warmup, 0, 10_000, true),
     keep: v.keep === true,
     graceMs: v.grace === undefined ? 3000 : num('grace', v.grace, 0, 600_000, false),
-    dataDir: (v['data-dir'] as string | undefined) ?? '.procprobe',
+    dataDir: (v['data-dir'] as string | undefined) ?? DEFAULT_DATA_DIR,
     label: (v.label as string | undefined) ?? [command, ...args].join(' '),
     json: v.json === true,
     quiet: v.quiet === true,

@@ -10,12 +10,13 @@ import { num, parse, UsageError } from './args.js';
 import { phaseTable, sparklines } from './report.js';
 import { fmtMs, styleFor, table, writeJsonDocument } from './terminal.js';
 import { TOTAL_STARTUP, totalStartupMs } from '../session/types.js';
+import { DEFAULT_DATA_DIR } from '../validate.js';
 
 const DATA_DIR = { 'data-dir': { type: 'string' as const } };
 const JSON_FLAG = { json: { type: 'boolean' as const } };
 
 function dataDir(values: Record<string, unknown>): string {
-  return (values['data-dir'] as string | undefined) ?? '.procprobe';
+  return (values['data-dir'] as string | undefined) ?? DEFAULT_DATA_DIR;
 }
 
 function warn(warnings: string[]): void {

@@ -9,7 +9,7 @@ import { ProcprobeError } from '../errors.js';
 import { F } from '../probe/layout.js';
 import type { ProbeBackend } from '../probe/probe.js';
 import { defineGauge, type Gauge } from '../ring/gauge.js';
-import { R } from '../ring/layout.js';
+import { MAX_GAUGE_SLOTS, R } from '../ring/layout.js';
 import type { RingCursor, RingReader } from '../ring/ring.js';
 import { Sampler, type SamplerOptions } from '../sampler/sampler.js';
 import { checkBoolean, checkFunction, checkInteger, checkNumber, checkObject } from '../validate.js';
@@ -97,7 +97,7 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
     this.#maxAlerts = checkInteger('options.maxAlerts', o.maxAlerts ?? 1000, 1);
     const eventLoop = checkBoolean('options.eventLoop', o.eventLoop ?? true);
     // Gauge slots beyond those asked for, for the event-loop figures.
-    const maxGauges = checkInteger('options.maxGauges', o.maxGauges ?? 16, 0, 1024 - EVENT_LOOP_GAUGES) + (eventLoop ? EVENT_LOOP_GAUGES : 0);
+    const maxGauges = checkInteger('options.maxGauges', o.maxGauges ?? 16, 0, MAX_GAUGE_SLOTS - EVENT_LOOP_GAUGES) + (eventLoop ? EVENT_LOOP_GAUGES : 0);
     this.#sampler = new Sampler({ ...(o as SamplerOptions), maxGauges });
     this.#reader = this.#sampler.reader;
     this.#callbackIntervalMs = checkNumber(

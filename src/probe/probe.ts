@@ -57,7 +57,8 @@ export interface Probe {
   close(): void;
 }
 
-const BACKENDS = ['auto', 'native', 'fallback', 'builtin', 'systeminformation'] as const;
+/** Every value options.backend takes (the probe's, the sampler's, the CLI's). */
+export const PROBE_BACKENDS = ['auto', 'native', 'fallback', 'builtin', 'systeminformation'] as const satisfies readonly ProbeBackendOption[];
 
 /** The typed error for a non-OK status. */
 export function statusError(status: number, pid: number): ProcprobeError {
@@ -237,7 +238,7 @@ function noticeFallback(reason: string, tier: string): void {
 export function createProbe(options?: ProbeOptions): Probe {
   const opts = checkObject('options', options);
   const pid = opts.pid === undefined ? process.pid : checkPid('options.pid', opts.pid);
-  const backend = opts.backend === undefined ? 'auto' : checkOneOf('options.backend', opts.backend, BACKENDS);
+  const backend = opts.backend === undefined ? 'auto' : checkOneOf('options.backend', opts.backend, PROBE_BACKENDS);
   const self = pid === process.pid;
 
   if (backend === 'auto' || backend === 'native') {

@@ -82,6 +82,9 @@ export interface RingGeometry {
   byteLength: number;
 }
 
+/** The most gauge slots a ring has (the sampler's maxGauges, the monitor's with its own three). */
+export const MAX_GAUGE_SLOTS = 1024;
+
 export function ringGeometry(capacity: number, gaugeSlots: number): RingGeometry {
   const stride = R.GAUGES + gaugeSlots;
   const gaugesByte = HEADER_BYTES;

@@ -14,7 +14,7 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { gaugeNames, RingViews } from './views.js';
-import { CACHE_LINE, H, R, RING_MAGIC, RING_VERSION, ringGeometry } from './layout.js';
+import { CACHE_LINE, H, MAX_GAUGE_SLOTS, R, RING_MAGIC, RING_VERSION, ringGeometry } from './layout.js';
 import { FIELD_COUNT } from '../probe/layout.js';
 
 /** Position of a reader that consumes everything since its last call. Mutated in place. */
@@ -30,8 +30,8 @@ export function createRingBuffer(capacity: number, gaugeSlots = 0): SharedArrayB
   if (!Number.isInteger(capacity) || capacity < 2 || capacity > 2 ** 26) {
     throw new InvalidOptionError('capacity', 'an integer from 2 to 67108864', capacity);
   }
-  if (!Number.isInteger(gaugeSlots) || gaugeSlots < 0 || gaugeSlots > 1024) {
-    throw new InvalidOptionError('gaugeSlots', 'an integer from 0 to 1024', gaugeSlots);
+  if (!Number.isInteger(gaugeSlots) || gaugeSlots < 0 || gaugeSlots > MAX_GAUGE_SLOTS) {
+    throw new InvalidOptionError('gaugeSlots', `an integer from 0 to ${MAX_GAUGE_SLOTS}`, gaugeSlots);
   }
   const g = ringGeometry(capacity, gaugeSlots);
   const sab = new SharedArrayBuffer(g.byteLength);

@@ -6,8 +6,8 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { ProcprobeError } from '../errors.js';
-import { assertProcessExists, type ProbeBackend, type ProbeBackendOption } from '../probe/probe.js';
-import { H, WriterState } from '../ring/layout.js';
+import { assertProcessExists, PROBE_BACKENDS, type ProbeBackend, type ProbeBackendOption } from '../probe/probe.js';
+import { H, MAX_GAUGE_SLOTS, WriterState } from '../ring/layout.js';
 import { createRingBuffer, RingReader } from '../ring/ring.js';
 import { checkBoolean, checkInteger, checkNumber, checkObject, checkOneOf, checkPid } from '../validate.js';
 import type { SamplerWorkerData, WorkerMessage } from './messages.js';
@@ -51,7 +51,6 @@ const DEFAULTS = Object.freeze({
   rescanIntervalMs: 50,
   excludeRoot: false,
 });
-const BACKENDS = ['auto', 'native', 'fallback', 'builtin', 'systeminformation'] as const;
 const STOP_GRACE_MS = 2000;
 
 /** Samplers alive in this thread, so that process exit can stop their writers first. */
@@ -102,8 +101,8 @@ export class Sampler extends EventEmitter<SamplerEvents> {
       tree,
       samplingIntervalMs: checkNumber('options.samplingIntervalMs', o.samplingIntervalMs ?? DEFAULTS.samplingIntervalMs, 0.1, 2 ** 31 - 1),
       capacity: checkInteger('options.capacity', o.capacity ?? DEFAULTS.capacity, 2, 2 ** 26),
-      maxGauges: checkInteger('options.maxGauges', o.maxGauges ?? DEFAULTS.maxGauges, 0, 1024),
-      backend: checkOneOf('options.backend', o.backend ?? DEFAULTS.backend, BACKENDS),
+      maxGauges: checkInteger('options.maxGauges', o.maxGauges ?? DEFAULTS.maxGauges, 0, MAX_GAUGE_SLOTS),
+      backend: checkOneOf('options.backend', o.backend ?? DEFAULTS.backend, PROBE_BACKENDS),
       rescanIntervalMs: checkNumber('options.rescanIntervalMs', o.rescanIntervalMs ?? DEFAULTS.rescanIntervalMs, 1),
       excludeRoot: checkBoolean('options.excludeRoot', o.excludeRoot ?? DEFAULTS.excludeRoot),
     };
