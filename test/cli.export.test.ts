@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unpack } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, freePort, newDataDir, PHASES, readIndex, runCli, tempDir } from './fixtures/cli-helpers.mjs';
+import { cleanup, freePort, newDataDir, PHASES, readIndex, runCli, tempDir } from './helpers/cli.js';
 import { SCHEMA_VERSION } from '../dist/schema.js';
 
 interface Phase {

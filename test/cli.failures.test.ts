@@ -21,7 +21,7 @@ import {
   readIndex,
   runCli,
   tempDir,
-} from './fixtures/cli-helpers.mjs';
+} from './helpers/cli.js';
 
 interface Phase {
   name: string;

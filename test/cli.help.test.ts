@@ -5,7 +5,7 @@
  * read from the help module, so a help text that forgets an option fails.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanup, newDataDir, runCli } from './fixtures/cli-helpers.mjs';
+import { cleanup, newDataDir, runCli } from './helpers/cli.js';
 
 const T = 60_000;
 const FORMATS = ['chrome-trace', 'csv', 'json', 'msgpack', 'openmetrics'];

@@ -4,7 +4,7 @@
  * commands (sessions, show, stats) checked against the data dir's files decoded here.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, dataDirIds, freePort, lineMatching, newDataDir, PHASES, readIndex, runCli } from './fixtures/cli-helpers.mjs';
+import { cleanup, dataDirIds, freePort, lineMatching, newDataDir, PHASES, readIndex, runCli } from './helpers/cli.js';
 import { SCHEMA_VERSION } from '../dist/schema.js';
 
 interface Phase {

@@ -25,8 +25,8 @@ import {
   runCli,
   sleep,
   startCli,
-  waitFor,
-} from './fixtures/cli-helpers.mjs';
+} from './helpers/cli.js';
+import { waitFor } from './fixtures/readers.js';
 import { need } from './helpers/optional-readers.js';
 
 afterEach(cleanup);
@@ -36,7 +36,7 @@ const T = 120_000;
 async function interruptWhileWaiting(port: number, dir: string, args: string[]) {
   const t0 = Date.now();
   const h = startCli(['run', ...args, '--data-dir', dir, '--', 'node', 'examples/server.mjs', String(port)]);
-  await waitFor(() => listeners(port).length > 0, 60_000, `a listener on ${port}`);
+  await waitFor(`a listener on ${port}`, () => (listeners(port).length > 0 ? true : undefined), 60_000);
   const [serverPid] = listeners(port) as [number];
   // The server is procprobe's child, in a process group of its own.
   expect(procStat(serverPid)).toMatchObject({ ppid: h.child.pid, pgid: serverPid });
@@ -125,7 +125,7 @@ describe('--keep', () => {
     expect(s!.success).toBe(true);
 
     process.kill(-pid, 'SIGTERM');
-    await waitFor(() => !alive(pid), 10_000, `server ${pid} to stop`);
+    await waitFor(`server ${pid} to stop`, () => (!alive(pid) ? true : undefined), 10_000);
     expect(listeners(port)).toEqual([]);
     expect(await portAccepts(port)).toBe(false);
   }, T);

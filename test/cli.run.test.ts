@@ -18,7 +18,7 @@ import {
   portAccepts,
   readIndex,
   runCli,
-} from './fixtures/cli-helpers.mjs';
+} from './helpers/cli.js';
 import { SCHEMA_VERSION } from '../dist/schema.js';
 
 interface Phase {

@@ -10,7 +10,7 @@ import { InvalidOptionError } from '../dist/errors.js';
 import { F, FIELDS } from '../dist/probe/layout.js';
 import { R } from '../dist/ring/layout.js';
 import { SCHEMA_VERSION } from '../dist/schema.js';
-import { GAUGES, makeInput, N, row } from './fixtures/export-session.js';
+import { GAUGES, makeInput, N } from './fixtures/export-session.js';
 
 /** RFC 4180: records end in CRLF, fields separated by commas, quoted fields may hold , " CR LF ("" = "). */
 function parseCsv(text: string): string[][] {

@@ -16,7 +16,6 @@ import { need, pythonWith } from './helpers/optional-readers.js';
 
 // ---- an OpenMetrics 1.0 text-format validator ----
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'gaugehistogram', 'stateset', 'info', 'summary', 'unknown']);
 const REAL = /^[+-]?(?:\d+(?:\.\d*)?(?:e[+-]?\d+)?|\d*\.\d+(?:e[+-]?\d+)?)$/i;
 const NUMBER = (s: string): boolean => REAL.test(s) || /^[+-]?inf(?:inity)?$/i.test(s) || /^nan$/i.test(s);

@@ -204,6 +204,7 @@ describe('registerPrometheusMetrics', () => {
     m.gauge('queue_size').set(42);
     await m.start();
     await sleep(10);
+    // @ts-expect-error prom-client 15 takes the content type (lib/registry.js), its index.d.ts omits the parameter
     const registry = new client.Registry(client.Registry.OPENMETRICS_CONTENT_TYPE);
     exp = registerPrometheusMetrics(m, { client, registry, prefix: 'svc_' });
     const text = await registry.metrics();

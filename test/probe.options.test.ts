@@ -98,7 +98,7 @@ describe.each(['native', 'builtin'] as const)('sampleInto rows and close() (%s)'
     expect(count()).toBe(baseline);
 
     for (const call of [() => p.sampleSync(), () => p.sampleInto(new Float64Array(FIELD_COUNT), 0)]) {
-      const err = thrown(call);
+      const err = thrown<Error>(call);
       expect(err).toBeInstanceOf(ClosedError);
       expect((err as ClosedError).code).toBe('ERR_PROCPROBE_CLOSED');
       expect((err as Error).message).toBe(`probe of pid ${process.pid} is closed`);

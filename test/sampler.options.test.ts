@@ -48,7 +48,7 @@ describe('bad options', () => {
     const pid = Number(readFileSync('/proc/sys/kernel/pid_max', 'latin1')) + 1;
     expect(procExists(pid)).toBe(false);
     for (const make of [() => new RealTimeMonitor({ pid }), () => new Sampler({ pid })]) {
-      const err = thrown(make);
+      const err = thrown<Error>(make);
       expect(err).toBeInstanceOf(ProcessNotFoundError);
       expect((err as ProcessNotFoundError).code).toBe('ERR_PROCPROBE_NO_SUCH_PROCESS');
       expect((err as ProcessNotFoundError).pid).toBe(pid);

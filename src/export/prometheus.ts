@@ -31,13 +31,25 @@ export interface PromRegistryLike {
   readonly contentType?: string;
 }
 
-type MetricCtor = new (config: {
+/** A metric's configuration as procprobe builds it (what prom-client's Gauge and Counter take). */
+interface MetricConfig {
   name: string;
   help: string;
   labelNames: string[];
   registers: PromRegistryLike[];
   collect(this: PromMetricLike): void;
-}) => PromMetricLike;
+}
+
+/**
+ * A prom-client metric class. Its parameter is `never` so that prom-client's own classes are
+ * assignable: their configuration wants a full Registry where procprobe knows only the part it
+ * uses, and parameters are contravariant. `construct` makes the call with the real config.
+ */
+type MetricCtor = new (config: never) => PromMetricLike;
+
+function construct(ctor: MetricCtor, config: MetricConfig): PromMetricLike {
+  return new (ctor as unknown as new (config: MetricConfig) => PromMetricLike)(config);
+}
 
 /** The part of the prom-client module procprobe uses (`import client from 'prom-client'`). */
 export interface PromClientLike {
@@ -117,7 +129,7 @@ export function registerPrometheusMetrics(source: LiveSource, options: Prometheu
 
   const gauge = (name: string, help: string, read: () => number): void =>
     register(name, (full) => {
-      new client.Gauge({
+      construct(client.Gauge, {
         name: full,
         help,
         labelNames,
@@ -134,7 +146,7 @@ export function registerPrometheusMetrics(source: LiveSource, options: Prometheu
   const counter = (name: string, help: string, series: [kind: string | undefined, read: () => number][]): void =>
     register(name + total, (full) => {
       const last = series.map(() => 0);
-      new client.Counter({
+      construct(client.Counter, {
         name: full,
         help,
         labelNames: series[0]![0] === undefined ? labelNames : [...labelNames, 'kind'],
@@ -181,7 +193,7 @@ export function registerPrometheusMetrics(source: LiveSource, options: Prometheu
     counter('sampler_failed_reads', 'Samples whose read failed (the target exited, access denied, ...).', [[undefined, () => w.failed]]);
     counter('sampler_missed_deadlines', 'Sampling deadlines the sampler missed.', [[undefined, () => w.missedDeadlines]]);
     register('gauge', (full) => {
-      new client.Gauge({
+      construct(client.Gauge, {
         name: full,
         help: 'Custom gauges of the monitor (label name), latest sample.',
         labelNames: [...labelNames, 'name'],
