@@ -51,9 +51,9 @@ export { EXPORT_FORMATS, exportSession, toChromeTrace, toCsv, toJson, toMsgpack,
 export type { ExportFormat, ExportInput, ExportOptions } from './export/index.js';
 export { renderHtmlReport } from './report/html.js';
 export type { HtmlReportOptions } from './report/html.js';
-export { LiveWindow, PEAK_FIELDS } from './export/live.js';
-export type { LiveSource, LiveWindowOptions, PeakField } from './export/live.js';
-export { registerPrometheusMetrics } from './export/prometheus.js';
-export type { PrometheusMetrics, PrometheusOptions, PromClientLike, PromRegistryLike } from './export/prometheus.js';
-export { registerOpenTelemetryMetrics } from './export/opentelemetry.js';
-export type { OpenTelemetryMetrics, OpenTelemetryOptions, OtelBatchResultLike, OtelMeterLike, OtelObservableLike } from './export/opentelemetry.js';
+export { LiveWindow, PEAK_FIELDS } from './metrics/window.js';
+export type { LiveSource, LiveWindowOptions, PeakField } from './metrics/window.js';
+export { registerPrometheusMetrics } from './metrics/prometheus.js';
+export type { PrometheusMetrics, PrometheusOptions, PromClientLike, PromRegistryLike } from './metrics/prometheus.js';
+export { registerOpenTelemetryMetrics } from './metrics/opentelemetry.js';
+export type { OpenTelemetryMetrics, OpenTelemetryOptions, OtelBatchResultLike, OtelMeterLike, OtelObservableLike } from './metrics/opentelemetry.js';

@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { InvalidOptionError } from '../errors.js';
 import { R } from '../ring/layout.js';
 import { checkObject } from '../validate.js';
-import { LiveWindow, type LiveSource, type LiveWindowOptions } from './live.js';
+import { LiveWindow, type LiveSource, type LiveWindowOptions } from './window.js';
 
 type Attributes = Record<string, string | number | boolean>;
 

@@ -1,5 +1,5 @@
 /**
- * src/export/prometheus.ts through a real prom-client registry: every value against an independent
+ * src/metrics/prometheus.ts through a real prom-client registry: every value against an independent
  * reader (process.resourceUsage(), /proc read here, a child that reports its own RSS), the peaks
  * between scrapes, exact sample accounting, and the text checked by prometheus_client's parsers
  * (python3-prometheus-client, installed by .ci/run).

@@ -1,5 +1,5 @@
 /**
- * src/export/opentelemetry.ts through the real OpenTelemetry SDK (MeterProvider + a pull reader):
+ * src/metrics/opentelemetry.ts through the real OpenTelemetry SDK (MeterProvider + a pull reader):
  * semantic-convention names, units and attributes, and every value against an independent reader
  * (process.resourceUsage(), /proc read here).
  */

@@ -15,7 +15,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { R } from '../ring/layout.js';
 import { checkObject } from '../validate.js';
-import { LiveWindow, type LiveSource, type LiveWindowOptions, type PeakField } from './live.js';
+import { LiveWindow, type LiveSource, type LiveWindowOptions, type PeakField } from './window.js';
 
 /** The part of a prom-client metric procprobe uses. */
 interface PromMetricLike {
