@@ -31,11 +31,9 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
                              InstanceMethod("features", &ProbeAddon::Features),
                              InstanceMethod("baseline", &ProbeAddon::Baseline),
                              InstanceMethod("baselineThread", &ProbeAddon::BaselineThread),
-                             InstanceMethod("monotonicMs", &ProbeAddon::MonotonicMs),
                              InstanceMethod("nowInto", &ProbeAddon::NowInto),
                              InstanceMethod("tick", &ProbeAddon::Tick),
                              InstanceMethod("runLoop", &ProbeAddon::RunLoop),
-                             InstanceMethod("sleepUntil", &ProbeAddon::SleepUntil),
                              InstanceMethod("tuneThread", &ProbeAddon::TuneThread),
                          });
   }
@@ -166,10 +164,6 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     o.Set("lagP99Us", st.lag_p99_us);
     o.Set("lagMaxUs", st.lag_max_us);
     return o;
-  }
-
-  Napi::Value MonotonicMs(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), pp_monotonic_ms());
   }
 
   // The element info[1] of the Float64Array info[0] (a clock cell), or null with a JS error set.
@@ -310,16 +304,6 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     napi_value v;
     napi_create_int32(env, exit, &v);
     return Napi::Value(env, v);
-  }
-
-  // sleepUntil(cell, index) -> true when slept to the deadline cell[index] (monotonic ms); false
-  // when unsupported. The deadline comes in a caller's Float64Array because a double argument
-  // would be boxed in a new heap number on every call. Blocks the calling thread: for the sampler
-  // worker only, never the main thread.
-  Napi::Value SleepUntil(const Napi::CallbackInfo& info) {
-    double* deadline = Cell(info, "sleepUntil");
-    if (deadline == nullptr) return info.Env().Undefined();
-    return Napi::Boolean::New(info.Env(), pp_sleep_until(*deadline) == 0);
   }
 
   Napi::Value TuneThread(const Napi::CallbackInfo& info) {

@@ -94,11 +94,6 @@ export class SessionWriter {
       Atomics.wait(this.#flushed, 0, before, left);
     }
   }
-
-  /** Stop without completing the file (it stays, marked incomplete on the next load). */
-  async abort(): Promise<void> {
-    await this.#worker.terminate();
-  }
 }
 
 /**

@@ -44,9 +44,7 @@ export interface NativeAddon {
   baseline(handle: number, iterations: number): number;
   /** A native thread sampling to absolute deadlines (sampler benchmark baseline); blocks the caller. */
   baselineThread(handle: number, intervalMs: number, durationMs: number): NativeLoopStats | null;
-  /** The monotonic clock sampler deadlines are set on, ms. */
-  monotonicMs(): number;
-  /** The same clock written into cell[index]: no allocation (a returned double is boxed). */
+  /** The monotonic clock sampler deadlines are set on, ms, written into cell[index]: no allocation (a returned double is boxed). */
   nowInto(cell: Float64Array, index: number): void;
   /**
    * The sampler's loop in C (native/loop.cc): ticks into the ring until its stop or pause word is
@@ -66,8 +64,6 @@ export interface NativeAddon {
   ): number;
   /** Sleep to cell[1], write the wake-up time into cell[0], read `handle` into row (-1: no read). */
   tick(handle: number, cell: Float64Array, row: Float64Array | null): number;
-  /** Block this thread until the monotonic deadline in cell[index] (ms); false if unsupported. */
-  sleepUntil(cell: Float64Array, index: number): boolean;
   /** Precise timer wake-ups for the calling thread (Linux: timer slack 1 ns). */
   tuneThread(): void;
 }
