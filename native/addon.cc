@@ -256,7 +256,7 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     Napi::Float64Array state = info[7].As<Napi::Float64Array>();
     Napi::Float64Array win = info[8].As<Napi::Float64Array>();
     int win_cap = (int)((win.ElementLength() - 2) / 2);
-    if (layout.ElementLength() < 18 || params.ElementLength() < 4 || state.ElementLength() < 3 || win.ElementLength() < 6 ||
+    if (layout.ElementLength() < PP_L_COUNT || params.ElementLength() < 4 || state.ElementLength() < 3 || win.ElementLength() < 6 ||
         win[0] < 0 || win[1] < 0 || win[0] >= win_cap || win[1] > win_cap) {
       Napi::RangeError::New(env, "runLoop: short layout, params or state").ThrowAsJavaScriptException();
       return env.Undefined();
@@ -269,24 +269,24 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     r.versions = versions.Data();
     r.gauges = info[4].As<Napi::Float64Array>().Data();
     const int32_t* l = layout.Data();
-    r.capacity = l[0];
-    r.stride = l[1];
-    r.gauge_count = l[2];
-    r.h_last_slot = l[3];
-    r.h_missed = l[4];
-    r.h_stop = l[5];
-    r.h_pause = l[6];
-    r.r_seq = l[7];
-    r.r_status = l[8];
-    r.r_lag = l[9];
-    r.r_processes = l[10];
-    r.r_row = l[11];
-    r.r_gauges = l[12];
-    r.f_pid = l[13];
-    r.f_timestamp = l[14];
-    r.f_cpu_user = l[15];
-    r.f_cpu_system = l[16];
-    r.f_cpu_percent = l[17];
+    r.capacity = l[PP_L_CAPACITY];
+    r.stride = l[PP_L_STRIDE];
+    r.gauge_count = l[PP_L_GAUGE_COUNT];
+    r.h_last_slot = l[PP_L_H_LAST_SLOT];
+    r.h_missed = l[PP_L_H_MISSED];
+    r.h_stop = l[PP_L_H_STOP];
+    r.h_pause = l[PP_L_H_PAUSE];
+    r.r_seq = l[PP_L_R_SEQ];
+    r.r_status = l[PP_L_R_STATUS];
+    r.r_lag = l[PP_L_R_LAG];
+    r.r_processes = l[PP_L_R_PROCESSES];
+    r.r_row = l[PP_L_R_ROW];
+    r.r_gauges = l[PP_L_R_GAUGES];
+    r.f_pid = l[PP_L_F_PID];
+    r.f_timestamp = l[PP_L_F_TIMESTAMP];
+    r.f_cpu_user = l[PP_L_F_CPU_USER];
+    r.f_cpu_system = l[PP_L_F_CPU_SYSTEM];
+    r.f_cpu_percent = l[PP_L_F_CPU_PERCENT];
     if (r.capacity < 2 || (size_t)r.capacity > versions.ElementLength() ||
         (size_t)r.capacity * (size_t)r.stride > records.ElementLength() || r.r_row + PP_FIELD_COUNT > r.stride ||
         r.r_gauges + r.gauge_count > r.stride) {

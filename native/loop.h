@@ -19,6 +19,31 @@ struct pp_loop_ring {
   int32_t f_pid, f_timestamp, f_cpu_user, f_cpu_system, f_cpu_percent;
 };
 
+// Positions in the layout Int32Array JavaScript passes to runLoop: LOOP_LAYOUT in
+// src/ring/layout.ts lists the same names in the same order (test/ring.layout.test.ts checks).
+enum pp_loop_layout {
+  PP_L_CAPACITY,
+  PP_L_STRIDE,
+  PP_L_GAUGE_COUNT,
+  PP_L_H_LAST_SLOT,
+  PP_L_H_MISSED,
+  PP_L_H_STOP,
+  PP_L_H_PAUSE,
+  PP_L_R_SEQ,
+  PP_L_R_STATUS,
+  PP_L_R_LAG,
+  PP_L_R_PROCESSES,
+  PP_L_R_ROW,
+  PP_L_R_GAUGES,
+  PP_L_F_PID,
+  PP_L_F_TIMESTAMP,
+  PP_L_F_CPU_USER,
+  PP_L_F_CPU_SYSTEM,
+  PP_L_F_CPU_PERCENT,
+  PP_L_COUNT
+};
+
+// How runLoop returns (LoopExit in src/ring/layout.ts).
 enum pp_loop_exit {
   PP_LOOP_STOP = 0,         // the stop word was set
   PP_LOOP_PAUSE = 1,        // the pause word was set

@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FIELD_COUNT, InvalidOptionError } from '../dist/index.js';
-import { CACHE_LINE, GAUGE_NAME_BYTES, H, R, RING_MAGIC, RING_VERSION, ringGeometry, WriterState } from '../dist/ring/layout.js';
+import { CACHE_LINE, GAUGE_NAME_BYTES, H, LOOP_LAYOUT, LoopExit, loopLayout, R, RING_MAGIC, RING_VERSION, ringGeometry, WriterState } from '../dist/ring/layout.js';
+import { F } from '../dist/probe/layout.js';
+import { readFileSync } from 'node:fs';
 import { createRingBuffer, RingReader, RingWriter } from '../dist/ring/ring.js';
 import { RingViews } from '../dist/ring/views.js';
 
@@ -169,5 +171,43 @@ describe('a buffer that is not a ring', () => {
     const whole = createRingBuffer(8, 2);
     const cut = whole.slice(0, whole.byteLength - 8);
     expectInvalidOption(() => new RingReader(cut), 'buffer');
+  });
+});
+
+describe('the contract with the C loop (native/loop.h)', () => {
+  const header = readFileSync(new URL('../native/loop.h', import.meta.url), 'utf8');
+  /** The members of `enum <name> { ... }` in loop.h, in order, with their values. */
+  function cEnum(name: string): [string, number][] {
+    const body = new RegExp(`enum ${name} \\{([^}]*)\\}`).exec(header)?.[1];
+    expect(body, `enum ${name} in native/loop.h`).toBeDefined();
+    let next = 0;
+    return body!
+      .split('\n')
+      .map((l) => l.replace(/\/\/.*$/, '').trim().replace(/,$/, ''))
+      .filter(Boolean)
+      .map((m) => {
+        const [id, value] = m.split('=').map((x) => x.trim());
+        next = value === undefined ? next : Number(value);
+        return [id!, next++];
+      });
+  }
+
+  it('LOOP_LAYOUT names the positions of enum pp_loop_layout, in its order', () => {
+    const members = cEnum('pp_loop_layout');
+    expect(members.at(-1)).toEqual(['PP_L_COUNT', LOOP_LAYOUT.length]);
+    expect(members.slice(0, -1).map(([id]) => id)).toEqual(LOOP_LAYOUT.map((n) => `PP_L_${n.toUpperCase()}`));
+  });
+
+  it('loopLayout() holds the layout modules\' offsets at those positions', () => {
+    const g = ringGeometry(64, 3);
+    const l = loopLayout(g);
+    const at = (n: (typeof LOOP_LAYOUT)[number]) => l[LOOP_LAYOUT.indexOf(n)];
+    expect([at('capacity'), at('stride'), at('gauge_count')]).toEqual([64, g.stride, 3]);
+    expect([at('h_stop'), at('h_pause'), at('r_row'), at('r_gauges'), at('f_timestamp'), at('f_cpu_percent')]).toEqual([H.STOP, H.PAUSE, R.ROW, R.GAUGES, F.timestamp, F.cpuPercent]);
+  });
+
+  it('LoopExit is enum pp_loop_exit', () => {
+    const members = cEnum('pp_loop_exit');
+    expect(Object.fromEntries(members.map(([id, v]) => [id.replace(/^PP_LOOP_/, ''), v]))).toEqual({ ...LoopExit });
   });
 });

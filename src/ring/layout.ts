@@ -14,7 +14,7 @@
  * a cache line: the writer's per-sample words (line 1) are apart from the owner's (line 2) and
  * from the gauges, which other threads write.
  */
-import { FIELD_COUNT } from '../probe/layout.js';
+import { F, FIELD_COUNT } from '../probe/layout.js';
 
 export const RING_MAGIC = 0x70707262; // 'pprb'
 export const RING_VERSION = 1;
@@ -94,3 +94,30 @@ export function ringGeometry(capacity: number, gaugeSlots: number): RingGeometry
   const byteLength = recordsByte + capacity * stride * 8;
   return { capacity, gaugeSlots, stride, gaugesByte, namesByte, versionsByte, recordsByte, byteLength };
 }
+
+/**
+ * The offsets the sampler's C loop (native/loop.cc) writes records with, by name, in the order
+ * of `enum pp_loop_layout` in native/loop.h: the C side defines no offset of its own, so a field
+ * added or moved here reaches it, and a name out of order fails test/ring.layout.test.ts.
+ */
+export const LOOP_LAYOUT = Object.freeze([
+  'capacity', 'stride', 'gauge_count',
+  'h_last_slot', 'h_missed', 'h_stop', 'h_pause',
+  'r_seq', 'r_status', 'r_lag', 'r_processes', 'r_row', 'r_gauges',
+  'f_pid', 'f_timestamp', 'f_cpu_user', 'f_cpu_system', 'f_cpu_percent',
+] as const);
+export type LoopLayoutName = (typeof LOOP_LAYOUT)[number];
+
+/** The layout array runLoop takes, for a ring of this geometry. */
+export function loopLayout(g: RingGeometry): Int32Array {
+  const at: Record<LoopLayoutName, number> = {
+    capacity: g.capacity, stride: g.stride, gauge_count: g.gaugeSlots,
+    h_last_slot: H.LAST_SLOT, h_missed: H.MISSED, h_stop: H.STOP, h_pause: H.PAUSE,
+    r_seq: R.SEQ, r_status: R.STATUS, r_lag: R.LAG_US, r_processes: R.PROCESSES, r_row: R.ROW, r_gauges: R.GAUGES,
+    f_pid: F.pid, f_timestamp: F.timestamp, f_cpu_user: F.cpuUserUs, f_cpu_system: F.cpuSystemUs, f_cpu_percent: F.cpuPercent,
+  };
+  return Int32Array.from(LOOP_LAYOUT, (name) => at[name]);
+}
+
+/** How runLoop returns: `enum pp_loop_exit` in native/loop.h. */
+export const LoopExit = Object.freeze({ STOP: 0, PAUSE: 1, TARGET: 2, UNSUPPORTED: 3, YIELD: 4 } as const);

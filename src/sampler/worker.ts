@@ -13,7 +13,7 @@ import { FIELD_COUNT, FIELDS, F, ProbeStatus } from '../probe/layout.js';
 import { loadNative } from '../probe/native.js';
 import { createProbe, nativeLoop, nativeTick, type NativeLoop, type Probe } from '../probe/probe.js';
 import { SI_MIN_INTERVAL_MS } from '../probe/si.js';
-import { H, R, WriterState } from '../ring/layout.js';
+import { H, LoopExit, loopLayout, R, WriterState } from '../ring/layout.js';
 import { RingWriter } from '../ring/ring.js';
 import type { SamplerWorkerData, WorkerMessage } from './messages.js';
 import { CPU_WINDOW_MS, CpuWindow } from './cpu-window.js';
@@ -95,13 +95,7 @@ function waitWhilePaused(): boolean {
  */
 function runNative(loop: NativeLoop, intervalMs: number): ProbeStatus | null {
   const v = writer.views;
-  // Every offset the C loop uses, from the layout modules (it defines none itself).
-  const layout = Int32Array.of(
-    v.geometry.capacity, v.geometry.stride, v.geometry.gaugeSlots,
-    H.LAST_SLOT, H.MISSED, H.STOP, H.PAUSE,
-    R.SEQ, R.STATUS, R.LAG_US, R.PROCESSES, R.ROW, R.GAUGES,
-    F.pid, F.timestamp, F.cpuUserUs, F.cpuSystemUs, F.cpuPercent,
-  );
+  const layout = loopLayout(v.geometry); // every offset the C loop uses: it defines none itself
   const windowMs = Math.max(intervalMs, CPU_WINDOW_MS);
   // [intervalMs, windowMs, sampleFirst, maxMs]: the loop returns every 100 ms, because a worker
   // blocked in C cannot be terminated; it is called again at once on the same deadline grid.
@@ -113,10 +107,10 @@ function runNative(loop: NativeLoop, intervalMs: number): ProbeStatus | null {
     state[0] = writer.nextSeq;
     const exit = loop(v.header, v.records, v.versions, v.gauges, layout, params, state, win);
     writer.seekTo(state[0]!);
-    if (exit === 4) continue; // yield: a pending terminate() takes effect here
-    if (exit === 0) return ProbeStatus.OK;
-    if (exit === 2) return state[1] as ProbeStatus;
-    if (exit === 3) return null;
+    if (exit === LoopExit.YIELD) continue; // a pending terminate() takes effect here
+    if (exit === LoopExit.STOP) return ProbeStatus.OK;
+    if (exit === LoopExit.TARGET) return state[1] as ProbeStatus;
+    if (exit === LoopExit.UNSUPPORTED) return null;
     if (!waitWhilePaused()) return ProbeStatus.OK;
     params[2] = 1; // after a resume, a new grid and the first sample at once
     state[2] = 0;
