@@ -95,6 +95,21 @@ export class ProbeReadError extends ProcprobeError {
   }
 }
 
+/**
+ * The data dir, or a folder in it, is something other than a directory (a file, a FIFO, a link to
+ * a device): nothing in it can be listed, and an empty history would hide that.
+ */
+export class DataDirLayoutError extends ProcprobeError {
+  readonly path: string;
+  /** What the path is instead, e.g. 'a regular file'. */
+  readonly found: string;
+  constructor(path: string, found: string, options?: { cause?: unknown }) {
+    super('ERR_PROCPROBE_DATA_DIR_LAYOUT', `data dir: ${path} is ${found}, not a directory`, options);
+    this.path = path;
+    this.found = found;
+  }
+}
+
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;

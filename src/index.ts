@@ -1,6 +1,7 @@
 export {
   AccessDeniedError,
   ClosedError,
+  DataDirLayoutError,
   InvalidOptionError,
   NativeUnavailableError,
   ProbeReadError,

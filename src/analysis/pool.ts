@@ -3,7 +3,9 @@
  * idle, so analysis never runs on the host's main thread and an idle pool costs nothing.
  */
 import { Piscina } from 'piscina';
-import type { StatsResult, StatsTask } from './worker.js';
+import { DataDirLayoutError } from '../errors.js';
+import { DataDirError } from '../history/store.js';
+import type { DataDirFailure, StatsResult, StatsTask } from './worker.js';
 
 let pool: Piscina | null = null;
 
@@ -17,9 +19,12 @@ function getPool(): Piscina {
   return pool;
 }
 
-/** Compute stats over the history in the pool. */
-export function runStats(task: StatsTask): Promise<StatsResult> {
-  return getPool().run(task) as Promise<StatsResult>;
+/** Compute stats over the history in the pool. Throws DataDirLayoutError / DataDirError as the loader does. */
+export async function runStats(task: StatsTask): Promise<StatsResult> {
+  const reply = (await getPool().run(task)) as StatsResult | DataDirFailure;
+  if (!('failure' in reply)) return reply;
+  const f = reply.failure;
+  throw f.layout ? new DataDirLayoutError(f.path, f.detail) : new DataDirError(f.path, f.detail);
 }
 
 let users = 0;

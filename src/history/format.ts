@@ -22,6 +22,14 @@ import { R } from '../ring/layout.js';
 export const SESSION_FORMAT = 'procprobe-session';
 export const SESSION_FORMAT_VERSION = 1;
 
+/**
+ * Bounds of a v1 file that the loader checks (validate-records.ts): the writer's batches are
+ * 4096 records (writer-worker.ts), a chunk of more is damage; a sampler has at most 1024 gauges
+ * (Sampler's options.maxGauges).
+ */
+export const MAX_CHUNK_SAMPLES = 65_536;
+export const MAX_STORED_GAUGES = 1024;
+
 export interface SessionHeader {
   t: 'H';
   format: typeof SESSION_FORMAT;
@@ -77,6 +85,9 @@ const COLUMNS: readonly [offset: number, scale: number, delta: boolean][] = [
   [R.ROW + F.pid, 1, true],
   [R.ROW + F.startTime, 1e3, true], // µs
 ];
+
+/** Columns every chunk stores before its gauge columns. */
+export const STORED_COLUMNS = COLUMNS.length;
 
 /** Encode `count` ring records (oldest first) starting at record index `from`. Gauges are stored raw. */
 export function encodeChunk(rec: Float64Array, stride: number, from: number, count: number): SampleChunk {

@@ -9,24 +9,31 @@
  * processes sharing a data dir never interleave records or lose an update; an index entry appears
  * atomically (rename). A session file without an index entry is either being written (its writer
  * is alive) or was cut off (its writer died): that one is recovered as `incomplete`.
- * Loading never throws for one bad file: a torn tail keeps every whole record; a corrupt or
- * foreign file is skipped with a warning naming it, and left where it is.
+ * Loading never throws for one bad file: a torn tail keeps every whole record; a record that does
+ * not fit its schema is left out (validate-records.ts); a corrupt or foreign file, or a name that
+ * is not a regular file of bounded size (files.ts), is skipped with a warning naming it, and left
+ * where it is. A damaged index entry is rebuilt from its session file. Only a data dir of the
+ * wrong shape (`sessions` a file, say) throws: DataDirLayoutError.
  */
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Packr, Unpackr, pack, unpack } from 'msgpackr';
-import { ProcprobeError } from '../errors.js';
+import { Packr, pack, unpack } from 'msgpackr';
+import { DataDirLayoutError, ProcprobeError } from '../errors.js';
 import type { SessionSummary } from '../session/types.js';
-import { isHeader, type SessionRecord } from './format.js';
-import { parseSession, type LoadedSession } from './parse.js';
+import { kindOf, MAX_INDEX_ENTRY_BYTES, MAX_SESSION_FILE_BYTES, readBoundedFile } from './files.js';
+import { decodeRecords, parseSession, type LoadedSession } from './parse.js';
+import { briefly, indexEntryProblem } from './validate-records.js';
 
-/** The data dir is missing and cannot be created, or cannot be written. */
+/** The data dir is missing and cannot be created, or cannot be written or read. */
 export class DataDirError extends ProcprobeError {
   readonly path: string;
+  /** What is wrong with it, e.g. 'not writable'. */
+  readonly detail: string;
   constructor(path: string, detail: string, options?: { cause?: unknown }) {
     super('ERR_PROCPROBE_DATA_DIR', `data dir ${path}: ${detail}`, options);
     this.path = path;
+    this.detail = detail;
   }
 }
 
@@ -37,6 +44,9 @@ export interface LoadResult<T> {
 }
 
 const HISTORY_FORMAT = 'procprobe-history';
+
+/** An index entry read: the summary, or why not and whether to write a new one in its place. */
+type IndexRead = { summary: SessionSummary } | { warning: string; rebuild: boolean };
 
 export class HistoryStore {
   readonly dir: string;
@@ -74,13 +84,57 @@ export class HistoryStore {
   async writeIndex(summary: SessionSummary): Promise<void> {
     const tmp = join(this.indexDir, `.${summary.id}.${process.pid}.tmp`);
     await writeFile(tmp, pack(summary), { mode: 0o600 });
-    await rename(tmp, this.indexPath(summary.id));
+    // A rename onto a directory of that name fails: leave no temp file behind then.
+    await rename(tmp, this.indexPath(summary.id)).catch(async (err: unknown) => {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    });
   }
 
-  /** Session ids on disk, oldest first (ids sort by start time). */
+  /**
+   * Names in one of the data dir's folders; none when it does not exist yet. Throws
+   * DataDirLayoutError when it (or the data dir) is not a directory, DataDirError when it cannot
+   * be read: an empty list would say "no history" about a history that is there.
+   */
+  async #list(dir: string): Promise<string[]> {
+    try {
+      return await readdir(dir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return [];
+      if (code !== 'ENOTDIR') throw new DataDirError(dir, `cannot be read (${code ?? (err as Error).message})`, { cause: err });
+      // ENOTDIR: `dir` or the data dir above it is something else; name the one that is.
+      for (const p of [this.dir, dir]) {
+        const st = await stat(p).catch(() => null);
+        if (st && !st.isDirectory()) throw new DataDirLayoutError(p, kindOf(st), { cause: err });
+      }
+      throw new DataDirLayoutError(dir, 'not a directory', { cause: err });
+    }
+  }
+
+  /** Session ids on disk, oldest first (ids sort by start time). Throws DataDirLayoutError (see #list). */
   async sessionIds(): Promise<string[]> {
-    const names = await readdir(this.sessionsDir).catch(() => [] as string[]);
+    const names = await this.#list(this.sessionsDir);
     return names.filter((n) => n.endsWith('.pps')).map((n) => n.slice(0, -4)).sort();
+  }
+
+  /** One index entry, checked: a regular file of bounded size holding the summary of session `id`. */
+  async #readIndex(id: string): Promise<IndexRead> {
+    const path = this.indexPath(id);
+    const read = await readBoundedFile(path, MAX_INDEX_ENTRY_BYTES);
+    // Only what is there is replaced (damage, a FIFO, a link): an entry we may not read right now
+    // (EACCES, EMFILE) may be fine, and a summary recovered without an end record is a worse one.
+    if (!('bytes' in read)) return { warning: `skipped index entry ${path}: ${read.problem}`, rebuild: read.wrongKind };
+    let problem: string | null;
+    let value: unknown;
+    try {
+      value = unpack(read.bytes);
+      problem = indexEntryProblem(value, id);
+    } catch (err) {
+      problem = `not msgpack (${briefly((err as Error).message)})`;
+    }
+    if (problem === null) return { summary: value as SessionSummary };
+    return { warning: `skipped index entry ${path}: ${problem}`, rebuild: true };
   }
 
   /**
@@ -92,28 +146,25 @@ export class HistoryStore {
     const warnings: string[] = [];
     const summaries: SessionSummary[] = [];
     const ids = await this.sessionIds();
-    const indexed = new Set(
-      (await readdir(this.indexDir).catch(() => [] as string[])).filter((n) => n.endsWith('.ppi')).map((n) => n.slice(0, -4)),
-    );
+    const indexed = new Set((await this.#list(this.indexDir)).filter((n) => n.endsWith('.ppi')).map((n) => n.slice(0, -4)));
     for (const id of ids) {
-      if (indexed.has(id)) {
-        const path = this.indexPath(id);
-        try {
-          const s = unpack(await readFile(path)) as SessionSummary;
-          if (typeof s !== 'object' || s === null || s.id !== id) throw new Error('not a session summary');
-          if (s.startTime >= sinceMs) summaries.push(s);
-          continue;
-        } catch (err) {
-          warnings.push(`skipped index entry ${path}: ${(err as Error).message}`);
-        }
+      const entry: IndexRead = indexed.has(id) ? await this.#readIndex(id) : { warning: '', rebuild: true };
+      if ('summary' in entry) {
+        if (entry.summary.startTime >= sinceMs) summaries.push(entry.summary);
+        continue;
       }
       const loaded = await this.loadSession(id);
       const session = loaded.value;
-      // A live writer may be caught mid-append: its "torn tail" is not damage.
-      if (!session?.inProgress) warnings.push(...loaded.warnings);
-      if (!session || session.inProgress) continue;
-      if (session.summary.startTime >= sinceMs) summaries.push(session.summary);
-      if (!indexed.has(id)) await this.writeIndex(session.summary).catch(() => undefined);
+      // A live writer may be caught mid-append: its "torn tail" is not damage, and its index
+      // entry does not exist yet.
+      if (session?.inProgress) continue;
+      let note = entry.warning;
+      if (session) {
+        if (session.summary.startTime >= sinceMs) summaries.push(session.summary);
+        const written = entry.rebuild && (await this.writeIndex(session.summary).then(() => true, () => false));
+        if (note && written) note += '; rebuilt from the session file';
+      }
+      warnings.push(...(note ? [note] : []), ...loaded.warnings);
     }
     return { value: summaries, warnings };
   }
@@ -121,26 +172,10 @@ export class HistoryStore {
   /** One session with its samples; null (and a warning) when the file is foreign or corrupt. */
   async loadSession(id: string): Promise<LoadResult<LoadedSession | null>> {
     const path = this.sessionPath(id);
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path);
-    } catch (err) {
-      return { value: null, warnings: [`skipped ${path}: ${(err as Error).message}`] };
-    }
-    const warnings: string[] = [];
-    let records: unknown[];
-    try {
-      records = new Unpackr({ sequential: true }).unpackMultiple(bytes) as unknown[];
-    } catch (err) {
-      const e = err as Error & { incomplete?: boolean; values?: unknown[]; lastPosition?: number };
-      records = e.values ?? [];
-      if (!e.incomplete || records.length === 0) {
-        return { value: null, warnings: [`skipped ${path}: not a readable procprobe session (${e.message})`] };
-      }
-      warnings.push(`${path}: torn tail after byte ${e.lastPosition ?? 0} of ${bytes.length}; kept ${records.length} whole records`);
-    }
-    if (!isHeader(records[0])) return { value: null, warnings: [`skipped ${path}: not a procprobe session file`] };
-    return { value: parseSession(records as SessionRecord[]), warnings };
+    const read = await readBoundedFile(path, MAX_SESSION_FILE_BYTES);
+    if (!('bytes' in read)) return { value: null, warnings: [`skipped ${path}: ${read.problem}`] };
+    const { records, warnings } = decodeRecords(read.bytes, path);
+    return { value: records ? parseSession(records, warnings, path) : null, warnings };
   }
 
   /**
@@ -175,10 +210,12 @@ export class HistoryStore {
   async exportHistory(): Promise<Uint8Array> {
     const sessions: { id: string; data: Uint8Array; index: Uint8Array | null }[] = [];
     for (const id of await this.sessionIds()) {
-      const data = await readFile(this.sessionPath(id)).catch(() => null);
-      if (!data) continue;
-      const index = await readFile(this.indexPath(id)).catch(() => null);
-      sessions.push({ id, data, index });
+      // The same bounded reads as loading (no FIFO or device blocks an export); a file skipped
+      // here is reported by the next load.
+      const data = await readBoundedFile(this.sessionPath(id), MAX_SESSION_FILE_BYTES);
+      if (!('bytes' in data)) continue;
+      const index = await readBoundedFile(this.indexPath(id), MAX_INDEX_ENTRY_BYTES);
+      sessions.push({ id, data: data.bytes, index: 'bytes' in index ? index.bytes : null });
     }
     return new Packr().pack({ format: HISTORY_FORMAT, v: 1, sessions });
   }

@@ -1,0 +1,122 @@
+/**
+ * Records that are valid msgpack but of the wrong shape, one per failure the issue lists (a
+ * phase name that is not a string broke `openmetrics`, an end record whose errors are not a list
+ * broke `chrome-trace`, an index entry whose errors are not a list broke `stats`). The files are
+ * crafted here record by record with msgpackr, so the test knows each record's byte offset and
+ * which ones are bad: those are left out with a warning naming the file and offset, the good ones
+ * kept, and every consumer runs on what loads.
+ */
+import { writeFileSync } from 'node:fs';
+import { pack, Packr } from 'msgpackr';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { HistoryStore } from '../dist/index.js';
+import { STORED_COLUMNS } from '../dist/history/format.js';
+import { consumeSession } from './fixtures/consumers.js';
+import { craftedId, craftedSessionBytes, craftedSummary, removeTempDirs, tempDir } from './fixtures/session-helpers.js';
+
+afterEach(() => removeTempDirs());
+
+const startTime = Date.UTC(2026, 0, 2, 3, 4, 5);
+const id = craftedId(startTime, 1);
+const session = { id, startTime, durationMs: 50, success: true, phases: [{ name: 'load', startOffsetMs: 1, durationMs: 10, success: true }] };
+
+/** The header record of the crafted session (fields as in format.ts), with `header` overriding. */
+function headerRecord(header: Record<string, unknown>): object {
+  return {
+    t: 'H', format: 'procprobe-session', v: 1, id, startTime, metadata: { crafted: true }, pid: 1,
+    processStartTime: startTime - 1000, tree: false, intervalMs: 1, writerPid: 1, writerStartTime: startTime - 1000,
+    memTotalBytes: 1 << 30, hostname: 'crafted', ...header,
+  };
+}
+
+/** A session file of a header and these records; returns the byte offset of each record. */
+function writeSession(store: HistoryStore, records: object[], header: Record<string, unknown> = {}): number[] {
+  store.ensure();
+  // One Packr for the file, as the writer: sequential structures carry over from record to record.
+  const packr = new Packr({ sequential: true });
+  const parts = [packr.pack(headerRecord(header))];
+  const offsets: number[] = [];
+  let at = parts[0]!.length;
+  for (const r of records) {
+    const b = packr.pack(r);
+    offsets.push(at);
+    parts.push(b);
+    at += b.length;
+  }
+  writeFileSync(store.sessionPath(id), Buffer.concat(parts));
+  return offsets;
+}
+
+/** A valid chunk of n samples: every stored column n numbers. */
+const chunk = (n: number): object => ({ t: 'S', n, c: Array.from({ length: STORED_COLUMNS }, (_, k) => Array.from({ length: n }, (_, i) => k * 10 + i)) });
+const phase = (name: unknown): object => ({ t: 'T', id: `t-${String(name)}`, name, startOffsetMs: 1, durationMs: 10, success: true });
+
+async function consumeAll(store: HistoryStore): Promise<void> {
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    const summaries = (await store.loadSummaries()).value;
+    consumeSession((await store.loadSession(id)).value!, summaries);
+  } finally {
+    out.mockRestore();
+  }
+}
+
+describe('session records of the wrong shape', () => {
+  it('a phase name that is a number, a chunk with short columns, an end record whose errors are a string: each left out at its offset, the rest kept', async () => {
+    const store = new HistoryStore(tempDir());
+    const good = { t: 'E', timestamp: startTime + 5, message: 'port busy', operation: 'listen' };
+    const badEnd = { t: 'Z', summary: { ...craftedSummary(session), errors: 'none' } };
+    const offsets = writeSession(store, [phase('load'), phase(42), chunk(3), { ...chunk(3), n: 5 }, good, badEnd]);
+    const { value, warnings } = await store.loadSession(id);
+    const path = store.sessionPath(id);
+    expect(warnings).toEqual([
+      expect.stringMatching(new RegExp(`record at byte ${offsets[1]} of ${path}: \\.name: 42, expected a string`)),
+      expect.stringMatching(new RegExp(`record at byte ${offsets[3]} of ${path}: \\.c\\[0\\]: 3 items, expected 5`)),
+      expect.stringMatching(new RegExp(`record at byte ${offsets[5]} of ${path}: \\.summary\\.errors: "none", expected an array`)),
+    ]);
+    expect(value!.summary.phases.map((p) => p.name)).toEqual(['load']);
+    expect(value!.summary.errors).toEqual([{ timestamp: good.timestamp, message: good.message, operation: good.operation }]);
+    expect(value!.summary.incomplete).toBe(true); // its end record was left out
+    expect(value!.samples.count).toBe(3);
+    await consumeAll(store);
+  });
+
+  it('many damaged records: three warnings with offsets, then one with the count', async () => {
+    const store = new HistoryStore(tempDir());
+    writeSession(store, Array.from({ length: 10 }, () => ({ t: 'E', timestamp: 'soon', message: 'x' })));
+    const { value, warnings } = await store.loadSession(id);
+    expect(warnings).toHaveLength(4);
+    expect(warnings[3]).toBe(`skipped 7 more damaged records of ${store.sessionPath(id)}`);
+    expect(value!.summary.errors).toEqual([]);
+  });
+
+  it('a header of an unknown format version, or damaged: the file is skipped, naming it', async () => {
+    const store = new HistoryStore(tempDir());
+    writeSession(store, [], { v: 2 });
+    expect((await store.loadSession(id)).warnings).toEqual([`skipped ${store.sessionPath(id)}: format version 2 is not one this procprobe reads (1)`]);
+    writeSession(store, [], { memTotalBytes: 'lots' });
+    const { value, warnings } = await store.loadSession(id);
+    expect(value).toBeNull();
+    expect(warnings).toEqual([expect.stringContaining(`${store.sessionPath(id)}: damaged header: .memTotalBytes: "lots"`)]);
+  });
+});
+
+describe('index entries of the wrong shape', () => {
+  for (const [what, entry] of [
+    ['errors that are not a list', { ...craftedSummary(session), errors: 7 }],
+    ['resources that are null', { ...craftedSummary(session), resources: null }],
+    ['a phase without a name', { ...craftedSummary(session), phases: [{ startOffsetMs: 0, durationMs: 1, success: true }] }],
+  ] as const) {
+    it(`${what}: rebuilt from the session file, and the stats run`, async () => {
+      const store = new HistoryStore(tempDir());
+      store.ensure();
+      writeFileSync(store.sessionPath(id), craftedSessionBytes(session));
+      writeFileSync(store.indexPath(id), pack(entry));
+      const { value, warnings } = await store.loadSummaries();
+      expect(value).toEqual([craftedSummary(session)]);
+      expect(warnings).toEqual([expect.stringMatching(/skipped index entry .*: not a session summary .*; rebuilt from the session file$/)]);
+      expect((await store.loadSummaries()).warnings).toEqual([]);
+      await consumeAll(store);
+    });
+  }
+});
