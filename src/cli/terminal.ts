@@ -2,6 +2,7 @@
  * Terminal output: colour only on a TTY and never with NO_COLOR, a progress line on stderr (TTY
  * only), sparklines, aligned tables, human units; and the one writer of `--json` documents.
  */
+import { jsonSafe } from '../export/chrome-trace.js';
 import { SCHEMA_VERSION } from '../schema.js';
 
 export interface Style {
@@ -130,5 +131,6 @@ export function table(header: string[], rows: string[][], style: Style): string 
  * Every command's --json goes through here, so none can ship a document without its version.
  */
 export function writeJsonDocument(fields: object): void {
-  process.stdout.write(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...fields }, null, 2)}\n`);
+  // jsonSafe: bigints in user metadata as strings, as the json export writes them.
+  process.stdout.write(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...fields }, jsonSafe, 2)}\n`);
 }

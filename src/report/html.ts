@@ -43,7 +43,9 @@ export const fmtMs = (v: number): string => (Number.isFinite(v) ? `${num(v, Math
 const fmtMiB = (b: number): string => (Number.isFinite(b) ? `${num(b / MiB, 1)} MiB` : '—');
 const fmtPct = (v: number): string => (Number.isFinite(v) ? `${num(v, 1)} %` : '—');
 const fmtTime = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString().replace('T', ' ').replace('Z', ' UTC') : '—');
-const text = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v) ?? String(v));
+/** User metadata as text; a bigint (msgpack's 64-bit integers load as one) as its digits, which JSON.stringify refuses. */
+const text = (v: unknown): string =>
+  typeof v === 'string' ? v : v === undefined ? '' : (JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v));
 
 /** The command line (or label) to show: an argv array is joined with spaces. */
 function commandOf(meta: Record<string, unknown>): string | undefined {
