@@ -5,7 +5,7 @@
 import { runStats } from '../analysis/pool.js';
 import { totalStartupMs } from '../session/types.js';
 import { HistoryStore } from '../history/store.js';
-import { PerformanceMonitor } from '../performance-monitor.js';
+import { PerformanceMonitor } from '../startup/performance-monitor.js';
 import type { RunOptions } from './args.js';
 import { compare, phaseTable, renderComparison, runStatistics, runsTable, sparklines, type Comparison } from './report.js';
 import { runOnce, type RunOutcome } from './run.js';

@@ -12,7 +12,7 @@
  * before the spawn so the child's first millisecond is sampled.
  */
 import { statSync } from 'node:fs';
-import type { PerformanceMonitor } from '../performance-monitor.js';
+import type { PerformanceMonitor } from '../startup/performance-monitor.js';
 import { StartupPhase } from '../session/constants.js';
 import type { StartupSession } from '../session/session.js';
 import type { RunOptions } from './args.js';

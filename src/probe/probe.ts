@@ -282,3 +282,19 @@ export type NativeLoop = (header: Int32Array, records: Float64Array, versions: I
 export function nativeLoop(probe: Probe): NativeLoop | null {
   return probe instanceof NativeProbe && !probe.closed ? (...a) => probe.runLoop(...a) : null;
 }
+
+/**
+ * When process `pid` started, ms since the epoch (NaN if it cannot be read). This process's own
+ * from process.uptime(); another's from one probe read (its kernel start time).
+ */
+export function processStartEpochMs(pid: number): number {
+  if (pid === process.pid) return Date.now() - process.uptime() * 1e3;
+  try {
+    const probe = createProbe({ pid });
+    const t = probe.sampleSync().startTime;
+    probe.close();
+    return t;
+  } catch {
+    return NaN;
+  }
+}

@@ -1,57 +1,30 @@
 /**
- * PerformanceMonitor: the seed's startup performance monitor (000_86271e7beb1884f1.txt).
- *
- * It composes the rooms (sampler -> session -> history -> analysis), so it lives at the root
- * rather than in src/session/: that room only models sessions and never imports the rooms
- * downstream of it. On the caller's path, startTiming/finishTiming only take monotonic marks;
- * every 50 ms a housekeeping tick drains the ring into the session, computes the resource delta
- * of timings that finished, and hands records to the history writer worker.
+ * PerformanceMonitor: the seed's startup performance monitor (000_86271e7beb1884f1.txt), the room
+ * that composes the others: sampler -> session -> history -> analysis. On the caller's path,
+ * startTiming/finishTiming only take monotonic marks (TimingBook); every 50 ms a housekeeping tick
+ * drains the ring into the session, settles the timings that finished, and hands records to the
+ * history writer worker.
  */
 import { EventEmitter } from 'node:events';
-import { hostname, totalmem } from 'node:os';
-import { releaseAnalysisPool, retainAnalysisPool, runStats } from './analysis/pool.js';
-import type { PerformanceStats } from './analysis/types.js';
-import type { ResourceDelta, SessionError } from './session/types.js';
-import { InvalidOptionError as InvalidOption, ProcprobeError } from './errors.js';
-import { flushOnExit } from './exit.js';
-import { SESSION_FORMAT, SESSION_FORMAT_VERSION, type SessionRecord } from './history/format.js';
-import { HistoryStore, newSessionId } from './history/store.js';
-import { appendEnd, SessionWriter } from './history/writer.js';
-import { createProbe, type ProbeBackendOption } from './probe/probe.js';
-import { Sampler } from './sampler/sampler.js';
-import { averages, SessionBuffer } from './session/buffer.js';
-import { nodeBootstrapPhases } from './session/bootstrap.js';
-import { resourceDelta } from './session/resources.js';
-import { StartupSession } from './session/session.js';
-import { SessionStateError, TimingContext, TimingMetric } from './session/timing.js';
-import { checkBoolean, checkFunction, checkInteger, checkNumber, checkObject, DEFAULT_DATA_DIR } from './validate.js';
+import { releaseAnalysisPool, retainAnalysisPool, runStats } from '../analysis/pool.js';
+import type { PerformanceStats } from '../analysis/types.js';
+import { InvalidOptionError as InvalidOption, ProcprobeError } from '../errors.js';
+import { flushOnExit } from '../exit.js';
+import { endRecord, sessionHeader } from '../history/records.js';
+import { HistoryStore, newSessionId } from '../history/store.js';
+import { appendEnd, SessionWriter } from '../history/writer.js';
+import { Sampler } from '../sampler/sampler.js';
+import { averages, SessionBuffer } from '../session/buffer.js';
+import { nodeBootstrapPhases } from '../session/bootstrap.js';
+import { resourceDelta } from '../session/resources.js';
+import { StartupSession } from '../session/session.js';
+import { SessionStateError, TimingContext } from '../session/timing.js';
+import type { ResourceDelta, SessionError } from '../session/types.js';
+import { checkBoolean, checkFunction, checkNumber, checkObject } from '../validate.js';
+import { resolveOptions, type PerformanceMonitorOptions, type ResolvedOptions } from './options.js';
+import { TimingBook } from './timings.js';
 
-export interface PerformanceMonitorOptions {
-  /** Where history is kept. Default '.procprobe'. */
-  dataDir?: string;
-  /** Finished sessions kept in memory. Default 100. */
-  maxSessions?: number;
-  /** ms between resource samples during a session, >= 0.1. Default 1. */
-  resourceSamplingIntervalMs?: number;
-  /** Process to sample; default this process. */
-  pid?: number;
-  /** Sample the process and its descendants. Default false. */
-  tree?: boolean;
-  /** Probe tier. Default 'auto'. */
-  backend?: ProbeBackendOption;
-  /** Sessions older than this are removed from disk. Default 30 days. */
-  maxHistoryDays?: number;
-  /** Oldest sessions are removed beyond this total size. Default 256 MiB. */
-  maxHistoryBytes?: number;
-  /** ms between appends of samples to the session file (the most a crash loses). Default 250. */
-  flushIntervalMs?: number;
-  /** Samples kept in memory per session (all are on disk). Default 120,000 (2 min at 1 kHz). */
-  maxSessionSamples?: number;
-  /** Record Node's bootstrap milestones when a session opens within 10 s of process start. Default true. */
-  nodeBootstrap?: boolean;
-  /** With tree: sample only the descendants of pid, not pid itself. Default false. */
-  excludeRoot?: boolean;
-}
+export type { PerformanceMonitorOptions } from './options.js';
 
 /** getResourceUsageSummary's answer: the current or last session. */
 export interface ResourceUsageSummary extends ResourceDelta {
@@ -73,7 +46,7 @@ const EXIT_FLUSH_BUDGET_MS = 500;
 export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   readonly dataDir: string;
   readonly #store: HistoryStore;
-  readonly #opts: Required<Omit<PerformanceMonitorOptions, 'pid' | 'dataDir'>> & { pid: number };
+  readonly #opts: ResolvedOptions;
   readonly #sessions: StartupSession[] = [];
   readonly #sampler: Sampler;
   /** Resolves when the open session's first sample is in. */
@@ -81,12 +54,8 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   #session: StartupSession | null = null;
   #buffer: SessionBuffer | null = null;
   #writer: SessionWriter | null = null;
-  #timings = new Map<string, TimingMetric>();
-  #open: TimingMetric[] = [];
-  #pending: TimingMetric[] = [];
-  #records: SessionRecord[] = [];
+  readonly #book = new TimingBook();
   #timer: NodeJS.Timeout | null = null;
-  #nextTiming = 0;
   #bootstrapRecorded = false;
   #closed = false;
   /** finishSession in flight: the next session waits for it (its sampler, writer and buffer are in use). */
@@ -96,24 +65,9 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
 
   constructor(options?: PerformanceMonitorOptions) {
     super();
-    const o = checkObject('options', options);
-    const dataDir = o.dataDir ?? DEFAULT_DATA_DIR;
-    if (typeof dataDir !== 'string' || dataDir.length === 0) throw new InvalidOption('options.dataDir', 'a non-empty path', dataDir);
-    this.dataDir = dataDir;
-    this.#store = new HistoryStore(dataDir);
-    this.#opts = {
-      maxSessions: checkInteger('options.maxSessions', o.maxSessions ?? 100, 1),
-      resourceSamplingIntervalMs: checkNumber('options.resourceSamplingIntervalMs', o.resourceSamplingIntervalMs ?? 1, 0.1, 2 ** 31 - 1),
-      pid: o.pid === undefined ? process.pid : checkInteger('options.pid', o.pid, 1, 0x7fffffff),
-      tree: checkBoolean('options.tree', o.tree ?? false),
-      backend: (o.backend ?? 'auto') as ProbeBackendOption,
-      maxHistoryDays: checkNumber('options.maxHistoryDays', o.maxHistoryDays ?? 30, 0),
-      maxHistoryBytes: checkNumber('options.maxHistoryBytes', o.maxHistoryBytes ?? 256 * 1048576, 0),
-      flushIntervalMs: checkNumber('options.flushIntervalMs', o.flushIntervalMs ?? 250, 1, 60_000),
-      maxSessionSamples: checkInteger('options.maxSessionSamples', o.maxSessionSamples ?? 120_000, 2),
-      nodeBootstrap: checkBoolean('options.nodeBootstrap', o.nodeBootstrap ?? true),
-      excludeRoot: checkBoolean('options.excludeRoot', o.excludeRoot ?? false),
-    };
+    this.#opts = resolveOptions(checkObject('options', options) as PerformanceMonitorOptions);
+    this.dataDir = this.#opts.dataDir;
+    this.#store = new HistoryStore(this.dataDir);
     // Boot the sampler now, paused: a worker takes 50-300 ms to start, and the first phases of
     // the first session should not go unsampled. It waits at no CPU cost and never holds the
     // process; startSession resumes it within a millisecond.
@@ -156,43 +110,24 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const startSeq = sampler.reader.latestSeq() + 1;
     this.#session = session;
     this.#buffer = new SessionBuffer(sampler.reader, startSeq, this.#opts.maxSessionSamples);
-    this.#timings.clear();
-    this.#open = [];
-    this.#records = [];
+    this.#book.reset();
     this.#ready = sampler.resume();
     this.#ready.catch((err: ProcprobeError) => {
       session.errors.push({ timestamp: Date.now(), message: `sampling failed: ${err.message}`, operation: 'procprobe' });
       this.#report('error', err);
     });
+    const { pid, tree, resourceSamplingIntervalMs: intervalMs } = this.#opts;
     this.#writer = new SessionWriter(
       sampler.sharedBuffer,
       this.#store.sessionPath(id),
-      {
-        t: 'H',
-        format: SESSION_FORMAT,
-        v: SESSION_FORMAT_VERSION,
-        id,
-        startTime,
-        metadata: session.metadata,
-        pid: this.#opts.pid,
-        processStartTime: processStartTime(this.#opts.pid),
-        tree: this.#opts.tree,
-        intervalMs: this.#opts.resourceSamplingIntervalMs,
-        writerPid: process.pid,
-        writerStartTime: Date.now() - process.uptime() * 1e3,
-        memTotalBytes: totalmem(),
-        hostname: hostname(),
-      },
+      sessionHeader({ id, startTime, metadata: session.metadata, pid, tree, intervalMs }),
       startSeq,
       this.#opts.flushIntervalMs,
       (e) => this.#report('error', e),
     );
     if (this.#opts.nodeBootstrap && !this.#bootstrapRecorded && this.#opts.pid === process.pid && process.uptime() < 10) {
       this.#bootstrapRecorded = true;
-      for (const phase of nodeBootstrapPhases(startMono)) {
-        session.timings.push(phase);
-        this.#records.push({ t: 'T', id: phase.name, ...phase });
-      }
+      for (const phase of nodeBootstrapPhases(startMono)) this.#book.recordPhase(session, phase);
     }
     this.#timer = setInterval(() => this.#housekeep(), HOUSEKEEPING_MS);
     this.#timer.unref();
@@ -218,22 +153,12 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   startTiming(operation: string, metadata?: Record<string, unknown>): string {
     if (this.#session === null) throw new SessionStateError('no open session: call startSession() first');
     if (typeof operation !== 'string' || operation.length === 0) throw new InvalidOption('operation', 'a non-empty string', operation);
-    const id = `t${++this.#nextTiming}`;
-    const parent = this.#open.length > 0 ? this.#open[this.#open.length - 1]!.id : undefined;
-    const t = new TimingMetric(id, operation, metadata ?? EMPTY, parent);
-    this.#timings.set(id, t);
-    this.#open.push(t);
-    return id;
+    return this.#book.start(operation, metadata);
   }
 
   /** Finish a timing. Unknown or already finished ids throw SessionStateError. */
   finishTiming(timingId: string, success = true, errorMessage?: string): void {
-    const t = this.#timings.get(timingId);
-    if (t === undefined) throw new SessionStateError(`unknown timing id ${String(timingId)}`);
-    t.finish(success, errorMessage);
-    const i = this.#open.lastIndexOf(t);
-    if (i >= 0) this.#open.splice(i, 1);
-    this.#pending.push(t);
+    this.#book.finish(timingId, success, errorMessage);
   }
 
   /** Time an async (or sync) function; a throw is recorded as a failure and rethrown. */
@@ -255,7 +180,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const id = this.startTiming(operation, metadata);
     // Disposal after finishSession closed it (a `using` around the whole startup) is a no-op.
     return new TimingContext(id, (ok, msg) => {
-      if (this.#timings.get(id)?.finished === false) this.finishTiming(id, ok, msg);
+      if (this.#book.isOpen(id)) this.finishTiming(id, ok, msg);
     });
   }
 
@@ -263,8 +188,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   recordError(errorMessage: string, operation?: string): void {
     if (this.#session === null) throw new SessionStateError('no open session: call startSession() first');
     const e: SessionError = { timestamp: Date.now(), message: String(errorMessage), ...(operation ? { operation } : {}) };
-    this.#session.errors.push(e);
-    this.#records.push({ t: 'E', ...e });
+    this.#book.recordError(this.#session, e);
   }
 
   /**
@@ -285,7 +209,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   }
 
   async #finish(session: StartupSession, success: boolean): Promise<StartupSession> {
-    for (const t of [...this.#open]) this.finishTiming(t.id, false, 'not finished when the session ended');
+    this.#book.failOpen('not finished when the session ended');
     const endMono = performance.now();
     session.finish(success, performance.timeOrigin + endMono);
     this.#session = null;
@@ -308,11 +232,11 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
       if (buffer.overflowed) {
         // Memory holds the first maxSessionSamples only; the file holds them all. Close it
         // without its end record, then compute every delta from the complete samples.
-        await this.#writer!.close(this.#drainRecords());
+        await this.#writer!.close(this.#book.drainRecords());
         await this.#recomputeFromDisk(session);
         await appendEnd(this.#store.sessionPath(session.id), session.toSummary());
       } else {
-        await this.#writer!.close([...this.#drainRecords(), { t: 'Z', summary: session.toSummary() }]);
+        await this.#writer!.close([...this.#book.drainRecords(), endRecord(session.toSummary())]);
       }
       const summary = session.toSummary();
       await this.#store.writeIndex(summary);
@@ -395,14 +319,8 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     if (!session || !buffer) return;
     buffer.drain();
     // Once memory overflowed, deltas wait for the complete samples on disk (finishSession).
-    const covered = buffer.overflowed ? -Infinity : finishing ? Infinity : buffer.lastTimestamp;
-    const keep: TimingMetric[] = [];
-    for (const t of this.#pending) {
-      if (t.endTime > covered) keep.push(t);
-      else this.#settle(session, t, buffer.records, buffer.stride, buffer.count);
-    }
-    this.#pending = keep;
-    if (!finishing) this.#writer?.write(this.#drainRecords());
+    this.#book.settle(session, buffer, buffer.overflowed ? -Infinity : finishing ? Infinity : buffer.lastTimestamp);
+    if (!finishing) this.#writer?.write(this.#book.drainRecords());
   }
 
   /** Resource deltas of every timing and of the session from the samples on disk (after an overflow). */
@@ -411,8 +329,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     if (!loaded) return;
     const s = loaded.samples;
     session.resources = resourceDelta(s.records, s.stride, s.count, session.startTime, session.endTime);
-    for (const t of this.#pending) this.#settle(session, t, s.records, s.stride, s.count);
-    this.#pending = [];
+    this.#book.settle(session, s, Infinity);
     for (const phase of session.timings) {
       if (phase.name.startsWith('node:')) continue;
       const from = session.startTime + phase.startOffsetMs;
@@ -420,21 +337,6 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
       if (r) phase.resources = r;
       else delete phase.resources;
     }
-  }
-
-  /** Give a finished timing its resource delta and record it in the session and for the file. */
-  #settle(session: StartupSession, t: TimingMetric, rec: Float64Array, stride: number, count: number): void {
-    t.resources = resourceDelta(rec, stride, count, t.startTime, t.endTime);
-    const phase = {
-      name: t.operation,
-      startOffsetMs: t.startTime - session.startTime,
-      durationMs: t.durationMs,
-      success: t.success === true,
-      ...(t.errorMessage !== undefined ? { errorMessage: t.errorMessage } : {}),
-      ...(t.resources ? { resources: t.resources } : {}),
-    };
-    session.timings.push(phase);
-    this.#records.push({ t: 'T', id: t.id, ...(t.parentId ? { parentId: t.parentId } : {}), ...phase });
   }
 
   /**
@@ -447,37 +349,15 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const session = this.#session;
     const buffer = this.#buffer;
     if (!session || !buffer || !this.#writer) return;
-    for (const t of [...this.#open]) this.finishTiming(t.id, false, 'not finished when the process exited');
+    this.#book.failOpen('not finished when the process exited');
     buffer.drain();
-    for (const t of this.#pending) this.#settle(session, t, buffer.records, buffer.stride, buffer.count);
-    this.#pending = [];
-    this.#records.push({ t: 'E', timestamp: Date.now(), message: 'the process exited with the session open', operation: 'procprobe' });
-    this.#writer.flushSync(this.#drainRecords(), EXIT_FLUSH_BUDGET_MS);
-  }
-
-  #drainRecords(): SessionRecord[] {
-    const r = this.#records;
-    this.#records = [];
-    return r;
+    this.#book.settle(session, buffer, Infinity);
+    this.#book.recordFileError({ timestamp: Date.now(), message: 'the process exited with the session open', operation: 'procprobe' });
+    this.#writer.flushSync(this.#book.drainRecords(), EXIT_FLUSH_BUDGET_MS);
   }
 
   #report(event: 'error' | 'warning', err: ProcprobeError): void {
     if (this.listenerCount(event) > 0) this.emit(event, err);
     else process.emitWarning(err.message, { type: 'ProcprobeWarning', code: err.code });
-  }
-}
-
-const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
-
-/** Start time of the sampled process (ms since epoch), for the history header. */
-function processStartTime(pid: number): number {
-  if (pid === process.pid) return Date.now() - process.uptime() * 1e3;
-  try {
-    const probe = createProbe({ pid });
-    const t = probe.sampleSync().startTime;
-    probe.close();
-    return t;
-  } catch {
-    return NaN;
   }
 }

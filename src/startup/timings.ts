@@ -1,0 +1,108 @@
+/**
+ * The timings of the open session: started and finished on the caller's path with monotonic marks
+ * only, then settled off it (given their resource delta once the ring covers their end), recorded
+ * in the session and queued, with the session's errors, as records for its history file.
+ */
+import { errorRecord, timingRecord } from '../history/records.js';
+import type { SessionRecord } from '../history/format.js';
+import { resourceDelta } from '../session/resources.js';
+import type { StartupSession } from '../session/session.js';
+import { SessionStateError, TimingMetric } from '../session/timing.js';
+import type { PhaseSummary, SessionError, SessionSamples } from '../session/types.js';
+
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** Records in ring layout: a session's samples in memory (SessionBuffer) or loaded from disk. */
+type Rows = Pick<SessionSamples, 'records' | 'stride' | 'count'>;
+
+export class TimingBook {
+  readonly #timings = new Map<string, TimingMetric>();
+  /** Started, not finished, innermost last (the parent of the next one). */
+  #open: TimingMetric[] = [];
+  /** Finished, waiting for the ring to cover their end. */
+  #pending: TimingMetric[] = [];
+  #records: SessionRecord[] = [];
+  #next = 0;
+
+  /** A new session: no timing of the last one can be finished or named in it. */
+  reset(): void {
+    this.#timings.clear();
+    this.#open = [];
+    this.#records = [];
+  }
+
+  start(operation: string, metadata: Record<string, unknown> | undefined): string {
+    const id = `t${++this.#next}`;
+    const parent = this.#open.length > 0 ? this.#open[this.#open.length - 1]!.id : undefined;
+    const t = new TimingMetric(id, operation, metadata ?? EMPTY, parent);
+    this.#timings.set(id, t);
+    this.#open.push(t);
+    return id;
+  }
+
+  finish(timingId: string, success: boolean, errorMessage?: string): void {
+    const t = this.#timings.get(timingId);
+    if (t === undefined) throw new SessionStateError(`unknown timing id ${String(timingId)}`);
+    t.finish(success, errorMessage);
+    const i = this.#open.lastIndexOf(t);
+    if (i >= 0) this.#open.splice(i, 1);
+    this.#pending.push(t);
+  }
+
+  isOpen(timingId: string): boolean {
+    return this.#timings.get(timingId)?.finished === false;
+  }
+
+  /** Finish every open timing as failed, with `why`. */
+  failOpen(why: string): void {
+    for (const t of [...this.#open]) this.finish(t.id, false, why);
+  }
+
+  /** Settle the finished timings whose end is at or before `coveredTs` (Infinity: all of them). */
+  settle(session: StartupSession, s: Rows, coveredTs: number): void {
+    const keep: TimingMetric[] = [];
+    for (const t of this.#pending) {
+      if (t.endTime > coveredTs) keep.push(t);
+      else this.#settle(session, t, s);
+    }
+    this.#pending = keep;
+  }
+
+  /** A phase that was never a TimingMetric (Node's bootstrap milestones): recorded as it is. */
+  recordPhase(session: StartupSession, phase: PhaseSummary): void {
+    session.timings.push(phase);
+    this.#records.push(timingRecord(phase, phase.name));
+  }
+
+  recordError(session: StartupSession, e: SessionError): void {
+    session.errors.push(e);
+    this.#records.push(errorRecord(e));
+  }
+
+  /** An error for the file only (the session has finished in memory). */
+  recordFileError(e: SessionError): void {
+    this.#records.push(errorRecord(e));
+  }
+
+  /** The records queued since the last call, for the writer. */
+  drainRecords(): SessionRecord[] {
+    const r = this.#records;
+    this.#records = [];
+    return r;
+  }
+
+  /** Give a finished timing its resource delta, and record it in the session and for the file. */
+  #settle(session: StartupSession, t: TimingMetric, s: Rows): void {
+    t.resources = resourceDelta(s.records, s.stride, s.count, t.startTime, t.endTime);
+    const phase: PhaseSummary = {
+      name: t.operation,
+      startOffsetMs: t.startTime - session.startTime,
+      durationMs: t.durationMs,
+      success: t.success === true,
+      ...(t.errorMessage !== undefined ? { errorMessage: t.errorMessage } : {}),
+      ...(t.resources ? { resources: t.resources } : {}),
+    };
+    session.timings.push(phase);
+    this.#records.push(timingRecord(phase, t.id, t.parentId));
+  }
+}
