@@ -1,22 +1,45 @@
 /**
- * The error catalogue. Every error procprobe throws or emits is a {@link ProcprobeError} with a
- * stable `code` (listed in the README); the class names a failure, the code is what to match on.
+ * The error catalogue: every error procprobe throws or emits is a subclass of ProcprobeError with
+ * a stable `code` (README "Errors" lists them 1:1, test/errors.catalogue.test.ts checks); the
+ * class names a failure, the code is what to match on.
+ *
+ * `instanceof` works across threads and across duplicate copies of the package: an error crosses
+ * a worker boundary as ErrorData and is rebuilt into its class by code (rebuildError), and every
+ * procprobe error carries a brand under a registry symbol (Symbol.for), the same in every copy,
+ * which `instanceof` checks together with the class's code.
  */
+import type { EventEmitter } from 'node:events';
+
+const BRAND = Symbol.for('procprobe.error');
+
 export class ProcprobeError extends Error {
+  /** The code of the class's errors; '' on ProcprobeError itself (it matches them all). */
+  static readonly code: string = '';
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
   }
+
+  get [BRAND](): true {
+    return true;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null || (value as { [BRAND]?: unknown })[BRAND] !== true) return false;
+    const code = (this as typeof ProcprobeError).code;
+    return code === '' || Function.prototype[Symbol.hasInstance].call(this, value) || (value as ProcprobeError).code === code;
+  }
 }
 
 /** An option or argument is missing, of the wrong type or out of range. */
 export class InvalidOptionError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_INVALID_OPTION';
   readonly option: string;
   readonly value: unknown;
   constructor(option: string, expected: string, value: unknown) {
-    super('ERR_PROCPROBE_INVALID_OPTION', `${option} must be ${expected}, got ${describe(value)}`);
+    super(InvalidOptionError.code, `${option} must be ${expected}, got ${describe(value)}`);
     this.option = option;
     this.value = value;
   }
@@ -24,48 +47,53 @@ export class InvalidOptionError extends ProcprobeError {
 
 /** No process has that pid. */
 export class ProcessNotFoundError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_NO_SUCH_PROCESS';
   readonly pid: number;
   constructor(pid: number, options?: { cause?: unknown }) {
-    super('ERR_PROCPROBE_NO_SUCH_PROCESS', `no process with pid ${pid}`, options);
+    super(ProcessNotFoundError.code, `no process with pid ${pid}`, options);
     this.pid = pid;
   }
 }
 
 /** The process exists but this user may not read it. */
 export class AccessDeniedError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_ACCESS_DENIED';
   readonly pid: number;
   constructor(pid: number, options?: { cause?: unknown }) {
-    super('ERR_PROCPROBE_ACCESS_DENIED', `access denied reading process ${pid}`, options);
+    super(AccessDeniedError.code, `access denied reading process ${pid}`, options);
     this.pid = pid;
   }
 }
 
 /** The process exited, or its pid now belongs to another process, since the probe was created. */
 export class ProcessExitedError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_PROCESS_EXITED';
   readonly pid: number;
   constructor(pid: number) {
-    super('ERR_PROCPROBE_PROCESS_EXITED', `process ${pid} has exited (or its pid was reused)`);
+    super(ProcessExitedError.code, `process ${pid} has exited (or its pid was reused)`);
     this.pid = pid;
   }
 }
 
 /** The process has exited but its parent has not reaped it: only CPU times remain readable. */
 export class ZombieProcessError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_ZOMBIE';
   readonly pid: number;
   constructor(pid: number) {
-    super('ERR_PROCPROBE_ZOMBIE', `process ${pid} is a zombie (exited, not yet reaped)`);
+    super(ZombieProcessError.code, `process ${pid} is a zombie (exited, not yet reaped)`);
     this.pid = pid;
   }
 }
 
 /** `backend: 'native'` was asked for and the addon could not be loaded. */
 export class NativeUnavailableError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_NATIVE_UNAVAILABLE';
   /** Every path tried, with the reason each failed. */
   readonly attempts: readonly { path: string; error: string }[];
   constructor(reason: string, attempts: readonly { path: string; error: string }[]) {
     const tried = attempts.map((a) => `  ${a.path}: ${a.error}`).join('\n');
     super(
-      'ERR_PROCPROBE_NATIVE_UNAVAILABLE',
+      NativeUnavailableError.code,
       `the native probe is not available: ${reason}${tried ? `\ntried:\n${tried}` : ''}`,
     );
     this.attempts = attempts;
@@ -74,23 +102,26 @@ export class NativeUnavailableError extends ProcprobeError {
 
 /** A synchronous read was asked of a backend that can only read asynchronously. */
 export class SyncUnsupportedError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_SYNC_UNSUPPORTED';
   constructor(backend: string, method: string) {
-    super('ERR_PROCPROBE_SYNC_UNSUPPORTED', `the ${backend} backend cannot ${method}(): use await sample()`);
+    super(SyncUnsupportedError.code, `the ${backend} backend cannot ${method}(): use await sample()`);
   }
 }
 
 /** The probe (or monitor) was used after close(). */
 export class ClosedError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_CLOSED';
   constructor(what: string) {
-    super('ERR_PROCPROBE_CLOSED', `${what} is closed`);
+    super(ClosedError.code, `${what} is closed`);
   }
 }
 
 /** An unexpected read or parse failure of the operating system's process information. */
 export class ProbeReadError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_READ';
   readonly pid: number;
   constructor(pid: number, detail: string, options?: { cause?: unknown }) {
-    super('ERR_PROCPROBE_READ', `reading process ${pid} failed: ${detail}`, options);
+    super(ProbeReadError.code, `reading process ${pid} failed: ${detail}`, options);
     this.pid = pid;
   }
 }
@@ -100,14 +131,155 @@ export class ProbeReadError extends ProcprobeError {
  * a device): nothing in it can be listed, and an empty history would hide that.
  */
 export class DataDirLayoutError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_DATA_DIR_LAYOUT';
   readonly path: string;
   /** What the path is instead, e.g. 'a regular file'. */
   readonly found: string;
   constructor(path: string, found: string, options?: { cause?: unknown }) {
-    super('ERR_PROCPROBE_DATA_DIR_LAYOUT', `data dir: ${path} is ${found}, not a directory`, options);
+    super(DataDirLayoutError.code, `data dir: ${path} is ${found}, not a directory`, options);
     this.path = path;
     this.found = found;
   }
+}
+
+/** Misuse of the timing or session API (a second finish, an unknown id, no open session). */
+export class SessionStateError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_SESSION_STATE';
+  constructor(message: string) {
+    super(SessionStateError.code, message);
+  }
+}
+
+/** The data dir cannot be created, written or listed. */
+export class DataDirError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_DATA_DIR';
+  readonly path: string;
+  /** What is wrong with it, e.g. 'not writable'. */
+  readonly detail: string;
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super(DataDirError.code, `data dir ${path}: ${detail}`, options);
+    this.path = path;
+    this.detail = detail;
+  }
+}
+
+/** Writing a session file failed (emitted as 'error'; the session is still returned). */
+export class HistoryWriteError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_HISTORY_WRITE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(HistoryWriteError.code, message, options);
+  }
+}
+
+/** Bytes given to importHistory are not a history export. */
+export class HistoryFormatError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_HISTORY_FORMAT';
+  constructor(message: string) {
+    super(HistoryFormatError.code, message);
+  }
+}
+
+/** A history file was skipped or repaired while loading (emitted as 'warning', naming it). */
+export class HistorySkippedError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_HISTORY_SKIPPED';
+  constructor(message: string) {
+    super(HistorySkippedError.code, message);
+  }
+}
+
+/** A custom metric callback misbehaved (emitted once per problem as 'warning'). */
+export class CallbackError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_CALLBACK';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(CallbackError.code, message, options);
+  }
+}
+
+/** The sampler stopped before its first sample, or its worker reported a failure. */
+export class SamplerError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_SAMPLER';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(SamplerError.code, message, options);
+  }
+}
+
+/** The sampler's worker thread died (emitted as 'error'). */
+export class WorkerFailedError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_WORKER_FAILED';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(WorkerFailedError.code, message, options);
+  }
+}
+
+/** The systeminformation tier raised the sampling interval to what it can do (emitted as 'warning'). */
+export class IntervalClampedWarning extends ProcprobeError {
+  static override readonly code = 'PROCPROBE_INTERVAL_CLAMPED';
+  constructor(message: string) {
+    super(IntervalClampedWarning.code, message);
+  }
+}
+
+/** Bad command-line usage: the CLI prints its one line and exits 2. */
+export class UsageError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_USAGE';
+  constructor(message: string) {
+    super(UsageError.code, message);
+  }
+}
+
+/** Every class of the catalogue, by code. */
+export const ERROR_CLASSES: Readonly<Record<string, typeof ProcprobeError>> = Object.freeze(
+  Object.fromEntries(
+    [
+      InvalidOptionError, ProcessNotFoundError, AccessDeniedError, ProcessExitedError, ZombieProcessError, NativeUnavailableError,
+      SyncUnsupportedError, ClosedError, ProbeReadError, DataDirLayoutError, SessionStateError, DataDirError, HistoryWriteError,
+      HistoryFormatError, HistorySkippedError, CallbackError, SamplerError, WorkerFailedError, IntervalClampedWarning, UsageError,
+    ].map((c) => [c.code, c as typeof ProcprobeError]),
+  ),
+);
+
+/** An error as data, for a message between threads (structured clone keeps no class). */
+export interface ErrorData {
+  name: string;
+  code: string | undefined;
+  message: string;
+  stack: string | undefined;
+  /** The error's own fields (pid, path, option...), those that survive a structured clone. */
+  props: Record<string, unknown>;
+}
+
+export function errorData(err: unknown): ErrorData {
+  const e = (err instanceof Error ? err : new Error(String(err))) as Error & { code?: unknown };
+  const props: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) {
+    if (k === 'code' || k === 'name' || k === 'message' || k === 'stack' || k === 'cause') continue;
+    try {
+      props[k] = structuredClone(v);
+    } catch {
+      // a function or the like: the message already describes it
+    }
+  }
+  return { name: e.name, code: typeof e.code === 'string' ? e.code : undefined, message: e.message, stack: e.stack, props };
+}
+
+/** The error back in its class (by code); one without a known code becomes a `fallback`. */
+export function rebuildError(d: ErrorData, fallback: new (message: string) => ProcprobeError = SamplerError): ProcprobeError {
+  const cls = d.code === undefined ? undefined : ERROR_CLASSES[d.code];
+  if (!cls) return new fallback(d.message);
+  // Not through the constructor: each builds its message from its own arguments.
+  const err = Object.create(cls.prototype) as ProcprobeError;
+  Object.defineProperties(err, {
+    message: { value: d.message, writable: true, configurable: true },
+    stack: { value: d.stack, writable: true, configurable: true },
+  });
+  Object.assign(err, d.props, { code: d.code, name: cls.name });
+  return err;
+}
+
+/** An 'error' or 'warning' for an emitter's listeners, or a process warning when it has none (never a throw). */
+export function emitOrWarn(emitter: EventEmitter, event: 'error' | 'warning', err: ProcprobeError): void {
+  if (emitter.listenerCount(event) > 0) emitter.emit(event, err);
+  else process.emitWarning(err.message, { type: 'ProcprobeWarning', code: err.code });
 }
 
 function describe(value: unknown): string {

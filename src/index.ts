@@ -1,14 +1,25 @@
 export {
   AccessDeniedError,
+  CallbackError,
   ClosedError,
+  DataDirError,
   DataDirLayoutError,
+  ERROR_CLASSES,
+  HistoryFormatError,
+  HistorySkippedError,
+  HistoryWriteError,
+  IntervalClampedWarning,
   InvalidOptionError,
   NativeUnavailableError,
   ProbeReadError,
   ProcessExitedError,
   ProcessNotFoundError,
   ProcprobeError,
+  SamplerError,
+  SessionStateError,
   SyncUnsupportedError,
+  UsageError,
+  WorkerFailedError,
   ZombieProcessError,
 } from './errors.js';
 export { F, FIELD_COUNT, FIELDS, ProbeStatus, rowToSample } from './probe/layout.js';
@@ -32,11 +43,11 @@ export type { RingGeometry } from './ring/layout.js';
 export { PerformanceMonitor } from './startup/performance-monitor.js';
 export type { PerformanceMonitorEvents, PerformanceMonitorOptions, ResourceUsageSummary } from './startup/performance-monitor.js';
 export { MetricType, StartupPhase } from './session/constants.js';
-export { SessionStateError, TimingContext, TimingMetric } from './session/timing.js';
+export { TimingContext, TimingMetric } from './session/timing.js';
 export { ResourceSnapshot, StartupSession } from './session/session.js';
 export type { PhaseSummary, ResourceDelta, SessionError, SessionSamples, SessionSummary } from './session/types.js';
 export { TOTAL_STARTUP, totalStartupMs } from './session/types.js';
-export { DataDirError, HistoryStore } from './history/store.js';
+export { HistoryStore } from './history/store.js';
 export type { LoadedSession } from './history/parse.js';
 export type {
   Distribution,

@@ -3,9 +3,8 @@
  * idle, so analysis never runs on the host's main thread and an idle pool costs nothing.
  */
 import { Piscina } from 'piscina';
-import { DataDirLayoutError } from '../errors.js';
-import { DataDirError } from '../history/store.js';
-import type { DataDirFailure, StatsResult, StatsTask } from './worker.js';
+import { rebuildError } from '../errors.js';
+import type { StatsResult, StatsTask, TaskFailure } from './worker.js';
 
 let pool: Piscina | null = null;
 
@@ -19,12 +18,11 @@ function getPool(): Piscina {
   return pool;
 }
 
-/** Compute stats over the history in the pool. Throws DataDirLayoutError / DataDirError as the loader does. */
+/** Compute stats over the history in the pool. Throws the loader's errors in their classes (DataDirLayoutError, DataDirError). */
 export async function runStats(task: StatsTask): Promise<StatsResult> {
-  const reply = (await getPool().run(task)) as StatsResult | DataDirFailure;
+  const reply = (await getPool().run(task)) as StatsResult | TaskFailure;
   if (!('failure' in reply)) return reply;
-  const f = reply.failure;
-  throw f.layout ? new DataDirLayoutError(f.path, f.detail) : new DataDirError(f.path, f.detail);
+  throw rebuildError(reply.failure);
 }
 
 let users = 0;

@@ -2,8 +2,8 @@
  * The piscina task: load the history summaries and compute the stats, entirely off the host's
  * main thread (reading and decoding 1,000 sessions is tens of ms of work).
  */
-import { DataDirLayoutError } from '../errors.js';
-import { DataDirError, HistoryStore } from '../history/store.js';
+import { errorData, ProcprobeError, type ErrorData } from '../errors.js';
+import { HistoryStore } from '../history/store.js';
 import { computeStats } from './compute.js';
 import type { PerformanceStats } from './types.js';
 
@@ -21,14 +21,14 @@ export interface StatsResult {
 }
 
 /**
- * A data dir the loader refused, as data: an error thrown here reaches the caller as a plain
- * Error (structured clone keeps the message, not the class or `code`), so runStats rebuilds it.
+ * An error of procprobe's thrown here, as data: structured clone keeps its message but not its
+ * class or `code`, so runStats rebuilds it (rebuildError).
  */
-export interface DataDirFailure {
-  failure: { layout: boolean; path: string; detail: string };
+export interface TaskFailure {
+  failure: ErrorData;
 }
 
-export default async function statsTask(task: StatsTask): Promise<StatsResult | DataDirFailure> {
+export default async function statsTask(task: StatsTask): Promise<StatsResult | TaskFailure> {
   const store = new HistoryStore(task.dataDir);
   const since = task.now - task.days * 86_400_000;
   try {
@@ -36,8 +36,7 @@ export default async function statsTask(task: StatsTask): Promise<StatsResult | 
     const sessions = task.label === undefined ? value : value.filter((s) => s.metadata?.label === task.label);
     return { stats: computeStats(sessions, { days: task.days, now: task.now }), warnings };
   } catch (err) {
-    if (err instanceof DataDirLayoutError) return { failure: { layout: true, path: err.path, detail: err.found } };
-    if (err instanceof DataDirError) return { failure: { layout: false, path: err.path, detail: err.detail } };
+    if (err instanceof ProcprobeError) return { failure: errorData(err) };
     throw err;
   }
 }

@@ -1,10 +1,7 @@
 /** Command-line parsing: every mistake is a UsageError (one line, exit status 2). */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_DATA_DIR } from '../validate.js';
-
-export class UsageError extends Error {
-  readonly code = 'ERR_PROCPROBE_USAGE';
-}
+import { UsageError } from '../errors.js';
 
 export interface RunOptions {
   command: string;

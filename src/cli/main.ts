@@ -3,8 +3,8 @@
  * procprobe: profile any command's startup, report it, compare it with history, export it.
  * Exit status: 0 success, 1 a phase (or the command) failed, 2 bad usage.
  */
-import { ProcprobeError } from '../errors.js';
-import { parseRun, UsageError } from './args.js';
+import { ProcprobeError, UsageError } from '../errors.js';
+import { parseRun } from './args.js';
 import { benchCommand } from './bench.js';
 import { exportCommand, reportCommand, sessionsCommand, showCommand, statsCommand } from './commands.js';
 import { doctorCommand } from './doctor.js';

@@ -19,23 +19,11 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Packr, pack, unpack } from 'msgpackr';
-import { DataDirLayoutError, ProcprobeError } from '../errors.js';
+import { DataDirError, DataDirLayoutError, HistoryFormatError } from '../errors.js';
 import type { SessionSummary } from '../session/types.js';
 import { kindOf, MAX_INDEX_ENTRY_BYTES, MAX_SESSION_FILE_BYTES, readBoundedFile } from './files.js';
 import { decodeRecords, parseSession, type LoadedSession } from './parse.js';
 import { briefly, indexEntryProblem } from './validate-records.js';
-
-/** The data dir is missing and cannot be created, or cannot be written or read. */
-export class DataDirError extends ProcprobeError {
-  readonly path: string;
-  /** What is wrong with it, e.g. 'not writable'. */
-  readonly detail: string;
-  constructor(path: string, detail: string, options?: { cause?: unknown }) {
-    super('ERR_PROCPROBE_DATA_DIR', `data dir ${path}: ${detail}`, options);
-    this.path = path;
-    this.detail = detail;
-  }
-}
 
 export interface LoadResult<T> {
   value: T;
@@ -226,10 +214,10 @@ export class HistoryStore {
     try {
       doc = unpack(bytes) as typeof doc;
     } catch (err) {
-      throw new ProcprobeError('ERR_PROCPROBE_HISTORY_FORMAT', `not a procprobe history export: ${(err as Error).message}`);
+      throw new HistoryFormatError(`not a procprobe history export: ${(err as Error).message}`);
     }
     if (doc?.format !== HISTORY_FORMAT || !Array.isArray(doc.sessions)) {
-      throw new ProcprobeError('ERR_PROCPROBE_HISTORY_FORMAT', 'not a procprobe history export');
+      throw new HistoryFormatError('not a procprobe history export');
     }
     this.ensure();
     await mkdir(this.sessionsDir, { recursive: true, mode: 0o700 });

@@ -1,6 +1,6 @@
 /** The owner's side of a session's history writer worker. */
 import { Worker } from 'node:worker_threads';
-import { ProcprobeError } from '../errors.js';
+import { HistoryWriteError, type ProcprobeError } from '../errors.js';
 import type { SessionSummary } from '../session/types.js';
 import type { SessionHeader, SessionRecord } from './format.js';
 import type { FromWriter, ToWriter, WriterWorkerData } from './messages.js';
@@ -30,14 +30,14 @@ export class SessionWriter {
       this.#worker.on('message', (m: FromWriter) => {
         if (m.code === 'OPENED') resolve();
         else if (m.code === 'ERROR') {
-          const err = new ProcprobeError('ERR_PROCPROBE_HISTORY_WRITE', `writing ${path} failed: ${m.message}`);
+          const err = new HistoryWriteError(`writing ${path} failed: ${m.message}`);
           this.#failure = err;
           reject(err);
           this.#onError(err);
         }
       });
       this.#worker.on('error', (e) => {
-        const err = new ProcprobeError('ERR_PROCPROBE_HISTORY_WRITE', `history writer for ${path} failed: ${e.message}`, { cause: e });
+        const err = new HistoryWriteError(`history writer for ${path} failed: ${e.message}`, { cause: e });
         this.#failure = err;
         reject(err);
         this.#onError(err);
@@ -68,7 +68,7 @@ export class SessionWriter {
           this.#worker.on('message', (m: FromWriter) => {
             if (m.code === 'CLOSED') resolve({ samples: m.samples, missed: m.missed, bytes: m.bytes });
           });
-          this.#worker.once('exit', () => reject(this.#failure ?? new ProcprobeError('ERR_PROCPROBE_HISTORY_WRITE', `history writer for ${this.path} exited early`)));
+          this.#worker.once('exit', () => reject(this.#failure ?? new HistoryWriteError(`history writer for ${this.path} exited early`)));
           this.#worker.postMessage({ code: 'CLOSE', records } satisfies ToWriter);
         }),
     );

@@ -13,7 +13,7 @@
  * - a bad name (empty, too long, NUL, no slot left) or a value that is not a number: skipped, the
  *   callback's other metrics kept.
  */
-import { ProcprobeError } from '../errors.js';
+import { CallbackError, type ProcprobeError } from '../errors.js';
 import type { Gauge } from '../ring/gauge.js';
 
 export type MetricsCallback = () => Record<string, number>;
@@ -125,6 +125,6 @@ export class CallbackRunner {
   #report(e: Entry, problem: Problem, what: string, cause?: unknown): void {
     if (e.reported.has(problem) || e.reported.size >= MAX_REPORTS) return;
     e.reported.add(problem);
-    this.#warn(new ProcprobeError('ERR_PROCPROBE_CALLBACK', `custom metric callback ${what}`, cause === undefined ? undefined : { cause }));
+    this.#warn(new CallbackError(`custom metric callback ${what}`, cause === undefined ? undefined : { cause }));
   }
 }

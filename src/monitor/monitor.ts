@@ -5,7 +5,7 @@
  * and evaluate alerts over every record written since its last look.
  */
 import { EventEmitter } from 'node:events';
-import { ProcprobeError } from '../errors.js';
+import { emitOrWarn, type ProcprobeError } from '../errors.js';
 import { F } from '../probe/layout.js';
 import type { ProbeBackend } from '../probe/probe.js';
 import { defineGauge, type Gauge } from '../ring/gauge.js';
@@ -276,7 +276,6 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
   }
 
   #report(event: 'error' | 'warning', err: ProcprobeError): void {
-    if (this.listenerCount(event) > 0) this.emit(event, err);
-    else process.emitWarning(err.message, { type: 'ProcprobeWarning', code: err.code });
+    emitOrWarn(this, event, err);
   }
 }

@@ -3,6 +3,7 @@
  * travels here: samples go through the shared ring.
  */
 import type { ProbeBackend, ProbeBackendOption } from '../probe/probe.js';
+import type { ErrorData } from '../errors.js';
 
 export interface SamplerWorkerData {
   sab: SharedArrayBuffer;
@@ -19,8 +20,8 @@ export type WorkerMessage =
   /** The first sample is in the ring. */
   | { code: 'READY'; backend: ProbeBackend; backendReason: string; intervalMs: number; firstSeq: number }
   /** Something the user should know, sampling goes on (e.g. interval clamped). */
-  | { code: 'WARNING'; warning: string; message: string }
+  | { code: 'WARNING'; error: ErrorData }
   /** Sampling failed and stopped. */
-  | { code: 'ERROR'; name: string; errorCode: string | undefined; message: string; stack: string | undefined }
+  | { code: 'ERROR'; error: ErrorData }
   /** The loop ended: asked to, or the target process exited. */
   | { code: 'STOPPED'; reason: 'requested' | 'target-exited'; status: number };

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { ProcprobeError } from '../errors.js';
+import { emitOrWarn, rebuildError, SamplerError, WorkerFailedError, type ProcprobeError } from '../errors.js';
 import { assertProcessExists, PROBE_BACKENDS, type ProbeBackend, type ProbeBackendOption } from '../probe/probe.js';
 import { H, MAX_GAUGE_SLOTS, WriterState } from '../ring/layout.js';
 import { createRingBuffer, RingReader } from '../ring/ring.js';
@@ -211,23 +211,23 @@ export class Sampler extends EventEmitter<SamplerEvents> {
             resolve();
             break;
           case 'WARNING':
-            this.#report('warning', new ProcprobeError(m.warning, m.message));
+            this.#report('warning', rebuildError(m.error));
             break;
           case 'ERROR':
             // Reported when the worker has exited, so that isRunning is already false by then.
-            failure = new ProcprobeError(m.errorCode ?? 'ERR_PROCPROBE_SAMPLER', m.message);
+            failure = rebuildError(m.error); // in its class; an error without a code of ours is a SamplerError
             run.running = false;
             break;
           case 'STOPPED':
             run.running = false;
             if (m.reason === 'target-exited') stoppedReason = m.reason;
-            if (!ready) failure ??= new ProcprobeError('ERR_PROCPROBE_SAMPLER', `sampler stopped before its first sample (${m.reason})`);
+            if (!ready) failure ??= new SamplerError(`sampler stopped before its first sample (${m.reason})`);
             break;
         }
       });
       worker.on('error', (err) => {
         run.running = false;
-        failure = new ProcprobeError('ERR_PROCPROBE_WORKER_FAILED', `sampler worker failed: ${err.message}`, { cause: err });
+        failure = new WorkerFailedError(`sampler worker failed: ${err.message}`, { cause: err });
       });
       worker.on('exit', (code) => {
         run.running = false;
@@ -238,13 +238,13 @@ export class Sampler extends EventEmitter<SamplerEvents> {
         const header = this.reader.views.header;
         Atomics.compareExchange(header, H.WRITER_STATE, WriterState.RUNNING, code === 0 && failure === null ? WriterState.STOPPED : WriterState.FAILED);
         if (!ready) {
-          reject(failure ?? new ProcprobeError('ERR_PROCPROBE_WORKER_FAILED', `sampler worker exited with code ${code} before its first sample`));
+          reject(failure ?? new WorkerFailedError(`sampler worker exited with code ${code} before its first sample`));
           return;
         }
         if (failure) this.#report('error', failure);
         if (stoppedReason) this.emit('stopped', { reason: stoppedReason });
         else if (this.#stopping === null && (code !== 0 || failure)) {
-          if (!failure) this.#report('error', new ProcprobeError('ERR_PROCPROBE_WORKER_FAILED', `sampler worker exited with code ${code}`));
+          if (!failure) this.#report('error', new WorkerFailedError(`sampler worker exited with code ${code}`));
           this.emit('stopped', { reason: 'worker-exited' });
         }
       });
@@ -334,8 +334,7 @@ export class Sampler extends EventEmitter<SamplerEvents> {
 
   /** Emit without ever throwing into the host: with no listener, a process warning instead. */
   #report(event: 'error' | 'warning', err: ProcprobeError): void {
-    if (this.listenerCount(event) > 0) this.emit(event, err);
-    else process.emitWarning(err.message, { type: 'ProcprobeWarning', code: err.code });
+    emitOrWarn(this, event, err);
   }
 }
 

@@ -18,6 +18,7 @@ import { RingWriter } from '../ring/ring.js';
 import type { SamplerWorkerData, WorkerMessage } from './messages.js';
 import { CPU_WINDOW_MS, CpuWindow } from './cpu-window.js';
 import { TreeSource } from './tree.js';
+import { errorData, IntervalClampedWarning } from '../errors.js';
 
 const SHORT_INTERVAL_MS = 5;
 
@@ -209,8 +210,7 @@ async function main(): Promise<void> {
     opened = openSource();
   } catch (err) {
     Atomics.store(header, H.WRITER_STATE, WriterState.FAILED);
-    const e = err as Error & { code?: string };
-    post({ code: 'ERROR', name: e.name, errorCode: e.code, message: e.message, stack: e.stack });
+    post({ code: 'ERROR', error: errorData(err) });
     return;
   }
   const { source, probe, tree } = opened;
@@ -219,11 +219,8 @@ async function main(): Promise<void> {
   let status: ProbeStatus;
   if (probe.backend === 'systeminformation') {
     if (intervalMs < SI_MIN_INTERVAL_MS) {
-      post({
-        code: 'WARNING',
-        warning: 'PROCPROBE_INTERVAL_CLAMPED',
-        message: `the systeminformation backend spawns a process per read: interval raised from ${intervalMs} ms to ${SI_MIN_INTERVAL_MS} ms`,
-      });
+      const msg = `the systeminformation backend spawns a process per read: interval raised from ${intervalMs} ms to ${SI_MIN_INTERVAL_MS} ms`;
+      post({ code: 'WARNING', error: errorData(new IntervalClampedWarning(msg)) });
       intervalMs = SI_MIN_INTERVAL_MS;
     }
     const first = await probe.sample().catch(() => null);
@@ -240,7 +237,7 @@ async function main(): Promise<void> {
   post({ code: 'STOPPED', reason: status === ProbeStatus.OK ? 'requested' : 'target-exited', status });
 }
 
-main().catch((err: Error & { code?: string }) => {
+main().catch((err: unknown) => {
   Atomics.store(header, H.WRITER_STATE, WriterState.FAILED);
-  post({ code: 'ERROR', name: err.name, errorCode: err.code, message: err.message, stack: err.stack });
+  post({ code: 'ERROR', error: errorData(err) });
 });

@@ -3,15 +3,8 @@
  * (performance.now()); wall-clock times are derived when read, and its resource delta is filled in
  * shortly after it finishes, off the caller's path, from the ring.
  */
-import { ProcprobeError } from '../errors.js';
+import { SessionStateError } from '../errors.js';
 import type { ResourceDelta } from './types.js';
-
-/** Misuse of the timing or session API (a second finish, an unknown id, no open session). */
-export class SessionStateError extends ProcprobeError {
-  constructor(message: string) {
-    super('ERR_PROCPROBE_SESSION_STATE', message);
-  }
-}
 
 /** An individual timing measurement. */
 export class TimingMetric {

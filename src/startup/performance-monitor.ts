@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { releaseAnalysisPool, retainAnalysisPool, runStats } from '../analysis/pool.js';
 import type { PerformanceStats } from '../analysis/types.js';
-import { InvalidOptionError as InvalidOption, ProcprobeError } from '../errors.js';
+import { emitOrWarn, HistorySkippedError, HistoryWriteError, InvalidOptionError as InvalidOption, ProcprobeError, SessionStateError } from '../errors.js';
 import { flushOnExit } from '../exit.js';
 import { endRecord, sessionHeader } from '../history/records.js';
 import { HistoryStore, newSessionId } from '../history/store.js';
@@ -18,7 +18,7 @@ import { averages, SessionBuffer } from '../session/buffer.js';
 import { nodeBootstrapPhases } from '../session/bootstrap.js';
 import { resourceDelta } from '../session/resources.js';
 import { StartupSession } from '../session/session.js';
-import { SessionStateError, TimingContext } from '../session/timing.js';
+import { TimingContext } from '../session/timing.js';
 import type { ResourceDelta, SessionError } from '../session/types.js';
 import { checkBoolean, checkFunction, checkNumber, checkObject } from '../validate.js';
 import { resolveOptions, type PerformanceMonitorOptions, type ResolvedOptions } from './options.js';
@@ -242,7 +242,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
       await this.#store.writeIndex(summary);
       await this.#store.retain({ maxDays: this.#opts.maxHistoryDays, maxBytes: this.#opts.maxHistoryBytes, keep: session.id });
     } catch (err) {
-      this.#report('error', err instanceof ProcprobeError ? err : new ProcprobeError('ERR_PROCPROBE_HISTORY_WRITE', String(err), { cause: err }));
+      this.#report('error', err instanceof ProcprobeError ? err : new HistoryWriteError(String(err), { cause: err }));
     }
     this.#writer = null;
     this.#sessions.push(session);
@@ -273,7 +273,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
       retainAnalysisPool();
     }
     const res = await runStats({ dataDir: this.dataDir, days, now: Date.now(), ...(typeof o.label === 'string' ? { label: o.label } : {}) });
-    for (const w of res.warnings) this.#report('warning', new ProcprobeError('ERR_PROCPROBE_HISTORY_SKIPPED', w));
+    for (const w of res.warnings) this.#report('warning', new HistorySkippedError(w));
     return { ...res.stats, warnings: res.warnings };
   }
 
@@ -357,7 +357,6 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   }
 
   #report(event: 'error' | 'warning', err: ProcprobeError): void {
-    if (this.listenerCount(event) > 0) this.emit(event, err);
-    else process.emitWarning(err.message, { type: 'ProcprobeWarning', code: err.code });
+    emitOrWarn(this, event, err);
   }
 }

@@ -7,7 +7,8 @@ import { errorRecord, timingRecord } from '../history/records.js';
 import type { SessionRecord } from '../history/format.js';
 import { resourceDelta } from '../session/resources.js';
 import type { StartupSession } from '../session/session.js';
-import { SessionStateError, TimingMetric } from '../session/timing.js';
+import { SessionStateError } from '../errors.js';
+import { TimingMetric } from '../session/timing.js';
 import type { PhaseSummary, SessionError, SessionSamples } from '../session/types.js';
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
