@@ -1,10 +1,13 @@
-/** A session file's records back into a session: samples, timings, errors, summary. */
+/**
+ * A session file's records back into a session: samples, timings, errors, summary. Pure: no I/O
+ * (whether the file's writer still runs is the store's question, asked before).
+ */
 import { Unpackr } from 'msgpackr';
 import type { PhaseSummary, SessionError, SessionSummary } from '../session/types.js';
 import { F } from '../probe/layout.js';
-import { createProbe } from '../probe/probe.js';
 import { R } from '../ring/layout.js';
 import { resourceDelta } from '../session/resources.js';
+import { StartupSession } from '../session/session.js';
 import type { SessionSamples } from '../session/types.js';
 import { decodeChunk, isHeader, type SessionHeader, type SessionRecord } from './format.js';
 import { briefly, headerProblem, recordProblem } from './validate-records.js';
@@ -16,19 +19,6 @@ export interface LoadedSession {
   samples: SessionSamples;
   /** Its writer is still running: the session is not finished yet. */
   inProgress: boolean;
-}
-
-/** Is the process that wrote this header still the same live process? */
-function writerAlive(h: SessionHeader): boolean {
-  if (h.writerPid === process.pid) return Math.abs(h.writerStartTime - (Date.now() - process.uptime() * 1e3)) < 2000;
-  try {
-    const probe = createProbe({ pid: h.writerPid });
-    const start = probe.sampleSync().startTime;
-    probe.close();
-    return Math.abs(start - h.writerStartTime) < 2000;
-  } catch {
-    return false;
-  }
 }
 
 /** Damaged records reported one by one per file; beyond this, one line with the count. */
@@ -117,8 +107,12 @@ function decodeSamples(records: SessionRecord[], header: SessionHeader, stride: 
   return out;
 }
 
-/** Records already checked by decodeRecords; `warnings` gets a line (naming `source`) if the samples had to be cut. */
-export function parseSession(records: SessionRecord[], warnings: string[] = [], source = 'a session'): LoadedSession {
+/**
+ * Records already checked by decodeRecords; `warnings` gets a line (naming `source`) if the
+ * samples had to be cut. `inProgress`: the file's writer is still running (a file without an end
+ * record is then a session in progress, not one a crash left).
+ */
+export function parseSession(records: SessionRecord[], warnings: string[] = [], source = 'a session', inProgress = false): LoadedSession {
   const header = records[0] as SessionHeader;
   let gaugeNames: string[] = [];
   let end: SessionSummary | null = null;
@@ -139,20 +133,14 @@ export function parseSession(records: SessionRecord[], warnings: string[] = [], 
   const samples: SessionSamples = { records: out, stride, count: at, gaugeNames };
   if (end) return { header, summary: end, samples, inProgress: false };
 
-  const inProgress = writerAlive(header);
+  // No end record: the session as far as it was written, through the session's own summary.
   const lastTs = at > 0 ? out[(at - 1) * stride + R.ROW + F.timestamp]! : header.startTime;
-  const resources = resourceDelta(out, stride, at, header.startTime, lastTs);
-  const summary: SessionSummary = {
-    id: header.id,
-    startTime: header.startTime,
-    endTime: lastTs,
-    durationMs: lastTs - header.startTime,
-    success: false,
-    incomplete: true,
-    metadata: header.metadata,
-    phases,
-    errors,
-    ...(resources ? { resources } : {}),
-  };
+  const session = new StartupSession(header.id, header.metadata, header.startTime);
+  session.timings.push(...phases);
+  session.errors.push(...errors);
+  session.finish(false, lastTs);
+  session.incomplete = true;
+  session.resources = resourceDelta(out, stride, at, header.startTime, lastTs);
+  const summary = session.toSummary();
   return { header, summary, samples, inProgress };
 }

@@ -22,6 +22,8 @@ import { Packr, pack, unpack } from 'msgpackr';
 import { DataDirError, DataDirLayoutError, HistoryFormatError } from '../errors.js';
 import type { SessionSummary } from '../session/types.js';
 import { kindOf, MAX_INDEX_ENTRY_BYTES, MAX_SESSION_FILE_BYTES, readBoundedFile } from './files.js';
+import { processStartEpochMs } from '../probe/probe.js';
+import type { SessionHeader } from './format.js';
 import { decodeRecords, parseSession, type LoadedSession } from './parse.js';
 import { briefly, indexEntryProblem } from './validate-records.js';
 
@@ -163,7 +165,10 @@ export class HistoryStore {
     const read = await readBoundedFile(path, MAX_SESSION_FILE_BYTES);
     if (!('bytes' in read)) return { value: null, warnings: [`skipped ${path}: ${read.problem}`] };
     const { records, warnings } = decodeRecords(read.bytes, path);
-    return { value: records ? parseSession(records, warnings, path) : null, warnings };
+    if (!records) return { value: null, warnings };
+    const header = records[0] as SessionHeader;
+    const ended = records.some((r) => r.t === 'Z');
+    return { value: parseSession(records, warnings, path, !ended && writerAlive(header)), warnings };
   }
 
   /**
@@ -253,4 +258,12 @@ export function newSessionId(startTime: number): string {
   const iso = new Date(startTime).toISOString().replace(/[-:.]/g, ''); // 20261121T055110123Z
   idCounter = (idCounter + 1) % 46656;
   return `${iso}-${process.pid.toString(36)}-${idCounter.toString(36).padStart(3, '0')}`;
+}
+
+/**
+ * Is the process that wrote this header still the same live process? Its start time tells it
+ * from a later process that got the same pid.
+ */
+function writerAlive(h: SessionHeader): boolean {
+  return Math.abs(processStartEpochMs(h.writerPid) - h.writerStartTime) < 2000;
 }
