@@ -78,51 +78,7 @@ export function computeStats(sessions: readonly SessionSummary[], opts: { days: 
       errors.set(op, (errors.get(op) ?? 0) + 1);
     }
 
-    touched.length = 0;
-    for (const ph of byStartOffset(s.phases)) {
-      let acc = phases.get(ph.name);
-      if (!acc) phases.set(ph.name, (acc = newAcc(ph.name)));
-      if (!touched.includes(acc)) {
-        touched.push(acc);
-        acc.sessionSum = 0;
-        acc.sessionAllOk = true;
-      }
-      acc.timings++;
-      if (ph.success) {
-        acc.successes++;
-        acc.durations.push(ph.durationMs);
-        acc.sessionSum += ph.durationMs;
-      } else {
-        acc.sessionAllOk = false;
-      }
-      const r = ph.resources;
-      if (r) {
-        acc.peakRss = maxOf(acc.peakRss, r.rssPeakBytes);
-        acc.peakCpu = maxOf(acc.peakCpu, r.cpuPercent);
-        acc.peakFds = maxOf(acc.peakFds, r.fdsPeak);
-        acc.peakThreads = maxOf(acc.peakThreads, r.threadsPeak);
-        if (Number.isFinite(r.cpuPercent)) {
-          acc.cpuSum += r.cpuPercent;
-          acc.cpuCount++;
-        }
-      }
-    }
-    for (const acc of touched) if (acc.sessionAllOk) acc.perSession.push(acc.sessionSum);
-  }
-
-  const phaseStats: PhaseStats[] = [];
-  for (const acc of phases.values()) {
-    phaseStats.push({
-      name: acc.name,
-      durations: describe(acc.durations),
-      successRate: acc.successes / acc.timings,
-      peakRssBytes: acc.peakRss,
-      peakCpuPercent: acc.peakCpu,
-      peakOpenFds: acc.peakFds,
-      peakThreads: acc.peakThreads,
-      meanCpuPercent: acc.cpuCount > 0 ? acc.cpuSum / acc.cpuCount : NaN,
-      trend: trend(acc.perSession),
-    });
+    addPhases(s, phases, touched);
   }
 
   const stats: Omit<PerformanceStats, 'suggestions'> = {
@@ -133,10 +89,63 @@ export function computeStats(sessions: readonly SessionSummary[], opts: { days: 
     successRate: window.length > 0 ? successCount / window.length : NaN,
     totalStartup: describe(totals),
     totalTrend: trend(totals),
-    phases: phaseStats,
+    phases: [...phases.values()].map(phaseStats),
     errorsByOperation: Object.fromEntries(errors),
   };
   return { ...stats, suggestions: suggest(stats, window) };
+}
+
+/**
+ * One session's timings into the per-phase accumulators. `touched` (reused, no allocation per
+ * session) collects the phases this session has, for its per-session sums: a phase timed twice in
+ * one session counts once in its trend, with both durations.
+ */
+function addPhases(s: SessionSummary, phases: Map<string, PhaseAcc>, touched: PhaseAcc[]): void {
+  touched.length = 0;
+  for (const ph of byStartOffset(s.phases)) {
+    let acc = phases.get(ph.name);
+    if (!acc) phases.set(ph.name, (acc = newAcc(ph.name)));
+    if (!touched.includes(acc)) {
+      touched.push(acc);
+      acc.sessionSum = 0;
+      acc.sessionAllOk = true;
+    }
+    acc.timings++;
+    if (ph.success) {
+      acc.successes++;
+      acc.durations.push(ph.durationMs);
+      acc.sessionSum += ph.durationMs;
+    } else {
+      acc.sessionAllOk = false;
+    }
+    const r = ph.resources;
+    if (r) {
+      acc.peakRss = maxOf(acc.peakRss, r.rssPeakBytes);
+      acc.peakCpu = maxOf(acc.peakCpu, r.cpuPercent);
+      acc.peakFds = maxOf(acc.peakFds, r.fdsPeak);
+      acc.peakThreads = maxOf(acc.peakThreads, r.threadsPeak);
+      if (Number.isFinite(r.cpuPercent)) {
+        acc.cpuSum += r.cpuPercent;
+        acc.cpuCount++;
+      }
+    }
+  }
+  for (const acc of touched) if (acc.sessionAllOk) acc.perSession.push(acc.sessionSum);
+}
+
+/** A phase's accumulator as its stats. */
+function phaseStats(acc: PhaseAcc): PhaseStats {
+  return {
+    name: acc.name,
+    durations: describe(acc.durations),
+    successRate: acc.successes / acc.timings,
+    peakRssBytes: acc.peakRss,
+    peakCpuPercent: acc.peakCpu,
+    peakOpenFds: acc.peakFds,
+    peakThreads: acc.peakThreads,
+    meanCpuPercent: acc.cpuCount > 0 ? acc.cpuSum / acc.cpuCount : NaN,
+    trend: trend(acc.perSession),
+  };
 }
 
 function newAcc(name: string): PhaseAcc {

@@ -94,76 +94,82 @@ export function suggest(stats: Omit<PerformanceStats, 'suggestions'>, sessions: 
     });
   }
   const totalMedian = stats.totalStartup.median;
-  for (const ph of stats.phases) {
-    const med = ph.durations.median;
-    // total_startup is the whole startup: its trend matters, but where the time and the resources
-    // go is told by the phases inside it.
-    const aggregate = ph.name === TOTAL_STARTUP;
-    if (ph.trend.verdict === 'degrading') {
-      add(ph.trend.delta, {
-        kind: 'degrading_trend',
-        phase: ph.name,
-        message: `'${ph.name}' got ${pct(ph.trend.delta)} slower: median of the last ${ph.trend.recentCount} runs against the ${ph.trend.baselineCount} before (p = ${ph.trend.p.toPrecision(2)}, gate ${pct(ph.trend.gate)}). Look at what it does differently since.`,
-        evidence: evidenceOfTrend(ph.name, ph.trend),
-      });
-    }
-    if (aggregate) continue;
-    if (totalMedian > 0 && med > DOMINANT_SHARE * totalMedian) {
-      add(med / totalMedian, {
-        kind: 'dominant_phase',
-        phase: ph.name,
-        message: `'${ph.name}' takes ${pct(med / totalMedian)} of startup (median ${ms(med)} of ${ms(totalMedian)}): it is where shortening startup starts.`,
-        evidence: { phaseMedianMs: med, totalMedianMs: totalMedian, sharePercent: (100 * med) / totalMedian },
-      });
-    }
-    const cpu = ph.meanCpuPercent;
-    if (cpu >= CPU_BOUND_PERCENT && med >= CPU_BOUND_MIN_MS) {
-      add(med * cpu, {
-        kind: 'cpu_bound_phase',
-        phase: ph.name,
-        message: `'${ph.name}' computes rather than waits (mean CPU ${r1(cpu)} % of one core over a median ${ms(med)}). Load modules lazily (import() on first use), cache compiled code (V8 compile cache: NODE_COMPILE_CACHE=dir on Node ≥ 22.1, module.enableCompileCache() on ≥ 22.8), and do less up front: defer what the first request does not need.`,
-        evidence: { meanCpuPercent: cpu, medianMs: med },
-      });
-    }
-    if (cpu <= WAITING_PERCENT && med >= WAITING_MIN_MS) {
-      add(med, {
-        kind: 'waiting_phase',
-        phase: ph.name,
-        message: `'${ph.name}' mostly waits (mean CPU ${r1(cpu)} % of one core over a median ${ms(med)}): overlap it with other startup work (start it earlier, run independent steps concurrently), and check DNS, disk and network calls and their timeouts.`,
-        evidence: { meanCpuPercent: cpu, medianMs: med },
-      });
-    }
-  }
-
-  for (const [name, r] of resourcesByPhase(sessions)) {
-    if (name === TOTAL_STARTUP) continue;
-    const delta = quantile(sortedWithoutNaN(r.rssDelta), 0.5);
-    const start = quantile(sortedWithoutNaN(r.rssStart), 0.5);
-    if (delta >= RSS_GROWTH_BYTES || (start > 0 && delta >= RSS_GROWTH_FRACTION * start)) {
-      add(delta, {
-        kind: 'rss_growth',
-        phase: name,
-        message: `'${name}' grows RSS by ${mib(delta)} (median over ${r.samples} runs; ${start > 0 ? `${pct(delta / start)} of the ${mib(start)} it starts with` : 'from nothing: the process is born in it'}): look for large eager loads, caches or buffers built up front, and load or stream them on demand.`,
-        evidence: { medianRssDeltaBytes: delta, medianRssStartBytes: start, growthPercent: (100 * delta) / start, samples: r.samples },
-      });
-    }
-    const cpuS = r.cpuMs / 1000;
-    const rate = r.involuntary / cpuS;
-    if (r.cpuMs >= CONTENTION_MIN_CPU_MS && rate >= CONTENTION_SWITCHES_PER_CPU_S) {
-      add(rate, {
-        kind: 'cpu_contention',
-        phase: name,
-        message: `'${name}' is preempted ${Math.round(rate)} times per CPU-second (involuntary context switches): it competes for CPU. Start fewer threads or processes at once (worker pools, UV_THREADPOOL_SIZE, parallel children) or give it more cores.`,
-        evidence: { involuntarySwitchesPerCpuSecond: rate, involuntaryContextSwitches: r.involuntary, cpuMs: r.cpuMs, samples: r.samples },
-      });
-    }
-  }
+  for (const ph of stats.phases) phaseSuggestions(ph, totalMedian, add);
+  for (const [name, r] of resourcesByPhase(sessions)) if (name !== TOTAL_STARTUP) resourceSuggestions(name, r, add);
 
   const fd = fdLeak(sessions);
   if (fd) add(fd.rise, fd.suggestion);
 
   out.sort((a, b) => KIND_ORDER.indexOf(a.s.kind) - KIND_ORDER.indexOf(b.s.kind) || b.weight - a.weight);
   return out.map((o) => o.s);
+}
+
+type Add = (weight: number, s: Suggestion) => void;
+
+/** A phase's trend, its share of startup, and whether it computes or waits. */
+function phaseSuggestions(ph: PerformanceStats['phases'][number], totalMedian: number, add: Add): void {
+  const med = ph.durations.median;
+  // total_startup is the whole startup: its trend matters, but where the time and the resources
+  // go is told by the phases inside it.
+  const aggregate = ph.name === TOTAL_STARTUP;
+  if (ph.trend.verdict === 'degrading') {
+    add(ph.trend.delta, {
+      kind: 'degrading_trend',
+      phase: ph.name,
+      message: `'${ph.name}' got ${pct(ph.trend.delta)} slower: median of the last ${ph.trend.recentCount} runs against the ${ph.trend.baselineCount} before (p = ${ph.trend.p.toPrecision(2)}, gate ${pct(ph.trend.gate)}). Look at what it does differently since.`,
+      evidence: evidenceOfTrend(ph.name, ph.trend),
+    });
+  }
+  if (aggregate) return;
+  if (totalMedian > 0 && med > DOMINANT_SHARE * totalMedian) {
+    add(med / totalMedian, {
+      kind: 'dominant_phase',
+      phase: ph.name,
+      message: `'${ph.name}' takes ${pct(med / totalMedian)} of startup (median ${ms(med)} of ${ms(totalMedian)}): it is where shortening startup starts.`,
+      evidence: { phaseMedianMs: med, totalMedianMs: totalMedian, sharePercent: (100 * med) / totalMedian },
+    });
+  }
+  const cpu = ph.meanCpuPercent;
+  if (cpu >= CPU_BOUND_PERCENT && med >= CPU_BOUND_MIN_MS) {
+    add(med * cpu, {
+      kind: 'cpu_bound_phase',
+      phase: ph.name,
+      message: `'${ph.name}' computes rather than waits (mean CPU ${r1(cpu)} % of one core over a median ${ms(med)}). Load modules lazily (import() on first use), cache compiled code (V8 compile cache: NODE_COMPILE_CACHE=dir on Node ≥ 22.1, module.enableCompileCache() on ≥ 22.8), and do less up front: defer what the first request does not need.`,
+      evidence: { meanCpuPercent: cpu, medianMs: med },
+    });
+  }
+  if (cpu <= WAITING_PERCENT && med >= WAITING_MIN_MS) {
+    add(med, {
+      kind: 'waiting_phase',
+      phase: ph.name,
+      message: `'${ph.name}' mostly waits (mean CPU ${r1(cpu)} % of one core over a median ${ms(med)}): overlap it with other startup work (start it earlier, run independent steps concurrently), and check DNS, disk and network calls and their timeouts.`,
+      evidence: { meanCpuPercent: cpu, medianMs: med },
+    });
+  }
+}
+
+/** A phase's memory growth and CPU contention, from its resource deltas over the sessions. */
+function resourceSuggestions(name: string, r: PhaseResources, add: Add): void {
+  const delta = quantile(sortedWithoutNaN(r.rssDelta), 0.5);
+  const start = quantile(sortedWithoutNaN(r.rssStart), 0.5);
+  if (delta >= RSS_GROWTH_BYTES || (start > 0 && delta >= RSS_GROWTH_FRACTION * start)) {
+    add(delta, {
+      kind: 'rss_growth',
+      phase: name,
+      message: `'${name}' grows RSS by ${mib(delta)} (median over ${r.samples} runs; ${start > 0 ? `${pct(delta / start)} of the ${mib(start)} it starts with` : 'from nothing: the process is born in it'}): look for large eager loads, caches or buffers built up front, and load or stream them on demand.`,
+      evidence: { medianRssDeltaBytes: delta, medianRssStartBytes: start, growthPercent: (100 * delta) / start, samples: r.samples },
+    });
+  }
+  const cpuS = r.cpuMs / 1000;
+  const rate = r.involuntary / cpuS;
+  if (r.cpuMs >= CONTENTION_MIN_CPU_MS && rate >= CONTENTION_SWITCHES_PER_CPU_S) {
+    add(rate, {
+      kind: 'cpu_contention',
+      phase: name,
+      message: `'${name}' is preempted ${Math.round(rate)} times per CPU-second (involuntary context switches): it competes for CPU. Start fewer threads or processes at once (worker pools, UV_THREADPOOL_SIZE, parallel children) or give it more cores.`,
+      evidence: { involuntarySwitchesPerCpuSecond: rate, involuntaryContextSwitches: r.involuntary, cpuMs: r.cpuMs, samples: r.samples },
+    });
+  }
 }
 
 function evidenceOfTrend(scope: string, t: PerformanceStats['totalTrend']): Record<string, number | string> {
