@@ -12,7 +12,7 @@ import { Packr, Unpackr, pack, unpack } from 'msgpackr';
 import { F, HistoryStore, PerformanceMonitor, RECORD as R } from '../dist/index.js';
 import { decodeChunk, encodeChunk, SESSION_FORMAT, SESSION_FORMAT_VERSION } from '../dist/history/format.js';
 import { newSessionId } from '../dist/history/store.js';
-import { closeAnalysisPool } from '../dist/analysis/pool.js';
+import { releaseAnalysisPool } from '../dist/analysis/pool.js';
 import statsTask from '../dist/analysis/worker.js';
 import { machine, noteRow, row, runSuite, summarize, withRatios } from './harness.mjs';
 
@@ -342,7 +342,7 @@ async function statsTable(dir, session, cfg) {
     // it and its thread (the caller's side of that) is in the call, as on a first call.
     for (let r = -1; r < cfg.statRounds; r++) {
       const m = await blocking(() => statsTask({ dataDir, days: 7, now: Date.now() }));
-      await closeAnalysisPool();
+      await releaseAnalysisPool(); // the pool is destroyed: the next call starts it cold
       const c = await blocking(() => pm.getPerformanceStats({ days: 7 }));
       const w = await blocking(() => pm.getPerformanceStats({ days: 7 }));
       const quiet = await blocking(() => sleep(Math.max(m.ms, w.ms))); // the box's own noise floor
