@@ -4,10 +4,10 @@
  * the path). Whether a path is writable is decided here with fs itself (a probe write), not by
  * asking procprobe.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DataDirError, InvalidOptionError, PerformanceMonitor, ProcprobeError, SessionStateError } from '../dist/index.js';
+import { DataDirError, DataDirLayoutError, InvalidOptionError, PerformanceMonitor, ProcprobeError, SessionStateError } from '../dist/index.js';
 import { thrown } from './fixtures/readers.js';
 import { closeMonitors, removeTempDirs, tempDir, tracked } from './fixtures/session-helpers.js';
 
@@ -130,6 +130,18 @@ describe('DataDirError names the path', () => {
     expectDataDirError(thrown(() => pm.startSession()), dataDir);
     expect(pm.currentSession).toBeNull();
     expect(() => pm.startTiming('x')).toThrow(SessionStateError);
+  });
+
+  it("a data dir whose sessions/ is a regular file: startSession throws DataDirLayoutError saying so, the file untouched", async () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'sessions'), 'mine');
+    const pm = tracked(new PerformanceMonitor({ dataDir, nodeBootstrap: false }));
+    const err = thrown<DataDirLayoutError>(() => pm.startSession());
+    expect(err).toBeInstanceOf(DataDirLayoutError);
+    expect(err).toMatchObject({ code: 'ERR_PROCPROBE_DATA_DIR_LAYOUT', path: join(dataDir, 'sessions'), found: 'a regular file' });
+    expect(err.message).toBe(`data dir: ${join(dataDir, 'sessions')} is a regular file, not a directory`);
+    expect(readFileSync(join(dataDir, 'sessions'), 'utf8')).toBe('mine');
+    expect(pm.currentSession).toBeNull();
   });
 
   it('a read-only data dir (chmod 0500), or — when chmod does not stop this user — a path below a file', () => {

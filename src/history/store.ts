@@ -15,7 +15,7 @@
  * where it is. A damaged index entry is rebuilt from its session file. Only a data dir of the
  * wrong shape (`sessions` a file, say) throws: DataDirLayoutError.
  */
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync } from 'node:fs';
 import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Packr, pack, unpack } from 'msgpackr';
@@ -49,7 +49,7 @@ export class HistoryStore {
     this.indexDir = join(dir, 'index');
   }
 
-  /** Create the layout (0700) if needed and check it is writable; throws DataDirError. Sync. */
+  /** Create the layout (0700) if needed and check it is writable; throws DataDirError, or DataDirLayoutError when a name is taken by something else. Sync. */
   ensure(): void {
     for (const d of [this.dir, this.sessionsDir, this.indexDir]) {
       try {
@@ -57,6 +57,9 @@ export class HistoryStore {
         accessSync(d, constants.W_OK | constants.X_OK);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? 'error';
+        // The name is taken by something else (a file, a FIFO, a link): say what, not "EEXIST".
+        const found = code === 'EEXIST' ? lstatKind(d) : null;
+        if (found) throw new DataDirLayoutError(d, found, { cause: err });
         throw new DataDirError(d, code === 'EACCES' || code === 'EROFS' ? 'not writable' : `cannot be created (${code})`, { cause: err });
       }
     }
@@ -266,4 +269,14 @@ export function newSessionId(startTime: number): string {
  */
 function writerAlive(h: SessionHeader): boolean {
   return Math.abs(processStartEpochMs(h.writerPid) - h.writerStartTime) < 2000;
+}
+
+/** What `path` is, when it is not a directory; null if it is one or cannot be read. */
+function lstatKind(path: string): string | null {
+  try {
+    const st = lstatSync(path);
+    return st.isDirectory() ? null : kindOf(st);
+  } catch {
+    return null;
+  }
 }
