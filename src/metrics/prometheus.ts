@@ -92,6 +92,30 @@ const OPENMETRICS = 'application/openmetrics-text';
  */
 export function registerPrometheusMetrics(source: LiveSource, options: PrometheusOptions): PrometheusMetrics {
   const o = checkObject('options', options);
+  const { client, registry, prefix, labels } = checkOptions(o);
+  const w = new LiveWindow(source, o); // reads foldIntervalMs and samplingIntervalMs only
+  const r = new Registrar(client, registry, prefix, labels, w);
+  try {
+    registerAll(r, w);
+  } catch (e) {
+    r.removeAll();
+    w.close();
+    throw e;
+  }
+  let closed = false;
+  return {
+    names: r.created,
+    window: w,
+    close() {
+      if (closed) return;
+      closed = true;
+      r.removeAll();
+      w.close();
+    },
+  };
+}
+
+function checkOptions(o: Record<string, unknown>): { client: PromClientLike; registry: PromRegistryLike; prefix: string; labels: Record<string, string> } {
   const client = o.client as PromClientLike | undefined;
   if (!client || typeof client.Gauge !== 'function' || typeof client.Counter !== 'function') {
     throw new InvalidOptionError('options.client', "the prom-client module (import client from 'prom-client')", client);
@@ -111,46 +135,92 @@ export function registerPrometheusMetrics(source: LiveSource, options: Prometheu
     }
     if (typeof v !== 'string') throw new InvalidOptionError(`options.labels.${k}`, 'a string', v);
   }
-  const labels = constLabels as Record<string, string>;
-  const labelNames = Object.keys(labels);
-  const w = new LiveWindow(source, o); // reads foldIntervalMs and samplingIntervalMs only
+  return { client, registry, prefix, labels: constLabels as Record<string, string> };
+}
 
-  // prom-client appends _total to counters itself in an OpenMetrics registry.
-  const total = String(registry.contentType ?? '').startsWith(OPENMETRICS) ? '' : '_total';
-  const created: string[] = [];
-  const register = (name: string, make: (full: string) => void): void => {
-    const full = prefix + name;
-    if (registry.getSingleMetric(full) !== undefined) {
-      throw new InvalidOptionError('options.prefix', `a prefix whose names are free (${full} is already registered)`, prefix);
-    }
-    make(full);
-    created.push(full);
-  };
+/** Every metric, in the order a scrape lists them. */
+function registerAll(r: Registrar, w: LiveWindow): void {
+  const v = (field: Parameters<LiveWindow['value']>[0]) => () => w.value(field);
+  r.counter('process_cpu_user_seconds', 'User CPU time, seconds (1 µs resolution).', [[undefined, () => w.value('cpuUserUs') / 1e6]]);
+  r.counter('process_cpu_system_seconds', 'System CPU time, seconds (1 µs resolution).', [[undefined, () => w.value('cpuSystemUs') / 1e6]]);
+  r.counter('process_cpu_seconds', 'User and system CPU time, seconds.', [[undefined, () => (w.value('cpuUserUs') + w.value('cpuSystemUs')) / 1e6]]);
+  r.gauge('process_resident_memory_bytes', 'Resident set size, bytes (latest sample).', v('rssBytes'));
+  r.peak('process_resident_memory_peak_bytes', 'Highest resident set size sampled since the previous scrape, bytes.', 'rssBytes');
+  r.gauge('process_virtual_memory_bytes', 'Virtual memory size, bytes.', v('vmsBytes'));
+  r.gauge('process_open_fds', 'Open file descriptors (handles on Windows).', v('openFds'));
+  r.peak('process_open_fds_peak', 'Most open file descriptors sampled since the previous scrape.', 'openFds');
+  r.gauge('process_threads', 'Threads.', v('threads'));
+  r.peak('process_threads_peak', 'Most threads sampled since the previous scrape.', 'threads');
+  r.counter('process_context_switches', 'Context switches over all threads, by kind.', [
+    ['voluntary', v('voluntaryContextSwitches')],
+    ['involuntary', v('involuntaryContextSwitches')],
+  ]);
+  r.counter('process_page_faults', 'Page faults, by kind.', [
+    ['minor', v('minorPageFaults')],
+    ['major', v('majorPageFaults')],
+  ]);
+  r.gauge('process_start_time_seconds', 'Process start, seconds since the Unix epoch.', () => w.value('startTime') / 1e3);
+  r.counter('sampler_samples', 'Samples read from the ring by this exporter.', [[undefined, () => w.seen]]);
+  r.counter('sampler_lost_samples', 'Samples overwritten in the ring before this exporter read them.', [[undefined, () => w.lost]]);
+  r.counter('sampler_failed_reads', 'Samples whose read failed (the target exited, access denied, ...).', [[undefined, () => w.failed]]);
+  r.counter('sampler_missed_deadlines', 'Sampling deadlines the sampler missed.', [[undefined, () => w.missedDeadlines]]);
+  r.customGauges();
+}
 
-  const gauge = (name: string, help: string, read: () => number): void =>
-    register(name, (full) => {
-      construct(client.Gauge, {
+/** Makes the metrics: prefixed names checked free, constant labels, every collect() folding the ring first. */
+class Registrar {
+  readonly created: string[] = [];
+  readonly #client: PromClientLike;
+  readonly #registry: PromRegistryLike;
+  readonly #prefix: string;
+  readonly #labels: Record<string, string>;
+  readonly #labelNames: string[];
+  readonly #w: LiveWindow;
+  /** prom-client appends _total to counters itself in an OpenMetrics registry. */
+  readonly #total: string;
+
+  constructor(client: PromClientLike, registry: PromRegistryLike, prefix: string, labels: Record<string, string>, w: LiveWindow) {
+    this.#client = client;
+    this.#registry = registry;
+    this.#prefix = prefix;
+    this.#labels = labels;
+    this.#labelNames = Object.keys(labels);
+    this.#w = w;
+    this.#total = String(registry.contentType ?? '').startsWith(OPENMETRICS) ? '' : '_total';
+  }
+
+  gauge(name: string, help: string, read: () => number): void {
+    const w = this.#w;
+    const labels = this.#labels;
+    this.#register(name, (full) =>
+      construct(this.#client.Gauge, {
         name: full,
         help,
-        labelNames,
-        registers: [registry],
+        labelNames: this.#labelNames,
+        registers: [this.#registry],
         collect() {
           w.foldForScrape();
           this.set!(labels, read());
         },
-      });
-    });
-  const peak = (name: string, help: string, field: PeakField): void => gauge(name, help, () => w.takePeak(field));
+      }),
+    );
+  }
+
+  peak(name: string, help: string, field: PeakField): void {
+    this.gauge(name, help, () => this.#w.takePeak(field));
+  }
 
   /** A counter of one or more series (label `kind`), each advancing to a cumulative value read from the ring. */
-  const counter = (name: string, help: string, series: [kind: string | undefined, read: () => number][]): void =>
-    register(name + total, (full) => {
-      const last = series.map(() => 0);
-      construct(client.Counter, {
+  counter(name: string, help: string, series: [kind: string | undefined, read: () => number][]): void {
+    const w = this.#w;
+    const labels = this.#labels;
+    const last = series.map(() => 0);
+    this.#register(name + this.#total, (full) =>
+      construct(this.#client.Counter, {
         name: full,
         help,
-        labelNames: series[0]![0] === undefined ? labelNames : [...labelNames, 'kind'],
-        registers: [registry],
+        labelNames: series[0]![0] === undefined ? this.#labelNames : [...this.#labelNames, 'kind'],
+        registers: [this.#registry],
         collect() {
           w.foldForScrape();
           series.forEach(([kind, read], i) => {
@@ -162,65 +232,40 @@ export function registerPrometheusMetrics(source: LiveSource, options: Prometheu
             this.inc!(kind === undefined ? labels : { ...labels, kind }, delta);
           });
         },
-      });
-    });
+      }),
+    );
+  }
 
-  const v = (field: Parameters<LiveWindow['value']>[0]) => () => w.value(field);
-  try {
-    counter('process_cpu_user_seconds', 'User CPU time, seconds (1 µs resolution).', [[undefined, () => w.value('cpuUserUs') / 1e6]]);
-    counter('process_cpu_system_seconds', 'System CPU time, seconds (1 µs resolution).', [[undefined, () => w.value('cpuSystemUs') / 1e6]]);
-    counter('process_cpu_seconds', 'User and system CPU time, seconds.', [
-      [undefined, () => (w.value('cpuUserUs') + w.value('cpuSystemUs')) / 1e6],
-    ]);
-    gauge('process_resident_memory_bytes', 'Resident set size, bytes (latest sample).', v('rssBytes'));
-    peak('process_resident_memory_peak_bytes', 'Highest resident set size sampled since the previous scrape, bytes.', 'rssBytes');
-    gauge('process_virtual_memory_bytes', 'Virtual memory size, bytes.', v('vmsBytes'));
-    gauge('process_open_fds', 'Open file descriptors (handles on Windows).', v('openFds'));
-    peak('process_open_fds_peak', 'Most open file descriptors sampled since the previous scrape.', 'openFds');
-    gauge('process_threads', 'Threads.', v('threads'));
-    peak('process_threads_peak', 'Most threads sampled since the previous scrape.', 'threads');
-    counter('process_context_switches', 'Context switches over all threads, by kind.', [
-      ['voluntary', v('voluntaryContextSwitches')],
-      ['involuntary', v('involuntaryContextSwitches')],
-    ]);
-    counter('process_page_faults', 'Page faults, by kind.', [
-      ['minor', v('minorPageFaults')],
-      ['major', v('majorPageFaults')],
-    ]);
-    gauge('process_start_time_seconds', 'Process start, seconds since the Unix epoch.', () => w.value('startTime') / 1e3);
-    counter('sampler_samples', 'Samples read from the ring by this exporter.', [[undefined, () => w.seen]]);
-    counter('sampler_lost_samples', 'Samples overwritten in the ring before this exporter read them.', [[undefined, () => w.lost]]);
-    counter('sampler_failed_reads', 'Samples whose read failed (the target exited, access denied, ...).', [[undefined, () => w.failed]]);
-    counter('sampler_missed_deadlines', 'Sampling deadlines the sampler missed.', [[undefined, () => w.missedDeadlines]]);
-    register('gauge', (full) => {
-      construct(client.Gauge, {
+  /** The monitor's gauges, one series per name (label `name`), latest sample. */
+  customGauges(): void {
+    const w = this.#w;
+    const labels = this.#labels;
+    this.#register('gauge', (full) =>
+      construct(this.#client.Gauge, {
         name: full,
         help: 'Custom gauges of the monitor (label name), latest sample.',
-        labelNames: [...labelNames, 'name'],
-        registers: [registry],
+        labelNames: [...this.#labelNames, 'name'],
+        registers: [this.#registry],
         collect() {
           w.foldForScrape();
           this.reset();
           const rec = w.latestRecord;
           w.reader.gaugeNames().forEach((name, i) => this.set!({ ...labels, name }, rec[R.GAUGES + i]!));
         },
-      });
-    });
-  } catch (e) {
-    for (const name of created) registry.removeSingleMetric(name);
-    w.close();
-    throw e;
+      }),
+    );
   }
 
-  let closed = false;
-  return {
-    names: created,
-    window: w,
-    close() {
-      if (closed) return;
-      closed = true;
-      for (const name of created) registry.removeSingleMetric(name);
-      w.close();
-    },
-  };
+  removeAll(): void {
+    for (const name of this.created) this.#registry.removeSingleMetric(name);
+  }
+
+  #register(name: string, make: (full: string) => void): void {
+    const full = this.#prefix + name;
+    if (this.#registry.getSingleMetric(full) !== undefined) {
+      throw new InvalidOptionError('options.prefix', `a prefix whose names are free (${full} is already registered)`, this.#prefix);
+    }
+    make(full);
+    this.created.push(full);
+  }
 }
