@@ -126,8 +126,34 @@ export function buildChromeTrace(input: ExportInput, opts: ChromeTraceOptions = 
   const pid = sampledPid(input);
   const origin = traceOriginMs(input);
   const us = (epochMs: number): number => Math.max(0, Math.round((epochMs - origin) * 1000));
-  const events: TraceEvent[] = [];
+  const phases = phaseEvents(summary, pid, us);
+  const events = [...phases.events, ...counterEvents(samples, pid, us, opts.maxPoints), ...errorEvents(summary, pid, us)];
+  const meta = metaEvents(summary.id, pid, phases.tids);
+  return {
+    traceEvents: [...meta, ...events],
+    displayTimeUnit: 'ms',
+    metadata: {
+      schemaVersion: SCHEMA_VERSION,
+      source: 'procprobe',
+      sessionId: summary.id,
+      pid,
+      originEpochMs: origin,
+      sessionStartUs: us(summary.startTime),
+      startTime: summary.startTime,
+      endTime: summary.endTime,
+      durationMs: summary.durationMs,
+      success: summary.success,
+      incomplete: summary.incomplete,
+      sessionMetadata: summary.metadata,
+      ...(input.suggestions ? { suggestions: input.suggestions } : {}),
+    },
+  };
+}
 
+
+/** The phases as X slices, each on the track place() gives it. */
+function phaseEvents(summary: ExportInput['summary'], pid: number, us: (epochMs: number) => number): { events: TraceEvent[]; tids: Set<number> } {
+  const events: TraceEvent[] = [];
   // Phases: sorted by start, longer first, total_startup first among equals.
   const slices: Slice[] = summary.phases
     .filter((p) => Number.isFinite(p.startOffsetMs) && Number.isFinite(p.durationMs) && p.durationMs >= 0)
@@ -168,8 +194,12 @@ export function buildChromeTrace(input: ExportInput, opts: ChromeTraceOptions = 
       },
     });
   }
+  return { events, tids: new Set(tidOf.values()) };
+}
 
-  // Counters: one series per metric and gauge.
+/** One C counter series per metric and gauge, decimated to maxPoints. */
+function counterEvents(samples: ExportInput['samples'], pid: number, us: (epochMs: number) => number, maxPoints: number | undefined): TraceEvent[] {
+  const events: TraceEvent[] = [];
   const { records, stride, count } = samples;
   const tsOf = (i: number): number => records[i * stride + R.ROW + F.timestamp]!;
   const series: [string, string, number][] = [
@@ -178,13 +208,18 @@ export function buildChromeTrace(input: ExportInput, opts: ChromeTraceOptions = 
   ];
   for (const [name, cat, col] of series) {
     const valueAt = (i: number): number => (Number.isFinite(tsOf(i)) ? records[i * stride + col]! : NaN);
-    for (const i of decimateIndices(count, valueAt, opts.maxPoints)) {
+    for (const i of decimateIndices(count, valueAt, maxPoints)) {
       const value = valueAt(i);
       if (!Number.isFinite(value)) continue; // JSON has no Infinity
       events.push({ name, cat, ph: 'C', ts: us(tsOf(i)), pid, args: { value } });
     }
   }
+  return events;
+}
 
+/** The session's errors as global instants. */
+function errorEvents(summary: ExportInput['summary'], pid: number, us: (epochMs: number) => number): TraceEvent[] {
+  const events: TraceEvent[] = [];
   for (const e of summary.errors) {
     if (!Number.isFinite(e.timestamp)) continue;
     events.push({
@@ -198,39 +233,24 @@ export function buildChromeTrace(input: ExportInput, opts: ChromeTraceOptions = 
       args: { message: e.message, ...(e.operation !== undefined ? { operation: e.operation } : {}) },
     });
   }
+  return events;
+}
 
+/** The process and track names (M events), in track order. */
+function metaEvents(sessionId: string, pid: number, tids: Set<number>): TraceEvent[] {
   const threadNames = new Map<number, string>([[TID.PHASES, 'phases']]);
-  for (const tid of [...new Set(tidOf.values())].sort((a, b) => a - b)) {
+  for (const tid of [...tids].sort((a, b) => a - b)) {
     if (tid === TID.BOOTSTRAP) threadNames.set(tid, 'node bootstrap');
     else if (tid !== TID.PHASES) threadNames.set(tid, `phases (overlap ${tid - TID.FIRST_OVERFLOW + 1})`);
   }
   const meta: TraceEvent[] = [
-    { name: 'process_name', ph: 'M', ts: 0, pid, args: { name: `procprobe session ${summary.id}` } },
+    { name: 'process_name', ph: 'M', ts: 0, pid, args: { name: `procprobe session ${sessionId}` } },
   ];
   for (const [tid, name] of threadNames) {
     meta.push({ name: 'thread_name', ph: 'M', ts: 0, pid, tid, args: { name } });
     meta.push({ name: 'thread_sort_index', ph: 'M', ts: 0, pid, tid, args: { sort_index: tid === TID.BOOTSTRAP ? 0 : tid } });
   }
-
-  return {
-    traceEvents: [...meta, ...events],
-    displayTimeUnit: 'ms',
-    metadata: {
-      schemaVersion: SCHEMA_VERSION,
-      source: 'procprobe',
-      sessionId: summary.id,
-      pid,
-      originEpochMs: origin,
-      sessionStartUs: us(summary.startTime),
-      startTime: summary.startTime,
-      endTime: summary.endTime,
-      durationMs: summary.durationMs,
-      success: summary.success,
-      incomplete: summary.incomplete,
-      sessionMetadata: summary.metadata,
-      ...(input.suggestions ? { suggestions: input.suggestions } : {}),
-    },
-  };
+  return meta;
 }
 
 /** JSON.stringify replacer: bigints as strings (user metadata may hold them). */
