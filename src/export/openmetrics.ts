@@ -77,15 +77,21 @@ export function renderOpenMetrics(families: readonly OmFamily[]): string {
   return out + '# EOF\n';
 }
 
+const family = (type: 'gauge' | 'counter') => (name: string, help: string, unit?: string): OmFamily => ({ name, type, help, samples: [], ...(unit ? { unit } : {}) });
+const gauge = family('gauge');
+const counter = family('counter');
+
 /** The families of one session (see the module doc). */
 export function sessionFamilies(input: ExportInput): OmFamily[] {
   const { summary, samples } = input;
   const session: [string, string] = ['session', summary.id];
   const info: OmFamily = { name: 'procprobe_export', type: 'info', help: 'Schema version of this export (procprobe README, Machine-readable output).', samples: [] };
   info.samples.push({ suffix: '_info', labels: [session, ['schema_version', String(SCHEMA_VERSION)]], value: 1 });
-  const gauge = (name: string, help: string, unit?: string): OmFamily => ({ name, type: 'gauge', help, samples: [], ...(unit ? { unit } : {}) });
-  const counter = (name: string, help: string, unit?: string): OmFamily => ({ name, type: 'counter', help, samples: [], ...(unit ? { unit } : {}) });
+  return [info, ...phaseFamilies(summary, session), ...processFamilies(samples, session)];
+}
 
+/** The session's duration and success, and each phase's duration, CPU and peak RSS. */
+function phaseFamilies(summary: ExportInput['summary'], session: [string, string]): OmFamily[] {
   const duration = gauge('procprobe_session_duration_seconds', 'Wall time of the session.', 'seconds');
   duration.samples.push({ suffix: '', labels: [session], value: summary.durationMs / 1000 });
   const success = gauge('procprobe_session_success', '1 when the session finished successfully, else 0.');
@@ -108,8 +114,12 @@ export function sessionFamilies(input: ExportInput): OmFamily[] {
     phaseCpu.samples.push({ suffix: '', labels, value: p.resources ? p.resources.cpuMs / 1000 : NaN });
     phaseRss.samples.push({ suffix: '', labels, value: p.resources ? p.resources.rssPeakBytes : NaN });
   }
-  const families = [info, duration, success, phaseDuration, phaseCpu, phaseRss];
+  return [duration, success, phaseDuration, phaseCpu, phaseRss];
+}
 
+/** The process figures of the last sample that read a process, and the user gauges. */
+function processFamilies(samples: ExportInput['samples'], session: [string, string]): OmFamily[] {
+  const families: OmFamily[] = [];
   const { records, stride, count, gaugeNames } = samples;
   if (count === 0) return families;
   let last = count - 1;
