@@ -53,6 +53,17 @@ const DEFAULTS = Object.freeze({
 });
 const STOP_GRACE_MS = 2000;
 
+/** One worker's life: from its spawn to its exit. */
+interface WorkerRun {
+  worker: Worker;
+  running: boolean;
+  /** Its first sample is in the ring. */
+  ready: boolean;
+  /** What went wrong, reported when it has exited. */
+  failure: ProcprobeError | null;
+  stoppedReason: 'target-exited' | null;
+}
+
 /** Samplers alive in this thread, so that process exit can stop their writers first. */
 const live = new Set<WeakRef<Sampler>>();
 let exitHooked = false;
@@ -81,7 +92,7 @@ export class Sampler extends EventEmitter<SamplerEvents> {
   readonly #options: Required<Omit<SamplerOptions, 'pid'>>;
   readonly #sab: SharedArrayBuffer;
   /** The current worker and whether it is sampling (READY seen, not stopped). */
-  #run: { worker: Worker; running: boolean } | null = null;
+  #run: WorkerRun | null = null;
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
   #backend: ProbeBackend | null = null;
@@ -188,68 +199,69 @@ export class Sampler extends EventEmitter<SamplerEvents> {
       stdout: false,
       stderr: false,
     });
-    const run = { worker, running: false };
+    const run: WorkerRun = { worker, running: false, ready: false, failure: null, stoppedReason: null };
     this.#run = run;
     live.add(this.#ref);
     hookExit();
-    let ready = false;
-    let failure: ProcprobeError | null = null;
-    let stoppedReason: 'target-exited' | null = null;
     const started: Promise<void> = new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: WorkerMessage) => {
-        switch (m.code) {
-          case 'READY':
-            ready = true;
-            run.running = this.#stopping === null;
-            this.#backend = m.backend;
-            this.#backendReason = m.backendReason;
-            this.#intervalMs = m.intervalMs;
-            this.#startedAt = performance.now();
-            this.#startSeq = this.reader.latestSeq();
-            this.#firstSeq = m.firstSeq;
-            worker.unref(); // from now on the sampler never keeps the host alive
-            resolve();
-            break;
-          case 'WARNING':
-            this.#report('warning', rebuildError(m.error));
-            break;
-          case 'ERROR':
-            // Reported when the worker has exited, so that isRunning is already false by then.
-            failure = rebuildError(m.error); // in its class; an error without a code of ours is a SamplerError
-            run.running = false;
-            break;
-          case 'STOPPED':
-            run.running = false;
-            if (m.reason === 'target-exited') stoppedReason = m.reason;
-            if (!ready) failure ??= new SamplerError(`sampler stopped before its first sample (${m.reason})`);
-            break;
-        }
-      });
+      worker.on('message', (m: WorkerMessage) => this.#onMessage(run, m, resolve));
       worker.on('error', (err) => {
         run.running = false;
-        failure = new WorkerFailedError(`sampler worker failed: ${err.message}`, { cause: err });
+        run.failure = new WorkerFailedError(`sampler worker failed: ${err.message}`, { cause: err });
       });
-      worker.on('exit', (code) => {
-        run.running = false;
-        live.delete(this.#ref);
-        if (this.#run === run) this.#run = null;
-        if (this.#starting === started) this.#starting = null;
-        // Readers in other threads learn from the ring header that nobody writes any more.
-        const header = this.reader.views.header;
-        Atomics.compareExchange(header, H.WRITER_STATE, WriterState.RUNNING, code === 0 && failure === null ? WriterState.STOPPED : WriterState.FAILED);
-        if (!ready) {
-          reject(failure ?? new WorkerFailedError(`sampler worker exited with code ${code} before its first sample`));
-          return;
-        }
-        if (failure) this.#report('error', failure);
-        if (stoppedReason) this.emit('stopped', { reason: stoppedReason });
-        else if (this.#stopping === null && (code !== 0 || failure)) {
-          if (!failure) this.#report('error', new WorkerFailedError(`sampler worker exited with code ${code}`));
-          this.emit('stopped', { reason: 'worker-exited' });
-        }
-      });
+      worker.on('exit', (code) => this.#onExit(run, code, started, reject));
     });
     return started;
+  }
+
+  #onMessage(run: WorkerRun, m: WorkerMessage, resolve: () => void): void {
+    switch (m.code) {
+      case 'READY':
+        run.ready = true;
+        run.running = this.#stopping === null;
+        this.#backend = m.backend;
+        this.#backendReason = m.backendReason;
+        this.#intervalMs = m.intervalMs;
+        this.#startedAt = performance.now();
+        this.#startSeq = this.reader.latestSeq();
+        this.#firstSeq = m.firstSeq;
+        run.worker.unref(); // from now on the sampler never keeps the host alive
+        resolve();
+        break;
+      case 'WARNING':
+        this.#report('warning', rebuildError(m.error));
+        break;
+      case 'ERROR':
+        // Reported when the worker has exited, so that isRunning is already false by then.
+        run.failure = rebuildError(m.error); // in its class; an error without a code of ours is a SamplerError
+        run.running = false;
+        break;
+      case 'STOPPED':
+        run.running = false;
+        if (m.reason === 'target-exited') run.stoppedReason = m.reason;
+        if (!run.ready) run.failure ??= new SamplerError(`sampler stopped before its first sample (${m.reason})`);
+        break;
+    }
+  }
+
+  #onExit(run: WorkerRun, code: number, started: Promise<void>, reject: (e: ProcprobeError) => void): void {
+    run.running = false;
+    live.delete(this.#ref);
+    if (this.#run === run) this.#run = null;
+    if (this.#starting === started) this.#starting = null;
+    // Readers in other threads learn from the ring header that nobody writes any more.
+    const header = this.reader.views.header;
+    Atomics.compareExchange(header, H.WRITER_STATE, WriterState.RUNNING, code === 0 && run.failure === null ? WriterState.STOPPED : WriterState.FAILED);
+    if (!run.ready) {
+      reject(run.failure ?? new WorkerFailedError(`sampler worker exited with code ${code} before its first sample`));
+      return;
+    }
+    if (run.failure) this.#report('error', run.failure);
+    if (run.stoppedReason) this.emit('stopped', { reason: run.stoppedReason });
+    else if (this.#stopping === null && (code !== 0 || run.failure)) {
+      if (!run.failure) this.#report('error', new WorkerFailedError(`sampler worker exited with code ${code}`));
+      this.emit('stopped', { reason: 'worker-exited' });
+    }
   }
 
   /** Ask a tree sampler to look for new descendants at its next tick (e.g. right after a spawn). */
