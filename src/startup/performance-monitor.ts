@@ -10,9 +10,9 @@ import { releaseAnalysisPool, retainAnalysisPool, runStats } from '../analysis/p
 import type { PerformanceStats } from '../analysis/types.js';
 import { emitOrWarn, HistorySkippedError, HistoryWriteError, InvalidOptionError as InvalidOption, ProcprobeError, SessionStateError } from '../errors.js';
 import { flushOnExit } from '../exit.js';
-import { endRecord, sessionHeader } from '../history/records.js';
+import { sessionHeader } from '../history/records.js';
 import { HistoryStore, newSessionId } from '../history/store.js';
-import { appendEnd, SessionWriter } from '../history/writer.js';
+import { SessionWriter } from '../history/writer.js';
 import { Sampler } from '../sampler/sampler.js';
 import { averages, SessionBuffer } from '../session/buffer.js';
 import { nodeBootstrapPhases } from '../session/bootstrap.js';
@@ -22,6 +22,7 @@ import { TimingContext } from '../session/timing.js';
 import type { ResourceDelta, SessionError } from '../session/types.js';
 import { checkBoolean, checkFunction, checkNumber, checkObject } from '../validate.js';
 import { resolveOptions, type PerformanceMonitorOptions, type ResolvedOptions } from './options.js';
+import { saveSession } from './save.js';
 import { TimingBook } from './timings.js';
 
 export type { PerformanceMonitorOptions } from './options.js';
@@ -229,18 +230,8 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     session.samples = buffer.samples();
     session.resources = resourceDelta(buffer.records, buffer.stride, buffer.count, session.startTime, session.endTime);
     try {
-      if (buffer.overflowed) {
-        // Memory holds the first maxSessionSamples only; the file holds them all. Close it
-        // without its end record, then compute every delta from the complete samples.
-        await this.#writer!.close(this.#book.drainRecords());
-        await this.#recomputeFromDisk(session);
-        await appendEnd(this.#store.sessionPath(session.id), session.toSummary());
-      } else {
-        await this.#writer!.close([...this.#book.drainRecords(), endRecord(session.toSummary())]);
-      }
-      const summary = session.toSummary();
-      await this.#store.writeIndex(summary);
-      await this.#store.retain({ maxDays: this.#opts.maxHistoryDays, maxBytes: this.#opts.maxHistoryBytes, keep: session.id });
+      const { maxHistoryDays: maxDays, maxHistoryBytes: maxBytes } = this.#opts;
+      await saveSession(session, { store: this.#store, writer: this.#writer!, book: this.#book, overflowed: buffer.overflowed, retain: { maxDays, maxBytes } });
     } catch (err) {
       this.#report('error', err instanceof ProcprobeError ? err : new HistoryWriteError(String(err), { cause: err }));
     }
@@ -321,22 +312,6 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     // Once memory overflowed, deltas wait for the complete samples on disk (finishSession).
     this.#book.settle(session, buffer, buffer.overflowed ? -Infinity : finishing ? Infinity : buffer.lastTimestamp);
     if (!finishing) this.#writer?.write(this.#book.drainRecords());
-  }
-
-  /** Resource deltas of every timing and of the session from the samples on disk (after an overflow). */
-  async #recomputeFromDisk(session: StartupSession): Promise<void> {
-    const loaded = (await this.#store.loadSession(session.id)).value;
-    if (!loaded) return;
-    const s = loaded.samples;
-    session.resources = resourceDelta(s.records, s.stride, s.count, session.startTime, session.endTime);
-    this.#book.settle(session, s, Infinity);
-    for (const phase of session.timings) {
-      if (phase.name.startsWith('node:')) continue;
-      const from = session.startTime + phase.startOffsetMs;
-      const r = resourceDelta(s.records, s.stride, s.count, from, from + phase.durationMs);
-      if (r) phase.resources = r;
-      else delete phase.resources;
-    }
   }
 
   /**

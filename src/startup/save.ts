@@ -1,0 +1,50 @@
+/**
+ * A finished session into history: the writer completes its file (with the end record), the
+ * index gets its summary, and retention runs. When memory overflowed (maxSessionSamples), the
+ * file holds more samples than memory: the deltas are then recomputed from the file first.
+ */
+import { endRecord } from '../history/records.js';
+import type { HistoryStore } from '../history/store.js';
+import { appendEnd, type SessionWriter } from '../history/writer.js';
+import { resourceDelta } from '../session/resources.js';
+import type { StartupSession } from '../session/session.js';
+import type { TimingBook } from './timings.js';
+
+export interface SaveContext {
+  store: HistoryStore;
+  writer: SessionWriter;
+  book: TimingBook;
+  /** Memory kept only the first maxSessionSamples samples. */
+  overflowed: boolean;
+  retain: { maxDays: number; maxBytes: number };
+}
+
+/** Throws what the writer or the store throw; the caller reports it (the session is still returned). */
+export async function saveSession(session: StartupSession, c: SaveContext): Promise<void> {
+  if (c.overflowed) {
+    // Close the file without its end record, then compute every delta from the complete samples.
+    await c.writer.close(c.book.drainRecords());
+    await recomputeFromDisk(session, c);
+    await appendEnd(c.store.sessionPath(session.id), session.toSummary());
+  } else {
+    await c.writer.close([...c.book.drainRecords(), endRecord(session.toSummary())]);
+  }
+  await c.store.writeIndex(session.toSummary());
+  await c.store.retain({ ...c.retain, keep: session.id });
+}
+
+/** Resource deltas of every timing and of the session from the samples on disk. */
+async function recomputeFromDisk(session: StartupSession, c: SaveContext): Promise<void> {
+  const loaded = (await c.store.loadSession(session.id)).value;
+  if (!loaded) return;
+  const s = loaded.samples;
+  session.resources = resourceDelta(s.records, s.stride, s.count, session.startTime, session.endTime);
+  c.book.settle(session, s, Infinity);
+  for (const phase of session.timings) {
+    if (phase.name.startsWith('node:')) continue; // Node's milestones: before sampling began
+    const from = session.startTime + phase.startOffsetMs;
+    const r = resourceDelta(s.records, s.stride, s.count, from, from + phase.durationMs);
+    if (r) phase.resources = r;
+    else delete phase.resources;
+  }
+}
