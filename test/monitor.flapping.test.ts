@@ -32,14 +32,20 @@ function crossings(snaps: PerformanceSnapshot[]): number {
   return n;
 }
 
+/** A started 1 kHz monitor with the default alert options and one rule, flap > THRESHOLD, at 10 now. */
+async function flapMonitor(capacity: number) {
+  const m = (mon = new RealTimeMonitor({ samplingIntervalMs: 1, capacity, alerts: { ...NO_DEFAULTS, flap: THRESHOLD } }));
+  const g = m.gauge('flap');
+  g.set(10);
+  const alerts = watch(m);
+  await m.start();
+  await sleep(50);
+  return { m, g, ...alerts };
+}
+
 describe('alerts with default options', () => {
   it('a value crossing the band every millisecond for 3 s: one alert, cleared once a quiet second after it ends', async () => {
-    const m = (mon = new RealTimeMonitor({ samplingIntervalMs: 1, capacity: 8192, alerts: { ...NO_DEFAULTS, flap: THRESHOLD } }));
-    const g = m.gauge('flap');
-    g.set(10);
-    const { raised, cleared } = watch(m);
-    await m.start();
-    await sleep(50);
+    const { m, g, raised, cleared } = await flapMonitor(8192);
     // setImmediate-paced: as fast as the loop turns, so that samples see both values.
     const t0 = Date.now();
     let high = true;
@@ -63,12 +69,7 @@ describe('alerts with default options', () => {
   });
 
   it('a condition that comes back after quiet seconds raises each time it comes back', async () => {
-    const m = (mon = new RealTimeMonitor({ samplingIntervalMs: 1, capacity: 16_384, alerts: { ...NO_DEFAULTS, flap: THRESHOLD } }));
-    const g = m.gauge('flap');
-    g.set(10);
-    const { raised, cleared } = watch(m);
-    await m.start();
-    await sleep(50);
+    const { m, g, raised, cleared } = await flapMonitor(16_384);
     // 300 ms high, 1500 ms low, three times: three real conditions.
     const starts: number[] = [];
     for (let i = 0; i < 3; i++) {
