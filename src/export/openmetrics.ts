@@ -20,10 +20,11 @@
  * (`1.0`, `NaN`, `+Inf`); a counter whose value is NaN is left out (a counter total must be a
  * number), and a family left without samples is not written.
  */
-import { F, ProbeStatus } from '../probe/layout.js';
+import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 import { SCHEMA_VERSION } from '../schema.js';
 import type { ExportInput } from './types.js';
+import { isLiveReading } from '../session/resources.js';
 
 /** One sample of an OpenMetrics family. */
 export interface OmSample {
@@ -124,8 +125,9 @@ function processFamilies(samples: ExportInput['samples'], session: [string, stri
   if (count === 0) return families;
   let last = count - 1;
   for (let i = count - 1; i >= 0; i--) {
-    // The last sample that read a process (a CLI session ends after its command was stopped).
-    if (records[i * stride + R.STATUS] === ProbeStatus.OK && records[i * stride + R.PROCESSES] !== 0) {
+    // The last live reading (a CLI session ends after its command was stopped, and a process
+    // being torn down reads RSS 0: not its state).
+    if (isLiveReading(records, i * stride)) {
       last = i;
       break;
     }

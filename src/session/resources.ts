@@ -2,6 +2,13 @@
  * Resource use over an interval, computed from ring records (oldest first, ring record layout):
  * the record at or before the start and the record at or after the end bound it, the records in
  * between give the peaks. With 1 ms sampling the bounds are within 1 ms of the interval.
+ *
+ * The levels at the end (RSS, fds, threads) are the last reading with RSS above 0: a process
+ * being torn down (stopped by the CLI, or a one-shot command exiting) still reads OK, ending with
+ * RSS 0 and no fds once the kernel has released its memory (exit_mm) and files, and that is the
+ * teardown, not the startup's end state. Readings taken while the kernel is still unmapping (RSS
+ * falling, above 0) are not told apart yet: that needs the PF_EXITING flag of /proc/PID/stat.
+ * Cumulative counters (CPU, switches, faults) stay valid through it: from the last usable record.
  */
 import type { ResourceDelta } from './types.js';
 import { F } from '../probe/layout.js';
@@ -19,6 +26,19 @@ function floorIndex(rec: Float64Array, stride: number, count: number, ts: number
   return lo;
 }
 
+/** A record that measured something (its read succeeded, a process was in it). */
+function usable(rec: Float64Array, at: number): boolean {
+  return rec[at + R.STATUS] === 0 && rec[at + R.PROCESSES] !== 0;
+}
+
+/**
+ * A usable record whose process still has memory: RSS not 0 (see the module doc). NaN counts as
+ * live: a tier that does not measure RSS says nothing about the process being torn down.
+ */
+export function isLiveReading(rec: Float64Array, at: number): boolean {
+  return usable(rec, at) && !(rec[at + R.ROW + F.rssBytes]! <= 0);
+}
+
 /**
  * Resource use between `fromTs` and `toTs` (ms since epoch) over `count` records; undefined when
  * no record lies at or after the start (nothing covers the interval). Records whose read failed
@@ -31,15 +51,17 @@ export function resourceDelta(rec: Float64Array, stride: number, count: number, 
   if (b < count - 1 && rec[b * stride + R.ROW + F.timestamp]! < toTs) b++; // first record at/after the end
   let first = -1;
   let last = -1;
+  let lastLive = -1;
   let rssPeak = -Infinity;
   let fdsPeak = -Infinity;
   let threadsPeak = -Infinity;
   for (let i = a; i <= b; i++) {
     // A failed read, or a tree with no process in it yet (the CLI before its spawn): nothing measured.
-    if (rec[i * stride + R.STATUS] !== 0 || rec[i * stride + R.PROCESSES] === 0) continue;
+    if (!usable(rec, i * stride)) continue;
     const at = i * stride + R.ROW;
     if (first < 0) first = at;
     last = at;
+    if (isLiveReading(rec, i * stride)) lastLive = at;
     rssPeak = Math.max(rssPeak, rec[at + F.rssBytes]!);
     fdsPeak = Math.max(fdsPeak, rec[at + F.openFds]!);
     threadsPeak = Math.max(threadsPeak, rec[at + F.threads]!);
@@ -47,6 +69,8 @@ export function resourceDelta(rec: Float64Array, stride: number, count: number, 
   // Nothing covers the interval when every usable record is before its start or after its end.
   if (first < 0 || rec[last + F.timestamp]! < fromTs || rec[first + F.timestamp]! > toTs) return undefined;
   const d = (f: number): number => rec[last + f]! - rec[first + f]!;
+  // Levels at the end: the last live reading (none in the interval: the last usable one).
+  const end = lastLive >= 0 ? lastLive : last;
   const cpuMs = (d(F.cpuUserUs) + d(F.cpuSystemUs)) / 1e3;
   const wallMs = rec[last + F.timestamp]! - rec[first + F.timestamp]!;
   return {
@@ -56,14 +80,14 @@ export function resourceDelta(rec: Float64Array, stride: number, count: number, 
     cpuMs,
     cpuPercent: wallMs > 0 ? (cpuMs / wallMs) * 100 : NaN,
     rssStartBytes: rec[first + F.rssBytes]!,
-    rssEndBytes: rec[last + F.rssBytes]!,
+    rssEndBytes: rec[end + F.rssBytes]!,
     rssPeakBytes: rssPeak,
-    rssDeltaBytes: d(F.rssBytes),
+    rssDeltaBytes: rec[end + F.rssBytes]! - rec[first + F.rssBytes]!,
     fdsStart: rec[first + F.openFds]!,
-    fdsEnd: rec[last + F.openFds]!,
+    fdsEnd: rec[end + F.openFds]!,
     fdsPeak,
     threadsStart: rec[first + F.threads]!,
-    threadsEnd: rec[last + F.threads]!,
+    threadsEnd: rec[end + F.threads]!,
     threadsPeak,
     voluntaryContextSwitches: d(F.voluntaryContextSwitches),
     involuntaryContextSwitches: d(F.involuntaryContextSwitches),

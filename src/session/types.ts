@@ -16,6 +16,10 @@ export interface ResourceDelta {
   cpuMs: number;
   /** cpuMs over the interval's wall time; 100 = one core. */
   cpuPercent: number;
+  /**
+   * Levels at the first record and at the last one with RSS above 0: a process torn down (RSS 0,
+   * its files closed) is not its end state. rssDeltaBytes = rssEndBytes - rssStartBytes.
+   */
   rssStartBytes: number;
   rssEndBytes: number;
   rssPeakBytes: number;
