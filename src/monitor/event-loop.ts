@@ -75,10 +75,10 @@ export class EventLoopWatch {
 /**
  * The event-loop figures of one record: the published window figures, or what the age of the
  * last beat proves if that is more (the main thread has not run for that long).
- * `windowMs`: the housekeeping window the utilisation is measured over.
+ * `windowMs`: the housekeeping window the utilisation is measured over. `beatMs` is a time (the
+ * caller leaves records without a beat as they are).
  */
 export function eventLoopAt(ts: number, delayMs: number, utilization: number, beatMs: number, windowMs: number): { delayMs: number; utilization: number } {
-  if (Number.isNaN(beatMs)) return { delayMs, utilization };
   const stalledMs = Math.max(0, ts - beatMs - BEAT_MS);
   return {
     delayMs: Math.max(Number.isNaN(delayMs) ? 0 : delayMs, stalledMs),

@@ -35,7 +35,7 @@ export interface PerformanceSnapshot extends ProcessSample {
 }
 
 /** `windowMs`: the monitor's housekeeping window, over which utilisation is measured. */
-export function recordToSnapshot(rec: Float64Array, at: number, gaugeNames: readonly string[], windowMs = 100): PerformanceSnapshot {
+export function recordToSnapshot(rec: Float64Array, at: number, gaugeNames: readonly string[], windowMs: number): PerformanceSnapshot {
   const s = {} as PerformanceSnapshot;
   for (let i = 0; i < FIELDS.length; i++) s[FIELDS[i]!] = rec[at + R.ROW + i]!;
   s.seq = rec[at + R.SEQ]!;
