@@ -142,12 +142,16 @@ export class DataDirLayoutError extends ProcprobeError {
   }
 }
 
-/** Misuse of the timing or session API (a second finish, an unknown id, no open session). */
-export class SessionStateError extends ProcprobeError {
-  static override readonly code = 'ERR_PROCPROBE_SESSION_STATE';
-  constructor(message: string) {
-    super(SessionStateError.code, message);
+/** A failure its message describes alone: the subclass gives only its code (and its doc). */
+abstract class MessageError extends ProcprobeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super((new.target as unknown as typeof ProcprobeError).code, message, options);
   }
+}
+
+/** Misuse of the timing or session API (a second finish, an unknown id, no open session). */
+export class SessionStateError extends MessageError {
+  static override readonly code = 'ERR_PROCPROBE_SESSION_STATE';
 }
 
 /** The data dir cannot be created, written or listed. */
@@ -164,67 +168,43 @@ export class DataDirError extends ProcprobeError {
 }
 
 /** Writing a session file failed (emitted as 'error'; the session is still returned). */
-export class HistoryWriteError extends ProcprobeError {
+export class HistoryWriteError extends MessageError {
   static override readonly code = 'ERR_PROCPROBE_HISTORY_WRITE';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(HistoryWriteError.code, message, options);
-  }
 }
 
 /** Bytes given to importHistory are not a history export. */
-export class HistoryFormatError extends ProcprobeError {
+export class HistoryFormatError extends MessageError {
   static override readonly code = 'ERR_PROCPROBE_HISTORY_FORMAT';
-  constructor(message: string) {
-    super(HistoryFormatError.code, message);
-  }
 }
 
 /** A history file was skipped or repaired while loading (emitted as 'warning', naming it). */
-export class HistorySkippedError extends ProcprobeError {
+export class HistorySkippedError extends MessageError {
   static override readonly code = 'ERR_PROCPROBE_HISTORY_SKIPPED';
-  constructor(message: string) {
-    super(HistorySkippedError.code, message);
-  }
 }
 
 /** A custom metric callback misbehaved (emitted once per problem as 'warning'). */
-export class CallbackError extends ProcprobeError {
+export class CallbackError extends MessageError {
   static override readonly code = 'ERR_PROCPROBE_CALLBACK';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(CallbackError.code, message, options);
-  }
 }
 
 /** The sampler stopped before its first sample, or its worker reported a failure. */
-export class SamplerError extends ProcprobeError {
+export class SamplerError extends MessageError {
   static override readonly code = 'ERR_PROCPROBE_SAMPLER';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(SamplerError.code, message, options);
-  }
 }
 
 /** The sampler's worker thread died (emitted as 'error'). */
-export class WorkerFailedError extends ProcprobeError {
+export class WorkerFailedError extends MessageError {
   static override readonly code = 'ERR_PROCPROBE_WORKER_FAILED';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(WorkerFailedError.code, message, options);
-  }
 }
 
 /** The systeminformation tier raised the sampling interval to what it can do (emitted as 'warning'). */
-export class IntervalClampedWarning extends ProcprobeError {
+export class IntervalClampedWarning extends MessageError {
   static override readonly code = 'PROCPROBE_INTERVAL_CLAMPED';
-  constructor(message: string) {
-    super(IntervalClampedWarning.code, message);
-  }
 }
 
 /** Bad command-line usage: the CLI prints its one line and exits 2. */
-export class UsageError extends ProcprobeError {
+export class UsageError extends MessageError {
   static override readonly code = 'ERR_PROCPROBE_USAGE';
-  constructor(message: string) {
-    super(UsageError.code, message);
-  }
 }
 
 /** Every class of the catalogue, by code. */
