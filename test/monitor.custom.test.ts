@@ -98,9 +98,15 @@ describe('custom metrics', () => {
     await m.stop();
     expect(thrown).toBeGreaterThanOrEqual(5);
     expect(m.stats.callbackErrors).toBe(thrown);
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]!.code).toBe('ERR_PROCPROBE_CALLBACK');
-    expect(warnings[0]!.message).toContain('boom 1');
+    // One warning for the throws. On a loaded machine a call may also run over its time budget
+    // (2 ms at a 20 ms interval): that is its own warning, once, and nothing else may appear.
+    const threw = warnings.filter((w) => w.message.includes(' threw: '));
+    expect(threw).toHaveLength(1);
+    expect(threw[0]!.code).toBe('ERR_PROCPROBE_CALLBACK');
+    expect(threw[0]!.message).toContain('boom 1');
+    const others = warnings.filter((w) => !threw.includes(w)).map((w) => w.message);
+    expect(others.every((t) => t.startsWith('custom metric callback took ')), others.join('\n')).toBe(true);
+    expect(others.length).toBeLessThanOrEqual(2); // at most once per callback
     // Sampling and the other callback went on after the errors.
     expect(m.reader.latestSeq()).toBeGreaterThan(seqMid + 10);
     expect(good).toBeGreaterThan(goodMid);

@@ -9,7 +9,7 @@
  * much, and the CPU of that extra wall time (at most all cores) is the only slack allowed.
  */
 import { availableParallelism } from 'node:os';
-import { closeSync, existsSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PerformanceMonitor, type PhaseSummary, type StartupSession } from '../dist/index.js';
@@ -24,6 +24,24 @@ afterEach(async () => {
 const CORES = availableParallelism();
 const MiB = 1 << 20;
 const ROUNDS = 10;
+
+/**
+ * CPU of this process's threads other than the main one (the sampler, the history writer, GC
+ * helpers), ms, from /proc/self/task/<tid>/schedstat (the kernel's exact runtime). The probe
+ * counts the whole process, so what they run during a timing is in its cpuMs too.
+ */
+function otherThreadsMs(): number {
+  let ns = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    if (Number(tid) === process.pid) continue;
+    try {
+      ns += Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'latin1').split(' ')[0]);
+    } catch {
+      // the thread exited meanwhile
+    }
+  }
+  return ns / 1e6;
+}
 
 /**
  * A session with samples coming in and its history writer started (the writer worker's start-up
@@ -69,8 +87,10 @@ describe('CPU of a timing', () => {
   it('a 20 ms busy loop shows as 20 ms of cpuMs (cpuUsage bracket; 20 +4/-0.5 ms in quiet rounds)', async () => {
     const pm = await openSession();
     const inside: number[] = [];
+    const others: number[] = [];
     const wall: [number, number][] = [];
     for (let i = 0; i < ROUNDS; i++) {
+      const o0 = otherThreadsMs();
       const w0 = performance.now();
       const id = pm.startTiming(`busy-${i}`);
       const w1 = performance.now();
@@ -80,6 +100,7 @@ describe('CPU of a timing', () => {
       const w2 = performance.now();
       pm.finishTiming(id);
       wall.push([w2 - w1, performance.now() - w0]);
+      others.push(otherThreadsMs() - o0);
       await sleep(5);
     }
     const s = await pm.finishSession();
@@ -89,14 +110,15 @@ describe('CPU of a timing', () => {
       const p = phase(s, `busy-${i}`);
       expectCpuBracket(s, p, inside[i]!);
       const extra = extraWallMs(s, p);
-      log.push(`${p.name} cpuMs ${p.resources!.cpuMs.toFixed(2)} cpuUsage ${inside[i]!.toFixed(2)} extra wall ${extra.toFixed(2)}`);
+      log.push(`${p.name} cpuMs ${p.resources!.cpuMs.toFixed(2)} cpuUsage ${inside[i]!.toFixed(2)} other threads ${others[i]!.toFixed(2)} extra wall ${extra.toFixed(2)}`);
       // A quiet round: the bounding samples within 2 ms of the timing (the normal case at 1 kHz is
       // ~1 ms) and Node saw no other CPU of this process meanwhile (a GC or compiler thread would
-      // add to both readers). Then the delta is the 20 ms within a few ms.
+      // add to both readers). Then the delta is the 20 ms within a scheduler tick (4 ms), plus what
+      // the other threads (the sampler itself first) ran meanwhile, by the kernel's schedstat.
       if (extra <= 2 && inside[i]! <= 20.5) {
         tight++;
         expect(p.resources!.cpuMs, log.at(-1)).toBeGreaterThanOrEqual(19.5);
-        expect(p.resources!.cpuMs, log.at(-1)).toBeLessThanOrEqual(24);
+        expect(p.resources!.cpuMs, log.at(-1)).toBeLessThanOrEqual(24 + others[i]!);
       }
       expect(p.durationMs).toBeGreaterThanOrEqual(wall[i]![0]);
       expect(p.durationMs).toBeLessThanOrEqual(wall[i]![1]);
