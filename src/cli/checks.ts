@@ -107,7 +107,7 @@ export async function waitForPort(port: number, host: string, signal: AbortSigna
 export interface HealthResult {
   ok: boolean;
   attempts: number;
-  /** Last HTTP status, or the last network error. */
+  /** Last HTTP status, or the last network error (an attempt our own abort cut off is not one). */
   last: string;
 }
 
@@ -119,6 +119,9 @@ export async function waitForHealth(url: string, signal: AbortSignal): Promise<H
   while (!signal.aborted) {
     attempts++;
     const status = await get(url, signal);
+    // An attempt cut off by our own timeout or Ctrl-C tells nothing about the server: the last
+    // answer it gave (e.g. HTTP 503) stays the one reported.
+    if (signal.aborted && typeof status !== 'number' && attempts > 1) break;
     last = typeof status === 'number' ? `HTTP ${status}` : status;
     if (typeof status === 'number' && status >= 200 && status < 300) return { ok: true, attempts, last };
     await sleep(delay, undefined, { signal }).catch(() => undefined);
