@@ -148,6 +148,14 @@ export function decodeChunk(chunk: SampleChunk, header: SessionHeader, out: Floa
   return n;
 }
 
+/**
+ * The bytes of one record as the writer appends them (the one encoding both write paths use:
+ * the writer worker and appendEnd). `packr` is the file's sequential Packr.
+ */
+export function encodeRecord(packr: { pack(v: unknown): Uint8Array }, record: SessionRecord): Uint8Array {
+  return packr.pack(record);
+}
+
 export function isHeader(v: unknown): v is SessionHeader {
   return typeof v === 'object' && v !== null && (v as SessionHeader).t === 'H' && (v as SessionHeader).format === SESSION_FORMAT;
 }

@@ -76,12 +76,18 @@ export class HistoryStore {
   /** Record a finished session in the index: write a temp file, then rename it into place. */
   async writeIndex(summary: SessionSummary): Promise<void> {
     const tmp = join(this.indexDir, `.${summary.id}.${process.pid}.tmp`);
-    await writeFile(tmp, pack(summary), { mode: 0o600 });
-    // A rename onto a directory of that name fails: leave no temp file behind then.
-    await rename(tmp, this.indexPath(summary.id)).catch(async (err: unknown) => {
+    try {
+      // 'wx' after an unlink: a stale temp file of a crashed process is replaced, and a name
+      // planted there (a symlink) is removed, never written through.
+      await unlink(tmp).catch(() => undefined);
+      await writeFile(tmp, pack(summary), { mode: 0o600, flag: 'wx' });
+      await rename(tmp, this.indexPath(summary.id));
+    } catch (err) {
+      // A full disk (ENOSPC half-way through the write) or a directory in the entry's place
+      // (the rename fails): leave no temp file behind.
       await unlink(tmp).catch(() => undefined);
       throw err;
-    });
+    }
   }
 
   /**

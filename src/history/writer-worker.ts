@@ -8,7 +8,7 @@ import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
 import { RingReader, type RingCursor } from '../ring/ring.js';
-import { encodeChunk, type SessionRecord } from './format.js';
+import { encodeChunk, encodeRecord, type SessionRecord } from './format.js';
 import type { FromWriter, ToWriter, WriterWorkerData } from './messages.js';
 
 const data = workerData as WriterWorkerData;
@@ -25,7 +25,7 @@ let samples = 0;
 let gaugeCount = 0;
 
 function append(record: SessionRecord): void {
-  const bytes = packr.pack(record);
+  const bytes = encodeRecord(packr, record);
   let off = 0;
   while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
 }

@@ -103,5 +103,6 @@ export class SessionWriter {
 export async function appendEnd(path: string, summary: SessionSummary): Promise<void> {
   const { appendFile } = await import('node:fs/promises');
   const { Packr } = await import('msgpackr');
-  await appendFile(path, new Packr({ sequential: true }).pack({ t: 'Z', summary } satisfies SessionRecord));
+  const { encodeRecord } = await import('./format.js');
+  await appendFile(path, encodeRecord(new Packr({ sequential: true }), { t: 'Z', summary }));
 }
