@@ -90,13 +90,15 @@ describe('procprobe run: the quick start', () => {
     const reported = serverLine(r.stderr, port); // the child's stdout went to stderr
 
     // The shape README "procprobe run --json" documents, schemaVersion first.
-    expect(Object.keys(doc)).toEqual(['schemaVersion', 'command', 'label', 'dataDir', 'ok', 'runs', 'statistics', 'comparison']);
+    expect(Object.keys(doc)).toEqual(['schemaVersion', 'command', 'label', 'dataDir', 'ok', 'saved', 'runs', 'statistics', 'comparison']);
     expect(doc.schemaVersion).toBe(SCHEMA_VERSION);
-    const always = ['sessionId', 'warmup', 'ok', 'interrupted', 'totalStartupMs', 'samples', 'phases', 'resources'];
-    const sometimes = ['failedPhase', 'reason', 'childExit', 'output'];
+    const always = ['sessionId', 'warmup', 'ok', 'interrupted', 'saved', 'totalStartupMs', 'samples', 'phases', 'resources'];
+    const sometimes = ['saveError', 'failedPhase', 'reason', 'childExit', 'output'];
     expect(Object.keys(doc.runs[0]).filter((k) => !sometimes.includes(k))).toEqual(always);
     expect(doc.statistics).toBeNull(); // one run
     expect(doc.ok).toBe(true);
+    expect(doc.saved).toBe(true);
+    expect(doc.runs[0].saved).toBe(true);
     expect(doc.dataDir).toBe(dir);
     expect(doc.command).toEqual(['node', 'examples/server.mjs', String(port)]);
     expect(doc.runs).toHaveLength(1);

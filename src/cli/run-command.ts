@@ -1,6 +1,6 @@
 /**
  * `procprobe run`: warmups, runs, Ctrl-C, the report or one JSON document, the exit status
- * (0 started and healthy, 1 a phase failed or interrupted).
+ * (0 started and healthy, 1 a phase failed, interrupted, or a session could not be saved).
  */
 import { runStats } from '../analysis/pool.js';
 import { totalStartupMs } from '../session/types.js';
@@ -46,6 +46,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
       const r = await runOnce(o, pm, { run: n, warmup, progress, interrupt: interrupt.signal });
       outcomes.push(r);
       if (!r.ok) break; // a failed startup is reported, not repeated
+      if (!r.session.saved) break; // a full disk fails every later run the same way
     }
   } finally {
     progress.clear();
@@ -62,7 +63,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   } else {
     printReport(o, outcomes, comparison, style);
   }
-  return failed ? 1 : 0;
+  return failed || outcomes.some((r) => !r.session.saved) ? 1 : 0;
 }
 
 async function historyComparison(o: RunOptions, measured: RunOutcome[], started: number): Promise<Comparison> {
@@ -85,6 +86,7 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
   const measured = outcomes.filter((r) => !r.warmup);
   if (o.quiet) {
     w(resultLine(last, style));
+    if (outcomes.some((r) => !r.session.saved)) w(savedLine(o, outcomes, style));
     return;
   }
   w('');
@@ -110,11 +112,22 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
   }
   w('');
   w(resultLine(last, style));
-  w(style.dim(`saved to ${o.dataDir} (procprobe show ${last.session.id})`));
+  w(savedLine(o, outcomes, style));
+}
+
+/** Where the sessions went, or that they did not: a run whose history failed exits 1. */
+function savedLine(o: RunOptions, outcomes: RunOutcome[], style: ReturnType<typeof styleFor>): string {
+  const unsaved = outcomes.filter((r) => !r.session.saved);
+  const last = outcomes[outcomes.length - 1]!;
+  if (unsaved.length === 0) return style.dim(`saved to ${o.dataDir} (procprobe show ${last.session.id})`);
+  const planned = o.warmup + o.runs;
+  const which = outcomes.length === 1 ? 'nothing was saved' : `${unsaved.length} of ${outcomes.length} sessions were not saved`;
+  const stopped = outcomes.length < planned && last.ok ? ` (stopped after ${outcomes.length} of ${planned} runs)` : '';
+  return style.red(`✗ ${which}${stopped} to ${o.dataDir}: ${unsaved[0]!.session.saveError?.message ?? 'the history writer failed'}`);
 }
 
 function resultLine(r: RunOutcome, style: ReturnType<typeof styleFor>): string {
-  if (r.interrupted) return style.yellow('✗ interrupted: the command was stopped and the session saved as incomplete');
+  if (r.interrupted) return style.yellow(`✗ interrupted: the command was stopped${r.session.saved ? ' and the session saved as incomplete' : ''}`);
   if (!r.ok) return style.red(`✗ ${r.failedPhase} failed: ${r.reason}`);
   const total = totalStartupMs(r.session.toSummary());
   return style.green(`✓ started${r.session.toSummary().phases.some((p) => p.name === 'health_verification') ? ' and healthy' : ''} in ${fmtMs(total)}`);
@@ -128,11 +141,14 @@ function jsonReport(o: RunOptions, outcomes: RunOutcome[], comparison: Compariso
     label: o.label,
     dataDir: o.dataDir,
     ok: outcomes.every((r) => r.ok),
+    saved: outcomes.every((r) => r.session.saved),
     runs: outcomes.map((r) => ({
       sessionId: r.session.id,
       warmup: r.warmup,
       ok: r.ok,
       interrupted: r.interrupted,
+      saved: r.session.saved,
+      ...(r.session.saveError ? { saveError: r.session.saveError.message } : {}),
       ...(r.failedPhase ? { failedPhase: r.failedPhase, reason: r.reason } : {}),
       ...(r.childExit ? { childExit: r.childExit } : {}),
       ...(r.output !== undefined ? { output: r.output } : {}),

@@ -8,9 +8,14 @@ export interface WriterWorkerData {
   /** Ring sequence number of the session's first sample. */
   startSeq: number;
   flushIntervalMs: number;
-  /** Int32Array(1): bumped and notified after each FLUSH, for an owner blocked in process exit. */
+  /**
+   * Int32Array(1): bumped and notified after each FLUSH, for an owner blocked in process exit;
+   * FLUSH_FAILED once the file failed (nothing more will be written).
+   */
   flushed: SharedArrayBuffer;
 }
+
+export const FLUSH_FAILED = -1;
 
 export type ToWriter =
   /** Append these records (timings, errors) after the samples written so far. */
@@ -23,4 +28,5 @@ export type ToWriter =
 export type FromWriter =
   | { code: 'OPENED' }
   | { code: 'CLOSED'; samples: number; missed: number; bytes: number }
+  /** Writing failed: the file was removed and the worker exits (sent once). */
   | { code: 'ERROR'; errorCode: string | undefined; message: string };

@@ -4,12 +4,12 @@
  * samples to the session file every flushIntervalMs, so a kill -9 of the host loses at most that
  * much. One writer per file, append-only: a reader never sees interleaved records.
  */
-import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
 import { RingReader, type RingCursor } from '../ring/ring.js';
 import { encodeChunk, encodeRecord, type SessionRecord } from './format.js';
-import type { FromWriter, ToWriter, WriterWorkerData } from './messages.js';
+import { FLUSH_FAILED, type FromWriter, type ToWriter, type WriterWorkerData } from './messages.js';
 
 const data = workerData as WriterWorkerData;
 const post = (m: FromWriter): void => parentPort!.postMessage(m);
@@ -46,9 +46,38 @@ function drain(): void {
   }
 }
 
+/**
+ * A write failed (ENOSPC, EIO, EROFS, EDQUOT...): this file is done for. A failed writeSync may
+ * have left part of a record, and anything appended after it would be unreadable, so nothing more
+ * is written: the timer stops, the file is removed (the session is reported as not saved, and a
+ * half file would later surface as an incomplete session that was never saved) and the worker
+ * exits. One ERROR message, however many writes were queued.
+ */
+let failed = false;
+let timer: NodeJS.Timeout | undefined;
+
 function fail(err: unknown): void {
+  if (failed) return;
+  failed = true;
+  clearInterval(timer);
   const e = err as NodeJS.ErrnoException;
+  if (fd >= 0) {
+    try {
+      closeSync(fd);
+    } catch {
+      // EIO again on close: the unlink below still frees the name.
+    }
+    try {
+      unlinkSync(data.path);
+    } catch {
+      // Already gone, or the file system refuses even that (EROFS): nothing more to do.
+    }
+  }
   post({ code: 'ERROR', errorCode: e.code, message: e.message ?? String(err) });
+  // An owner blocked in flushSync (process exit) stops waiting now, told it failed.
+  Atomics.store(flushed, 0, FLUSH_FAILED);
+  Atomics.notify(flushed, 0);
+  parentPort!.close();
 }
 
 try {
@@ -58,18 +87,20 @@ try {
   post({ code: 'OPENED' });
 } catch (err) {
   fail(err);
-  process.exit(1);
 }
 
-const timer = setInterval(() => {
-  try {
-    drain();
-  } catch (err) {
-    fail(err);
-  }
-}, data.flushIntervalMs);
+if (!failed) {
+  timer = setInterval(() => {
+    try {
+      drain();
+    } catch (err) {
+      fail(err);
+    }
+  }, data.flushIntervalMs);
+}
 
 parentPort!.on('message', (m: ToWriter) => {
+  if (failed) return;
   try {
     drain();
     for (const r of m.records) append(r);

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { HistoryWriteError, type ProcprobeError } from '../errors.js';
 import type { SessionSummary } from '../session/types.js';
 import type { SessionHeader, SessionRecord } from './format.js';
-import type { FromWriter, ToWriter, WriterWorkerData } from './messages.js';
+import { FLUSH_FAILED, type FromWriter, type ToWriter, type WriterWorkerData } from './messages.js';
 
 export interface WriterResult {
   samples: number;
@@ -12,12 +12,21 @@ export interface WriterResult {
   bytes: number;
 }
 
+/**
+ * How long close() waits for the worker to write the rest and confirm: far more than a real
+ * close takes (120,000 samples are written in about 100 ms), short enough that a wedged file
+ * system cannot make finishSession() hang.
+ */
+const CLOSE_TIMEOUT_MS = 10_000;
+
 export class SessionWriter {
   readonly path: string;
   readonly #worker: Worker;
   readonly #opened: Promise<void>;
   #closed: Promise<WriterResult> | null = null;
-  #failure: ProcprobeError | null = null;
+  #failure: HistoryWriteError | null = null;
+  #exited = false;
+  readonly #exit: Promise<void>;
   #onError: (e: ProcprobeError) => void;
   readonly #flushed = new Int32Array(new SharedArrayBuffer(4));
 
@@ -26,22 +35,14 @@ export class SessionWriter {
     this.#onError = onError;
     const workerData: WriterWorkerData = { sab, path, header, startSeq, flushIntervalMs, flushed: this.#flushed.buffer as SharedArrayBuffer };
     this.#worker = new Worker(new URL('./writer-worker.js', import.meta.url), { name: 'procprobe-history', workerData });
+    this.#exit = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
+    void this.#exit.then(() => (this.#exited = true));
     this.#opened = new Promise((resolve, reject) => {
       this.#worker.on('message', (m: FromWriter) => {
         if (m.code === 'OPENED') resolve();
-        else if (m.code === 'ERROR') {
-          const err = new HistoryWriteError(`writing ${path} failed: ${m.message}`);
-          this.#failure = err;
-          reject(err);
-          this.#onError(err);
-        }
+        else if (m.code === 'ERROR') reject(this.#fail(`writing ${path} failed: ${m.message}; nothing more is written and the file was removed`, m.errorCode));
       });
-      this.#worker.on('error', (e) => {
-        const err = new HistoryWriteError(`history writer for ${path} failed: ${e.message}`, { cause: e });
-        this.#failure = err;
-        reject(err);
-        this.#onError(err);
-      });
+      this.#worker.on('error', (e) => reject(this.#fail(`history writer for ${path} failed: ${e.message}`, undefined, e)));
     });
     this.#opened.catch(() => undefined);
     // A session in progress never keeps the host alive (on exit the file is what kill -9 leaves,
@@ -50,28 +51,45 @@ export class SessionWriter {
     this.#worker.unref();
   }
 
+  /** The error that ended this file's writing (reported once, through onError), or null. */
+  get failure(): HistoryWriteError | null {
+    return this.#failure;
+  }
+
   /** Queue records (timings, errors) for the file. */
   write(records: SessionRecord[]): void {
     if (records.length === 0 || this.#closed || this.#failure) return;
     this.#worker.postMessage({ code: 'RECORDS', records } satisfies ToWriter);
   }
 
-  /** Write the rest and close the file. */
+  /**
+   * Write the rest and close the file. Rejects with the failure that ended the writing (at once
+   * if it already has), or after CLOSE_TIMEOUT_MS with the worker terminated.
+   */
   close(records: SessionRecord[]): Promise<WriterResult> {
     if (this.#closed) return this.#closed;
+    if (this.#failure) return (this.#closed = Promise.reject(this.#failure));
     // An awaited close keeps the process alive until the file is complete: ref now, not after
     // OPENED, or a session closed before its file opened would let the process exit mid-await.
     this.#worker.ref();
-    this.#closed = this.#opened.then(
+    const done = this.#opened.then(
       () =>
         new Promise<WriterResult>((resolve, reject) => {
+          let closed = false;
           this.#worker.on('message', (m: FromWriter) => {
-            if (m.code === 'CLOSED') resolve({ samples: m.samples, missed: m.missed, bytes: m.bytes });
+            if (m.code !== 'CLOSED') return;
+            closed = true;
+            resolve({ samples: m.samples, missed: m.missed, bytes: m.bytes });
           });
-          this.#worker.once('exit', () => reject(this.#failure ?? new HistoryWriteError(`history writer for ${this.path} exited early`)));
+          // The worker exits after CLOSED too: only an exit before it is a failure.
+          void this.#exit.then(() => closed || reject(this.#failure ?? this.#fail(`history writer for ${this.path} exited early`)));
           this.#worker.postMessage({ code: 'CLOSE', records } satisfies ToWriter);
         }),
     );
+    this.#closed = withTimeout(done, CLOSE_TIMEOUT_MS, () => {
+      void this.#worker.terminate();
+      return this.#fail(`history writer for ${this.path} did not finish within ${CLOSE_TIMEOUT_MS} ms (a stalled file system?); it was stopped`);
+    });
     return this.#closed;
   }
 
@@ -83,26 +101,56 @@ export class SessionWriter {
    * Returns whether the worker confirmed in time.
    */
   flushSync(records: SessionRecord[], budgetMs: number): boolean {
-    if (this.#closed || this.#failure) return false;
+    if (this.#closed || this.#failure || this.#exited) return false;
     const before = Atomics.load(this.#flushed, 0);
+    if (before === FLUSH_FAILED) return false;
     this.#worker.postMessage({ code: 'FLUSH', records } satisfies ToWriter);
     const deadline = performance.now() + budgetMs;
     for (;;) {
       const left = deadline - performance.now();
-      if (Atomics.load(this.#flushed, 0) !== before) return true;
+      const now = Atomics.load(this.#flushed, 0);
+      if (now === FLUSH_FAILED) return false;
+      if (now !== before) return true;
       if (left <= 0) return false;
       Atomics.wait(this.#flushed, 0, before, left);
     }
   }
+
+  /** The first failure ends the writing and is reported once; later ones return it. */
+  #fail(message: string, errno?: string, cause?: unknown): HistoryWriteError {
+    if (this.#failure) return this.#failure;
+    this.#failure = new HistoryWriteError(message, { cause: cause ?? (errno ? Object.assign(new Error(errno), { code: errno }) : undefined) });
+    this.#onError(this.#failure);
+    return this.#failure;
+  }
+}
+
+/** `p`, or the error `onTimeout` makes if it has not settled within `ms` (the timer holds the process meanwhile). */
+function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
  * Append the end record to a closed session file (after its summary was recomputed from disk). A
- * fresh sequential Packr is safe here: the end record's structure is new to the file.
+ * fresh sequential Packr is safe here: the end record's structure is new to the file. A failed
+ * append (a full disk) is cut back off, so the file stays whole records and loads as incomplete.
  */
 export async function appendEnd(path: string, summary: SessionSummary): Promise<void> {
-  const { appendFile } = await import('node:fs/promises');
+  const { open } = await import('node:fs/promises');
   const { Packr } = await import('msgpackr');
   const { encodeRecord } = await import('./format.js');
-  await appendFile(path, encodeRecord(new Packr({ sequential: true }), { t: 'Z', summary }));
+  const fh = await open(path, 'a');
+  const size = (await fh.stat()).size;
+  try {
+    await fh.appendFile(encodeRecord(new Packr({ sequential: true }), { t: 'Z', summary }));
+  } catch (err) {
+    await fh.truncate(size).catch(() => undefined);
+    throw new HistoryWriteError(`writing the end record of ${path} failed: ${(err as Error).message}; the file keeps its samples and timings and loads as incomplete`, { cause: err });
+  } finally {
+    await fh.close();
+  }
 }

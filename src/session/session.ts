@@ -3,6 +3,7 @@ import type { PhaseSummary, ResourceDelta, SessionError, SessionSamples, Session
 import { FIELD_COUNT, FIELDS, type ProcessSample } from '../probe/layout.js';
 import { createProbe, type Probe } from '../probe/probe.js';
 import { R } from '../ring/layout.js';
+import type { ProcprobeError } from '../errors.js';
 
 /** Complete startup session data. */
 export class StartupSession {
@@ -14,6 +15,13 @@ export class StartupSession {
   success: boolean | undefined = undefined;
   /** The process died before the session was finished (recovered from history). */
   incomplete = false;
+  /**
+   * Its history file was written whole, end record included (set by finishSession). False when
+   * writing failed (a full disk, say): `saveError` says why; the history then holds no file of it,
+   * or, when only the end record failed, one that loads as incomplete.
+   */
+  saved = false;
+  saveError: ProcprobeError | undefined = undefined;
   readonly timings: PhaseSummary[] = [];
   readonly errors: SessionError[] = [];
   /** Resource use over the whole session. */

@@ -229,11 +229,15 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const buffer = this.#buffer!;
     session.samples = buffer.samples();
     session.resources = resourceDelta(buffer.records, buffer.stride, buffer.count, session.startTime, session.endTime);
+    const writer = this.#writer!;
     try {
       const { maxHistoryDays: maxDays, maxHistoryBytes: maxBytes } = this.#opts;
-      await saveSession(session, { store: this.#store, writer: this.#writer!, book: this.#book, overflowed: buffer.overflowed, retain: { maxDays, maxBytes } });
+      await saveSession(session, { store: this.#store, writer, book: this.#book, overflowed: buffer.overflowed, retain: { maxDays, maxBytes } });
     } catch (err) {
-      this.#report('error', err instanceof ProcprobeError ? err : new HistoryWriteError(String(err), { cause: err }));
+      const e = err instanceof ProcprobeError ? err : new HistoryWriteError(String(err), { cause: err });
+      if (!session.saved) session.saveError = e;
+      // The writer's own failure was reported when it happened: one error per failure.
+      if (e !== writer.failure) this.#report('error', e);
     }
     this.#writer = null;
     this.#sessions.push(session);

@@ -3,6 +3,7 @@
  * index gets its summary, and retention runs. When memory overflowed (maxSessionSamples), the
  * file holds more samples than memory: the deltas are then recomputed from the file first.
  */
+import { HistoryWriteError } from '../errors.js';
 import { endRecord } from '../history/records.js';
 import type { HistoryStore } from '../history/store.js';
 import { appendEnd, type SessionWriter } from '../history/writer.js';
@@ -19,7 +20,11 @@ export interface SaveContext {
   retain: { maxDays: number; maxBytes: number };
 }
 
-/** Throws what the writer or the store throw; the caller reports it (the session is still returned). */
+/**
+ * Throws what the writer or the store throw, as HistoryWriteError; the caller reports it (the
+ * session is still returned). `session.saved` is set once its file is whole: an index entry that
+ * cannot be written after that costs nothing (the loader rebuilds it from the file).
+ */
 export async function saveSession(session: StartupSession, c: SaveContext): Promise<void> {
   if (c.overflowed) {
     // Close the file without its end record, then compute every delta from the complete samples.
@@ -29,8 +34,14 @@ export async function saveSession(session: StartupSession, c: SaveContext): Prom
   } else {
     await c.writer.close([...c.book.drainRecords(), endRecord(session.toSummary())]);
   }
-  await c.store.writeIndex(session.toSummary());
-  await c.store.retain({ ...c.retain, keep: session.id });
+  session.saved = true;
+  try {
+    await c.store.writeIndex(session.toSummary());
+    await c.store.retain({ ...c.retain, keep: session.id });
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new HistoryWriteError(`updating the history index for ${session.id} failed (${why}); the session file is whole and the entry is rebuilt from it on the next load`, { cause: err });
+  }
 }
 
 /** Resource deltas of every timing and of the session from the samples on disk. */

@@ -12,7 +12,9 @@
  * Nothing here imports procprobe.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, it, type TestContext } from 'vitest';
 import { CHROMIUM } from '../fixtures/chromium.js';
@@ -22,6 +24,8 @@ export interface Reader {
   what: string;
   /** The Debian package that brings it. */
   pkg: string;
+  /** How to get it, when installing a package is not the way (default: apt-get install pkg). */
+  how?: string;
   available(): boolean;
 }
 
@@ -39,6 +43,19 @@ export function pythonWith(module: string): string | null {
     if (spawnSync(py, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0) return py;
   }
   return null;
+}
+
+/** Mount and unmount a 64 KiB tmpfs in a temp dir: what the full-disk tests do, tried once. */
+function canMountTmpfs(): boolean {
+  if (process.platform !== 'linux' || !onPath('mount')) return false;
+  const dir = mkdtempSync(join(tmpdir(), 'procprobe-mnt-'));
+  try {
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'ignore' }).status !== 0) return false;
+    spawnSync('umount', [dir], { stdio: 'ignore' });
+    return true;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export const READERS = {
@@ -67,6 +84,12 @@ export const READERS = {
     pkg: 'g++ make python3',
     available: () => ADDON_FILES.some((f) => existsSync(f)),
   },
+  tmpfs: {
+    what: 'a small tmpfs mounted by the test (a file system that really fills: ENOSPC from the kernel)',
+    pkg: 'mount',
+    how: 'run as root where mount(2) is allowed (CI runs as root)',
+    available: canMountTmpfs,
+  },
   compiler: {
     what: "a C++ toolchain for node-gyp (makes the package's prebuilt addon at npm pack)",
     pkg: 'g++ make python3',
@@ -93,7 +116,7 @@ export function inCI(): boolean {
 /** The skip note; skip-reporter.ts groups by it, so its first words are stable. */
 export function missingNote(name: ReaderName): string {
   const r = READERS[name];
-  return `missing ${name}: apt-get install ${r.pkg} (${r.what})`;
+  return `missing ${name}: ${'how' in r ? r.how : `apt-get install ${r.pkg}`} (${r.what})`;
 }
 
 /**
