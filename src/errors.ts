@@ -268,5 +268,8 @@ function describe(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (value === null || typeof value !== 'object') return String(value);
   if (Array.isArray(value)) return 'an array';
+  const proto = Object.getPrototypeOf(value);
+  // A Map, a Date, a class instance: say which, since "an object" is what was expected.
+  if (proto !== Object.prototype && proto !== null && typeof proto?.constructor?.name === 'string') return `a ${proto.constructor.name}`;
   return 'an object';
 }

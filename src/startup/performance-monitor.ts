@@ -16,6 +16,7 @@ import { SessionWriter } from '../history/writer.js';
 import { Sampler } from '../sampler/sampler.js';
 import { averages, SessionBuffer } from '../session/buffer.js';
 import { nodeBootstrapPhases } from '../session/bootstrap.js';
+import { checkMetadata } from '../session/metadata.js';
 import { resourceDelta } from '../session/resources.js';
 import { StartupSession } from '../session/session.js';
 import { TimingContext } from '../session/timing.js';
@@ -94,20 +95,21 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
 
   /**
    * Start a new startup session and its 1 kHz sampling; returns the session id (sortable by
-   * start time, unique). Throws SessionStateError if one is open, DataDirError if the data dir
-   * cannot be created or written.
+   * start time, unique). Throws SessionStateError if one is open, InvalidOptionError naming the
+   * key if metadata is not JSON-like (session/metadata.ts), DataDirError if the data dir cannot
+   * be created or written. Nothing is written before the checks pass.
    */
   startSession(metadata: Record<string, unknown> = {}): string {
     if (this.#closed) throw new SessionStateError('the monitor is closed');
     if (this.#session) throw new SessionStateError(`session ${this.#session.id} is still open: finish it first`);
     if (this.#finishing) throw new SessionStateError('the previous session is still finishing: await finishSession() first');
-    checkObject('metadata', metadata);
+    const checked = checkMetadata('metadata', metadata);
     this.#store.ensure();
     const sampler = this.#sampler;
     const startMono = performance.now();
     const startTime = performance.timeOrigin + startMono;
     const id = newSessionId(startTime);
-    const session = new StartupSession(id, { ...metadata }, startTime);
+    const session = new StartupSession(id, checked, startTime);
     const startSeq = sampler.reader.latestSeq() + 1;
     this.#session = session;
     this.#buffer = new SessionBuffer(sampler.reader, startSeq, this.#opts.maxSessionSamples);
