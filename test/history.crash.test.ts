@@ -92,3 +92,48 @@ describe('a writer killed with SIGKILL', () => {
     expect(again.value).toEqual(summaries.value);
   });
 });
+
+describe('a long session (past maxSessionSamples) killed with SIGKILL', () => {
+  it('keeps every timing finished before the last flush', async () => {
+    const dataDir = tempDir();
+    const child = track(spawn(process.execPath, [join(FIXTURES, 'session-long-crash.mjs'), dataDir], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const finished: { finished: string; at: number; cpuMs: number }[] = [];
+    let ready: { id: string } | null = null;
+    let buf = '';
+    child.stdout!.on('data', (d) => {
+      buf += d;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = JSON.parse(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+        if (line.ready) ready = line;
+        else finished.push(line);
+      }
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // Memory is full 0.2 s in; run well past it, then kill.
+    while (finished.length < 250) {
+      if (child.exitCode !== null) throw new Error(`fixture exited: ${stderr}`);
+      await sleep(20);
+    }
+    const killAt = Date.now();
+    child.kill('SIGKILL');
+    await exited;
+    expect(stderr).toBe('');
+
+    const { value, warnings } = await new HistoryStore(dataDir).loadSummaries();
+    expect(warnings).toEqual([]);
+    expect(value.map((s) => [s.id, s.incomplete])).toEqual([[ready!.id, true]]);
+    const recovered = value[0]!.phases;
+    // Housekeeping hands finished timings to the writer every 50 ms, which writes them at once;
+    // flushIntervalMs (250) bounds the samples. Everything finished 400 ms before the kill is on disk.
+    const due = finished.filter((f) => f.at < killAt - 400);
+    const names = recovered.map((p) => p.name);
+    const line = `${finished.length} finished, ${due.length} due, ${recovered.length} recovered`;
+    expect(due.length, line).toBeGreaterThan(100);
+    expect(names.slice(0, due.length), line).toEqual(due.map((f) => f.finished));
+    // Nothing recovered that the fixture did not finish, in its order.
+    expect(names, line).toEqual(finished.slice(0, names.length).map((f) => f.finished));
+  }, 60_000);
+});

@@ -10,7 +10,7 @@
  * falling, above 0) are not told apart yet: that needs the PF_EXITING flag of /proc/PID/stat.
  * Cumulative counters (CPU, switches, faults) stay valid through it: from the last usable record.
  */
-import type { ResourceDelta } from './types.js';
+import type { PhaseSummary, ResourceDelta, SessionSamples } from './types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 
@@ -94,4 +94,19 @@ export function resourceDelta(rec: Float64Array, stride: number, count: number, 
     minorPageFaults: d(F.minorPageFaults),
     majorPageFaults: d(F.majorPageFaults),
   };
+}
+
+/**
+ * Give phases their resource deltas from a session's samples (`startTime`: the session's start,
+ * which their offsets count from). `onlyMissing`: leave the phases that have one. Node's
+ * bootstrap milestones (`node:*`) happened before sampling began and never get one.
+ */
+export function phaseResources(phases: PhaseSummary[], startTime: number, s: Pick<SessionSamples, 'records' | 'stride' | 'count'>, onlyMissing = false): void {
+  for (const phase of phases) {
+    if (phase.name.startsWith('node:') || (onlyMissing && phase.resources)) continue;
+    const from = startTime + phase.startOffsetMs;
+    const r = resourceDelta(s.records, s.stride, s.count, from, from + phase.durationMs);
+    if (r) phase.resources = r;
+    else delete phase.resources;
+  }
 }

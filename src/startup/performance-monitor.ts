@@ -315,8 +315,11 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const buffer = this.#buffer;
     if (!session || !buffer) return;
     buffer.drain();
-    // Once memory overflowed, deltas wait for the complete samples on disk (finishSession).
-    this.#book.settle(session, buffer, buffer.overflowed ? -Infinity : finishing ? Infinity : buffer.lastTimestamp);
+    // Once memory overflowed, a finished timing goes to the file at once without its delta (a
+    // kill -9 then loses no phase: the loader computes the delta from the samples on disk), and
+    // finishSession recomputes every delta from the file.
+    if (buffer.overflowed) this.#book.settle(session, null, Infinity);
+    else this.#book.settle(session, buffer, finishing ? Infinity : buffer.lastTimestamp);
     if (!finishing) this.#writer?.write(this.#book.drainRecords());
   }
 
@@ -332,7 +335,8 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     if (!session || !buffer || !this.#writer) return;
     this.#book.failOpen('not finished when the process exited');
     buffer.drain();
-    this.#book.settle(session, buffer, Infinity);
+    // Past maxSessionSamples memory lacks the later samples: a delta from it would be cut short.
+    this.#book.settle(session, buffer.overflowed ? null : buffer, Infinity);
     this.#book.recordFileError({ timestamp: Date.now(), message: 'the process exited with the session open', operation: 'procprobe' });
     this.#writer.flushSync(this.#book.drainRecords(), EXIT_FLUSH_BUDGET_MS);
   }

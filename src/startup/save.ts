@@ -7,7 +7,7 @@ import { HistoryWriteError } from '../errors.js';
 import { endRecord } from '../history/records.js';
 import type { HistoryStore } from '../history/store.js';
 import { appendEnd, type SessionWriter } from '../history/writer.js';
-import { resourceDelta } from '../session/resources.js';
+import { phaseResources, resourceDelta } from '../session/resources.js';
 import type { StartupSession } from '../session/session.js';
 import type { TimingBook } from './timings.js';
 
@@ -51,11 +51,5 @@ async function recomputeFromDisk(session: StartupSession, c: SaveContext): Promi
   const s = loaded.samples;
   session.resources = resourceDelta(s.records, s.stride, s.count, session.startTime, session.endTime);
   c.book.settle(session, s, Infinity);
-  for (const phase of session.timings) {
-    if (phase.name.startsWith('node:')) continue; // Node's milestones: before sampling began
-    const from = session.startTime + phase.startOffsetMs;
-    const r = resourceDelta(s.records, s.stride, s.count, from, from + phase.durationMs);
-    if (r) phase.resources = r;
-    else delete phase.resources;
-  }
+  phaseResources(session.timings, session.startTime, s);
 }

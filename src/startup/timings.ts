@@ -59,8 +59,11 @@ export class TimingBook {
     for (const t of [...this.#open]) this.finish(t.id, false, why);
   }
 
-  /** Settle the finished timings whose end is at or before `coveredTs` (Infinity: all of them). */
-  settle(session: StartupSession, s: Rows, coveredTs: number): void {
+  /**
+   * Settle the finished timings whose end is at or before `coveredTs` (Infinity: all of them).
+   * `s` null: settle them without resources (memory no longer holds their samples; the file does).
+   */
+  settle(session: StartupSession, s: Rows | null, coveredTs: number): void {
     const keep: TimingMetric[] = [];
     for (const t of this.#pending) {
       if (t.endTime > coveredTs) keep.push(t);
@@ -93,8 +96,8 @@ export class TimingBook {
   }
 
   /** Give a finished timing its resource delta, and record it in the session and for the file. */
-  #settle(session: StartupSession, t: TimingMetric, s: Rows): void {
-    t.resources = resourceDelta(s.records, s.stride, s.count, t.startTime, t.endTime);
+  #settle(session: StartupSession, t: TimingMetric, s: Rows | null): void {
+    t.resources = s ? resourceDelta(s.records, s.stride, s.count, t.startTime, t.endTime) : undefined;
     const phase: PhaseSummary = {
       name: t.operation,
       startOffsetMs: t.startTime - session.startTime,
