@@ -6,35 +6,18 @@
 import { describe as distribution, median, modifiedZScores } from '../analysis/stats.js';
 import { mannWhitney } from '../analysis/trend.js';
 import type { Distribution, Suggestion, Trend } from '../analysis/types.js';
-import { TOTAL_STARTUP, totalStartupMs, type PhaseSummary, type SessionSummary } from '../session/types.js';
+import { phaseTree, slowestPhase } from '../session/phase-tree.js';
+import { totalStartupMs, type SessionSummary } from '../session/types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 import type { SessionSamples } from '../session/types.js';
 import { fmtBytes, fmtMs, fmtNum, fmtPct, sparkline, table, type Style } from './terminal.js';
 
-/** Phases in start order, each with its nesting depth (contained in an earlier, longer phase). */
-function ordered(phases: readonly PhaseSummary[]): { p: PhaseSummary; depth: number }[] {
-  const list = [...phases].sort((a, b) => a.startOffsetMs - b.startOffsetMs || b.durationMs - a.durationMs);
-  const out: { p: PhaseSummary; depth: number }[] = [];
-  for (const p of list) {
-    let depth = 0;
-    for (const q of out) {
-      if (q.p === p) continue;
-      const inside = p.startOffsetMs >= q.p.startOffsetMs - 1e-6 && p.startOffsetMs + p.durationMs <= q.p.startOffsetMs + q.p.durationMs + 1e-6;
-      if (inside) depth = Math.max(depth, q.depth + 1);
-    }
-    out.push({ p, depth });
-  }
-  return out;
-}
-
 /** The phase table of one session. */
 export function phaseTable(summary: SessionSummary, style: Style): string {
-  const phases = ordered(summary.phases);
   const total = totalStartupMs(summary);
-  const leaves = phases.filter(({ p }) => p.name !== TOTAL_STARTUP && !p.name.startsWith('node:'));
-  const slowest = leaves.reduce<PhaseSummary | null>((a, { p }) => (a === null || p.durationMs > a.durationMs ? p : a), null);
-  const rows = phases.map(({ p, depth }) => {
+  const slowest = slowestPhase(summary.phases);
+  const rows = phaseTree(summary.phases).map(({ phase: p, depth }) => {
     const r = p.resources;
     const name = `${'  '.repeat(depth)}${p.name}`;
     const mark = !p.success ? style.red(`${name} ✗`) : p === slowest ? style.yellow(style.bold(`${name} ◀ slowest`)) : name;
@@ -100,7 +83,7 @@ export interface PhaseRunStats {
 /** Per-phase statistics over several runs (failed timings left out). */
 export function runStatistics(runs: readonly SessionSummary[]): PhaseRunStats[] {
   const names: string[] = [];
-  for (const s of runs) for (const { p } of ordered(s.phases)) if (!names.includes(p.name)) names.push(p.name);
+  for (const s of runs) for (const { phase: p } of phaseTree(s.phases)) if (!names.includes(p.name)) names.push(p.name);
   return names.map((name) => {
     // A run where this phase failed or did not happen contributes NaN, which the statistics skip.
     const values = runs.map((s) => {

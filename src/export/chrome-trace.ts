@@ -21,6 +21,7 @@
  */
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
+import { nests, phaseTree } from '../session/phase-tree.js';
 import { TOTAL_STARTUP, type PhaseSummary } from '../session/types.js';
 import { SCHEMA_VERSION } from '../schema.js';
 import { decimateIndices } from './decimate.js';
@@ -76,15 +77,11 @@ interface Slice {
   end: number;
 }
 
-function nestsWith(a: Slice, b: Slice): boolean {
-  return a.end <= b.start || b.end <= a.start || (a.start >= b.start && a.end <= b.end) || (b.start >= a.start && b.end <= a.end);
-}
-
 /** Assign each slice to the first lane (of `lanes`, grown from `nextTid`) where it nests with everything. */
 function place(slices: Slice[], lanes: Map<number, Slice[]>, tids: number[], nextTid: () => number): Map<Slice, number> {
   const out = new Map<Slice, number>();
   for (const s of slices) {
-    let tid = tids.find((t) => (lanes.get(t) ?? []).every((o) => nestsWith(s, o)));
+    let tid = tids.find((t) => (lanes.get(t) ?? []).every((o) => nests(s, o)));
     if (tid === undefined) {
       tid = nextTid();
       tids.push(tid);
@@ -154,14 +151,11 @@ export function buildChromeTrace(input: ExportInput, opts: ChromeTraceOptions = 
 /** The phases as X slices, each on the track place() gives it. */
 function phaseEvents(summary: ExportInput['summary'], pid: number, us: (epochMs: number) => number): { events: TraceEvent[]; tids: Set<number> } {
   const events: TraceEvent[] = [];
-  // Phases: sorted by start, longer first, total_startup first among equals.
-  const slices: Slice[] = summary.phases
-    .filter((p) => Number.isFinite(p.startOffsetMs) && Number.isFinite(p.durationMs) && p.durationMs >= 0)
-    .map((phase) => {
-      const start = us(summary.startTime + phase.startOffsetMs);
-      return { phase, start, end: Math.max(start, us(summary.startTime + phase.startOffsetMs + phase.durationMs)) };
-    })
-    .sort((a, b) => a.start - b.start || b.end - a.end || Number(b.phase.name === TOTAL_STARTUP) - Number(a.phase.name === TOTAL_STARTUP));
+  // Phases in tree order (session/phase-tree.ts), in trace µs.
+  const slices: Slice[] = phaseTree(summary.phases.filter((p) => Number.isFinite(p.startOffsetMs) && Number.isFinite(p.durationMs) && p.durationMs >= 0)).map(({ phase }) => {
+    const start = us(summary.startTime + phase.startOffsetMs);
+    return { phase, start, end: Math.max(start, us(summary.startTime + phase.startOffsetMs + phase.durationMs)) };
+  });
   const lanes = new Map<number, Slice[]>();
   let overflow = TID.FIRST_OVERFLOW;
   const next = (): number => overflow++;

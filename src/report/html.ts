@@ -5,6 +5,7 @@
  * Every piece of user text (metadata, phase names, error messages) goes through esc().
  */
 import type { Suggestion } from '../analysis/types.js';
+import { phaseTree, slowestPhase } from '../session/phase-tree.js';
 import { TOTAL_STARTUP, type PhaseSummary, type ResourceDelta, type SessionSummary } from '../session/types.js';
 import type { ExportInput } from '../export/types.js';
 import { F } from '../probe/layout.js';
@@ -57,21 +58,13 @@ function commandOf(meta: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-/** Phases in tree order (start, then longest first), with nesting depth, colour and labels. */
+/** Phases in tree order (session/phase-tree.ts), with colour and labels. */
 function phaseRows(phases: PhaseSummary[], totalMs: number): { rows: PhaseRow[]; order: PhaseSummary[] } {
-  const order = phases
-    .map((p, i) => ({ p, i }))
-    .sort((a, b) => a.p.startOffsetMs - b.p.startOffsetMs || b.p.durationMs - a.p.durationMs || a.i - b.i)
-    .map((e) => e.p);
-  let slowest: PhaseSummary | undefined;
-  for (const p of order) if (p.name !== TOTAL_STARTUP && (!slowest || p.durationMs > slowest.durationMs)) slowest = p;
-  const stack: PhaseSummary[] = [];
+  const tree = phaseTree(phases);
+  const order = tree.map((n) => n.phase);
+  const slowest = slowestPhase(phases);
   let colour = 0;
-  const rows = order.map((p): PhaseRow => {
-    const end = p.startOffsetMs + p.durationMs;
-    while (stack.length && stack[stack.length - 1]!.startOffsetMs + stack[stack.length - 1]!.durationMs < end - 1e-9) stack.pop();
-    const depth = stack.length;
-    stack.push(p);
+  const rows = tree.map(({ phase: p, end, depth }): PhaseRow => {
     const total = p.name === TOTAL_STARTUP;
     const share = totalMs > 0 ? ` · ${num((p.durationMs / totalMs) * 100, 1)} %` : '';
     const status = p.success ? '' : ` · FAILED${p.errorMessage ? `: ${p.errorMessage}` : ''}`;
