@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_DATA_DIR } from '../validate.js';
 import { UsageError } from '../errors.js';
+import { EXPORT_FORMATS } from '../export/types.js';
 
 export interface RunOptions {
   command: string;
@@ -25,30 +26,70 @@ export interface RunOptions {
   capture: boolean;
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+export const COMMANDS = ['run', 'sessions', 'show', 'stats', 'export', 'report', 'doctor', 'bench'] as const;
+export type Command = (typeof COMMANDS)[number];
 
-const RUN_OPTIONS: Options = {
-  port: { type: 'string' },
-  host: { type: 'string' },
-  'health-url': { type: 'string' },
-  'ready-pattern': { type: 'string' },
-  'require-env': { type: 'string', multiple: true },
-  cwd: { type: 'string' },
-  interval: { type: 'string' },
-  timeout: { type: 'string' },
-  runs: { type: 'string' },
-  warmup: { type: 'string' },
-  keep: { type: 'boolean' },
-  grace: { type: 'string' },
-  'data-dir': { type: 'string' },
-  label: { type: 'string' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean' },
-  capture: { type: 'boolean' },
+/** One command-line flag: what the parser accepts and what `--help` says, in one place. */
+export interface Flag {
+  type: 'string' | 'boolean';
+  /** The argument's name in the help (`--port N`). */
+  arg?: string;
+  short?: string;
+  multiple?: boolean;
+  /** What it does, with its default. */
+  help: string;
+}
+
+const DATA_DIR: Record<string, Flag> = { 'data-dir': { type: 'string', arg: 'DIR', help: `history location (default ${DEFAULT_DATA_DIR})` } };
+const JSON_OUT: Record<string, Flag> = { json: { type: 'boolean', help: 'print one JSON document (with schemaVersion) instead of the table' } };
+
+/** Every command's flags, in the order `--help` lists them (help.ts renders them from here). */
+export const FLAGS: Record<Command, Record<string, Flag>> = {
+  run: {
+    port: { type: 'string', arg: 'N', help: 'the port the command listens on: checked free before, waited for after' },
+    host: { type: 'string', arg: 'H', help: 'host for --port (default 127.0.0.1)' },
+    'health-url': { type: 'string', arg: 'URL', help: 'wait until it answers 2xx (retries with backoff)' },
+    'ready-pattern': { type: 'string', arg: 'RE', help: 'ready when a line of output matches RE' },
+    'require-env': { type: 'string', arg: 'NAME', multiple: true, help: 'fail environment_validation unless NAME is set (repeatable)' },
+    cwd: { type: 'string', arg: 'DIR', help: 'working directory of the command' },
+    interval: { type: 'string', arg: 'MS', help: 'sampling interval (default 1)' },
+    timeout: { type: 'string', arg: 'MS', help: 'give up on startup after MS (default 30000)' },
+    runs: { type: 'string', arg: 'N', help: 'measured startups (default 1; statistics over the runs)' },
+    warmup: { type: 'string', arg: 'N', help: 'startups before them, saved but not measured (default 0)' },
+    keep: { type: 'boolean', help: 'leave the command running (default: SIGTERM, then SIGKILL after --grace)' },
+    grace: { type: 'string', arg: 'MS', help: 'time between SIGTERM and SIGKILL (default 3000)' },
+    ...DATA_DIR,
+    label: { type: 'string', arg: 'L', help: 'name in history (default: the command line)' },
+    capture: { type: 'boolean', help: "capture the command's output instead of passing it through" },
+    json: { type: 'boolean', help: "print one JSON document (the command's stdout goes to stderr)" },
+    quiet: { type: 'boolean', help: 'print one line' },
+  },
+  sessions: { ...DATA_DIR, ...JSON_OUT },
+  show: { ...DATA_DIR, ...JSON_OUT },
+  stats: {
+    days: { type: 'string', arg: 'N', help: 'sessions started in the last N days (default 7)' },
+    label: { type: 'string', arg: 'L', help: 'only the sessions with this label' },
+    ...DATA_DIR,
+    ...JSON_OUT,
+  },
+  export: {
+    format: { type: 'string', arg: 'F', help: `required: ${EXPORT_FORMATS.join(' | ')}` },
+    output: { type: 'string', arg: 'FILE', short: 'o', help: 'write to FILE (default: stdout)' },
+    'max-points': { type: 'string', arg: 'N', help: 'at most N points per chrome-trace counter series (default: all)' },
+    ...DATA_DIR,
+  },
+  report: { html: { type: 'string', arg: 'FILE', help: 'the file to write (required)' }, ...DATA_DIR },
+  doctor: { ...JSON_OUT },
+  bench: { quick: { type: 'boolean', help: 'measure for 1 s instead of 5' }, ...JSON_OUT },
 };
 
-/** Parse with node:util, turning its errors into one-line UsageErrors. */
-export function parse(argv: string[], options: Options, positionals = true): ReturnType<typeof parseArgs> {
+/**
+ * Parse `cmd`'s flags with node:util (strict: an unknown flag is an error), turning its errors
+ * into one-line UsageErrors. `positionals`: the command takes arguments (an id).
+ */
+export function parse(cmd: Command, argv: string[], positionals = true): ReturnType<typeof parseArgs> {
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const [name, f] of Object.entries(FLAGS[cmd])) options[name] = { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) };
   try {
     return parseArgs({ args: argv, options, allowPositionals: positionals, strict: true });
   } catch (err) {
@@ -69,7 +110,7 @@ export function num(name: string, raw: unknown, min: number, max: number, intege
 export function parseRun(argv: string[]): RunOptions {
   const dash = argv.indexOf('--');
   if (dash < 0 || dash === argv.length - 1) throw new UsageError('no command after --: procprobe run [options] -- <command> [args...]');
-  const { values, positionals } = parse(argv.slice(0, dash), RUN_OPTIONS);
+  const { values, positionals } = parse('run', argv.slice(0, dash));
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} before --`);
   const v = values as Record<string, string | boolean | string[] | undefined>;
   const [command, ...args] = argv.slice(dash + 1) as [string, ...string[]];

@@ -41,7 +41,7 @@ export function probeCost(n: number): { backend: string; backendReason: string; 
 }
 
 export async function benchCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { quick: { type: 'boolean' }, json: { type: 'boolean' } }, false);
+  const { values } = parse('bench', argv, false);
   const seconds = values.quick ? 1 : 5;
   const { sampleUs: jsUs, baselineUs: cUs } = probeCost(50_000);
   const addon = loadNative().addon;

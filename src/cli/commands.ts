@@ -7,14 +7,11 @@ import { HistoryStore } from '../history/store.js';
 import type { LoadedSession } from '../history/parse.js';
 import { renderHtmlReport } from '../report/html.js';
 import { UsageError } from '../errors.js';
-import { num, parse } from './args.js';
+import { num, parse, type Command } from './args.js';
 import { phaseTable, sparklines } from './report.js';
 import { fmtMs, styleFor, table, writeJsonDocument } from './terminal.js';
 import { TOTAL_STARTUP, totalStartupMs } from '../session/types.js';
 import { DEFAULT_DATA_DIR } from '../validate.js';
-
-const DATA_DIR = { 'data-dir': { type: 'string' as const } };
-const JSON_FLAG = { json: { type: 'boolean' as const } };
 
 function dataDir(values: Record<string, unknown>): string {
   return (values['data-dir'] as string | undefined) ?? DEFAULT_DATA_DIR;
@@ -25,8 +22,8 @@ function warn(warnings: string[]): void {
 }
 
 /** Parse `<id> [options]`: the id and the option values (nothing read yet). */
-function parseOne(argv: string[], extra: Parameters<typeof parse>[1] = {}): { id: string; values: Record<string, unknown> } {
-  const { values, positionals } = parse(argv, { ...DATA_DIR, ...JSON_FLAG, ...extra });
+function parseOne(cmd: Command, argv: string[]): { id: string; values: Record<string, unknown> } {
+  const { values, positionals } = parse(cmd, argv);
   const [id, more] = positionals;
   if (id === undefined) throw new UsageError('missing session id (procprobe sessions lists them)');
   if (more !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(more)}`);
@@ -46,13 +43,13 @@ async function loadSession(id: string, values: Record<string, unknown>): Promise
   return loaded.value;
 }
 
-async function loadOne(argv: string[], extra: Parameters<typeof parse>[1] = {}): Promise<{ s: LoadedSession; values: Record<string, unknown> }> {
-  const { id, values } = parseOne(argv, extra);
+async function loadOne(cmd: Command, argv: string[]): Promise<{ s: LoadedSession; values: Record<string, unknown> }> {
+  const { id, values } = parseOne(cmd, argv);
   return { s: await loadSession(id, values), values };
 }
 
 export async function sessionsCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ...DATA_DIR, ...JSON_FLAG }, false);
+  const { values } = parse('sessions', argv, false);
   const store = new HistoryStore(dataDir(values));
   const { value, warnings } = await store.loadSummaries(0);
   warn(warnings);
@@ -73,7 +70,7 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
 }
 
 export async function showCommand(argv: string[]): Promise<number> {
-  const { s, values } = await loadOne(argv);
+  const { s, values } = await loadOne('show', argv);
   if (values.json) {
     writeJsonDocument(s.summary); // the session summary itself, as the index holds it
     return 0;
@@ -87,7 +84,7 @@ export async function showCommand(argv: string[]): Promise<number> {
 }
 
 export async function statsCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ...DATA_DIR, ...JSON_FLAG, days: { type: 'string' }, label: { type: 'string' } }, false);
+  const { values } = parse('stats', argv, false);
   const days = values.days === undefined ? 7 : num('days', values.days, 0, 36500, false);
   const label = values.label as string | undefined;
   const { stats, warnings } = await runStats({ dataDir: dataDir(values), days, now: Date.now(), ...(label !== undefined ? { label } : {}) });
@@ -116,7 +113,7 @@ export async function statsCommand(argv: string[]): Promise<number> {
 }
 
 export async function exportCommand(argv: string[]): Promise<number> {
-  const { id, values } = parseOne(argv, { format: { type: 'string' }, output: { type: 'string', short: 'o' }, 'max-points': { type: 'string' } });
+  const { id, values } = parseOne('export', argv);
   // The arguments are checked before the data dir is read: a usage mistake costs no I/O.
   const format = values.format as string | undefined;
   if (format === undefined) throw new UsageError(`--format is required: one of ${EXPORT_FORMATS.join(', ')}`);
@@ -133,7 +130,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
 }
 
 export async function reportCommand(argv: string[]): Promise<number> {
-  const { s, values } = await loadOne(argv, { html: { type: 'string' } });
+  const { s, values } = await loadOne('report', argv);
   const target = values.html as string | undefined;
   if (!target) throw new UsageError('--html <file> is required');
   const { stats } = await runStats({ dataDir: dataDir(values), days: 3650, now: Date.now(), ...(typeof s.summary.metadata?.label === 'string' ? { label: s.summary.metadata.label } : {}) });

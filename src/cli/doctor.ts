@@ -7,7 +7,7 @@ import { parse } from './args.js';
 import { styleFor, writeJsonDocument } from './terminal.js';
 
 export async function doctorCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { json: { type: 'boolean' } }, false);
+  const { values } = parse('doctor', argv, false);
   const load = loadNative();
   const features = load.addon?.features() ?? null;
   const probe = probeCost(20_000); // one sample, and the same system calls in a C loop

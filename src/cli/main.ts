@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * procprobe: profile any command's startup, report it, compare it with history, export it.
- * Exit status: 0 success, 1 a phase (or the command) failed, 2 bad usage.
+ * Exit status: 0 success, 1 a phase (or the command) failed or its session could not be saved, 2 bad usage.
  */
 import { ProcprobeError, UsageError } from '../errors.js';
 import { parseRun } from './args.js';
