@@ -6,6 +6,7 @@
  */
 import { readFileSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryStore, PerformanceMonitor } from '../dist/index.js';
@@ -195,5 +196,101 @@ describe('foreign and corrupt files', () => {
     const swapped = await store.loadSummaries();
     expect(swapped.warnings).toEqual([expect.stringContaining(idxPath)]);
     expect(swapped.value).toEqual(before);
+  });
+});
+
+const craftedStart = Date.UTC(2026, 0, 2, 3, 4, 5);
+const craftedSession = craftedId(craftedStart, 2);
+
+/**
+ * A session file crafted here, record by record with one sequential Packr (as the writer packs
+ * them), each followed by the CRC-32 of its bytes in version 2; returns each record's offset.
+ */
+function craftFile(store: HistoryStore, records: object[], v = 2): number[] {
+  store.ensure();
+  const header = {
+    t: 'H', format: 'procprobe-session', v, id: craftedSession, startTime: craftedStart, metadata: {}, pid: 1, processStartTime: craftedStart - 1000,
+    tree: false, intervalMs: 1, writerPid: 1, writerStartTime: craftedStart - 1000, memTotalBytes: 1 << 30, hostname: 'crafted',
+  };
+  const packr = new Packr({ sequential: true });
+  const parts: Buffer[] = [];
+  const offsets: number[] = [];
+  let at = 0;
+  for (const r of [header, ...records]) {
+    const b = Buffer.from(packr.pack(r));
+    const sum = Buffer.from([0xce, 0, 0, 0, 0]);
+    sum.writeUInt32BE(crc32(b), 1);
+    offsets.push(at);
+    parts.push(b, ...(v >= 2 ? [sum] : []));
+    at += b.length + (v >= 2 ? sum.length : 0);
+  }
+  writeFileSync(store.sessionPath(craftedSession), Buffer.concat(parts));
+  return offsets.slice(1);
+}
+
+const timing = (name: string, extra: object = {}): object => ({ t: 'T', id: name, name, startOffsetMs: 1, durationMs: 2, success: true, ...extra });
+
+describe('damage to a checksummed (version 2) file', () => {
+  it('a checksum that does not match, a record without one, a stray checksum: each left out with a warning at its offset', async () => {
+    const store = new HistoryStore(tempDir());
+    const offsets = craftFile(store, [timing('load'), { t: 'E', timestamp: craftedStart + 1, message: 'busy' }, timing('connect')]);
+    const path = store.sessionPath(craftedSession);
+    const bytes = readFileSync(path);
+    bytes[offsets[1]! - 1]! ^= 0x01; // the last byte of load's checksum
+    // The error record's checksum moved to the end of the file: the error has no checksum after
+    // it, the connect record (whole, with its own) is kept, and the moved one is a stray.
+    const err = bytes.subarray(offsets[1]!, offsets[2]! - 5);
+    const errSum = bytes.subarray(offsets[2]! - 5, offsets[2]!);
+    const file = Buffer.concat([bytes.subarray(0, offsets[1]!), err, bytes.subarray(offsets[2]!), errSum]);
+    writeFileSync(path, file);
+    const { value, warnings } = await store.loadSession(craftedSession);
+    const want = crc32(bytes.subarray(offsets[0]!, offsets[1]! - 5));
+    expect(warnings).toEqual([
+      `skipped the record at byte ${offsets[0]} of ${path}: checksum ${want ^ 0x01} does not match its bytes (${want})`,
+      `skipped the record at byte ${offsets[1]} of ${path}: no checksum after it`,
+      `skipped the record at byte ${file.length - 5} of ${path}: a checksum without its record`,
+    ]);
+    expect(value!.summary.phases.map((p) => p.name)).toEqual(['connect']);
+    expect(value!.summary.errors).toEqual([]);
+  });
+
+  it('a key flipped in the record that defines a structure: the later records of that shape are refused, not kept without it', async () => {
+    // Three failed timings of one shape: the first defines the msgpackr structure (its keys), the
+    // other two refer to it. One bit of "errorMessage" in the definition fails the first record's
+    // checksum only; the other two decode with the damaged key.
+    const store = new HistoryStore(tempDir());
+    const records = [1, 2, 3].map((i) => timing(`t${i}`, { success: false, errorMessage: `failed ${i}` }));
+    for (const v of [1, 2]) {
+      const offsets = craftFile(store, records, v);
+      const path = store.sessionPath(craftedSession);
+      const bytes = readFileSync(path);
+      const key = bytes.indexOf('errorMessage');
+      expect(bytes.indexOf('errorMessage', key + 1)).toBe(-1); // defined once
+      bytes[key + 11]! ^= 0x02; // errorMessage -> errorMessagg
+      writeFileSync(path, bytes);
+      const { value, warnings } = await store.loadSession(craftedSession);
+      if (v === 1) {
+        // What version 1 did: three timings kept, each silently without its error message.
+        expect(warnings).toEqual([]);
+        expect(value!.summary.phases.map((p) => p.errorMessage)).toEqual([undefined, undefined, undefined]);
+        continue;
+      }
+      expect(warnings).toEqual([
+        expect.stringMatching(new RegExp(`^skipped the record at byte ${offsets[0]} of ${path}: checksum`)),
+        `skipped the record at byte ${offsets[1]} of ${path}: .errorMessagg: not a field of this record`,
+        `skipped the record at byte ${offsets[2]} of ${path}: .errorMessagg: not a field of this record`,
+      ]);
+      expect(value!.summary.phases).toEqual([]);
+    }
+  });
+
+  it("torn inside the last record's checksum: a torn tail from that record's offset, the records before it kept", async () => {
+    const store = new HistoryStore(tempDir());
+    const offsets = craftFile(store, [timing('load'), timing('connect')]);
+    const path = store.sessionPath(craftedSession);
+    truncateSync(path, readFileSync(path).length - 2);
+    const { value, warnings } = await store.loadSession(craftedSession);
+    expect(warnings).toEqual([`${path}: torn tail after byte ${offsets[1]} of ${readFileSync(path).length}; kept 2 whole records`]);
+    expect(value!.summary.phases.map((p) => p.name)).toEqual(['load']);
   });
 });

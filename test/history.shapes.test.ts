@@ -6,7 +6,8 @@
  * which ones are bad: those are left out with a warning naming the file and offset, the good ones
  * kept, and every consumer runs on what loads.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { pack, Packr } from 'msgpackr';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HistoryStore } from '../dist/index.js';
@@ -29,22 +30,27 @@ function headerRecord(header: Record<string, unknown>): object {
   };
 }
 
-/** A session file of a header and these records; returns the byte offset of each record. */
-function writeSession(store: HistoryStore, records: object[], header: Record<string, unknown> = {}): number[] {
+/**
+ * A session file of a header and these records; returns the byte offset of each record. A
+ * version 2 header (`{ v: 2 }`) makes each record followed by its CRC-32, as format.ts frames them.
+ */
+function writeSession(store: HistoryStore, records: object[], header: Record<string, unknown> = {}, checksums = header.v === 2): number[] {
   store.ensure();
   // One Packr for the file, as the writer: sequential structures carry over from record to record.
   const packr = new Packr({ sequential: true });
-  const parts = [packr.pack(headerRecord(header))];
+  const parts: Buffer[] = [];
   const offsets: number[] = [];
-  let at = parts[0]!.length;
-  for (const r of records) {
-    const b = packr.pack(r);
+  let at = 0;
+  for (const r of [headerRecord(header), ...records]) {
+    const b = Buffer.from(packr.pack(r));
+    const sum = Buffer.from([0xce, 0, 0, 0, 0]);
+    sum.writeUInt32BE(crc32(b), 1);
     offsets.push(at);
-    parts.push(b);
-    at += b.length;
+    parts.push(b, ...(checksums ? [sum] : []));
+    at += b.length + (checksums ? sum.length : 0);
   }
   writeFileSync(store.sessionPath(id), Buffer.concat(parts));
-  return offsets;
+  return offsets.slice(1);
 }
 
 /** A valid chunk of n samples: every stored column n numbers. */
@@ -92,8 +98,13 @@ describe('session records of the wrong shape', () => {
 
   it('a header of an unknown format version, or damaged: the file is skipped, naming it', async () => {
     const store = new HistoryStore(tempDir());
-    writeSession(store, [], { v: 2 });
-    expect((await store.loadSession(id)).warnings).toEqual([`skipped ${store.sessionPath(id)}: format version 2 is not one this procprobe reads (1)`]);
+    writeSession(store, [], { v: 3 });
+    expect((await store.loadSession(id)).warnings).toEqual([`skipped ${store.sessionPath(id)}: format version 3 is not one this procprobe reads (1, 2)`]);
+    // A version 2 header must be followed by its checksum.
+    writeSession(store, [phase('load')], { v: 2 }, false);
+    expect((await store.loadSession(id)).warnings).toEqual([`skipped ${store.sessionPath(id)}: damaged header: no checksum after it`]);
+    writeSession(store, [], { v: 2 }, false);
+    expect((await store.loadSession(id)).warnings).toEqual([`skipped ${store.sessionPath(id)}: damaged header: its checksum was cut off`]);
     writeSession(store, [], { memTotalBytes: 'lots' });
     const { value, warnings } = await store.loadSession(id);
     expect(value).toBeNull();
@@ -119,4 +130,65 @@ describe('index entries of the wrong shape', () => {
       await consumeAll(store);
     });
   }
+});
+
+describe('files that used to hang or throw the loader (version 1 and 2)', () => {
+  it("msgpackr's string-bundle extension with a negative size (sends the decoder back): stops there, at once, with a warning", async () => {
+    const store = new HistoryStore(tempDir());
+    for (const v of [1, 2]) {
+      writeSession(store, [phase('load')], { v });
+      const path = store.sessionPath(id);
+      // fixext4 of type 0x62 (a string bundle) whose size is -40: unpackMultiple read the same
+      // bytes again and again, for ever.
+      const back = Buffer.from([0xd6, 0x62, 0xff, 0xff, 0xff, 0xd8, 0xa1, 0x41]);
+      writeFileSync(path, Buffer.concat([readFileSync(path), back]));
+      const t0 = performance.now();
+      const { value, warnings } = await store.loadSession(id);
+      expect(performance.now() - t0).toBeLessThan(2000);
+      expect(value!.summary.phases.map((p) => p.name)).toEqual(['load']);
+      expect(warnings).toEqual([expect.stringContaining(`${path}: unreadable from byte`)]);
+    }
+  });
+
+  it('metadata that refers back to itself, or names one object twice (structured-clone references): the header or end record refused', async () => {
+    const store = new HistoryStore(tempDir());
+    store.ensure();
+    const cyclic: Record<string, unknown> = { label: 'cyclic' };
+    cyclic.self = cyclic;
+    const leaf = { deep: [1, 2] };
+    const shared = { a: leaf, b: leaf };
+    for (const v of [1, 2]) {
+      // Packed with structuredClone, which writes the references (0x69 id / 0x70 pointer); one
+      // Packr per file, as the writer.
+      const file = (...records: object[]): Buffer => {
+        const clone = new Packr({ sequential: true, structuredClone: true });
+        return Buffer.concat(records.map((rec) => {
+          const b = Buffer.from(clone.pack(rec));
+          const sum = Buffer.from([0xce, 0, 0, 0, 0]);
+          sum.writeUInt32BE(crc32(b), 1);
+          return v === 2 ? Buffer.concat([b, sum]) : b;
+        }));
+      };
+      const path = store.sessionPath(id);
+      writeFileSync(path, file(headerRecord({ v, metadata: cyclic })));
+      expect((await store.loadSession(id)).warnings).toEqual([`skipped ${path}: damaged header: .metadata: an object that appears twice in it (a shared or circular reference)`]);
+      const end = { t: 'Z', summary: { ...craftedSummary(session), metadata: shared } };
+      writeFileSync(path, file(headerRecord({ v }), end));
+      const { value, warnings } = await store.loadSession(id);
+      expect(warnings).toEqual([expect.stringMatching(/of .*: \.summary\.metadata: an object that appears twice in it/)]);
+      expect(value!.summary.incomplete).toBe(true); // its end record was left out
+      await consumeAll(store);
+    }
+  });
+
+  it('200,000 timings and no end record (what a kill -9 leaves): every timing loads', async () => {
+    // StartupSession.timings.push(...phases) threw RangeError past about 120,000 arguments.
+    const store = new HistoryStore(tempDir());
+    writeSession(store, Array.from({ length: 200_000 }, (_, i) => phase(`t${i % 7}`)), { v: 2 });
+    const { value, warnings } = await store.loadSession(id);
+    expect(warnings).toEqual([]);
+    expect(value!.summary.incomplete).toBe(true);
+    expect(value!.summary.phases).toHaveLength(200_000);
+    expect((await store.loadSummaries()).value.map((s) => s.phases.length)).toEqual([200_000]);
+  }, 60_000);
 });

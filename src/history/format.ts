@@ -1,9 +1,11 @@
 /**
  * The session file format: a stream of msgpack records (msgpackr, `sequential: true`), appended
  * by one writer and read with unpackMultiple. The first record is the header; a file whose first
- * record is not one is foreign and skipped.
+ * record is not one is foreign and skipped. Since version 2 every record (the header too) is
+ * followed by its checksum: the CRC-32 of exactly the record's bytes, as a msgpack uint32 (5
+ * bytes, 0xce + big-endian). Version 1 files have no checksums and still load.
  *
- *   { t: 'H', format: 'procprobe-session', v: 1, id, startTime, metadata, ... }   header
+ *   { t: 'H', format: 'procprobe-session', v: 2, id, startTime, metadata, ... }   header
  *   { t: 'S', n, seq, c: [...] }                 n samples, column-delta encoded (below)
  *   { t: 'T', ...PhaseSummary, id, parentId }    a finished timing
  *   { t: 'E', timestamp, message, operation }    an error
@@ -15,15 +17,16 @@
  * Every chunk starts afresh, so a torn tail loses at most one chunk. memoryPercent is not stored:
  * it is RSS / the header's memTotal.
  */
+import { crc32 } from 'node:zlib';
 import type { PhaseSummary, SessionError, SessionSummary } from '../session/types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 
 export const SESSION_FORMAT = 'procprobe-session';
-export const SESSION_FORMAT_VERSION = 1;
+export const SESSION_FORMAT_VERSION = 2;
 
 /**
- * Bounds of a v1 file that the loader checks (validate-records.ts): the writer's batches are
+ * Bounds of a session file that the loader checks (validate-records.ts): the writer's batches are
  * 4096 records (writer-worker.ts), a chunk of more is damage; a sampler has at most 1024 gauges
  * (Sampler's options.maxGauges).
  */
@@ -148,12 +151,37 @@ export function decodeChunk(chunk: SampleChunk, header: SessionHeader, out: Floa
   return n;
 }
 
+/** Bytes of the checksum that follows each record of a v2 file: a msgpack uint32. */
+export const CHECKSUM_BYTES = 5;
+
+/**
+ * The CRC-32 (zlib's, the polynomial of gzip and PNG) of `bytes`. node:zlib has it since Node
+ * 20.15 and 22.2, below the engines field's 20.19: no table of our own to get wrong.
+ */
+export function checksumOf(bytes: Uint8Array): number {
+  return crc32(bytes);
+}
+
+/**
+ * `bytes` followed by its checksum. Always the 5-byte uint32 form (msgpackr would pick a shorter
+ * one for a small value), so a record's framing does not depend on its CRC. One buffer, so one
+ * write: a torn write loses the record and its checksum together.
+ */
+export function withChecksum(bytes: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(bytes.length + CHECKSUM_BYTES);
+  out.set(bytes, 0);
+  out[bytes.length] = 0xce;
+  out.writeUInt32BE(checksumOf(bytes), bytes.length + 1);
+  return out;
+}
+
 /**
  * The bytes of one record as the writer appends them (the one encoding both write paths use:
- * the writer worker and appendEnd). `packr` is the file's sequential Packr.
+ * the writer worker and appendEnd): the record, then its checksum. `packr` is the file's
+ * sequential Packr; its pack() returns a view of a buffer it reuses, copied here at once.
  */
 export function encodeRecord(packr: { pack(v: unknown): Uint8Array }, record: SessionRecord): Uint8Array {
-  return packr.pack(record);
+  return withChecksum(packr.pack(record));
 }
 
 export function isHeader(v: unknown): v is SessionHeader {

@@ -3,7 +3,8 @@
  *
  *   <dataDir>/              0700
  *     sessions/<id>.pps     0600  one session: append-only msgpack records (format.ts)
- *     index/<id>.ppi        0600  its SessionSummary, written when it finished (tmp + rename)
+ *     index/<id>.ppi        0600  its SessionSummary and the summary's CRC-32, written when it
+ *                                 finished (tmp + rename)
  *
  * One file per session and one index entry per session, each written by one process, so two
  * processes sharing a data dir never interleave records or lose an update; an index entry appears
@@ -23,9 +24,9 @@ import { DataDirError, DataDirLayoutError, HistoryFormatError } from '../errors.
 import type { SessionSummary } from '../session/types.js';
 import { kindOf, MAX_INDEX_ENTRY_BYTES, MAX_SESSION_FILE_BYTES, readBoundedFile } from './files.js';
 import { processStartEpochMs } from '../probe/probe.js';
-import type { SessionHeader } from './format.js';
-import { decodeRecords, parseSession, type LoadedSession } from './parse.js';
-import { briefly, indexEntryProblem } from './validate-records.js';
+import { withChecksum, type SessionHeader } from './format.js';
+import { decodeIndexEntry, decodeRecords, parseSession, type LoadedSession } from './parse.js';
+import { indexEntryProblem } from './validate-records.js';
 
 export interface LoadResult<T> {
   value: T;
@@ -80,7 +81,7 @@ export class HistoryStore {
       // 'wx' after an unlink: a stale temp file of a crashed process is replaced, and a name
       // planted there (a symlink) is removed, never written through.
       await unlink(tmp).catch(() => undefined);
-      await writeFile(tmp, pack(summary), { mode: 0o600, flag: 'wx' });
+      await writeFile(tmp, withChecksum(pack(summary)), { mode: 0o600, flag: 'wx' });
       await rename(tmp, this.indexPath(summary.id));
     } catch (err) {
       // A full disk (ENOSPC half-way through the write) or a directory in the entry's place
@@ -124,15 +125,9 @@ export class HistoryStore {
     // Only what is there is replaced (damage, a FIFO, a link): an entry we may not read right now
     // (EACCES, EMFILE) may be fine, and a summary recovered without an end record is a worse one.
     if (!('bytes' in read)) return { warning: `skipped index entry ${path}: ${read.problem}`, rebuild: read.wrongKind };
-    let problem: string | null;
-    let value: unknown;
-    try {
-      value = unpack(read.bytes);
-      problem = indexEntryProblem(value, id);
-    } catch (err) {
-      problem = `not msgpack (${briefly((err as Error).message)})`;
-    }
-    if (problem === null) return { summary: value as SessionSummary };
+    const entry = decodeIndexEntry(read.bytes);
+    const problem = 'problem' in entry ? entry.problem : indexEntryProblem(entry.value, id);
+    if (problem === null && 'value' in entry) return { summary: entry.value as SessionSummary };
     return { warning: `skipped index entry ${path}: ${problem}`, rebuild: true };
   }
 

@@ -44,8 +44,29 @@ const pid = is((v) => Number.isInteger(v) && (v as number) > 0 && (v as number) 
 const str = is((v) => typeof v === 'string', 'a string');
 const bool = is((v) => typeof v === 'boolean', 'a boolean');
 const literal = (want: string | number): Check => is((v) => v === want, JSON.stringify(want));
-/** Metadata is the user's: any plain object; exports and the report cope with any value inside. */
-const object = is(isPlainObject, 'an object');
+/**
+ * Metadata is the user's: any plain object, whose values the exports and the report cope with,
+ * as long as it is a tree. msgpackr's structured-clone extensions (0x69 id, 0x70 pointer) decode
+ * for any Unpackr, so a file can make a value refer back to an object that contains it (and
+ * JSON.stringify in `show --json`, every export and the report throws), or name one object many
+ * times (and 40 levels of [x, x] print as 2^40 leaves). Each object is visited once, so the walk
+ * is linear in what was decoded.
+ */
+function treeProblem(root: unknown): Problem {
+  const seen = new Set<object>();
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) continue;
+    if (seen.has(v)) return 'an object that appears twice in it (a shared or circular reference)';
+    seen.add(v);
+    if (v instanceof Map) for (const [k, x] of v) stack.push(k, x);
+    else if (v instanceof Set) for (const x of v) stack.push(x);
+    else for (const x of Object.values(v)) stack.push(x);
+  }
+  return null;
+}
+const metadata: Check = (v) => (isPlainObject(v) ? treeProblem(v) : `${describe(v)}, expected an object`);
 
 /** `.a` + `.b: 3, expected...` is `.a.b: 3, expected...`: one path per problem. */
 const at = (step: string, p: string): string => (p.startsWith('.') || p.startsWith('[') ? `${step}${p}` : `${step}: ${p}`);
@@ -67,7 +88,11 @@ function arrayOf(check: Check, maxItems = Infinity, exactItems?: number): Check 
   };
 }
 
-function shape<T>(fields: Shape<T>): Check {
+/**
+ * An object with a checked value for every field of T. `strict`: a key that is not a field of T
+ * is a problem too (see STRICT below).
+ */
+function shape<T>(fields: Shape<T>, strict: boolean): Check {
   const entries = Object.entries(fields) as [string, Check][];
   return (v) => {
     if (!isPlainObject(v)) return `${describe(v)}, expected an object`;
@@ -75,80 +100,115 @@ function shape<T>(fields: Shape<T>): Check {
       const p = check(v[key]);
       if (p) return at(`.${key}`, p);
     }
+    if (strict) for (const key of Object.keys(v)) if (!Object.hasOwn(fields, key)) return `.${key}: not a field of this record`;
     return null;
   };
 }
 
-const resourceDelta = shape<ResourceDelta>({
-  fromTimestamp: num, toTimestamp: num, samples: num, cpuMs: num, cpuPercent: num,
-  rssStartBytes: num, rssEndBytes: num, rssPeakBytes: num, rssDeltaBytes: num,
-  fdsStart: num, fdsEnd: num, fdsPeak: num, threadsStart: num, threadsEnd: num, threadsPeak: num,
-  voluntaryContextSwitches: num, involuntaryContextSwitches: num, minorPageFaults: num, majorPageFaults: num,
-});
-
-const phaseFields: Shape<PhaseSummary> = {
-  name: str,
-  startOffsetMs: finite,
-  durationMs: finite,
-  success: bool,
-  errorMessage: optional(str),
-  resources: optional(resourceDelta),
-};
-
-const sessionErrorFields: Shape<SessionError> = { timestamp: finite, message: str, operation: optional(str) };
-
-const sessionSummary = shape<SessionSummary>({
-  id: str,
-  startTime: finite,
-  endTime: num,
-  durationMs: num,
-  success: bool,
-  incomplete: bool,
-  metadata: object,
-  phases: arrayOf(shape(phaseFields)),
-  errors: arrayOf(shape(sessionErrorFields)),
-  resources: optional(resourceDelta),
-});
-
-const headerV1 = shape<SessionHeader>({
-  t: literal('H'), format: literal(SESSION_FORMAT), v: literal(1), id: str, startTime: finite, metadata: object,
-  pid, processStartTime: num, tree: bool, intervalMs: positive, writerPid: pid, writerStartTime: num,
-  memTotalBytes: positive, hostname: str,
-});
+/** The checks of one format version's records; `strict`: no unknown keys (see STRICT). */
+function schemas(strict: boolean) {
+  const resources = shape<ResourceDelta>({
+    fromTimestamp: num, toTimestamp: num, samples: num, cpuMs: num, cpuPercent: num,
+    rssStartBytes: num, rssEndBytes: num, rssPeakBytes: num, rssDeltaBytes: num,
+    fdsStart: num, fdsEnd: num, fdsPeak: num, threadsStart: num, threadsEnd: num, threadsPeak: num,
+    voluntaryContextSwitches: num, involuntaryContextSwitches: num, minorPageFaults: num, majorPageFaults: num,
+  }, strict);
+  const phase: Shape<PhaseSummary> = {
+    name: str,
+    startOffsetMs: finite,
+    durationMs: finite,
+    success: bool,
+    errorMessage: optional(str),
+    resources: optional(resources),
+  };
+  const error: Shape<SessionError> = { timestamp: finite, message: str, operation: optional(str) };
+  const summary = shape<SessionSummary>({
+    id: str,
+    startTime: finite,
+    endTime: num,
+    durationMs: num,
+    success: bool,
+    incomplete: bool,
+    metadata,
+    phases: arrayOf(shape(phase, strict)),
+    errors: arrayOf(shape(error, strict)),
+    resources: optional(resources),
+  }, strict);
+  const header = (v: number): Check => shape<SessionHeader>({
+    t: literal('H'), format: literal(SESSION_FORMAT), v: literal(v), id: str, startTime: finite, metadata,
+    pid, processStartTime: num, tree: bool, intervalMs: positive, writerPid: pid, writerStartTime: num,
+    memTotalBytes: positive, hostname: str,
+  }, strict);
+  const body: Record<string, Check> = {
+    S: (r) => chunk(r as Record<string, unknown>, strict),
+    T: shape({ ...phase, t: literal('T'), id: str, parentId: optional(str) }, strict),
+    E: shape({ ...error, t: literal('E') }, strict),
+    G: shape({ t: literal('G'), names: arrayOf(str, MAX_STORED_GAUGES) }, strict),
+    Z: shape({ t: literal('Z'), summary }, strict),
+  };
+  return { summary, header, body };
+}
 
 /** A sample chunk: n rows, the stored columns then gauge columns, each exactly n values (encodeChunk). */
-function chunkV1(r: Record<string, unknown>): Problem {
+function chunk(r: Record<string, unknown>, strict: boolean): Problem {
   const n = r.n;
   if (!Number.isInteger(n) || (n as number) < 0 || (n as number) > MAX_CHUNK_SAMPLES) return `.n: ${describe(n)}, expected 0..${MAX_CHUNK_SAMPLES} samples`;
   const cell = is((v) => v === null || typeof v === 'number', 'a number or null');
   const columns = arrayOf(arrayOf(cell, Infinity, n as number), STORED_COLUMNS + MAX_STORED_GAUGES);
   const p = columns(r.c);
   if (p) return at('.c', p);
-  return (r.c as unknown[]).length < STORED_COLUMNS ? `.c: ${(r.c as unknown[]).length} columns, expected at least ${STORED_COLUMNS}` : null;
+  if ((r.c as unknown[]).length < STORED_COLUMNS) return `.c: ${(r.c as unknown[]).length} columns, expected at least ${STORED_COLUMNS}`;
+  const extra = strict ? Object.keys(r).find((k) => k !== 't' && k !== 'n' && k !== 'c') : undefined;
+  return extra === undefined ? null : `.${extra}: not a field of this record`;
 }
 
-const bodyV1: Record<string, Check> = {
-  T: shape({ ...phaseFields, id: str, parentId: optional(str) }),
-  E: shape(sessionErrorFields),
-  G: shape({ names: arrayOf(str, MAX_STORED_GAUGES) }),
-  Z: shape({ summary: sessionSummary }),
-};
+/**
+ * Version 1 is read as it always was: a record may carry keys beyond its fields. STRICT: version 2
+ * refuses them, because of how msgpackr's sequential records work: a record structure (its list
+ * of keys) is defined inline by the first record of that shape, and later records of the same
+ * shape carry only the values and the structure's id. Their checksums cover their own bytes, so
+ * a bit flip in a key of the defining record fails that record's checksum only; the later ones
+ * still pass theirs, and decode with the damaged key. The damaged name is then not a field (a
+ * required field goes missing as well, unless the key was an optional one, as `resources` or
+ * `errorMessage`): refusing unknown keys makes such a record a warning instead of a record that
+ * silently lost its resources. A flip in the structure's id defines it under another id: the
+ * records that refer to that one decode with this record's keys (refused here), and those that
+ * refer to the intended one find nothing (msgpackr then reads the reference as a small number and
+ * the record's values as loose values, which the checksum pairing refuses). Every single-bit flip
+ * of a real file is tried in test/history.checksum.test.ts: none changes a session silently.
+ */
+const V1 = schemas(false);
+const V2 = schemas(true);
 
-/** Record checks of every format version this loader reads. */
-const VERSIONS: Record<number, { header: Check; record(r: Record<string, unknown>, header: SessionHeader): Problem }> = {
-  1: {
-    header: headerV1,
+type Schemas = ReturnType<typeof schemas>;
+
+interface Version {
+  header: Check;
+  record(r: Record<string, unknown>, header: SessionHeader): Problem;
+  /** Every record is followed by its checksum (format.ts, checked in parse.ts). */
+  checksums: boolean;
+}
+
+function version(v: number, s: Schemas, checksums: boolean): Version {
+  return {
+    header: s.header(v),
+    checksums,
     record(r, header) {
-      if (r.t === 'S') return chunkV1(r);
-      const check = typeof r.t === 'string' ? bodyV1[r.t] : undefined;
-      if (!check) return `.t: ${describe(r.t)}, not a record type of format version 1`;
+      const check = typeof r.t === 'string' && Object.hasOwn(s.body, r.t) ? s.body[r.t] : undefined;
+      if (!check) return `.t: ${describe(r.t)}, not a record type of format version ${v}`;
       const p = check(r);
       if (p) return p;
       // An end record of another session (a block copied from another file) is damage too.
       const summary = r.t === 'Z' ? (r.summary as SessionSummary) : null;
       return summary && summary.id !== header.id ? `.summary.id: ${describe(summary.id)}, expected this session's id` : null;
     },
-  },
+  };
+}
+
+/** Record checks of every format version this loader reads. */
+const VERSIONS: Record<number, Version> = {
+  1: version(1, V1, false),
+  2: version(2, V2, true),
 };
 
 export const SUPPORTED_VERSIONS: readonly number[] = Object.keys(VERSIONS).map(Number);
@@ -172,12 +232,19 @@ export function recordProblem(r: unknown, header: SessionHeader): Problem {
   return VERSIONS[header.v]!.record(r, header);
 }
 
+/** Does the header's (checked) version follow every record with its checksum? */
+export function hasChecksums(header: SessionHeader): boolean {
+  return VERSIONS[header.v]!.checksums;
+}
+
 /**
  * An index entry: the SessionSummary of session `id`. Index entries carry no version of their
- * own: they are the v1 summary, the same schema as a session file's end record.
+ * own: they are the summary of a session file's end record, read as version 1 reads it (keys
+ * beyond its fields allowed), so an entry written by a newer procprobe with a field more still
+ * lists. Damage to an entry is its checksum's business (parse.ts, decodeIndexEntry).
  */
 export function indexEntryProblem(v: unknown, id: string): Problem {
-  const p = sessionSummary(v);
+  const p = V1.summary(v);
   if (p) return `not a session summary (${p.replace(/^\./, '')})`;
   return (v as SessionSummary).id === id ? null : `the summary of another session (${describe((v as SessionSummary).id)})`;
 }
