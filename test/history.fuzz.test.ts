@@ -13,9 +13,11 @@
  * names the seed, the mutation, and a copy of the mutated file it leaves in the temp dir.
  * PROCPROBE_FUZZ_SEED and PROCPROBE_FUZZ_MUTATIONS change the run (e.g. a long one locally).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { Packr, Unpackr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HistoryStore, PerformanceMonitor, renderHtmlReport, type LoadedSession, type SessionSummary } from '../dist/index.js';
 import { consumeSession as consume } from './fixtures/consumers.js';
@@ -94,12 +96,26 @@ function drawMutation(rnd: () => number, originals: Map<string, Buffer>): Mutati
 describe('user metadata of any msgpack type', () => {
   // Found by this fuzz (a bit flip made a metadata number a uint64): msgpack's 64-bit integers
   // load as bigints, which JSON.stringify refuses; `show --json` and the report threw.
+  // startSession refuses a bigint now, so the file is rewritten here: a real session's records
+  // with the metadata swapped, each packed again and followed by its CRC (format.ts's framing).
   it('a bigint in the metadata reaches every consumer without a throw', async () => {
     const dataDir = tempDir('procprobe-fuzz-');
     const pm = new PerformanceMonitor({ dataDir, nodeBootstrap: false });
-    const id = pm.startSession({ big: 2n ** 60n, label: 'big' });
+    const id = pm.startSession({ label: 'big' });
     await pm.finishSession();
     await pm.close();
+    const path = join(dataDir, 'sessions', `${id}.pps`);
+    const metadata = { big: 2n ** 60n, label: 'big' };
+    const records = (new Unpackr({ sequential: true }).unpackMultiple(readFileSync(path)) as unknown[]).filter((v) => typeof v === 'object');
+    const packr = new Packr({ sequential: true });
+    const framed = records.map((r: any) => {
+      const b = Buffer.from(packr.pack(r.t === 'H' ? { ...r, metadata } : r.t === 'Z' ? { ...r, summary: { ...r.summary, metadata } } : r));
+      const sum = Buffer.alloc(5, 0xce);
+      sum.writeUInt32BE(crc32(b), 1);
+      return Buffer.concat([b, sum]);
+    });
+    writeFileSync(path, Buffer.concat(framed));
+    rmSync(join(dataDir, 'index', `${id}.ppi`));
     const history = new HistoryStore(dataDir);
     const s = (await history.loadSession(id)).value!;
     expect(s.summary.metadata.big).toBe(2n ** 60n);
