@@ -2,7 +2,7 @@
  * Terminal output: colour only on a TTY and never with NO_COLOR, a progress line on stderr (TTY
  * only), sparklines, aligned tables, human units; and the one writer of `--json` documents.
  */
-import { jsonSafe } from '../export/chrome-trace.js';
+import { jsonSafe } from '../export/json-safe.js';
 import { SCHEMA_VERSION } from '../schema.js';
 
 export interface Style {

@@ -25,6 +25,7 @@ import { nests, phaseTree } from '../session/phase-tree.js';
 import { TOTAL_STARTUP, type PhaseSummary } from '../session/types.js';
 import { SCHEMA_VERSION } from '../schema.js';
 import { decimateIndices } from './decimate.js';
+import { jsonSafe } from './json-safe.js';
 import type { ExportInput } from './types.js';
 
 /** One Trace Event Format event (the subset this exporter writes). */
@@ -247,10 +248,6 @@ function metaEvents(sessionId: string, pid: number, tids: Set<number>): TraceEve
   return meta;
 }
 
-/** JSON.stringify replacer: bigints as strings (user metadata may hold them). */
-export function jsonSafe(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
-}
 
 /** The session as Trace Event Format JSON text (see {@link buildChromeTrace}). */
 export function toChromeTrace(input: ExportInput, opts: ChromeTraceOptions = {}): string {

@@ -2,14 +2,13 @@
  * The exporters' entry: {@link exportSession} turns one session (summary + samples) into
  * Chrome/Perfetto trace JSON, CSV, JSON, OpenMetrics text (strings) or msgpack (bytes).
  */
-import { Packr } from 'msgpackr';
 import { InvalidOptionError } from '../errors.js';
-import { SCHEMA_VERSION } from '../schema.js';
 import { checkObject } from '../validate.js';
 import { toChromeTrace } from './chrome-trace.js';
 import { toCsv } from './csv.js';
 import { checkMaxPoints } from './decimate.js';
 import { toJson } from './json.js';
+import { toMsgpack } from './msgpack.js';
 import { toOpenMetrics } from './openmetrics.js';
 import { EXPORT_FORMATS, type ExportFormat, type ExportInput } from './types.js';
 
@@ -18,6 +17,7 @@ export { EXPORT_FORMATS } from './types.js';
 export { toChromeTrace, buildChromeTrace } from './chrome-trace.js';
 export { toCsv } from './csv.js';
 export { toJson } from './json.js';
+export { toMsgpack } from './msgpack.js';
 export { toOpenMetrics } from './openmetrics.js';
 export { decimateIndices } from './decimate.js';
 
@@ -30,29 +30,6 @@ export interface ExportOptions {
    * last one. Default: no decimation.
    */
   maxPoints?: number;
-}
-
-/**
- * msgpackr writes a typed array as its bytes only with `moreTypes` (ext type 0x74 't' + the
- * array kind, decoded back to a Float64Array by any msgpackr `unpack`); without it, `pack` copies
- * a Float64Array element by element into a bin of `byteLength` bytes (lossy). No records
- * extension, so other decoders read the rest as plain maps.
- */
-const packr = new Packr({ moreTypes: true, useRecords: false });
-
-/**
- * The msgpack export: one map `{ schemaVersion, summary, samples: { stride, count, gaugeNames,
- * records } }`, records a Float64Array.
- */
-export function toMsgpack(input: ExportInput): Uint8Array {
-  const { records, stride, count, gaugeNames } = input.samples;
-  const used = records.length === count * stride ? records : records.slice(0, count * stride);
-  return packr.pack({
-    schemaVersion: SCHEMA_VERSION,
-    summary: input.summary,
-    samples: { stride, count, gaugeNames, records: used },
-    ...(input.suggestions ? { suggestions: input.suggestions } : {}),
-  });
 }
 
 /**

@@ -9,7 +9,7 @@ import { R } from '../ring/layout.js';
 import type { Suggestion } from '../analysis/types.js';
 import type { SessionSummary } from '../session/types.js';
 import { SCHEMA_VERSION } from '../schema.js';
-import { jsonSafe } from './chrome-trace.js';
+import { jsonSafe } from './json-safe.js';
 import type { ExportInput } from './types.js';
 
 /** One sample of the JSON export (before NaN becomes null). */

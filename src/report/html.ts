@@ -7,6 +7,7 @@
 import type { Suggestion } from '../analysis/types.js';
 import { phaseTree, slowestPhase } from '../session/phase-tree.js';
 import { TOTAL_STARTUP, type PhaseSummary, type ResourceDelta, type SessionSummary } from '../session/types.js';
+import { jsonSafe } from '../export/json-safe.js';
 import type { ExportInput } from '../export/types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
@@ -46,7 +47,7 @@ const fmtPct = (v: number): string => (Number.isFinite(v) ? `${num(v, 1)} %` : '
 const fmtTime = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString().replace('T', ' ').replace('Z', ' UTC') : '—');
 /** User metadata as text; a bigint (msgpack's 64-bit integers load as one) as its digits, which JSON.stringify refuses. */
 const text = (v: unknown): string =>
-  typeof v === 'string' ? v : v === undefined ? '' : (JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v));
+  typeof v === 'string' ? v : v === undefined ? '' : (JSON.stringify(v, jsonSafe) ?? String(v));
 
 /** The command line (or label) to show: an argv array is joined with spaces. */
 function commandOf(meta: Record<string, unknown>): string | undefined {
