@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "procprobe",
-      "sources": ["native/addon.cc", "native/loop.cc"],
+      "sources": ["native/addon.cc", "native/args.cc", "native/loop.cc"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags": ["-Wall", "-Wextra", "-fno-exceptions"],

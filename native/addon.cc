@@ -1,11 +1,17 @@
 // N-API glue: the only native file that knows JavaScript. State lives in the addon instance, not
 // in globals, because the addon is loaded by worker threads (possibly several at once, possibly
 // twice in one thread); each instance closes its own probes when its environment is torn down.
+// Every argument is checked (args.h) before it is used: a bad one is a typed JS error, never a
+// read or write outside the caller's arrays, and never a call that blocks for longer than
+// kMaxBlockMs (a worker blocked in C cannot be terminated).
+#include <float.h>
+#include <math.h>
 #include <napi.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "loop.h"
 #include "probe.h"
 
@@ -44,14 +50,12 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
   }
 
  private:
-  // open(pid) -> handle >= 0, or -status.
+  // open(pid) -> handle >= 0, or -status. pid 0 is this process.
   Napi::Value Open(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsNumber()) {
-      Napi::TypeError::New(env, "pid must be a number").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    int pid = info[0].As<Napi::Number>().Int32Value();
+    ArgCheck a(info, "open");
+    double pid;
+    if (!a.Integer(0, "pid", 0, INT32_MAX, &pid)) return env.Undefined();
     uint32_t slot = cap_;
     for (uint32_t i = 0; i < cap_; i++) {
       if (targets_[i] == nullptr) {
@@ -68,54 +72,54 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
       cap_ = cap;
     }
     pp_target* t = nullptr;
-    enum pp_status st = pp_open(pid, &t);
+    enum pp_status st = pp_open((int)pid, &t);
     if (st != PP_OK) return Napi::Number::New(env, -(double)st);
     targets_[slot] = t;
     return Napi::Number::New(env, slot);
   }
 
-  pp_target* Target(const Napi::CallbackInfo& info) {
-    uint32_t h = info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : UINT32_MAX;
-    if (h >= cap_ || targets_[h] == nullptr) {
-      Napi::TypeError::New(info.Env(), "invalid or closed probe handle")
-          .ThrowAsJavaScriptException();
+  // The open probe whose handle is argument i, or nullptr with the error thrown. *slot: its index.
+  pp_target* Target(ArgCheck& a, size_t i, uint32_t* slot = nullptr) {
+    double h;
+    if (!a.Integer(i, "handle", 0, UINT32_MAX, &h)) return nullptr;
+    if (h >= cap_ || targets_[(uint32_t)h] == nullptr) {
+      a.FailNumber(true, "handle", "the handle of an open probe (from open(), not closed)", h);
       return nullptr;
     }
-    return targets_[h];
+    if (slot != nullptr) *slot = (uint32_t)h;
+    return targets_[(uint32_t)h];
+  }
+
+  // An int32 return value, not a double: a small integer, never a heap number, on the hot path.
+  static Napi::Value Int(Napi::Env env, int32_t v) {
+    napi_value out;
+    napi_create_int32(env, v, &out);
+    return Napi::Value(env, out);
   }
 
   // The hot path: sampleInto(handle, Float64Array, offset) -> status. Writes PP_FIELD_COUNT
   // doubles at row `offset` (in elements). No allocation: the row is copied from the stack.
   Napi::Value SampleInto(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    pp_target* t = Target(info);
-    if (t == nullptr) return env.Undefined();
-    if (!info[1].IsTypedArray() ||
-        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-      Napi::TypeError::New(env, "sampleInto needs a Float64Array").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    Napi::Float64Array row = info[1].As<Napi::Float64Array>();
-    double off = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : -1;
-    if (!(off >= 0) || off != (double)(size_t)off ||
-        (size_t)off + PP_FIELD_COUNT > row.ElementLength()) {
-      Napi::RangeError::New(env, "offset leaves no room for a full row")
-          .ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
+    ArgCheck a(info, "sampleInto");
+    pp_target* t = Target(a, 0);
+    pp_view row;
+    double off;
+    if (t == nullptr || !a.View(1, "row", napi_float64_array, 0, &row)) return env.Undefined();
+    // The last full row is the highest offset; a row shorter than one sample has none.
+    double last = row.length >= PP_FIELD_COUNT ? (double)(row.length - PP_FIELD_COUNT) : -1;
+    if (!a.Integer(2, "offset", 0, last, &off)) return env.Undefined();
     struct pp_sample s;
     enum pp_status st = pp_read(t, &s);
-    if (st == PP_OK || st == PP_ZOMBIE) memcpy(row.Data() + (size_t)off, &s, sizeof s);
-    // An int32, not a double: a small integer, never a heap number, on the hot path.
-    napi_value status;
-    napi_create_int32(env, (int32_t)st, &status);
-    return Napi::Value(env, status);
+    if (st == PP_OK || st == PP_ZOMBIE) memcpy((double*)row.data + (size_t)off, &s, sizeof s);
+    return Int(env, (int32_t)st);
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    pp_target* t = Target(info);
+    ArgCheck a(info, "close");
+    uint32_t h;
+    pp_target* t = Target(a, 0, &h);
     if (t != nullptr) {
-      uint32_t h = info[0].As<Napi::Number>().Uint32Value();
       pp_close(t);
       targets_[h] = nullptr;
     }
@@ -135,25 +139,32 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     return o;
   }
 
-  // baseline(handle, iterations) -> elapsed ns of the same system calls in a C loop.
+  // baseline(handle, iterations) -> elapsed ns of the same system calls in a C loop. At most 10^8
+  // reads (a few minutes): a larger count is a mistake, not a benchmark.
   Napi::Value Baseline(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    pp_target* t = Target(info);
-    if (t == nullptr) return env.Undefined();
-    uint32_t n = info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 1000;
+    ArgCheck a(info, "baseline");
+    pp_target* t = Target(a, 0);
+    double n;
+    if (t == nullptr || !a.Integer(1, "iterations", 0, 1e8, &n)) return env.Undefined();
     struct pp_sample s;
     pp_read(t, &s);  // prime lazily opened state (thread status files) like a real sampler
-    return Napi::Number::New(env, pp_baseline_loop(t, n));
+    return Napi::Number::New(env, pp_baseline_loop(t, (uint32_t)n));
   }
 
   // baselineThread(handle, intervalMs, durationMs) -> { ticks, missed, cpuUs, lagP50Us, ... } or
-  // null. Blocks the caller for durationMs: benchmarks only.
+  // null. Blocks the caller for durationMs (at most 10 min, 10^7 ticks: a lag per tick is kept):
+  // benchmarks only.
   Napi::Value BaselineThread(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    pp_target* t = Target(info);
-    if (t == nullptr) return env.Undefined();
-    double interval = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : 1;
-    double duration = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 1000;
+    ArgCheck a(info, "baselineThread");
+    pp_target* t = Target(a, 0);
+    double interval, duration;
+    if (t == nullptr || !a.Number(1, "intervalMs", 0.01, kMaxBlockMs, &interval) ||
+        !a.Number(2, "durationMs", 0.01, 600000, &duration) ||
+        !a.Within("durationMs / intervalMs (ticks)", duration / interval, 0, 1e7, false)) {
+      return env.Undefined();
+    }
     struct pp_loop_stats st;
     if (pp_baseline_thread(t, interval, duration, &st) != 0) return env.Null();
     Napi::Object o = Napi::Object::New(env);
@@ -166,30 +177,15 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     return o;
   }
 
-  // The element info[1] of the Float64Array info[0] (a clock cell), or null with a JS error set.
-  static double* Cell(const Napi::CallbackInfo& info, const char* what) {
-    Napi::Env env = info.Env();
-    char message[64];
-    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-      snprintf(message, sizeof message, "%s needs a Float64Array", what);
-      Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
-      return nullptr;
-    }
-    Napi::Float64Array cell = info[0].As<Napi::Float64Array>();
-    uint32_t i = info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0;
-    if (i >= cell.ElementLength()) {
-      snprintf(message, sizeof message, "%s: index out of range", what);
-      Napi::RangeError::New(env, message).ThrowAsJavaScriptException();
-      return nullptr;
-    }
-    return cell.Data() + i;
-  }
-
   // nowInto(f64, index): the monotonic clock (ms) written into a caller's array. Returning a
   // double would box it in a new heap number on every call: the sampler's tick allocates nothing.
   Napi::Value NowInto(const Napi::CallbackInfo& info) {
-    double* cell = Cell(info, "nowInto");
-    if (cell != nullptr) *cell = pp_monotonic_ms();
+    ArgCheck a(info, "nowInto");
+    pp_view cell;
+    double i;
+    if (a.View(0, "cell", napi_float64_array, 1, &cell) && a.Integer(1, "index", 0, (double)cell.length - 1, &i)) {
+      ((double*)cell.data)[(size_t)i] = pp_monotonic_ms();
+    }
     return info.Env().Undefined();
   }
 
@@ -199,38 +195,54 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
   // sleep, now, sample): at 1 kHz the crossings of a cold wake-up are a visible part of a tick.
   Napi::Value Tick(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    bool sample = !(info[0].IsNumber() && info[0].As<Napi::Number>().Int32Value() < 0);
-    pp_target* t = sample ? Target(info) : nullptr;
-    if (sample && t == nullptr) return env.Undefined();
-    if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-      Napi::TypeError::New(env, "tick needs a Float64Array clock cell").ThrowAsJavaScriptException();
+    ArgCheck a(info, "tick");
+    bool sample = !(info[0].IsNumber() && info[0].As<Napi::Number>().DoubleValue() == -1);
+    pp_target* t = sample ? Target(a, 0) : nullptr;
+    pp_view cell, row = {nullptr, 0};
+    if ((sample && t == nullptr) || !a.View(1, "cell", napi_float64_array, 2, &cell) ||
+        (sample && !a.View(2, "row", napi_float64_array, PP_FIELD_COUNT, &row))) {
       return env.Undefined();
     }
-    Napi::Float64Array cell = info[1].As<Napi::Float64Array>();
-    if (cell.ElementLength() < 2) {
-      Napi::RangeError::New(env, "the clock cell needs 2 elements").ThrowAsJavaScriptException();
+    double* clock = (double*)cell.data;
+    double deadline = clock[1];  // read once: the cell may be shared memory another thread writes
+    // The monotonic clock starts at 0 (boot): a deadline below is a mistake, and one beyond
+    // kMaxBlockMs from now would block the thread past what terminate() can wait for.
+    if (!a.Within("cell[1] (the deadline, ms on the monotonic clock)", deadline, 0, pp_monotonic_ms() + kMaxBlockMs, false)) {
       return env.Undefined();
     }
-    double* row = nullptr;
-    if (sample) {
-      if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-          info[2].As<Napi::Float64Array>().ElementLength() < PP_FIELD_COUNT) {
-        Napi::TypeError::New(env, "tick needs a Float64Array row").ThrowAsJavaScriptException();
-        return env.Undefined();
-      }
-      row = info[2].As<Napi::Float64Array>().Data();
-    }
-    pp_sleep_until(cell[1]);
-    cell[0] = pp_monotonic_ms();
+    pp_sleep_until(deadline);
+    clock[0] = pp_monotonic_ms();
     enum pp_status st = PP_OK;
     if (sample) {
       struct pp_sample s;
       st = pp_read(t, &s);
-      if (st == PP_OK || st == PP_ZOMBIE) memcpy(row, &s, sizeof s);
+      if (st == PP_OK || st == PP_ZOMBIE) memcpy(row.data, &s, sizeof s);
     }
-    napi_value status;
-    napi_create_int32(env, (int32_t)st, &status);
-    return Napi::Value(env, status);
+    return Int(env, (int32_t)st);
+  }
+
+  // The ring of runLoop: its four arrays, and the layout words copied out of the layout array
+  // and checked (pp_loop_check) in the copy, so that a thread rewriting a shared layout array
+  // meanwhile cannot change what was checked.
+  bool Ring(ArgCheck& a, pp_loop_ring* r) {
+    pp_view header, records, versions, gauges, layout;
+    if (!a.View(1, "header", napi_int32_array, 1, &header) || !a.View(2, "records", napi_float64_array, 1, &records) ||
+        !a.View(3, "versions", napi_int32_array, 1, &versions) || !a.View(4, "gauges", napi_float64_array, 0, &gauges) ||
+        !a.View(5, "layout", napi_int32_array, PP_L_COUNT, &layout)) {
+      return false;
+    }
+    const int32_t* l = (const int32_t*)layout.data;
+    *r = {(int32_t*)header.data, (double*)records.data, (int32_t*)versions.data, (double*)gauges.data,
+          l[PP_L_CAPACITY], l[PP_L_STRIDE], l[PP_L_GAUGE_COUNT],
+          l[PP_L_H_LAST_SLOT], l[PP_L_H_MISSED], l[PP_L_H_STOP], l[PP_L_H_PAUSE],
+          l[PP_L_R_SEQ], l[PP_L_R_STATUS], l[PP_L_R_LAG], l[PP_L_R_PROCESSES], l[PP_L_R_ROW], l[PP_L_R_GAUGES],
+          l[PP_L_F_PID], l[PP_L_F_TIMESTAMP], l[PP_L_F_CPU_USER], l[PP_L_F_CPU_SYSTEM], l[PP_L_F_CPU_PERCENT]};
+    pp_loop_sizes n = {header.length, records.length, versions.length, gauges.length};
+    pp_loop_fault f;
+    if (pp_loop_check(r, &n, &f) == 0) return true;
+    char what[48];
+    snprintf(what, sizeof what, "layout.%s", f.field);
+    return a.Within(what, f.got, f.min, f.max, true);
   }
 
   // runLoop(handle, header, records, versions, gauges, layout, params, state, win) -> exit reason.
@@ -238,72 +250,39 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
   // target is gone, or maxMs elapsed. layout: Int32Array of offsets (runNative in
   // src/sampler/worker.ts); params: [intervalMs, windowMs, sampleFirst, maxMs]; state: [nextSeq
   // in/out, lastStatus out, deadline in/out]; win: the CPU window's state [head, size, ts.., cpu..].
+  // Every cell is read once into a local and checked there, for the same reason as the layout.
   Napi::Value RunLoop(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    pp_target* t = Target(info);
-    if (t == nullptr) return env.Undefined();
-    auto typed = [&](size_t i, napi_typedarray_type type) {
-      return info[i].IsTypedArray() && info[i].As<Napi::TypedArray>().TypedArrayType() == type;
-    };
-    if (!typed(1, napi_int32_array) || !typed(2, napi_float64_array) || !typed(3, napi_int32_array) ||
-        !typed(4, napi_float64_array) || !typed(5, napi_int32_array) || !typed(6, napi_float64_array) ||
-        !typed(7, napi_float64_array) || !typed(8, napi_float64_array)) {
-      Napi::TypeError::New(env, "runLoop: bad arguments").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    Napi::Int32Array layout = info[5].As<Napi::Int32Array>();
-    Napi::Float64Array params = info[6].As<Napi::Float64Array>();
-    Napi::Float64Array state = info[7].As<Napi::Float64Array>();
-    Napi::Float64Array win = info[8].As<Napi::Float64Array>();
-    int win_cap = (int)((win.ElementLength() - 2) / 2);
-    if (layout.ElementLength() < PP_L_COUNT || params.ElementLength() < 4 || state.ElementLength() < 3 || win.ElementLength() < 6 ||
-        win[0] < 0 || win[1] < 0 || win[0] >= win_cap || win[1] > win_cap) {
-      Napi::RangeError::New(env, "runLoop: short layout, params or state").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    Napi::Float64Array records = info[2].As<Napi::Float64Array>();
-    Napi::Int32Array versions = info[3].As<Napi::Int32Array>();
+    ArgCheck a(info, "runLoop");
+    pp_target* t = Target(a, 0);
     pp_loop_ring r;
-    r.header = info[1].As<Napi::Int32Array>().Data();
-    r.records = records.Data();
-    r.versions = versions.Data();
-    r.gauges = info[4].As<Napi::Float64Array>().Data();
-    const int32_t* l = layout.Data();
-    r.capacity = l[PP_L_CAPACITY];
-    r.stride = l[PP_L_STRIDE];
-    r.gauge_count = l[PP_L_GAUGE_COUNT];
-    r.h_last_slot = l[PP_L_H_LAST_SLOT];
-    r.h_missed = l[PP_L_H_MISSED];
-    r.h_stop = l[PP_L_H_STOP];
-    r.h_pause = l[PP_L_H_PAUSE];
-    r.r_seq = l[PP_L_R_SEQ];
-    r.r_status = l[PP_L_R_STATUS];
-    r.r_lag = l[PP_L_R_LAG];
-    r.r_processes = l[PP_L_R_PROCESSES];
-    r.r_row = l[PP_L_R_ROW];
-    r.r_gauges = l[PP_L_R_GAUGES];
-    r.f_pid = l[PP_L_F_PID];
-    r.f_timestamp = l[PP_L_F_TIMESTAMP];
-    r.f_cpu_user = l[PP_L_F_CPU_USER];
-    r.f_cpu_system = l[PP_L_F_CPU_SYSTEM];
-    r.f_cpu_percent = l[PP_L_F_CPU_PERCENT];
-    if (r.capacity < 2 || (size_t)r.capacity > versions.ElementLength() ||
-        (size_t)r.capacity * (size_t)r.stride > records.ElementLength() || r.r_row + PP_FIELD_COUNT > r.stride ||
-        r.r_gauges + r.gauge_count > r.stride) {
-      Napi::RangeError::New(env, "runLoop: layout does not fit the arrays").ThrowAsJavaScriptException();
+    pp_view params, state, win;
+    if (t == nullptr || !Ring(a, &r) || !a.View(6, "params", napi_float64_array, 4, &params) ||
+        !a.View(7, "state", napi_float64_array, 3, &state) ||
+        !a.View(8, "win", napi_float64_array, 6, &win)) {
       return env.Undefined();
     }
-    double next_seq = state[0];
-    double deadline = state[2];
+    const double* p = (const double*)params.data;
+    double* s = (double*)state.data;
+    double* w = (double*)win.data;
+    double interval = p[0], window = p[1], first = p[2], max_ms = p[3], seq = s[0], deadline = s[2];
+    double cap = fmin(floor(((double)win.length - 2) / 2), 1 << 24), head = w[0], size = w[1];
+    if (!a.Within("params[0] (intervalMs)", interval, 0.01, kMaxBlockMs, false) ||
+        !a.Within("params[1] (windowMs)", window, 0, 1e9, false) ||
+        !a.Within("params[2] (sampleFirst)", first, 0, 1, true) ||
+        !a.Within("params[3] (maxMs)", max_ms, 0.01, kMaxBlockMs, false) ||
+        !a.Within("state[0] (nextSeq)", seq, 0, 9007199254740992.0, true) ||
+        !a.Within("state[2] (deadline)", deadline, 0, DBL_MAX, false) ||
+        !a.Within("win[0] (head)", head, 0, cap - 1, true) || !a.Within("win[1] (size)", size, 0, cap, true)) {
+      return env.Undefined();
+    }
+    pp_loop_window lw = {w, (int)cap, (int)head, (int)size};
     int last_status = PP_OK;
-    int exit = pp_run_loop(t, &r, params[0], params[1], params[2] != 0, params[3], win.Data(), win_cap, &next_seq,
-                           &deadline, &last_status);
-    state[0] = next_seq;
-    state[1] = last_status;
-    state[2] = deadline;
-    napi_value v;
-    napi_create_int32(env, exit, &v);
-    return Napi::Value(env, v);
+    int exit = pp_run_loop(t, &r, interval, window, first != 0, max_ms, &lw, &seq, &deadline, &last_status);
+    s[0] = seq;
+    s[1] = last_status;
+    s[2] = deadline;
+    return Int(env, exit);
   }
 
   Napi::Value TuneThread(const Napi::CallbackInfo& info) {

@@ -6,6 +6,8 @@
 // Ring offsets are not defined here: src/ring/layout.ts owns them and passes them in (struct
 // pp_loop_ring). Stores to the version and slot words are seq_cst atomics on the same memory that
 // JavaScript reads with Atomics, so the protocol is the one described in src/ring/ring.ts.
+// pp_loop_check proves every offset lies within the arrays before a loop runs (the glue calls it
+// on every runLoop), so the loop itself indexes without checks.
 #include "loop.h"
 
 #include <math.h>
@@ -52,11 +54,48 @@ void window_apply(cpu_window* w, double* row, const pp_loop_ring* r) {
 
 }  // namespace
 
+int pp_loop_check(const pp_loop_ring* r, const pp_loop_sizes* n, pp_loop_fault* fault) {
+  // In double: every bound below fits exactly (array lengths < 2^53), and nothing can overflow.
+  double cap = r->capacity, stride = r->stride, gauges = r->gauge_count;
+  const double last_field = PP_FIELD_COUNT - 1;
+  struct {
+    const char* field;
+    double got, min, max;
+  } rules[] = {
+      // In this order: each bound uses only words checked before it.
+      {"capacity", cap, 2, (double)n->versions},
+      {"stride", stride, PP_FIELD_COUNT, floor((double)n->records / (cap < 1 ? 1 : cap))},
+      {"gauge_count", gauges, 0, fmin((double)n->gauges, stride)},
+      {"h_last_slot", (double)r->h_last_slot, 0, (double)n->header - 1},
+      {"h_missed", (double)r->h_missed, 0, (double)n->header - 1},
+      {"h_stop", (double)r->h_stop, 0, (double)n->header - 1},
+      {"h_pause", (double)r->h_pause, 0, (double)n->header - 1},
+      {"r_seq", (double)r->r_seq, 0, stride - 1},
+      {"r_status", (double)r->r_status, 0, stride - 1},
+      {"r_lag", (double)r->r_lag, 0, stride - 1},
+      {"r_processes", (double)r->r_processes, 0, stride - 1},
+      {"r_row", (double)r->r_row, 0, stride - PP_FIELD_COUNT},
+      {"r_gauges", (double)r->r_gauges, 0, stride - gauges},
+      {"f_pid", (double)r->f_pid, 0, last_field},
+      {"f_timestamp", (double)r->f_timestamp, 0, last_field},
+      {"f_cpu_user", (double)r->f_cpu_user, 0, last_field},
+      {"f_cpu_system", (double)r->f_cpu_system, 0, last_field},
+      {"f_cpu_percent", (double)r->f_cpu_percent, 0, last_field},
+  };
+  for (const auto& rule : rules) {
+    if (rule.got >= rule.min && rule.got <= rule.max) continue;
+    *fault = {rule.field, rule.got, rule.min, rule.max};
+    return 1;
+  }
+  return 0;
+}
+
 int pp_run_loop(pp_target* t, const pp_loop_ring* r, double interval_ms, double window_ms, int sample_first,
-                double max_ms, double* win, int win_cap, double* next_seq, double* deadline, int* last_status) {
+                double max_ms, const pp_loop_window* lw, double* next_seq, double* deadline, int* last_status) {
   pp_thread_tune();
   // The window lives in the caller's array, so that it survives the loop's periodic returns.
-  cpu_window w = {win + 2, win + 2 + win_cap, win_cap, (int)win[0], (int)win[1], window_ms};
+  double* win = lw->win;
+  cpu_window w = {win + 2, win + 2 + lw->cap, lw->cap, lw->head, lw->size, window_ms};
   double seq = *next_seq;
   double entered = pp_monotonic_ms();
   double next = *deadline > 0 ? *deadline : entered - (sample_first ? interval_ms : 0);
@@ -82,7 +121,10 @@ int pp_run_loop(pp_target* t, const pp_loop_ring* r, double interval_ms, double 
     if (lag >= interval_ms) {
       // Skipped deadlines are counted, never made up with a burst.
       double skipped = floor(lag / interval_ms);
-      __atomic_fetch_add(&r->header[r->h_missed], (int32_t)skipped, __ATOMIC_SEQ_CST);
+      // The counter wraps at 2^31 (H.MISSED); a deadline from far in the past must not turn into
+      // an out-of-range conversion, so one call adds at most INT32_MAX.
+      int32_t add = skipped < (double)INT32_MAX ? (int32_t)skipped : INT32_MAX;
+      __atomic_fetch_add(&r->header[r->h_missed], add, __ATOMIC_SEQ_CST);
       next += skipped * interval_ms;
       lag -= skipped * interval_ms;
     }

@@ -2,6 +2,7 @@
 #ifndef PROCPROBE_LOOP_H_
 #define PROCPROBE_LOOP_H_
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "probe.h"
@@ -52,12 +53,36 @@ enum pp_loop_exit {
   PP_LOOP_YIELD = 4,        // max_ms elapsed: JavaScript runs briefly (a terminate() can land), then calls again
 };
 
+// The lengths, in elements, of the arrays a pp_loop_ring points into.
+struct pp_loop_sizes {
+  size_t header, records, versions, gauges;
+};
+
+// The first layout word that would make the loop touch memory outside its arrays: its name in
+// the layout ("stride"), its value, and the inclusive integer range it had to be in.
+struct pp_loop_fault {
+  const char* field;
+  double got, min, max;
+};
+
+// 0 when every offset of r lies within the arrays of the sizes n (records, the row and the
+// gauges within a record, header words within the header, row fields within a row); else 1
+// with *fault set. pp_run_loop may only be called with a ring that passed.
+int pp_loop_check(const struct pp_loop_ring* r, const struct pp_loop_sizes* n, struct pp_loop_fault* fault);
+
+// The CPU window's state, kept by the caller across calls: win = [head, size, ts x cap, cpu x cap];
+// head and size are passed as checked integers (win may be shared memory that another thread
+// writes, so its first two cells are not read again here) and written back on return.
+struct pp_loop_window {
+  double* win;
+  int cap, head, size;
+};
+
 // Tick until stopped, paused, the target is gone, or max_ms elapsed. *next_seq: the sequence
 // number of the next record (in and out). *deadline: the last deadline (in and out; 0 starts a
 // new grid, at once when sample_first), so that calls in a row keep one drift-free grid.
-// win: the CPU window's state, kept by the caller across calls: [head, size, ts x cap, cpu x cap].
 int pp_run_loop(struct pp_target* t, const struct pp_loop_ring* r, double interval_ms, double window_ms,
-                int sample_first, double max_ms, double* win, int win_cap, double* next_seq, double* deadline,
+                int sample_first, double max_ms, const struct pp_loop_window* w, double* next_seq, double* deadline,
                 int* last_status);
 
 #endif  // PROCPROBE_LOOP_H_

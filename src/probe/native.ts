@@ -30,7 +30,11 @@ export interface NativeLoopStats {
   lagMaxUs: number;
 }
 
-/** The addon's exports (native/addon.cc). */
+/**
+ * The addon's exports (native/addon.cc): procprobe's own, not a stable API. Every function checks
+ * every argument in C++ before use (native/args.h) and throws a TypeError or RangeError with code
+ * ERR_PROCPROBE_INVALID_OPTION (`instanceof InvalidOptionError`) for a bad one.
+ */
 export interface NativeAddon {
   readonly abiVersion: number;
   readonly fields: readonly string[];
