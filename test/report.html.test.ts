@@ -141,6 +141,21 @@ describe('decimation', () => {
     expect(Math.min(...d.ys)).toBe(Math.min(...ys));
     expect(d.xs).toEqual([...d.xs].sort((a, b) => a - b));
     expect(decimateMinMax([1, 2, 3], [4, 5, 6], 1000)).toEqual({ xs: [1, 2, 3], ys: [4, 5, 6] });
+    expect(d.ys.some(Number.isNaN)).toBe(false); // no gap in the input, none in the output
+  });
+
+  it('a run of failed reads stays a gap (one NaN point where the line must break), decimated or not', () => {
+    const n = 10_000;
+    const xs = Array.from({ length: n }, (_, i) => i);
+    const ys = xs.map((i) => (i >= 4000 && i < 4100 ? NaN : i % 7));
+    for (const max of [100, 100_000]) {
+      const d = decimateMinMax(xs, ys, max);
+      const nan = d.ys.flatMap((v, k) => (Number.isNaN(v) ? [k] : []));
+      expect(nan, `maxPoints ${max}`).toHaveLength(1);
+      // The points around the gap are on its two sides.
+      expect(d.xs[nan[0]! - 1]!).toBeLessThan(4000);
+      expect(d.xs[nan[nan.length - 1]! + 1]!).toBeGreaterThanOrEqual(4100);
+    }
   });
 
   it('counter rates over at most maxPoints intervals', () => {

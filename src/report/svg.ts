@@ -3,6 +3,7 @@
  * phase Gantt and the metric line charts). Pure string building: no DOM, no script. Colours are
  * CSS classes styled by the page (see html.ts), so a chart follows the page's light/dark theme.
  */
+import { decimateIndices } from '../export/decimate.js';
 
 /** Escape text for HTML text and attribute values (both quotes, so any attribute quoting is safe). */
 export function esc(value: unknown): string {
@@ -41,36 +42,28 @@ export interface Points {
 }
 
 /**
- * Min/max decimation: at most about `maxPoints` points. Consecutive points are grouped into
- * maxPoints/2 buckets and each bucket keeps its lowest and highest point in their original order,
- * so every spike and dip survives. A bucket with no finite value keeps one NaN (a gap).
+ * At most about `maxPoints` points of a level series for a line chart, by the exporters' min/max
+ * rule (export/decimate.ts: every bucket's extremes, the first and last point), plus one NaN
+ * point wherever the kept points skip over values that are not finite (a failed read, a process
+ * gone), so the chart breaks its line there instead of drawing across the gap.
  */
 export function decimateMinMax(xs: ArrayLike<number>, ys: ArrayLike<number>, maxPoints = 1000): Points {
   const n = Math.min(xs.length, ys.length);
-  if (n <= maxPoints) return { xs: Array.from(xs).slice(0, n), ys: Array.from(ys).slice(0, n) };
-  const buckets = Math.max(1, Math.floor(maxPoints / 2));
+  const y = (i: number): number => (Number.isFinite(ys[i]!) ? ys[i]! : NaN);
+  const keep = decimateIndices(n, y, maxPoints);
+  // gaps[i]: non-finite values among the first i (a prefix count: "any gap between a and b" in O(1)).
+  const gaps = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) gaps[i + 1] = gaps[i]! + (Number.isNaN(y(i)) ? 1 : 0);
   const out: Points = { xs: [], ys: [] };
-  for (let b = 0; b < buckets; b++) {
-    const from = Math.floor((b * n) / buckets);
-    const to = Math.floor(((b + 1) * n) / buckets);
-    let lo = -1;
-    let hi = -1;
-    for (let i = from; i < to; i++) {
-      const y = ys[i]!;
-      if (!Number.isFinite(y)) continue;
-      if (lo < 0 || y < ys[lo]!) lo = i;
-      if (hi < 0 || y > ys[hi]!) hi = i;
-    }
-    if (lo < 0) {
-      out.xs.push(xs[from]!);
+  keep.forEach((i, k) => {
+    const prev = keep[k - 1];
+    if (prev !== undefined && gaps[i]! - gaps[prev + 1]! > 0) {
+      out.xs.push(xs[prev + 1]!);
       out.ys.push(NaN);
-      continue;
     }
-    for (const i of lo === hi ? [lo] : lo < hi ? [lo, hi] : [hi, lo]) {
-      out.xs.push(xs[i]!);
-      out.ys.push(ys[i]!);
-    }
-  }
+    out.xs.push(xs[i]!);
+    out.ys.push(ys[i]!);
+  });
   return out;
 }
 
