@@ -18,8 +18,8 @@ afterEach(async () => {
 });
 
 const mode = (p: string) => statSync(p).mode & 0o777;
-/** Every record of a session file, decoded here (msgpackr, sequential structures). */
-const rawRecords = (path: string) => new Unpackr({ sequential: true }).unpackMultiple(readFileSync(path)) as Record<string, unknown>[];
+/** Every record of a session file, decoded here (msgpackr, sequential structures); each is followed by its CRC-32, left out. */
+const rawRecords = (path: string) => (new Unpackr({ sequential: true }).unpackMultiple(readFileSync(path)) as unknown[]).filter((v, i) => i % 2 === 0) as Record<string, unknown>[];
 
 async function recordedSession(dataDir: string, ms = 300) {
   const pm = tracked(new PerformanceMonitor({ dataDir, nodeBootstrap: false }));
@@ -87,7 +87,7 @@ describe('history files', () => {
     const dataDir = tempDir();
     const { id, session } = await recordedSession(dataDir, 50);
     const recs = rawRecords(join(dataDir, 'sessions', `${id}.pps`));
-    expect(recs[0]).toMatchObject({ t: 'H', format: 'procprobe-session', v: 1, id });
+    expect(recs[0]).toMatchObject({ t: 'H', format: 'procprobe-session', v: 2, id });
     expect(recs.at(-1)).toMatchObject({ t: 'Z', summary: { id, success: true, incomplete: false } });
     const chunks = recs.filter((r) => r.t === 'S');
     expect(chunks.reduce((a, r) => a + (r.n as number), 0)).toBe(session.samples!.count);
