@@ -94,7 +94,7 @@ describe('a writer killed with SIGKILL', () => {
 });
 
 describe('a long session (past maxSessionSamples) killed with SIGKILL', () => {
-  it('keeps every timing finished before the last flush', async () => {
+  it('keeps every timing finished before the last flush, with its CPU from the samples on disk', async () => {
     const dataDir = tempDir();
     const child = track(spawn(process.execPath, [join(FIXTURES, 'session-long-crash.mjs'), dataDir], { stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
@@ -135,5 +135,11 @@ describe('a long session (past maxSessionSamples) killed with SIGKILL', () => {
     expect(names.slice(0, due.length), line).toEqual(due.map((f) => f.finished));
     // Nothing recovered that the fixture did not finish, in its order.
     expect(names, line).toEqual(finished.slice(0, names.length).map((f) => f.finished));
+    // Each phase's CPU is computed from the samples on disk: at least what the fixture burnt in it
+    // (the bounding samples are outside the phase), by process.cpuUsage.
+    const byName = new Map(finished.map((f) => [f.finished, f.cpuMs]));
+    const withCpu = recovered.filter((p) => p.resources);
+    expect(withCpu.length, line).toBeGreaterThan(due.length * 0.9);
+    for (const p of withCpu.slice(0, due.length)) expect(p.resources!.cpuMs, p.name).toBeGreaterThanOrEqual(byName.get(p.name)! - 0.5);
   }, 60_000);
 });

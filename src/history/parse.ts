@@ -6,7 +6,7 @@ import { Unpackr } from 'msgpackr';
 import type { PhaseSummary, SessionError, SessionSummary } from '../session/types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
-import { resourceDelta } from '../session/resources.js';
+import { phaseResources, resourceDelta } from '../session/resources.js';
 import { StartupSession } from '../session/session.js';
 import type { SessionSamples } from '../session/types.js';
 import { checksumOf, decodeChunk, isHeader, type SessionHeader, type SessionRecord } from './format.js';
@@ -229,6 +229,9 @@ export function parseSession(records: SessionRecord[], warnings: string[] = [], 
   session.finish(false, lastTs);
   session.incomplete = true;
   session.resources = resourceDelta(out, stride, at, header.startTime, lastTs);
+  // A long session (past maxSessionSamples) writes its timings without deltas, which its end
+  // would have computed from this file: a crash left that to us.
+  phaseResources(session.timings, header.startTime, samples, true);
   const summary = session.toSummary();
   return { header, summary, samples, inProgress };
 }
