@@ -44,7 +44,8 @@ export function sparklines(samples: SessionSamples, style: Style, width = 48): s
   const cpu = cpuPerBucket(samples, width);
   const rss = col(F.rssBytes);
   const threads = col(F.threads);
-  const max = (v: number[]) => Math.max(...v.filter(Number.isFinite));
+  // reduce, not Math.max(...v): spreading a long session's samples throws RangeError.
+  const max = (v: number[]) => v.reduce((m, x) => (Number.isFinite(x) && x > m ? x : m), -Infinity);
   return [
     `CPU %    ${style.cyan(sparkline(cpu, width))}  peak ${fmtPct(max(cpu))}`,
     `RSS      ${style.cyan(sparkline(rss, width))}  peak ${fmtBytes(max(rss))}`,
