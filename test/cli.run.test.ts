@@ -167,6 +167,11 @@ describe('procprobe run: readiness modes', () => {
     expect(proc.durationMs).toBeGreaterThanOrEqual(100);
     expect(byName(run.phases, 'total_startup').durationMs).toBeGreaterThanOrEqual(proc.durationMs - 1);
     expect(readIndex(dir).map((s: { success: boolean }) => s.success)).toEqual([true]);
+    // The terminal report says what happened: it exited 0 (it did not "start").
+    const text = await runCli(['run', '--data-dir', dir, '--', 'node', '-e', 'setTimeout(()=>{},100)']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/✓ exited 0 in [\d.]+ ms/);
+    expect(text.stdout).not.toContain('✓ started');
   }, T);
 
   it('a one-shot command: its phase\'s end levels are never the teardown\'s RSS 0 and closed fds', async () => {

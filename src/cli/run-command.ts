@@ -85,7 +85,7 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
   if (!last) return;
   const measured = outcomes.filter((r) => !r.warmup);
   if (o.quiet) {
-    w(resultLine(last, style));
+    w(resultLine(o, last, style));
     if (outcomes.some((r) => !r.session.saved)) w(savedLine(o, outcomes, style));
     return;
   }
@@ -111,7 +111,7 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
     w(last.output.trimEnd());
   }
   w('');
-  w(resultLine(last, style));
+  w(resultLine(o, last, style));
   w(savedLine(o, outcomes, style));
 }
 
@@ -126,11 +126,14 @@ function savedLine(o: RunOptions, outcomes: RunOutcome[], style: ReturnType<type
   return style.red(`✗ ${which}${stopped} to ${o.dataDir}: ${unsaved[0]!.session.saveError?.message ?? 'the history writer failed'}`);
 }
 
-function resultLine(r: RunOutcome, style: ReturnType<typeof styleFor>): string {
+function resultLine(o: RunOptions, r: RunOutcome, style: ReturnType<typeof styleFor>): string {
   if (r.interrupted) return style.yellow(`✗ interrupted: the command was stopped${r.session.saved ? ' and the session saved as incomplete' : ''}`);
   if (!r.ok) return style.red(`✗ ${r.failedPhase} failed: ${r.reason}`);
-  const total = totalStartupMs(r.session.toSummary());
-  return style.green(`✓ started${r.session.toSummary().phases.some((p) => p.name === 'health_verification') ? ' and healthy' : ''} in ${fmtMs(total)}`);
+  const summary = r.session.toSummary();
+  const total = fmtMs(totalStartupMs(summary));
+  // A one-shot command (no --port, no --ready-pattern) is done when it exits 0: it did not "start".
+  if (o.port === undefined && o.readyPattern === undefined && r.childExit === 'code 0') return style.green(`✓ exited 0 in ${total}`);
+  return style.green(`✓ started${summary.phases.some((p) => p.name === 'health_verification') ? ' and healthy' : ''} in ${total}`);
 }
 
 /** The fields of `run --json` after schemaVersion (README "`procprobe run --json`" lists them). */
