@@ -22,6 +22,7 @@
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 import { nests, phaseTree } from '../session/phase-tree.js';
+import { shownValue } from '../session/resources.js';
 import { TOTAL_STARTUP, type PhaseSummary } from '../session/types.js';
 import { SCHEMA_VERSION } from '../schema.js';
 import { decimateIndices } from './decimate.js';
@@ -201,8 +202,10 @@ function counterEvents(samples: ExportInput['samples'], pid: number, us: (epochM
     ...TRACE_COUNTERS.map((f): [string, string, number] => [f, 'resource', R.ROW + F[f]]),
     ...samples.gaugeNames.map((g, k): [string, string, number] => [gaugeCounterName(g), 'gauge', R.GAUGES + k]),
   ];
+  // A resource as exports show it (shownValue: nothing before the spawn, no teardown level).
+  const raw = (i: number, col: number): number => (col >= R.GAUGES ? records[i * stride + col]! : shownValue(records, i * stride, col - R.ROW));
   for (const [name, cat, col] of series) {
-    const valueAt = (i: number): number => (Number.isFinite(tsOf(i)) ? records[i * stride + col]! : NaN);
+    const valueAt = (i: number): number => (Number.isFinite(tsOf(i)) ? raw(i, col) : NaN);
     for (const i of decimateIndices(count, valueAt, maxPoints)) {
       const value = valueAt(i);
       if (!Number.isFinite(value)) continue; // JSON has no Infinity

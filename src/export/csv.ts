@@ -4,7 +4,8 @@
  * Columns: `seq,timestamp,status,processes,lagUs`, then every ProcessSample field in
  * src/probe/layout.ts order except `timestamp` (already the second column), then one column per
  * gauge, named by the gauge. Numbers are written with full (round-trip) precision, NaN as an
- * empty field; a field containing a comma, a double quote, CR or LF is quoted, with its quotes
+ * empty field (so is every measurement of a record that measured no process, `processes` 0, and
+ * every level of a process being torn down: RSS 0); a field containing a comma, a double quote, CR or LF is quoted, with its quotes
  * doubled.
  *
  * No schemaVersion: RFC 4180 has no place for metadata that every reader skips (a leading comment
@@ -14,6 +15,7 @@
  */
 import { F, FIELDS } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
+import { shownValue } from '../session/resources.js';
 import type { ExportInput } from './types.js';
 
 /** The ProcessSample fields after the five leading columns (every field but `timestamp`). */
@@ -50,7 +52,13 @@ export function toCsv(input: ExportInput): string {
   for (let i = 0; i < count; i++) {
     const base = i * stride;
     const row = new Array<string>(offsets.length);
-    for (let c = 0; c < offsets.length; c++) row[c] = csvNumber(records[base + offsets[c]!] ?? NaN);
+    for (let c = 0; c < offsets.length; c++) {
+      const off = offsets[c]!;
+      // A sample field as exports show it: empty where the record measured no process (the CLI's
+      // tree before the spawn) or, for a level, the process was being torn down.
+      const v = off >= R.ROW && off < R.GAUGES ? shownValue(records, base, off - R.ROW) : records[base + off];
+      row[c] = csvNumber(v ?? NaN);
+    }
     lines.push(row.join(','));
   }
   return lines.join('\r\n') + '\r\n';

@@ -6,6 +6,7 @@
  */
 import { FIELDS, type ProcessSample } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
+import { shownValue } from '../session/resources.js';
 import type { Suggestion } from '../analysis/types.js';
 import type { SessionSummary } from '../session/types.js';
 import { SCHEMA_VERSION } from '../schema.js';
@@ -38,7 +39,8 @@ export function samplesToObjects(input: ExportInput): JsonSample[] {
       processes: records[base + R.PROCESSES]!,
       lagUs: records[base + R.LAG_US]!,
     } as JsonSample;
-    for (let f = 0; f < FIELDS.length; f++) s[FIELDS[f]!] = records[base + R.ROW + f]!;
+    // As exports show it: null where nothing was measured or a level is the teardown's (shownValue).
+    for (let f = 0; f < FIELDS.length; f++) s[FIELDS[f]!] = shownValue(records, base, f);
     const gauges: Record<string, number> = {};
     gaugeNames.forEach((name, k) => {
       gauges[name] = records[base + R.GAUGES + k] ?? NaN;

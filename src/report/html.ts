@@ -6,6 +6,7 @@
  */
 import type { Suggestion } from '../analysis/types.js';
 import { phaseTree, slowestPhase } from '../session/phase-tree.js';
+import { shownValue } from '../session/resources.js';
 import { TOTAL_STARTUP, type PhaseSummary, type ResourceDelta, type SessionSummary } from '../session/types.js';
 import { jsonSafe } from '../export/json-safe.js';
 import type { ExportInput } from '../export/types.js';
@@ -85,7 +86,12 @@ function phaseRows(phases: PhaseSummary[], totalMs: number): { rows: PhaseRow[];
   return { rows, order };
 }
 
-/** Time (ms since the session start) and one field of every record whose read gave a timestamp. */
+/**
+ * Time (ms since the session start) and each of `fields` (record offsets) of every record whose
+ * read gave a timestamp; a ProcessSample field as exports show it (shownValue: no figure from a
+ * record that measured no process, no level from a process being torn down), so a chart neither
+ * starts from the 0 of the tree before the spawn nor falls to the 0 of a process that is gone.
+ */
 function columns(s: SessionSamples, t0: number, fields: number[]): { ts: number[]; cols: number[][] } {
   const ts: number[] = [];
   const cols = fields.map((): number[] => []);
@@ -94,7 +100,7 @@ function columns(s: SessionSamples, t0: number, fields: number[]): { ts: number[
     const t = s.records[at + R.ROW + F.timestamp]!;
     if (!Number.isFinite(t)) continue;
     ts.push(t - t0);
-    fields.forEach((f, k) => cols[k]!.push(s.records[at + f] ?? NaN));
+    fields.forEach((f, k) => cols[k]!.push(f >= R.GAUGES ? (s.records[at + f] ?? NaN) : shownValue(s.records, at, f - R.ROW)));
   }
   return { ts, cols };
 }

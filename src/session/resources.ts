@@ -26,9 +26,29 @@ function floorIndex(rec: Float64Array, stride: number, count: number, ts: number
   return lo;
 }
 
-/** A record that measured something (its read succeeded, a process was in it). */
-function usable(rec: Float64Array, at: number): boolean {
+/**
+ * A record that measured something: its read succeeded and a process was in it (a tree with no
+ * process yet, as the CLI's before its spawn, reads OK with nothing in it). Exports and charts
+ * show no figure of a record that is not.
+ */
+export function isMeasured(rec: Float64Array, at: number): boolean {
   return rec[at + R.STATUS] === 0 && rec[at + R.PROCESSES] !== 0;
+}
+
+/** When and what a record is of: shown whatever it measured. */
+const IDENTITY_FIELDS: ReadonlySet<number> = new Set([F.timestamp, F.pid, F.startTime]);
+
+/** Levels (RSS, VMS, memory %, fds, threads): shown only from live readings (see isLiveReading). */
+export const LEVEL_FIELDS: ReadonlySet<number> = new Set([F.rssBytes, F.vmsBytes, F.memoryPercent, F.openFds, F.threads]);
+
+/**
+ * The value of ProcessSample field `f` of the record at `at` as exports and charts show it: NaN
+ * when the record measured nothing, and for a level, when the process was being torn down.
+ */
+export function shownValue(rec: Float64Array, at: number, f: number): number {
+  if (IDENTITY_FIELDS.has(f)) return rec[at + R.ROW + f]!;
+  if (!isMeasured(rec, at) || (LEVEL_FIELDS.has(f) && !isLiveReading(rec, at))) return NaN;
+  return rec[at + R.ROW + f]!;
 }
 
 /**
@@ -36,7 +56,7 @@ function usable(rec: Float64Array, at: number): boolean {
  * live: a tier that does not measure RSS says nothing about the process being torn down.
  */
 export function isLiveReading(rec: Float64Array, at: number): boolean {
-  return usable(rec, at) && !(rec[at + R.ROW + F.rssBytes]! <= 0);
+  return isMeasured(rec, at) && !(rec[at + R.ROW + F.rssBytes]! <= 0);
 }
 
 /**
@@ -57,7 +77,7 @@ export function resourceDelta(rec: Float64Array, stride: number, count: number, 
   let threadsPeak = -Infinity;
   for (let i = a; i <= b; i++) {
     // A failed read, or a tree with no process in it yet (the CLI before its spawn): nothing measured.
-    if (!usable(rec, i * stride)) continue;
+    if (!isMeasured(rec, i * stride)) continue;
     const at = i * stride + R.ROW;
     if (first < 0) first = at;
     last = at;
