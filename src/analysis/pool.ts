@@ -4,13 +4,18 @@
  */
 import { Piscina } from 'piscina';
 import { rebuildError } from '../errors.js';
+import { workerOptions } from '../worker-options.js';
 import type { StatsResult, StatsTask, TaskFailure } from './worker.js';
 
 let pool: Piscina | null = null;
 
 function getPool(): Piscina {
   pool ??= new Piscina({
+    // A file URL, not a path: piscina's worker tries require() first and falls back to import();
+    // require(esm) of a task file aborts the whole process when the pool is destroyed mid-load
+    // (see src/worker-options.ts), a URL goes straight to import().
     filename: new URL('./worker.js', import.meta.url).href,
+    ...workerOptions(),
     minThreads: 0,
     maxThreads: 1,
     idleTimeout: 2000,

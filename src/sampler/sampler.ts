@@ -4,12 +4,13 @@
  * worker's failures reported as events, never thrown into the host.
  */
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { emitOrWarn, rebuildError, SamplerError, WorkerFailedError, type ProcprobeError } from '../errors.js';
 import { assertProcessExists, PROBE_BACKENDS, type ProbeBackend, type ProbeBackendOption } from '../probe/probe.js';
 import { H, MAX_GAUGE_SLOTS, WriterState } from '../ring/layout.js';
 import { createRingBuffer, RingReader } from '../ring/ring.js';
 import { checkBoolean, checkInteger, checkNumber, checkObject, checkOneOf, checkPid } from '../validate.js';
+import { startWorker } from '../worker-options.js';
 import type { SamplerWorkerData, WorkerMessage } from './messages.js';
 
 export interface SamplerOptions {
@@ -193,7 +194,8 @@ export class Sampler extends EventEmitter<SamplerEvents> {
       backend: this.#options.backend,
       rescanIntervalMs: this.#options.rescanIntervalMs,
     };
-    const worker = new Worker(new URL('./worker.js', import.meta.url), {
+    // The host's execArgv and NODE_OPTIONS are not ours to inherit: see src/worker-options.ts.
+    const worker = startWorker(new URL('./worker.js', import.meta.url), {
       name: 'procprobe-sampler',
       workerData,
       stdout: false,
