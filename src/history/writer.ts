@@ -1,5 +1,6 @@
 /** The owner's side of a session's history writer worker. */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../worker-options.js';
 import { HistoryWriteError, type ProcprobeError } from '../errors.js';
 import type { SessionSummary } from '../session/types.js';
 import type { SessionHeader, SessionRecord } from './format.js';
@@ -34,7 +35,8 @@ export class SessionWriter {
     this.path = path;
     this.#onError = onError;
     const workerData: WriterWorkerData = { sab, path, header, startSeq, flushIntervalMs, flushed: this.#flushed.buffer as SharedArrayBuffer };
-    this.#worker = new Worker(new URL('./writer-worker.js', import.meta.url), { name: 'procprobe-history', workerData });
+    // startWorker: none of the host's execArgv or NODE_OPTIONS (worker-options.ts).
+    this.#worker = startWorker(new URL('./writer-worker.js', import.meta.url), { name: 'procprobe-history', workerData });
     this.#exit = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
     void this.#exit.then(() => (this.#exited = true));
     this.#opened = new Promise((resolve, reject) => {
