@@ -2,6 +2,7 @@
  * Two processes writing sessions into one data dir at the same time
  * (test/fixtures/session-writer.mjs): every session loads intact and complete, with no warning.
  */
+import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { F, HistoryStore, RECORD } from '../dist/index.js';
 import { killChildren } from './fixtures/readers.js';
@@ -59,5 +60,22 @@ describe('concurrent writers', () => {
       }
       expect(records[(count - 1) * stride + RECORD.ROW + F.timestamp]).toBeGreaterThanOrEqual(s.endTime - 5);
     }
+  });
+});
+
+describe('session ids across threads', () => {
+  it('two threads of one process starting a session in the same ms get different ids', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const { newSessionId } = await import('../dist/history/store.js');
+    const t = Date.UTC(2026, 11, 2, 12, 0, 0, 123);
+    const store = new URL('../dist/history/store.js', import.meta.url).href;
+    const worker = new Worker(`import(${JSON.stringify(store)}).then((m) => require('node:worker_threads').parentPort.postMessage(m.newSessionId(${t})))`, { eval: true });
+    const [fromWorker] = (await once(worker, 'message')) as [string];
+    await worker.terminate();
+    const fromMain = newSessionId(t);
+    expect(fromWorker).not.toBe(fromMain);
+    // Both sort by start time first: the same timestamp prefix.
+    expect(fromWorker.slice(0, 19)).toBe(fromMain.slice(0, 19));
+    expect(fromWorker).toMatch(/^20261202T120000123Z-[0-9a-z]+\.[0-9a-z]+-[0-9a-z]{3}$/);
   });
 });

@@ -19,6 +19,7 @@
 import { accessSync, constants, lstatSync, mkdirSync } from 'node:fs';
 import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { Packr, pack, unpack } from 'msgpackr';
 import { DataDirError, DataDirLayoutError, HistoryFormatError } from '../errors.js';
 import type { SessionSummary } from '../session/types.js';
@@ -257,11 +258,16 @@ export function idStartTime(id: string): number {
 
 let idCounter = 0;
 
-/** A sortable, unique session id: UTC start time to the ms, then pid and a counter. */
+/**
+ * A sortable, unique session id: UTC start time to the ms, then pid (and the worker thread's id,
+ * for a session opened in a worker: each thread has its own counter, so two threads starting in
+ * the same ms would otherwise name the same file) and a counter.
+ */
 export function newSessionId(startTime: number): string {
   const iso = new Date(startTime).toISOString().replace(/[-:.]/g, ''); // 20261121T055110123Z
   idCounter = (idCounter + 1) % 46656;
-  return `${iso}-${process.pid.toString(36)}-${idCounter.toString(36).padStart(3, '0')}`;
+  const who = threadId === 0 ? process.pid.toString(36) : `${process.pid.toString(36)}.${threadId.toString(36)}`;
+  return `${iso}-${who}-${idCounter.toString(36).padStart(3, '0')}`;
 }
 
 /**
