@@ -126,6 +126,7 @@ describe.each(['native', 'builtin'] as const)('CPU of this process (%s)', (backe
     probe = createProbe({ backend });
     probe.sampleSync();
     const log: string[] = [];
+    let clear = 0;
     let quietBusy = 0;
     let quietIdle = 0;
     // The 2-core VM may be shared with other test files: a window in which Node itself saw this
@@ -148,6 +149,11 @@ describe.each(['native', 'builtin'] as const)('CPU of this process (%s)', (backe
 
       const msg = `busy: probe ${busy}% node ${busyNode}%; asleep: probe ${idle}% node ${idleNode}%`;
       log.push(msg);
+      // Windows in which Node itself saw busy clearly above asleep: the probe must too.
+      if (busyNode - idleNode >= 30) {
+        clear++;
+        expect(busy - idle, msg).toBeGreaterThanOrEqual(20);
+      }
       expect(Math.abs(busy - busyNode), msg).toBeLessThanOrEqual(10);
       expect(Math.abs(idle - idleNode), msg).toBeLessThanOrEqual(10);
       if (busyNode >= 80) {
@@ -159,9 +165,14 @@ describe.each(['native', 'builtin'] as const)('CPU of this process (%s)', (backe
         expect(idle, msg).toBeLessThanOrEqual(10);
       }
     }
+    // On a machine loaded for the whole 15 s (both cores busy elsewhere, as under stress-ng) no
+    // window is uncontended, and "≈100%" cannot be seen. What the claim is about still can: each
+    // sample covers only its own window, so a busy window that Node saw well above the asleep one
+    // after it reads so in the probe too (a figure since the start would read the same in both).
+    const separated = clear >= 5;
     expect(
-      quietBusy && quietIdle,
-      `the CPU was never free enough for one uncontended 50 ms window in 15 s:\n${log.slice(-10).join('\n')}`,
+      (quietBusy && quietIdle) || separated,
+      `the CPU was never free enough for one uncontended 50 ms window in 15 s, and busy and asleep windows were not told apart:\n${log.slice(-10).join('\n')}`,
     ).toBeTruthy();
   });
 });
