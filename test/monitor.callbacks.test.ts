@@ -103,7 +103,9 @@ describe('custom metric callbacks on a budget', () => {
     m.addCallback(() => ({ text: 'twelve', none: null, n: 4 }) as unknown as Record<string, number>);
     await m.start();
     await sleep(200);
-    const text = warnings.map((w) => w.message);
+    // A loaded machine can stretch the first calls past the budget; that warning is tested above
+    // and documented, and is not about these names and values.
+    const text = warnings.map((w) => w.message).filter((t) => !/^custom metric callback took [\d.]+ ms, over its budget/.test(t));
     expect(text).toEqual([
       'custom metric callback returned a bad metric name (skipped): gauge name must be a non-empty string, got ""',
       expect.stringMatching(/^custom metric callback returned a bad metric name \(skipped\): gauge name must be under \d+ UTF-8 bytes without NUL, got "x{80}"$/),
