@@ -176,17 +176,19 @@ bool ArgCheck::View(size_t i, const char* name, napi_typedarray_type type, size_
   return true;
 }
 
-bool ArgCheck::Number(size_t i, const char* name, double min, double max, double* out) {
+// Number and Integer: one check, the message naming which was expected.
+bool ArgCheck::Numeric(size_t i, const char* name, double min, double max, bool integer, double* out) {
   napi_value v = info_[i];
-  char expected[96];
+  const char* kind = integer ? "an integer" : "a number";
   if (!info_[i].IsNumber()) {
-    Fail(false, name, "a number", v);
+    Fail(false, name, kind, v);
     return false;
   }
   double d = info_[i].As<Napi::Number>().DoubleValue();
-  if (!(d >= min && d <= max)) {
+  if (!(d >= min && d <= max) || (integer && d != floor(d))) {
+    char expected[96];
     char lo[32], hi[32];
-    snprintf(expected, sizeof expected, "a number from %s to %s", Num(min, lo, sizeof lo), Num(max, hi, sizeof hi));
+    snprintf(expected, sizeof expected, "%s from %s to %s", kind, Num(min, lo, sizeof lo), Num(max, hi, sizeof hi));
     Fail(true, name, expected, v);
     return false;
   }
@@ -194,22 +196,12 @@ bool ArgCheck::Number(size_t i, const char* name, double min, double max, double
   return true;
 }
 
+bool ArgCheck::Number(size_t i, const char* name, double min, double max, double* out) {
+  return Numeric(i, name, min, max, false, out);
+}
+
 bool ArgCheck::Integer(size_t i, const char* name, double min, double max, double* out) {
-  napi_value v = info_[i];
-  char expected[96];
-  if (!info_[i].IsNumber()) {
-    Fail(false, name, "an integer", v);
-    return false;
-  }
-  double d = info_[i].As<Napi::Number>().DoubleValue();
-  if (!(d >= min && d <= max) || d != floor(d)) {
-    char lo[32], hi[32];
-    snprintf(expected, sizeof expected, "an integer from %s to %s", Num(min, lo, sizeof lo), Num(max, hi, sizeof hi));
-    Fail(true, name, expected, v);
-    return false;
-  }
-  *out = d;
-  return true;
+  return Numeric(i, name, min, max, true, out);
 }
 
 bool ArgCheck::Within(const char* what, double value, double min, double max, bool integer) {

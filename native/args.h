@@ -50,6 +50,8 @@ class ArgCheck {
   Napi::Env Env() const { return info_.Env(); }
 
  private:
+  bool Numeric(size_t i, const char* name, double min, double max, bool integer, double* out);
+
   const Napi::CallbackInfo& info_;
   const char* fn_;
 };
