@@ -70,13 +70,17 @@ describe('custom metric callbacks on a budget', () => {
       calls++;
       return { slow: calls };
     });
+    // The baseline: how often a 5 ms timer runs on this machine right now, with no monitor. A
+    // loaded machine runs it far less than 200 times a second, so the monitor is judged against it.
+    const alone = await timerRuns(1000);
     await m.start();
     const t0 = performance.now();
     const runs = await timerRuns(2000);
     const wall = performance.now() - t0;
     expect(spent / wall, `${calls} calls, ${spent.toFixed(0)} ms of ${wall.toFixed(0)} ms`).toBeLessThan(0.15);
     expect(calls).toBeGreaterThanOrEqual(3); // still called
-    expect(runs, 'a 5 ms timer kept running').toBeGreaterThan(100);
+    // 30 ms blocks on ≤ 15 % of the main thread cost a 5 ms timer at most ~15 % of its runs.
+    expect(runs / (2 * alone), `a 5 ms timer kept running: ${runs} runs in 2 s, ${alone} in 1 s alone`).toBeGreaterThan(0.6);
     expect(warnings.map((w) => w.message)).toEqual([expect.stringMatching(/^custom metric callback took \d+\.\d ms, over its budget of 2\.0 ms/)]);
     expect(m.getRecentSnapshots(1)[0]!.customMetrics.slow).toBe(calls);
   });
