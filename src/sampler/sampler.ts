@@ -9,6 +9,7 @@ import { emitOrWarn, rebuildError, SamplerError, WorkerFailedError, type Procpro
 import { assertProcessExists, PROBE_BACKENDS, type ProbeBackend, type ProbeBackendOption } from '../probe/probe.js';
 import { H, MAX_GAUGE_SLOTS, WriterState } from '../ring/layout.js';
 import { createRingBuffer, RingReader } from '../ring/ring.js';
+import { notifyWord, waitOnWord } from '../ring/wait.js';
 import { checkBoolean, checkInteger, checkNumber, checkObject, checkOneOf, checkPid } from '../validate.js';
 import { startWorker } from '../worker-options.js';
 import type { SamplerWorkerData, WorkerMessage } from './messages.js';
@@ -254,6 +255,9 @@ export class Sampler extends EventEmitter<SamplerEvents> {
     // Readers in other threads learn from the ring header that nobody writes any more.
     const header = this.reader.views.header;
     Atomics.compareExchange(header, H.WRITER_STATE, WriterState.RUNNING, code === 0 && run.failure === null ? WriterState.STOPPED : WriterState.FAILED);
+    // A worker that was terminated notified nobody: wake whenPaused() and resume() here.
+    notifyWord(header, H.WRITER_STATE);
+    notifyWord(header, H.LAST_SLOT);
     if (!run.ready) {
       reject(run.failure ?? new WorkerFailedError(`sampler worker exited with code ${code} before its first sample`));
       return;
@@ -300,10 +304,8 @@ export class Sampler extends EventEmitter<SamplerEvents> {
    */
   async whenPaused(): Promise<void> {
     const header = this.reader.views.header;
-    const deadline = performance.now() + 1000 + this.#intervalMs;
-    while (this.isRunning && Atomics.load(header, H.WRITER_STATE) !== WriterState.PAUSED && performance.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 1));
-    }
+    // The worker notifies WRITER_STATE when it parks; #onExit does when it is gone.
+    await waitOnWord(header, H.WRITER_STATE, () => !this.isRunning || Atomics.load(header, H.WRITER_STATE) === WriterState.PAUSED, 1000 + this.#intervalMs);
   }
 
   /** Resume after pause(); resolves when a sample newer than the call is in the ring. */
@@ -313,10 +315,8 @@ export class Sampler extends EventEmitter<SamplerEvents> {
     Atomics.store(header, H.PAUSE, 0);
     Atomics.notify(header, H.PAUSE);
     await this.start();
-    const deadline = performance.now() + 1000 + this.#intervalMs;
-    while (this.reader.latestSeq() <= before && this.isRunning && performance.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 1));
-    }
+    // The worker takes a sample at once after a resume and notifies LAST_SLOT when it is in.
+    await waitOnWord(header, H.LAST_SLOT, () => this.reader.latestSeq() > before || !this.isRunning, 1000 + this.#intervalMs);
   }
 
   /** Stop sampling; resolves when the worker has exited. The ring keeps its samples. Idempotent. */

@@ -15,6 +15,7 @@ import { createProbe, nativeLoop, nativeTick, type NativeLoop, type Probe } from
 import { SI_MIN_INTERVAL_MS } from '../probe/si.js';
 import { H, LoopExit, loopLayout, R, WriterState } from '../ring/layout.js';
 import { RingWriter } from '../ring/ring.js';
+import { notifyWord } from '../ring/wait.js';
 import type { SamplerWorkerData, WorkerMessage } from './messages.js';
 import { CPU_WINDOW_MS, CpuWindow } from './cpu-window.js';
 import { TreeSource } from './tree.js';
@@ -25,6 +26,8 @@ const SHORT_INTERVAL_MS = 5;
 const data = workerData as SamplerWorkerData;
 const writer = new RingWriter(data.sab);
 const header = writer.views.header;
+/** Set by a resume until its first record is in: that record notifies LAST_SLOT. */
+let resumed = false;
 const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
 
 interface Source {
@@ -74,6 +77,10 @@ function publish(base: number, status: ProbeStatus, source: Source, lagMs: numbe
     rec[base + R.ROW + F.timestamp] = performance.timeOrigin + performance.now();
   }
   writer.commit();
+  if (resumed) {
+    resumed = false;
+    notifyWord(header, H.LAST_SLOT); // Sampler.resume() waits for this first record
+  }
   return status;
 }
 
@@ -82,11 +89,18 @@ function publish(base: number, status: ProbeStatus, source: Source, lagMs: numbe
  * Returns false when stopped.
  */
 function waitWhilePaused(): boolean {
-  Atomics.store(header, H.WRITER_STATE, WriterState.PAUSED);
+  setState(WriterState.PAUSED);
   while (Atomics.load(header, H.PAUSE) !== 0 && Atomics.load(header, H.STOP) === 0) Atomics.wait(header, H.PAUSE, 1, 1000);
   if (Atomics.load(header, H.STOP) !== 0) return false;
-  Atomics.store(header, H.WRITER_STATE, WriterState.RUNNING);
+  setState(WriterState.RUNNING);
+  resumed = true;
   return true;
+}
+
+/** Set the writer state and wake whoever waits on it (Sampler.whenPaused, ring/wait.ts). */
+function setState(state: (typeof WriterState)[keyof typeof WriterState]): void {
+  Atomics.store(header, H.WRITER_STATE, state);
+  notifyWord(header, H.WRITER_STATE);
 }
 
 /**
@@ -106,8 +120,15 @@ function runNative(loop: NativeLoop, intervalMs: number): ProbeStatus | null {
   const win = new Float64Array(2 + 2 * cap); // the CPU window, kept across calls
   for (;;) {
     state[0] = writer.nextSeq;
+    // Right after a resume the loop runs for one sample only (maxMs 0), so that this thread can
+    // notify Sampler.resume() that it is in: C cannot wake a JavaScript waiter.
+    params[3] = resumed ? 0 : 100;
     const exit = loop(v.header, v.records, v.versions, v.gauges, layout, params, state, win);
     writer.seekTo(state[0]!);
+    if (resumed) {
+      resumed = false;
+      notifyWord(header, H.LAST_SLOT);
+    }
     if (exit === LoopExit.YIELD) continue; // a pending terminate() takes effect here
     if (exit === LoopExit.STOP) return ProbeStatus.OK;
     if (exit === LoopExit.TARGET) return state[1] as ProbeStatus;
@@ -200,6 +221,7 @@ async function runAsync(probe: Probe, intervalMs: number): Promise<ProbeStatus> 
     rec[base + R.LAG_US] = Math.max(0, performance.now() - next) * 1e3;
     rec[base + R.PROCESSES] = 1;
     writer.commit();
+    notifyWord(header, H.LAST_SLOT); // a read costs ~100 ms here: a notify per record is free
     if (!sample) return ProbeStatus.EXITED;
   }
 }
@@ -209,12 +231,12 @@ async function main(): Promise<void> {
   try {
     opened = openSource();
   } catch (err) {
-    Atomics.store(header, H.WRITER_STATE, WriterState.FAILED);
+    setState(WriterState.FAILED);
     post({ code: 'ERROR', error: errorData(err) });
     return;
   }
   const { source, probe, tree } = opened;
-  Atomics.store(header, H.WRITER_STATE, WriterState.RUNNING);
+  setState(WriterState.RUNNING);
   let intervalMs = data.intervalMs;
   let status: ProbeStatus;
   if (probe.backend === 'systeminformation') {
@@ -233,11 +255,11 @@ async function main(): Promise<void> {
     if (!finished(status)) status = (loop ? runNative(loop, intervalMs) : null) ?? runSync(source, tree, intervalMs, tree ? null : nativeTick(probe));
   }
   source.close();
-  Atomics.store(header, H.WRITER_STATE, WriterState.STOPPED);
+  setState(WriterState.STOPPED);
   post({ code: 'STOPPED', reason: status === ProbeStatus.OK ? 'requested' : 'target-exited', status });
 }
 
 main().catch((err: unknown) => {
-  Atomics.store(header, H.WRITER_STATE, WriterState.FAILED);
+  setState(WriterState.FAILED);
   post({ code: 'ERROR', error: errorData(err) });
 });

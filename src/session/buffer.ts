@@ -62,7 +62,11 @@ export class SessionBuffer {
     this.records = next;
   }
 
-  /** Wait (at most budgetMs) until a record at or after `ts` is in. */
+  /**
+   * Wait (at most budgetMs) until a record at or after `ts` is in. This one polls (1 ms): records
+   * from the native loop come without a notify (C cannot wake a JavaScript waiter, see
+   * ring/wait.ts), and it runs once per session end, for a few sampling intervals at most.
+   */
   async waitPast(ts: number, budgetMs: number): Promise<void> {
     const deadline = performance.now() + budgetMs;
     for (;;) {
