@@ -247,7 +247,7 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
 
   // runLoop(handle, header, records, versions, gauges, layout, params, state, win) -> exit reason.
   // Blocks the calling thread (the sampler worker) until the ring's stop or pause word is set, the
-  // target is gone, or maxMs elapsed. layout: Int32Array of offsets (runNative in
+  // target is gone, or maxMs elapsed (0 with sampleFirst: one sample, then return). layout: Int32Array of offsets (runNative in
   // src/sampler/worker.ts); params: [intervalMs, windowMs, sampleFirst, maxMs]; state: [nextSeq
   // in/out, lastStatus out, deadline in/out]; win: the CPU window's state [head, size, ts.., cpu..].
   // Every cell is read once into a local and checked there, for the same reason as the layout.
@@ -270,7 +270,7 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     if (!a.Within("params[0] (intervalMs)", interval, 0.01, kMaxBlockMs, false) ||
         !a.Within("params[1] (windowMs)", window, 0, 1e9, false) ||
         !a.Within("params[2] (sampleFirst)", first, 0, 1, true) ||
-        !a.Within("params[3] (maxMs)", max_ms, 0.01, kMaxBlockMs, false) ||
+        !a.Within("params[3] (maxMs)", max_ms, 0, kMaxBlockMs, false) ||
         !a.Within("state[0] (nextSeq)", seq, 0, 9007199254740992.0, true) ||
         !a.Within("state[2] (deadline)", deadline, 0, DBL_MAX, false) ||
         !a.Within("win[0] (head)", head, 0, cap - 1, true) || !a.Within("win[1] (size)", size, 0, cap, true)) {
