@@ -45,7 +45,7 @@ export type { PerformanceMonitorEvents, PerformanceMonitorOptions, ResourceUsage
 export { MetricType, StartupPhase } from './session/constants.js';
 export { TimingContext, TimingMetric } from './session/timing.js';
 export { ResourceSnapshot, StartupSession } from './session/session.js';
-export type { PhaseSummary, ResourceDelta, SessionError, SessionSamples, SessionSummary } from './session/types.js';
+export type { PhaseSummary, ResourceDelta, SampleAccount, SessionError, SessionSamples, SessionSummary } from './session/types.js';
 export { TOTAL_STARTUP, totalStartupMs } from './session/types.js';
 export { HistoryStore } from './history/store.js';
 export type { LoadedSession } from './history/parse.js';

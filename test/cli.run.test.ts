@@ -5,6 +5,8 @@
  * line, the kernel's listener table, the data dir's files decoded here, and physical bounds.
  */
 import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -92,7 +94,7 @@ describe('procprobe run: the quick start', () => {
     // The shape README "procprobe run --json" documents, schemaVersion first.
     expect(Object.keys(doc)).toEqual(['schemaVersion', 'command', 'label', 'dataDir', 'ok', 'saved', 'runs', 'statistics', 'comparison']);
     expect(doc.schemaVersion).toBe(SCHEMA_VERSION);
-    const always = ['sessionId', 'warmup', 'ok', 'interrupted', 'saved', 'totalStartupMs', 'samples', 'phases', 'resources'];
+    const always = ['sessionId', 'warmup', 'ok', 'interrupted', 'saved', 'totalStartupMs', 'samples', 'sampleAccount', 'phases', 'resources'];
     const sometimes = ['saveError', 'failedPhase', 'reason', 'childExit', 'output'];
     expect(Object.keys(doc.runs[0]).filter((k) => !sometimes.includes(k))).toEqual(always);
     expect(doc.statistics).toBeNull(); // one run
@@ -104,6 +106,8 @@ describe('procprobe run: the quick start', () => {
     expect(doc.runs).toHaveLength(1);
     const run = doc.runs[0];
     expect(run.ok).toBe(true);
+    // Memory and the history writer got the same records; fileBytes is the file's size on disk.
+    expect(run.sampleAccount).toEqual({ inMemory: run.samples, missedInMemory: 0, overflowed: false, inFile: run.samples, missedInFile: 0, fileBytes: statSync(join(dir, 'sessions', `${run.sessionId}.pps`)).size });
     expect(run.interrupted).toBe(false);
     expect(dataDirIds(dir).sessions).toEqual([run.sessionId]);
     const phases = run.phases as Phase[];

@@ -110,9 +110,26 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
     w(style.dim('captured output (last 64 KiB):'));
     w(last.output.trimEnd());
   }
+  const missed = missedLine(outcomes, style);
   w('');
+  if (missed) w(missed);
   w(resultLine(o, last, style));
   w(savedLine(o, outcomes, style));
+}
+
+/** Records the ring overwrote before a reader got them, when there were any (else null). */
+function missedLine(outcomes: RunOutcome[], style: ReturnType<typeof styleFor>): string | null {
+  let memory = 0;
+  let file = 0;
+  for (const r of outcomes) {
+    memory += r.session.sampleAccount?.missedInMemory ?? 0;
+    file += r.session.sampleAccount?.missedInFile ?? 0;
+  }
+  if (memory === 0 && file === 0) return null;
+  const parts = [];
+  if (file > 0) parts.push(`${file} never reached the history file (lost)`);
+  if (memory > 0) parts.push(`${memory} were read back from the file (this process was too busy to drain them)`);
+  return style.yellow(`! the sampler's ring overwrote records before they were read: ${parts.join('; ')}`);
 }
 
 /** Where the sessions went, or that they did not: a run whose history failed exits 1. */
@@ -157,6 +174,7 @@ function jsonReport(o: RunOptions, outcomes: RunOutcome[], comparison: Compariso
       ...(r.output !== undefined ? { output: r.output } : {}),
       totalStartupMs: totalStartupMs(r.session.toSummary()),
       samples: r.session.samples?.count ?? 0,
+      sampleAccount: r.session.sampleAccount ?? null,
       phases: r.session.timings,
       resources: r.session.resources ?? null,
     })),

@@ -1,5 +1,5 @@
 /** StartupSession and ResourceSnapshot: the seed's data classes. */
-import type { PhaseSummary, ResourceDelta, SessionError, SessionSamples, SessionSummary } from './types.js';
+import type { PhaseSummary, ResourceDelta, SampleAccount, SessionError, SessionSamples, SessionSummary } from './types.js';
 import { FIELD_COUNT, FIELDS, type ProcessSample } from '../probe/layout.js';
 import { createProbe, type Probe } from '../probe/probe.js';
 import { R } from '../ring/layout.js';
@@ -27,6 +27,8 @@ export class StartupSession {
   /** Resource use over the whole session. */
   resources: ResourceDelta | undefined = undefined;
   samples: SessionSamples | undefined = undefined;
+  /** What the figures rest on and what the ring's readers missed (set by finishSession). */
+  sampleAccount: SampleAccount | undefined = undefined;
 
   constructor(id: string, metadata: Record<string, unknown>, startTime: number) {
     this.id = id;

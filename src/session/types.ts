@@ -81,6 +81,27 @@ export interface SessionSamples {
   gaugeNames: string[];
 }
 
+/**
+ * How many records a finished session's figures rest on, and how many its two ring readers (the
+ * memory drain on the host thread, the history writer in its worker) missed: the ring overwrote
+ * them before they were read. A record missed in memory only is still in the file, and the
+ * session's figures are then recomputed from the file.
+ */
+export interface SampleAccount {
+  /** Records held in memory (`session.samples`). */
+  inMemory: number;
+  /** Records memory did not get because the ring overwrote them first (the host thread was busy). */
+  missedInMemory: number;
+  /** Memory stopped keeping records at maxSessionSamples (all are in the file). */
+  overflowed: boolean;
+  /** Records in the history file; null when it was not written. */
+  inFile: number | null;
+  /** Records the history writer did not get because the ring overwrote them first: lost. */
+  missedInFile: number | null;
+  /** Size of the history file in bytes; null when it was not written. */
+  fileBytes: number | null;
+}
+
 /** The phase that spans a whole startup (the seed's total_startup). */
 export const TOTAL_STARTUP = StartupPhase.TOTAL_STARTUP;
 

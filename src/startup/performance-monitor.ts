@@ -234,7 +234,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const writer = this.#writer!;
     try {
       const { maxHistoryDays: maxDays, maxHistoryBytes: maxBytes } = this.#opts;
-      await saveSession(session, { store: this.#store, writer, book: this.#book, overflowed: buffer.overflowed, retain: { maxDays, maxBytes } });
+      await saveSession(session, { store: this.#store, writer, book: this.#book, memory: buffer, retain: { maxDays, maxBytes } });
     } catch (err) {
       const e = err instanceof ProcprobeError ? err : new HistoryWriteError(String(err), { cause: err });
       if (!session.saved) session.saveError = e;

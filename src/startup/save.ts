@@ -6,8 +6,9 @@
 import { HistoryWriteError } from '../errors.js';
 import { endRecord } from '../history/records.js';
 import type { HistoryStore } from '../history/store.js';
-import { appendEnd, type SessionWriter } from '../history/writer.js';
+import { appendEnd, type SessionWriter, type WriterResult } from '../history/writer.js';
 import { phaseResources, resourceDelta } from '../session/resources.js';
+import type { SessionBuffer } from '../session/buffer.js';
 import type { StartupSession } from '../session/session.js';
 import type { TimingBook } from './timings.js';
 
@@ -15,8 +16,12 @@ export interface SaveContext {
   store: HistoryStore;
   writer: SessionWriter;
   book: TimingBook;
-  /** Memory kept only the first maxSessionSamples samples. */
-  overflowed: boolean;
+  /**
+   * What memory holds. When it does not hold every sample the file does (it kept only the first
+   * maxSessionSamples, or the ring overwrote some before memory drained them), the session's
+   * figures are recomputed from the file.
+   */
+  memory: Pick<SessionBuffer, 'count' | 'missed' | 'overflowed'>;
   retain: { maxDays: number; maxBytes: number };
 }
 
@@ -26,15 +31,19 @@ export interface SaveContext {
  * cannot be written after that costs nothing (the loader rebuilds it from the file).
  */
 export async function saveSession(session: StartupSession, c: SaveContext): Promise<void> {
-  if (c.overflowed) {
+  const m = c.memory;
+  session.sampleAccount = { inMemory: m.count, missedInMemory: m.missed, overflowed: m.overflowed, inFile: null, missedInFile: null, fileBytes: null };
+  let written: WriterResult;
+  if (m.overflowed || m.missed > 0) {
     // Close the file without its end record, then compute every delta from the complete samples.
-    await c.writer.close(c.book.drainRecords());
+    written = await c.writer.close(c.book.drainRecords());
     await recomputeFromDisk(session, c);
     await appendEnd(c.store.sessionPath(session.id), session.toSummary());
   } else {
-    await c.writer.close([...c.book.drainRecords(), endRecord(session.toSummary())]);
+    written = await c.writer.close([...c.book.drainRecords(), endRecord(session.toSummary())]);
   }
   session.saved = true;
+  Object.assign(session.sampleAccount, { inFile: written.samples, missedInFile: written.missed, fileBytes: written.bytes });
   try {
     await c.store.writeIndex(session.toSummary());
     await c.store.retain({ ...c.retain, keep: session.id });
