@@ -6,32 +6,13 @@
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { emitOrWarn, rebuildError, SamplerError, WorkerFailedError, type ProcprobeError } from '../errors.js';
-import { assertProcessExists, PROBE_BACKENDS, type ProbeBackend, type ProbeBackendOption } from '../probe/probe.js';
-import { H, MAX_GAUGE_SLOTS, WriterState } from '../ring/layout.js';
+import type { ProbeBackend } from '../probe/probe.js';
+import { H, WriterState } from '../ring/layout.js';
 import { createRingBuffer, RingReader } from '../ring/ring.js';
 import { notifyWord, waitOnWord } from '../ring/wait.js';
-import { checkBoolean, checkInteger, checkNumber, checkObject, checkOneOf, checkPid } from '../validate.js';
 import { startWorker } from '../worker-options.js';
 import type { SamplerWorkerData, WorkerMessage } from './messages.js';
-
-export interface SamplerOptions {
-  /** Process to sample; default this process. */
-  pid?: number;
-  /** Sample the process and all its descendants, summed. Default false. */
-  tree?: boolean;
-  /** ms between samples, >= 0.1. Default 1000 (the seed's 1 s). */
-  samplingIntervalMs?: number;
-  /** Records kept in the ring (older ones are overwritten). Default 1000. */
-  capacity?: number;
-  /** Gauge slots in shared memory. Default 16. */
-  maxGauges?: number;
-  /** Probe tier, as createProbe's option. Default 'auto'. */
-  backend?: ProbeBackendOption;
-  /** ms between rescans of a tree's descendants. Default 50. */
-  rescanIntervalMs?: number;
-  /** With tree: count only the descendants, not the root itself. Default false. */
-  excludeRoot?: boolean;
-}
+import { resolveSamplerOptions, type ResolvedSamplerOptions, type SamplerOptions } from './options.js';
 
 export interface SamplerStats {
   backend: ProbeBackend | null;
@@ -44,15 +25,6 @@ export interface SamplerStats {
   intervalMs: number;
 }
 
-const DEFAULTS = Object.freeze({
-  tree: false,
-  samplingIntervalMs: 1000,
-  capacity: 1000,
-  maxGauges: 16,
-  backend: 'auto' as ProbeBackendOption,
-  rescanIntervalMs: 50,
-  excludeRoot: false,
-});
 const STOP_GRACE_MS = 2000;
 
 /** One worker's life: from its spawn to its exit. */
@@ -91,7 +63,7 @@ export class Sampler extends EventEmitter<SamplerEvents> {
   readonly capacity: number;
   readonly reader: RingReader;
   #intervalMs: number;
-  readonly #options: Required<Omit<SamplerOptions, 'pid'>>;
+  readonly #options: ResolvedSamplerOptions;
   readonly #sab: SharedArrayBuffer;
   /** The current worker and whether it is sampling (READY seen, not stopped). */
   #run: WorkerRun | null = null;
@@ -106,19 +78,10 @@ export class Sampler extends EventEmitter<SamplerEvents> {
 
   constructor(options?: SamplerOptions) {
     super();
-    const o = checkObject('options', options);
-    this.pid = o.pid === undefined ? process.pid : checkPid('options.pid', o.pid);
-    if (this.pid !== process.pid) assertProcessExists(this.pid);
-    const tree = checkBoolean('options.tree', o.tree ?? DEFAULTS.tree);
-    this.#options = {
-      tree,
-      samplingIntervalMs: checkNumber('options.samplingIntervalMs', o.samplingIntervalMs ?? DEFAULTS.samplingIntervalMs, 0.1, 2 ** 31 - 1),
-      capacity: checkInteger('options.capacity', o.capacity ?? DEFAULTS.capacity, 2, 2 ** 26),
-      maxGauges: checkInteger('options.maxGauges', o.maxGauges ?? DEFAULTS.maxGauges, 0, MAX_GAUGE_SLOTS),
-      backend: checkOneOf('options.backend', o.backend ?? DEFAULTS.backend, PROBE_BACKENDS),
-      rescanIntervalMs: checkNumber('options.rescanIntervalMs', o.rescanIntervalMs ?? DEFAULTS.rescanIntervalMs, 1),
-      excludeRoot: checkBoolean('options.excludeRoot', o.excludeRoot ?? DEFAULTS.excludeRoot),
-    };
+    const { pid, resolved } = resolveSamplerOptions(options);
+    this.pid = pid;
+    this.#options = resolved;
+    const tree = resolved.tree;
     this.tree = tree;
     this.capacity = this.#options.capacity;
     this.#intervalMs = this.#options.samplingIntervalMs;

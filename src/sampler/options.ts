@@ -1,0 +1,53 @@
+/** The Sampler's options: what each means, its default, and the one place they are checked. */
+import { assertProcessExists, PROBE_BACKENDS, type ProbeBackendOption } from '../probe/probe.js';
+import { MAX_GAUGE_SLOTS } from '../ring/layout.js';
+import { checkBoolean, checkInteger, checkNumber, checkObject, checkOneOf, checkPid } from '../validate.js';
+
+export interface SamplerOptions {
+  /** Process to sample; default this process. */
+  pid?: number;
+  /** Sample the process and all its descendants, summed. Default false. */
+  tree?: boolean;
+  /** ms between samples, >= 0.1. Default 1000 (the seed's 1 s). */
+  samplingIntervalMs?: number;
+  /** Records kept in the ring (older ones are overwritten). Default 1000. */
+  capacity?: number;
+  /** Gauge slots in shared memory. Default 16. */
+  maxGauges?: number;
+  /** Probe tier, as createProbe's option. Default 'auto'. */
+  backend?: ProbeBackendOption;
+  /** ms between rescans of a tree's descendants. Default 50. */
+  rescanIntervalMs?: number;
+  /** With tree: count only the descendants, not the root itself. Default false. */
+  excludeRoot?: boolean;
+}
+
+const DEFAULTS = Object.freeze({
+  tree: false,
+  samplingIntervalMs: 1000,
+  capacity: 1000,
+  maxGauges: 16,
+  backend: 'auto' as ProbeBackendOption,
+  rescanIntervalMs: 50,
+  excludeRoot: false,
+});
+export type ResolvedSamplerOptions = Required<Omit<SamplerOptions, 'pid'>>;
+
+/** Every option checked (InvalidOptionError naming it) and defaulted; another pid must exist. */
+export function resolveSamplerOptions(options: SamplerOptions | undefined): { pid: number; resolved: ResolvedSamplerOptions } {
+  const o = checkObject('options', options) as SamplerOptions;
+  const pid = o.pid === undefined ? process.pid : checkPid('options.pid', o.pid);
+  if (pid !== process.pid) assertProcessExists(pid);
+  return {
+    pid,
+    resolved: {
+      tree: checkBoolean('options.tree', o.tree ?? DEFAULTS.tree),
+      samplingIntervalMs: checkNumber('options.samplingIntervalMs', o.samplingIntervalMs ?? DEFAULTS.samplingIntervalMs, 0.1, 2 ** 31 - 1),
+      capacity: checkInteger('options.capacity', o.capacity ?? DEFAULTS.capacity, 2, 2 ** 26),
+      maxGauges: checkInteger('options.maxGauges', o.maxGauges ?? DEFAULTS.maxGauges, 0, MAX_GAUGE_SLOTS),
+      backend: checkOneOf('options.backend', o.backend ?? DEFAULTS.backend, PROBE_BACKENDS),
+      rescanIntervalMs: checkNumber('options.rescanIntervalMs', o.rescanIntervalMs ?? DEFAULTS.rescanIntervalMs, 1),
+      excludeRoot: checkBoolean('options.excludeRoot', o.excludeRoot ?? DEFAULTS.excludeRoot),
+    },
+  };
+}
