@@ -23,6 +23,7 @@ import { TimingContext } from '../session/timing.js';
 import type { ResourceDelta, SessionError } from '../session/types.js';
 import { checkBoolean, checkFunction, checkNumber, checkObject } from '../validate.js';
 import { resolveOptions, type PerformanceMonitorOptions, type ResolvedOptions } from './options.js';
+import { flushAtExit, housekeep } from './housekeeping.js';
 import { saveSession } from './save.js';
 import { TimingBook } from './timings.js';
 
@@ -309,36 +310,14 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     return sampler;
   }
 
-  /** Drain the ring, compute deltas of finished timings the ring now covers, feed the writer. */
+  /** Drain the ring, settle finished timings, feed the writer (housekeeping.ts). */
   #housekeep(finishing?: StartupSession): void {
     const session = this.#session ?? finishing;
-    const buffer = this.#buffer;
-    if (!session || !buffer) return;
-    buffer.drain();
-    // Once memory overflowed, a finished timing goes to the file at once without its delta (a
-    // kill -9 then loses no phase: the loader computes the delta from the samples on disk), and
-    // finishSession recomputes every delta from the file.
-    if (buffer.overflowed) this.#book.settle(session, null, Infinity);
-    else this.#book.settle(session, buffer, finishing ? Infinity : buffer.lastTimestamp);
-    if (!finishing) this.#writer?.write(this.#book.drainRecords());
+    if (session && this.#buffer) housekeep({ session, buffer: this.#buffer, book: this.#book, writer: this.#writer }, finishing !== undefined);
   }
 
-  /**
-   * Process exit with the session open: close its open timings as failures, settle every timing
-   * with the samples there are, record why the session ends here, and have the writer save it
-   * all before the process goes. The file has no end record: it loads as incomplete, as after
-   * a kill -9, but with everything up to the exit.
-   */
   #flushAtExit(): void {
-    const session = this.#session;
-    const buffer = this.#buffer;
-    if (!session || !buffer || !this.#writer) return;
-    this.#book.failOpen('not finished when the process exited');
-    buffer.drain();
-    // Past maxSessionSamples memory lacks the later samples: a delta from it would be cut short.
-    this.#book.settle(session, buffer.overflowed ? null : buffer, Infinity);
-    this.#book.recordFileError({ timestamp: Date.now(), message: 'the process exited with the session open', operation: 'procprobe' });
-    this.#writer.flushSync(this.#book.drainRecords(), EXIT_FLUSH_BUDGET_MS);
+    if (this.#session && this.#buffer && this.#writer) flushAtExit({ session: this.#session, buffer: this.#buffer, book: this.#book, writer: this.#writer }, EXIT_FLUSH_BUDGET_MS);
   }
 
   #report(event: 'error' | 'warning', err: ProcprobeError): void {
