@@ -42,6 +42,11 @@ export const H = Object.freeze({
   RESCAN: (2 * CACHE_LINE) / 4 + 2,
   /** Line 2: set to 1 (and notify STOP) to pause the writer; 0 (and notify PAUSE) resumes it. */
   PAUSE: (2 * CACHE_LINE) / 4 + 3,
+  /**
+   * Line 2: set to 1 to have a tree sampler start its totals from zero at its next record: the
+   * CPU, faults and switches of members that exited before (a new session of the CLI's --runs).
+   */
+  RESET_TOTALS: (2 * CACHE_LINE) / 4 + 4,
 });
 
 export const WriterState = Object.freeze({ IDLE: 0, RUNNING: 1, STOPPED: 2, FAILED: 3, PAUSED: 4 } as const);

@@ -238,6 +238,14 @@ export class Sampler extends EventEmitter<SamplerEvents> {
     Atomics.store(this.reader.views.header, H.RESCAN, 1);
   }
 
+  /**
+   * Ask a tree sampler to start its totals from zero at its next record: the CPU, faults and
+   * switches of members that exited before are forgotten (a new session over a new command).
+   */
+  requestResetTotals(): void {
+    Atomics.store(this.reader.views.header, H.RESET_TOTALS, 1);
+  }
+
   /** Ask the worker to stop without waiting (safe in 'exit' handlers). */
   requestStop(): void {
     const header = this.reader.views.header;

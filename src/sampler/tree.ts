@@ -143,6 +143,17 @@ export class TreeSource {
     return rootStatus;
   }
 
+  /**
+   * Forget what exited members used: the totals then hold the live members' own counters only
+   * (none when the CLI's previous run was stopped). The totals step down once here, so the next
+   * record starts a new CPU interval; the caller resets its CPU window too.
+   */
+  resetTotals(): void {
+    this.#exited.fill(0);
+    this.#prevCpu = NaN;
+    this.#prevTs = NaN;
+  }
+
   close(): void {
     for (const m of this.#members.values()) m.probe.close();
     this.#members.clear();

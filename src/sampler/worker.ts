@@ -196,6 +196,11 @@ function runSync(source: Source, tree: TreeSource | null, intervalMs: number, ti
       next += skipped * intervalMs;
       lag -= skipped * intervalMs;
     }
+    if (tree && Atomics.load(header, H.RESET_TOTALS) !== 0) {
+      Atomics.store(header, H.RESET_TOTALS, 0);
+      tree.resetTotals();
+      cpuWindow.reset(); // the totals stepped down: no interval spans the reset
+    }
     if (tree && (next >= nextRescan || Atomics.exchange(header, H.RESCAN, 0) !== 0)) {
       tree.rescan();
       nextRescan = next + data.rescanIntervalMs;

@@ -115,6 +115,9 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     this.#session = session;
     this.#buffer = new SessionBuffer(sampler.reader, startSeq, this.#opts.maxSessionSamples);
     this.#book.reset();
+    // A tree session counts what its tree uses from now: not what earlier sessions' exited
+    // members used (the CLI's --runs: each run's command starts at zero).
+    if (this.#opts.tree) sampler.requestResetTotals();
     this.#ready = sampler.resume();
     this.#ready.catch((err: ProcprobeError) => {
       session.errors.push({ timestamp: Date.now(), message: `sampling failed: ${err.message}`, operation: 'procprobe' });
