@@ -130,3 +130,21 @@ export function phaseResources(phases: PhaseSummary[], startTime: number, s: Pic
     else delete phase.resources;
   }
 }
+
+/** Two process.resourceUsage() readings on the calling thread, at an interval's start and end. */
+export type BoundaryReads = readonly [NodeJS.ResourceUsage, NodeJS.ResourceUsage];
+
+/**
+ * Replace the cumulative figures of a delta computed from samples with the kernel's own counters
+ * read at the interval's boundaries (getrusage(RUSAGE_SELF): every thread of this process, µs):
+ * exact where the samples are last-minus-first around the interval, up to one interval off at
+ * each end. Levels and peaks stay the samples'. Only for intervals of this process alone.
+ */
+export function applyBoundaryReads(d: ResourceDelta, [a, b]: BoundaryReads, durationMs: number): void {
+  d.cpuMs = (b.userCPUTime - a.userCPUTime + b.systemCPUTime - a.systemCPUTime) / 1000;
+  d.cpuPercent = durationMs > 0 ? (d.cpuMs / durationMs) * 100 : NaN;
+  d.voluntaryContextSwitches = b.voluntaryContextSwitches - a.voluntaryContextSwitches;
+  d.involuntaryContextSwitches = b.involuntaryContextSwitches - a.involuntaryContextSwitches;
+  d.minorPageFaults = b.minorPageFault - a.minorPageFault;
+  d.majorPageFaults = b.majorPageFault - a.majorPageFault;
+}

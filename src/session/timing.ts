@@ -18,6 +18,9 @@ export class TimingMetric {
   endMono = NaN;
   success: boolean | undefined = undefined;
   errorMessage: string | undefined = undefined;
+  /** process.resourceUsage() right before start and after finish, when the monitor takes boundary reads. */
+  startUsage: NodeJS.ResourceUsage | undefined = undefined;
+  endUsage: NodeJS.ResourceUsage | undefined = undefined;
   /** Resource use over this timing; undefined until computed (after finish) or when no sample covers it. */
   resources: ResourceDelta | undefined = undefined;
 

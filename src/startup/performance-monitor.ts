@@ -107,6 +107,9 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const checked = checkMetadata('metadata', metadata);
     this.#store.ensure();
     const sampler = this.#sampler;
+    // Exact cumulative figures from the kernel at the boundaries, where they can be: this process alone.
+    this.#book.boundaryReads = this.#opts.pid === process.pid && !this.#opts.tree;
+    this.#book.markSessionStart();
     const startMono = performance.now();
     const startTime = performance.timeOrigin + startMono;
     const id = newSessionId(startTime);
@@ -218,6 +221,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   async #finish(session: StartupSession, success: boolean): Promise<StartupSession> {
     this.#book.failOpen('not finished when the session ended');
     const endMono = performance.now();
+    this.#book.markSessionEnd();
     session.finish(success, performance.timeOrigin + endMono);
     this.#session = null;
     this.#unhookExit?.();
@@ -235,6 +239,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const buffer = this.#buffer!;
     session.samples = buffer.samples();
     session.resources = resourceDelta(buffer.records, buffer.stride, buffer.count, session.startTime, session.endTime);
+    this.#book.applyExact([], session);
     const writer = this.#writer!;
     try {
       const { maxHistoryDays: maxDays, maxHistoryBytes: maxBytes } = this.#opts;
@@ -259,7 +264,8 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const s = session.samples ?? this.#buffer?.samples();
     if (!s || s.count === 0) return null;
     const end = session.finished ? session.endTime : Infinity;
-    const delta = resourceDelta(s.records, s.stride, s.count, session.startTime, end);
+    // A finished session's own figures (boundary reads where taken, the file's past memory).
+    const delta = session.finished && session.resources ? session.resources : resourceDelta(s.records, s.stride, s.count, session.startTime, end);
     if (!delta) return null;
     const avg = averages(s.records, s.stride, s.count);
     return { sessionId: session.id, ...delta, ...avg };

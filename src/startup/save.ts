@@ -61,4 +61,5 @@ async function recomputeFromDisk(session: StartupSession, c: SaveContext): Promi
   session.resources = resourceDelta(s.records, s.stride, s.count, session.startTime, session.endTime);
   c.book.settle(session, s, Infinity);
   phaseResources(session.timings, session.startTime, s);
+  c.book.applyExact(session.timings, session);
 }

@@ -5,7 +5,7 @@
  */
 import { errorRecord, timingRecord } from '../history/records.js';
 import type { SessionRecord } from '../history/format.js';
-import { resourceDelta } from '../session/resources.js';
+import { applyBoundaryReads, resourceDelta, type BoundaryReads } from '../session/resources.js';
 import type { StartupSession } from '../session/session.js';
 import { SessionStateError } from '../errors.js';
 import { TimingMetric } from '../session/timing.js';
@@ -17,7 +17,15 @@ const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 type Rows = Pick<SessionSamples, 'records' | 'stride' | 'count'>;
 
 export class TimingBook {
+  /**
+   * Read process.resourceUsage() at each timing's start and finish (~0.75 µs each), for exact
+   * cumulative figures: only when the session samples this process alone (PerformanceMonitor
+   * decides), since the reads know nothing of other pids or descendants.
+   */
+  boundaryReads = false;
   readonly #timings = new Map<string, TimingMetric>();
+  /** Settled phases with both boundary reads: applied again when deltas are recomputed from disk. */
+  readonly #exact = new WeakMap<PhaseSummary, BoundaryReads>();
   /** Started, not finished, innermost last (the parent of the next one). */
   #open: TimingMetric[] = [];
   /** Finished, waiting for the ring to cover their end. */
@@ -34,8 +42,11 @@ export class TimingBook {
 
   start(operation: string, metadata: Record<string, unknown> | undefined): string {
     const id = `t${++this.#next}`;
+    // Read before the timing's monotonic mark (and after it at finish): the reads bracket it.
+    const usage = this.boundaryReads ? process.resourceUsage() : undefined;
     const parent = this.#open.length > 0 ? this.#open[this.#open.length - 1]!.id : undefined;
     const t = new TimingMetric(id, operation, metadata ?? EMPTY, parent);
+    t.startUsage = usage;
     this.#timings.set(id, t);
     this.#open.push(t);
     return id;
@@ -45,6 +56,7 @@ export class TimingBook {
     const t = this.#timings.get(timingId);
     if (t === undefined) throw new SessionStateError(`unknown timing id ${String(timingId)}`);
     t.finish(success, errorMessage);
+    if (t.startUsage) t.endUsage = process.resourceUsage();
     const i = this.#open.lastIndexOf(t);
     if (i >= 0) this.#open.splice(i, 1);
     this.#pending.push(t);
@@ -98,6 +110,8 @@ export class TimingBook {
   /** Give a finished timing its resource delta, and record it in the session and for the file. */
   #settle(session: StartupSession, t: TimingMetric, s: Rows | null): void {
     t.resources = s ? resourceDelta(s.records, s.stride, s.count, t.startTime, t.endTime) : undefined;
+    const reads: BoundaryReads | undefined = t.startUsage && t.endUsage ? [t.startUsage, t.endUsage] : undefined;
+    if (t.resources && reads) applyBoundaryReads(t.resources, reads, t.durationMs);
     const phase: PhaseSummary = {
       name: t.operation,
       startOffsetMs: t.startTime - session.startTime,
@@ -106,7 +120,33 @@ export class TimingBook {
       ...(t.errorMessage !== undefined ? { errorMessage: t.errorMessage } : {}),
       ...(t.resources ? { resources: t.resources } : {}),
     };
+    if (reads) this.#exact.set(phase, reads);
     session.timings.push(phase);
     this.#records.push(timingRecord(phase, t.id, t.parentId));
+  }
+
+  /** The session's own boundary reads, as its timings' (startSession, finishSession). */
+  #sessionStart: NodeJS.ResourceUsage | undefined;
+  #sessionEnd: NodeJS.ResourceUsage | undefined;
+
+  markSessionStart(): void {
+    this.#sessionStart = this.boundaryReads ? process.resourceUsage() : undefined;
+    this.#sessionEnd = undefined;
+  }
+
+  markSessionEnd(): void {
+    if (this.#sessionStart) this.#sessionEnd = process.resourceUsage();
+  }
+
+  /**
+   * After deltas were (re)computed from samples: the boundary reads again, where taken, for the
+   * phases and the session's own resources.
+   */
+  applyExact(phases: PhaseSummary[], session?: StartupSession): void {
+    if (session?.resources && this.#sessionStart && this.#sessionEnd) applyBoundaryReads(session.resources, [this.#sessionStart, this.#sessionEnd], session.durationMs);
+    for (const p of phases) {
+      const reads = this.#exact.get(p);
+      if (reads && p.resources) applyBoundaryReads(p.resources, reads, p.durationMs);
+    }
   }
 }

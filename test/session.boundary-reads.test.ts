@@ -1,0 +1,104 @@
+/**
+ * Phase totals of this process from boundary reads: CPU, faults and context switches of a timing
+ * are the kernel's counters read at startTiming and finishTiming, not last-minus-first sample.
+ * Oracles: process.cpuUsage() read by this test right around the timing, and /proc/self/stat
+ * (utime, stime in clock ticks; minflt) read by this test.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PerformanceMonitor } from '../dist/index.js';
+import { cleanup, tempDir } from './helpers/cli.js';
+
+afterAll(cleanup);
+
+const TICK_MS = 10; // USER_HZ 100: /proc/PID/stat counts CPU in 10 ms ticks
+
+/** utime + stime (ms) and minflt of this process, from /proc/self/stat. */
+function procSelf(): { cpuMs: number; minflt: number } {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+  return { cpuMs: (Number(f[11]) + Number(f[12])) * TICK_MS, minflt: Number(f[7]) };
+}
+
+function spin(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
+describe('boundary reads', () => {
+  it('a 20 ms busy phase: its CPU is what process.cpuUsage() saw around it, to 0.5 ms', async () => {
+    const pm = new PerformanceMonitor({ dataDir: tempDir(), nodeBootstrap: false });
+    try {
+      pm.startSession();
+      await pm.samplingReady();
+      const seen: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const c0 = process.cpuUsage();
+        const id = pm.startTiming(`busy${i}`);
+        spin(20);
+        pm.finishTiming(id);
+        const c = process.cpuUsage(c0);
+        seen.push((c.user + c.system) / 1000);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const s = await pm.finishSession();
+      for (let i = 0; i < 5; i++) {
+        const p = s.timings.find((t) => t.name === `busy${i}`)!;
+        expect(p.resources, `busy${i} has samples around it`).toBeDefined();
+        expect(Math.abs(p.resources!.cpuMs - seen[i]!), `busy${i}: ${p.resources!.cpuMs} vs ${seen[i]} ms`).toBeLessThan(0.5);
+        expect(p.resources!.cpuPercent).toBeCloseTo((p.resources!.cpuMs / p.durationMs) * 100, 6);
+      }
+    } finally {
+      await pm.close();
+    }
+  });
+
+  it('a phase touching 64 MiB and burning 300 ms: faults and CPU agree with /proc/self/stat', async () => {
+    const pm = new PerformanceMonitor({ dataDir: tempDir(), nodeBootstrap: false });
+    try {
+      pm.startSession();
+      await pm.samplingReady();
+      const a = procSelf();
+      const id = pm.startTiming('touch');
+      const buf = Buffer.alloc(64 * 1048576, 1); // every page written: one minor fault each
+      spin(300);
+      pm.finishTiming(id);
+      const b = procSelf();
+      expect(buf[buf.length - 1]).toBe(1);
+      const s = await pm.finishSession();
+      const r = s.timings.find((t) => t.name === 'touch')!.resources!;
+      const faults = b.minflt - a.minflt;
+      expect(faults).toBeGreaterThan(16_000); // 64 MiB / 4 KiB: the reader saw the touching
+      expect(Math.abs(r.minorPageFaults - faults) / faults).toBeLessThan(0.02);
+      expect(Math.abs(r.cpuMs - (b.cpuMs - a.cpuMs))).toBeLessThanOrEqual(2 * TICK_MS + 1);
+      // The session's own totals too: at least the phase's.
+      expect(s.resources!.cpuMs).toBeGreaterThanOrEqual(r.cpuMs);
+      expect(s.resources!.minorPageFaults).toBeGreaterThanOrEqual(r.minorPageFaults);
+    } finally {
+      await pm.close();
+    }
+  });
+
+  it('no boundary reads for another pid: the phase is the samples\' (the reads know only this process)', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['-e', 'const e=Date.now()+400; while(Date.now()<e);'], { stdio: 'ignore' });
+    const pm = new PerformanceMonitor({ dataDir: tempDir(), nodeBootstrap: false, pid: child.pid! });
+    try {
+      pm.startSession();
+      await pm.samplingReady();
+      const c0 = process.cpuUsage();
+      const id = pm.startTiming('idle-here');
+      await new Promise((r) => setTimeout(r, 150));
+      pm.finishTiming(id);
+      const here = process.cpuUsage(c0);
+      const s = await pm.finishSession();
+      const r = s.timings.find((t) => t.name === 'idle-here')!.resources!;
+      // The child spins on a core while this thread sleeps: the phase is the child's CPU.
+      expect(r.cpuMs).toBeGreaterThan(100);
+      expect(r.cpuMs).toBeGreaterThan((here.user + here.system) / 1000 + 50);
+    } finally {
+      await pm.close();
+      child.kill();
+    }
+  });
+});
