@@ -16,9 +16,9 @@ import { pack, Packr, Unpackr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryStore, PerformanceMonitor, type LoadedSession } from '../dist/index.js';
 import { decodeRecords, parseSession } from '../dist/history/parse.js';
-import { mulberry32 } from './fixtures/prng.mjs';
-import { sleep } from './fixtures/readers.js';
-import { burnCpu, craftedId, removeTempDirs, tempDir, waitForSamples } from './fixtures/session-helpers.js';
+import { mulberry32 } from './helpers/prng.mjs';
+import { sleep } from './helpers/readers.js';
+import { burnCpu, craftedId, removeTempDirs, tempDir, waitForSamples } from './helpers/session-helpers.js';
 
 const SEED = Number(process.env.PROCPROBE_CHECKSUM_SEED ?? 0x5eed18);
 const MUTATIONS = 300;

@@ -5,8 +5,8 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { F, HistoryStore, RECORD } from '../dist/index.js';
-import { killChildren } from './fixtures/readers.js';
-import { removeTempDirs, runFixture, tempDir } from './fixtures/session-helpers.js';
+import { killChildren } from './helpers/readers.js';
+import { removeTempDirs, runFixture, tempDir } from './helpers/session-helpers.js';
 import { has } from './helpers/optional-readers.js';
 
 afterEach(async () => {

@@ -10,8 +10,8 @@ import { crc32 } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryStore, PerformanceMonitor } from '../dist/index.js';
-import { sleep } from './fixtures/readers.js';
-import { burnCpu, closeMonitors, craftedId, craftedSessionBytes, removeTempDirs, tempDir, tracked, waitForSamples } from './fixtures/session-helpers.js';
+import { sleep } from './helpers/readers.js';
+import { burnCpu, closeMonitors, craftedId, craftedSessionBytes, removeTempDirs, tempDir, tracked, waitForSamples } from './helpers/session-helpers.js';
 
 afterEach(async () => {
   await closeMonitors();

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { F, HistoryStore, RECORD } from '../dist/index.js';
-import { FIXTURES, killChildren, procExists, sleep, track } from './fixtures/readers.js';
-import { removeTempDirs, tempDir } from './fixtures/session-helpers.js';
+import { FIXTURES, killChildren, procExists, sleep, track } from './helpers/readers.js';
+import { removeTempDirs, tempDir } from './helpers/session-helpers.js';
 
 afterEach(async () => {
   await killChildren();

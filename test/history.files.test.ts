@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { Unpackr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryStore, PerformanceMonitor, RECORD, F } from '../dist/index.js';
-import { sleep } from './fixtures/readers.js';
-import { burnCpu, closeMonitors, removeTempDirs, tempDir, tracked, waitForSamples } from './fixtures/session-helpers.js';
+import { sleep } from './helpers/readers.js';
+import { burnCpu, closeMonitors, removeTempDirs, tempDir, tracked, waitForSamples } from './helpers/session-helpers.js';
 
 afterEach(async () => {
   await closeMonitors();

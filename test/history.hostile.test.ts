@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataDirLayoutError, HistoryStore, PerformanceMonitor } from '../dist/index.js';
 import { MAX_INDEX_ENTRY_BYTES, MAX_SESSION_FILE_BYTES } from '../dist/history/files.js';
 import { runStats } from '../dist/analysis/pool.js';
-import { runTool } from './fixtures/readers.js';
-import { burnCpu, craftedId, craftedSessionBytes, removeTempDirs, tempDir, waitForSamples } from './fixtures/session-helpers.js';
+import { runTool } from './helpers/readers.js';
+import { burnCpu, craftedId, craftedSessionBytes, removeTempDirs, tempDir, waitForSamples } from './helpers/session-helpers.js';
 
 const BUDGET_MS = 2000;
 const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;

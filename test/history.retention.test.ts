@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pack } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryStore, PerformanceMonitor, ProcprobeError } from '../dist/index.js';
-import { sleep } from './fixtures/readers.js';
+import { sleep } from './helpers/readers.js';
 import {
   closeMonitors,
   craftedId,
@@ -19,7 +19,7 @@ import {
   tracked,
   waitForSamples,
   type CraftedSession,
-} from './fixtures/session-helpers.js';
+} from './helpers/session-helpers.js';
 
 afterEach(async () => {
   await closeMonitors();

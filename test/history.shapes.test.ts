@@ -12,8 +12,8 @@ import { pack, Packr } from 'msgpackr';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HistoryStore } from '../dist/index.js';
 import { STORED_COLUMNS } from '../dist/history/format.js';
-import { consumeSession } from './fixtures/consumers.js';
-import { craftedId, craftedSessionBytes, craftedSummary, removeTempDirs, tempDir } from './fixtures/session-helpers.js';
+import { consumeSession } from './helpers/consumers.js';
+import { craftedId, craftedSessionBytes, craftedSummary, removeTempDirs, tempDir } from './helpers/session-helpers.js';
 
 afterEach(() => removeTempDirs());
 

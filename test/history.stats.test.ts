@@ -7,7 +7,7 @@ import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PerformanceMonitor } from '../dist/index.js';
-import { sleep } from './fixtures/readers.js';
+import { sleep } from './helpers/readers.js';
 import {
   burnCpu,
   closeMonitors,
@@ -18,7 +18,7 @@ import {
   waitForSamples,
   writeCrafted,
   type CraftedSession,
-} from './fixtures/session-helpers.js';
+} from './helpers/session-helpers.js';
 
 afterEach(async () => {
   await closeMonitors();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { F, HistoryStore, RECORD } from '../dist/index.js';
-import { runFixture } from './fixtures/monitor-readers.js';
+import { runFixture } from './helpers/monitor-readers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'procprobe-host-exit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES } from './fixtures/readers.js';
+import { FIXTURES } from './helpers/readers.js';
 import { inCI, need } from './helpers/optional-readers.js';
 
 const run = promisify(execFile);

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, type Probe, type ProcessSample } from '../dist/index.js';
-import { getconf, procStat, sleep } from './fixtures/readers.js';
+import { getconf, procStat, sleep } from './helpers/readers.js';
 import { requireAddonFor } from './helpers/optional-readers.js';
 
 const cpuUs = (s: ProcessSample) => s.cpuUserUs + s.cpuSystemUs;

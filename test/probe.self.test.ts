@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, F, FIELD_COUNT, FIELDS, ProbeStatus, type Probe } from '../dist/index.js';
-import { getconf, procStat, quietRead, startTimeMs, statmPages } from './fixtures/readers.js';
+import { getconf, procStat, quietRead, startTimeMs, statmPages } from './helpers/readers.js';
 import { requireAddonFor } from './helpers/optional-readers.js';
 
 const PAGE = getconf('PAGESIZE');

@@ -5,8 +5,8 @@
  * pids come from child_process here, not from procprobe.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runFixture, type FixtureRun } from './fixtures/monitor-readers.js';
-import { killChildren } from './fixtures/readers.js';
+import { runFixture, type FixtureRun } from './helpers/monitor-readers.js';
+import { killChildren } from './helpers/readers.js';
 
 afterEach(killChildren);
 

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, ProcessNotFoundError, ProcprobeError, RealTimeMonitor, Sampler } from '../dist/index.js';
-import { selfThreads } from './fixtures/monitor-readers.js';
-import { procExists, thrown } from './fixtures/readers.js';
+import { selfThreads } from './helpers/monitor-readers.js';
+import { procExists, thrown } from './helpers/readers.js';
 
 function expectInvalid(fn: () => unknown, option: string, shown: string): void {
   const err = thrown(fn);

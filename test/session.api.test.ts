@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MetricType, PerformanceMonitor, ResourceSnapshot, StartupPhase, StartupSession, TimingContext } from '../dist/index.js';
-import { fdCount, sleep } from './fixtures/readers.js';
-import { burnCpu, closeMonitors, cpuMsSince, removeTempDirs, tempDir, tracked, waitForSamples } from './fixtures/session-helpers.js';
+import { fdCount, sleep } from './helpers/readers.js';
+import { burnCpu, closeMonitors, cpuMsSince, removeTempDirs, tempDir, tracked, waitForSamples } from './helpers/session-helpers.js';
 
 afterEach(async () => {
   await closeMonitors();

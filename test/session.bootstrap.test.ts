@@ -6,8 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PhaseSummary } from '../dist/index.js';
-import { killChildren } from './fixtures/readers.js';
-import { removeTempDirs, runFixture, tempDir } from './fixtures/session-helpers.js';
+import { killChildren } from './helpers/readers.js';
+import { removeTempDirs, runFixture, tempDir } from './helpers/session-helpers.js';
 
 interface BootstrapLine {
   id: string;

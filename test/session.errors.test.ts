@@ -8,8 +8,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataDirError, DataDirLayoutError, InvalidOptionError, PerformanceMonitor, ProcprobeError, SessionStateError } from '../dist/index.js';
-import { thrown } from './fixtures/readers.js';
-import { closeMonitors, removeTempDirs, tempDir, tracked } from './fixtures/session-helpers.js';
+import { thrown } from './helpers/readers.js';
+import { closeMonitors, removeTempDirs, tempDir, tracked } from './helpers/session-helpers.js';
 
 afterEach(async () => {
   await closeMonitors();

@@ -8,8 +8,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { F, HistoryStore, PerformanceMonitor, RECORD, SessionStateError, type ProcprobeError } from '../dist/index.js';
-import { sleep } from './fixtures/readers.js';
-import { burnCpu, closeMonitors, cpuMsSince, removeTempDirs, tempDir, tracked, waitForSamples } from './fixtures/session-helpers.js';
+import { sleep } from './helpers/readers.js';
+import { burnCpu, closeMonitors, cpuMsSince, removeTempDirs, tempDir, tracked, waitForSamples } from './helpers/session-helpers.js';
 
 afterEach(async () => {
   await closeMonitors();

@@ -13,8 +13,8 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PerformanceMonitor, type PhaseSummary, type StartupSession } from '../dist/index.js';
-import { sleep, waitFor } from './fixtures/readers.js';
-import { burnCpu, closeMonitors, cpuMsSince, removeTempDirs, tempDir, tracked, waitForSamples } from './fixtures/session-helpers.js';
+import { sleep, waitFor } from './helpers/readers.js';
+import { burnCpu, closeMonitors, cpuMsSince, removeTempDirs, tempDir, tracked, waitForSamples } from './helpers/session-helpers.js';
 
 afterEach(async () => {
   await closeMonitors();
