@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PerformanceMonitor } from '../dist/index.js';
 import { sleep } from './helpers/readers.js';
+import { median } from './helpers/numbers.js';
 import {
   burnCpu,
   closeMonitors,
@@ -27,11 +28,6 @@ afterEach(async () => {
 
 const DAY = 86_400_000;
 const threads = () => Number(/^Threads:\s*(\d+)/m.exec(readFileSync('/proc/self/status', 'latin1'))![1]);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 describe('getPerformanceStats', () => {
   it('after three sessions: count, success rate, per-phase stats and errors', async () => {
