@@ -13,13 +13,12 @@ import {
   burnCpu,
   closeMonitors,
   craftedId,
-  removeTempDirs,
-  tempDir,
   tracked,
   waitForSamples,
   writeCrafted,
   type CraftedSession,
 } from './helpers/session-helpers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 afterEach(async () => {
   await closeMonitors();
@@ -31,7 +30,7 @@ const threads = () => Number(/^Threads:\s*(\d+)/m.exec(readFileSync('/proc/self/
 
 describe('getPerformanceStats', () => {
   it('after three sessions: count, success rate, per-phase stats and errors', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const pm = tracked(new PerformanceMonitor({ dataDir, nodeBootstrap: false }));
     const durations: number[] = [];
     const outcomes = [true, false, true];
@@ -69,7 +68,7 @@ describe('getPerformanceStats', () => {
   });
 
   it('200 crafted sessions: the figures match the history; the event loop stays responsive, work runs in a thread', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     mkdirSync(join(dataDir, 'sessions'), { mode: 0o700 });
     mkdirSync(join(dataDir, 'index'), { mode: 0o700 });
     const now = Date.now();
