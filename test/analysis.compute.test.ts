@@ -6,24 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../dist/errors.js';
 import { computeStats } from '../dist/analysis/compute.js';
-import type { PhaseSummary, ResourceDelta, SessionError, SessionSummary } from '../dist/session/types.js';
+import type { SessionError, SessionSummary } from '../dist/session/types.js';
+import { ph, resourceDeltaWith } from './helpers/summaries.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 5, 1, 12);
 
-function res(over: Partial<ResourceDelta>): ResourceDelta {
-  return {
-    fromTimestamp: 0, toTimestamp: 0, samples: 5, cpuMs: 10, cpuPercent: 50,
-    rssStartBytes: 1e8, rssEndBytes: 1e8, rssPeakBytes: 1e8, rssDeltaBytes: 0,
-    fdsStart: 20, fdsEnd: 20, fdsPeak: 20, threadsStart: 7, threadsEnd: 7, threadsPeak: 7,
-    voluntaryContextSwitches: 0, involuntaryContextSwitches: 0, minorPageFaults: 0, majorPageFaults: 0,
-    ...over,
-  };
-}
-
-const ph = (name: string, startOffsetMs: number, durationMs: number, extra: Partial<PhaseSummary> = {}): PhaseSummary => ({
-  name, startOffsetMs, durationMs, success: true, ...extra,
-});
+// 5 samples, 10 ms of CPU and 1e8 bytes resident; the rest as STEADY_RES.
+const res = resourceDeltaWith({ samples: 5, cpuMs: 10, rssStartBytes: 1e8, rssEndBytes: 1e8, rssPeakBytes: 1e8 });
 
 function sess(startTime: number, over: Partial<SessionSummary> = {}): SessionSummary {
   return {

@@ -3,7 +3,7 @@
  * (comparator sort + closest-rank interpolation, two-pass variance) on seeded random samples.
  */
 import { describe as suite, expect, it } from 'vitest';
-import { mulberry32 } from './fixtures/prng.mjs';
+import { mulberry32 } from './helpers/prng.mjs';
 import { InvalidOptionError } from '../dist/errors.js';
 import { describe, mad, median, modifiedZScores, quantile } from '../dist/analysis/stats.js';
 

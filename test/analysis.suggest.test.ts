@@ -7,35 +7,14 @@ import { computeStats } from '../dist/analysis/compute.js';
 import { suggest } from '../dist/analysis/suggest.js';
 import type { Suggestion } from '../dist/analysis/types.js';
 import type { PhaseSummary, ResourceDelta, SessionSummary } from '../dist/session/types.js';
+import { resourceDeltaWith } from './helpers/summaries.js';
 
 const MiB = 1024 * 1024;
 const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 0, 31);
 
-function res(over: Partial<ResourceDelta>): ResourceDelta {
-  return {
-    fromTimestamp: 0,
-    toTimestamp: 0,
-    samples: 10,
-    cpuMs: 0,
-    cpuPercent: 50,
-    rssStartBytes: 100 * MiB,
-    rssEndBytes: 100 * MiB,
-    rssPeakBytes: 100 * MiB,
-    rssDeltaBytes: 0,
-    fdsStart: 20,
-    fdsEnd: 20,
-    fdsPeak: 20,
-    threadsStart: 7,
-    threadsEnd: 7,
-    threadsPeak: 7,
-    voluntaryContextSwitches: 0,
-    involuntaryContextSwitches: 0,
-    minorPageFaults: 0,
-    majorPageFaults: 0,
-    ...over,
-  };
-}
+// STEADY_RES as it is: 10 samples, 50 % CPU, 100 MiB resident, 20 fds, 7 threads, no counters.
+const res = resourceDeltaWith({});
 
 /** A phase of `ms` at `cpu` % of one core (cpuMs consistent), with extra resource fields. */
 function phase(name: string, offset: number, ms: number, cpu: number, extra: Partial<ResourceDelta> = {}): PhaseSummary {

@@ -4,7 +4,7 @@
  * around 1000 ms, with and without a step in the last 10 values).
  */
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from './fixtures/prng.mjs';
+import { mulberry32 } from './helpers/prng.mjs';
 import { mannWhitney, mannWhitneyGreater, mannWhitneyLess, trend } from '../dist/analysis/trend.js';
 
 

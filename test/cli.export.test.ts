@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unpack } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, freePort, newDataDir, PHASES, readIndex, runCli, tempDir } from './helpers/cli.js';
+import { cleanup, freePort, newDataDir, PHASES, readIndex, runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/temp-dirs.js';
 import { SCHEMA_VERSION } from '../dist/schema.js';
 
 interface Phase {
@@ -35,7 +36,7 @@ let out = '';
 beforeAll(async () => {
   const port = await freePort();
   dir = newDataDir();
-  out = tempDir();
+  out = tempDir('procprobe-cli-');
   const url = `http://127.0.0.1:${port}/health`;
   const r = await runCli(['run', '--json', '--port', String(port), '--health-url', url, '--data-dir', dir, '--', 'node', 'examples/server.mjs', String(port)]);
   expect(r.code, r.stderr).toBe(0);

@@ -20,8 +20,8 @@ import {
   newDataDir,
   readIndex,
   runCli,
-  tempDir,
 } from './helpers/cli.js';
+import { tempDir } from './helpers/temp-dirs.js';
 
 interface Phase {
   name: string;
@@ -67,7 +67,7 @@ describe('procprobe run: failed phases (exit 1, saved with success false)', () =
   }, T);
 
   it('--require-env MISSING_VAR_XYZ fails environment_validation naming the variable; the command never runs', async () => {
-    const marker = join(tempDir(), 'marker');
+    const marker = join(tempDir('procprobe-cli-'), 'marker');
     const dir = newDataDir();
     const r = await runCli(['run', '--require-env', 'MISSING_VAR_XYZ', '--data-dir', dir, '--', ...writes(marker)], { env: { MISSING_VAR_XYZ: undefined } });
     expect(r.code, r.stderr).toBe(1);
@@ -87,7 +87,7 @@ describe('procprobe run: failed phases (exit 1, saved with success false)', () =
     servers.push(holder);
     await new Promise<void>((r) => holder.listen({ port, host: '127.0.0.1' }, r));
     expect(listeners(port)).toEqual([process.pid]); // from /proc, independently of procprobe
-    const marker = join(tempDir(), 'marker');
+    const marker = join(tempDir('procprobe-cli-'), 'marker');
     const dir = newDataDir();
     const r = await runCli(['run', '--port', String(port), '--data-dir', dir, '--', ...writes(marker)]);
     expect(r.code, r.stderr).toBe(1);

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, dataDirIds, freePort, lineMatching, newDataDir, PHASES, readIndex, runCli } from './helpers/cli.js';
 import { SCHEMA_VERSION } from '../dist/schema.js';
+import { median } from './helpers/numbers.js';
 
 interface Phase {
   name: string;
@@ -24,11 +25,6 @@ const T = 240_000;
 
 const totalOf = (s: { phases: Phase[] }): number => s.phases.find((p) => p.name === 'total_startup')!.durationMs;
 const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
-const median = (v: number[]): number => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 /** "795 ms" / "1.23 s" -> ms, and the precision it was printed with. */
 const parseMs = (text: string): { ms: number; step: number } => {
   const m = /^([\d.]+) (ms|s)$/.exec(text.trim());

@@ -26,7 +26,7 @@ import {
   sleep,
   startCli,
 } from './helpers/cli.js';
-import { waitFor } from './fixtures/readers.js';
+import { waitFor } from './helpers/readers.js';
 import { need } from './helpers/optional-readers.js';
 
 afterEach(cleanup);

@@ -13,7 +13,8 @@ import { F } from '../dist/probe/layout.js';
 import { R } from '../dist/ring/layout.js';
 import { SCHEMA_VERSION } from '../dist/schema.js';
 
-import { GAUGES, makeInput, N, ph, START } from './fixtures/export-session.js';
+import { GAUGES, makeInput, N, START } from './fixtures/export-session.js';
+import { ph } from './helpers/summaries.js';
 
 interface Ev {
   name: string; ph: string; ts: number; pid: number; tid?: number; dur?: number; s?: string; cat?: string;

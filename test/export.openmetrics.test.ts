@@ -11,7 +11,8 @@ import { FIELDS } from '../dist/probe/layout.js';
 import { R } from '../dist/ring/layout.js';
 import { SCHEMA_VERSION } from '../dist/schema.js';
 
-import { GAUGES, makeInput, N, ph } from './fixtures/export-session.js';
+import { GAUGES, makeInput, N } from './fixtures/export-session.js';
+import { ph } from './helpers/summaries.js';
 import { need, pythonWith } from './helpers/optional-readers.js';
 
 // ---- an OpenMetrics 1.0 text-format validator ----

@@ -16,9 +16,10 @@ import { pack, Packr, Unpackr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryStore, PerformanceMonitor, type LoadedSession } from '../dist/index.js';
 import { decodeRecords, parseSession } from '../dist/history/parse.js';
-import { mulberry32 } from './fixtures/prng.mjs';
-import { sleep } from './fixtures/readers.js';
-import { burnCpu, craftedId, removeTempDirs, tempDir, waitForSamples } from './fixtures/session-helpers.js';
+import { mulberry32 } from './helpers/prng.mjs';
+import { sleep } from './helpers/readers.js';
+import { burnCpu, craftedId, waitForSamples } from './helpers/session-helpers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 const SEED = Number(process.env.PROCPROBE_CHECKSUM_SEED ?? 0x5eed18);
 const MUTATIONS = 300;
@@ -146,7 +147,7 @@ describe('format version 2 on disk', () => {
       writeFileSync(path, v2);
     }
     // By hand: a header, a timing, an error, no end record (what a crash left).
-    const d = new HistoryStore(tempDir());
+    const d = new HistoryStore(tempDir('procprobe-hist-'));
     d.ensure();
     const startTime = Date.UTC(2025, 5, 6, 7, 8, 9);
     const id = craftedId(startTime, 1);
@@ -168,7 +169,7 @@ describe('format version 2 on disk', () => {
   });
 
   it('a future format version (3, 999, "1", 2.5) is skipped with a warning naming it; the other sessions list', async () => {
-    const d = tempDir();
+    const d = tempDir('procprobe-hist-');
     const s = new HistoryStore(d);
     s.ensure();
     for (const id of ids) writeFileSync(s.sessionPath(id), readFileSync(store.sessionPath(id)));

@@ -5,8 +5,8 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { F, HistoryStore, RECORD } from '../dist/index.js';
-import { killChildren } from './fixtures/readers.js';
-import { removeTempDirs, runFixture, tempDir } from './fixtures/session-helpers.js';
+import { killChildren, runJsonFixture } from './helpers/readers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 import { has } from './helpers/optional-readers.js';
 
 afterEach(async () => {
@@ -16,8 +16,8 @@ afterEach(async () => {
 
 describe('concurrent writers', () => {
   it('two processes x 3 sessions in one data dir: 6 sessions, all complete, no warnings', async () => {
-    const dataDir = tempDir();
-    const runs = await Promise.all(['left', 'right'].map((tag) => runFixture('session-writer.mjs', [dataDir, tag, '3'])));
+    const dataDir = tempDir('procprobe-hist-');
+    const runs = await Promise.all(['left', 'right'].map((tag) => runJsonFixture('session-writer.mjs', [dataDir, tag, '3'], 25_000)));
     const written: { tag: string; pid: number; ids: string[] }[] = [];
     for (const r of runs) {
       expect(r.code, r.stderr).toBe(0);

@@ -15,7 +15,8 @@ import { crc32 } from 'node:zlib';
 import { Packr, Unpackr, unpackMultiple } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_FORMATS } from '../dist/export/types.js';
-import { cleanup, runCli, tempDir, type CliResult } from './helpers/cli.js';
+import { cleanup, runCli, type CliResult } from './helpers/cli.js';
+import { tempDir } from './helpers/temp-dirs.js';
 
 const T = 240_000;
 let template = '';
@@ -96,7 +97,7 @@ function craftBad(dir: string, ids: string[]): void {
 }
 
 beforeAll(async () => {
-  template = join(tempDir(), 'data');
+  template = join(tempDir('procprobe-cli-'), 'data');
   const ids: string[] = [];
   for (let i = 0; i < 6; i++) {
     const r = await runCli(['run', '--json', '--label', `real ${i}`, '--data-dir', template, '--', 'node', '-e', 'setTimeout(() => {}, 30)']);
@@ -113,7 +114,7 @@ afterAll(cleanup);
 
 /** `procprobe ...args --data-dir <a fresh copy of the template>`, checked for stack traces. */
 async function cli(args: string[]): Promise<CliResult & { dir: string }> {
-  const dir = join(tempDir(), 'data');
+  const dir = join(tempDir('procprobe-cli-'), 'data');
   cpSync(template, dir, { recursive: true });
   const r = await runCli([...args, '--data-dir', dir]);
   const all = `${r.stdout}\n${r.stderr}`;
@@ -192,7 +193,7 @@ describe('procprobe on a damaged history', () => {
         if (format === 'json') expect(JSON.parse(r.stdout).summary.id).toBe(id);
         if (bad.has(id)) expectWarned(r, [id]);
       }
-      const html = join(tempDir(), 'report.html');
+      const html = join(tempDir('procprobe-cli-'), 'report.html');
       const r = await cli(['report', id, '--html', html]);
       expect(r.code, r.stderr).toBe(0);
       expect(readFileSync(html, 'utf8')).toContain(id);
@@ -202,7 +203,7 @@ describe('procprobe on a damaged history', () => {
     expect(exported.code).toBe(2);
     expect(exported.stdout).toBe('');
     expectWarned(exported, [futureId]);
-    const html = join(tempDir(), 'future.html');
+    const html = join(tempDir('procprobe-cli-'), 'future.html');
     const report = await cli(['report', futureId, '--html', html]);
     expect(report.code).toBe(2);
     expect(existsSync(html)).toBe(false);

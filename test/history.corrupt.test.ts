@@ -10,8 +10,9 @@ import { crc32 } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryStore, PerformanceMonitor } from '../dist/index.js';
-import { sleep } from './fixtures/readers.js';
-import { burnCpu, closeMonitors, craftedId, craftedSessionBytes, removeTempDirs, tempDir, tracked, waitForSamples } from './fixtures/session-helpers.js';
+import { sleep } from './helpers/readers.js';
+import { burnCpu, closeMonitors, craftedId, craftedSessionBytes, tracked, waitForSamples } from './helpers/session-helpers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 afterEach(async () => {
   await closeMonitors();
@@ -77,7 +78,7 @@ function randomBytes(n: number, seed: number): Buffer {
 
 describe('torn session files', () => {
   it('truncated by a few bytes: every whole record kept, a warning names the file', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const [id] = await twoSessions(dataDir);
     const store = new HistoryStore(dataDir);
     const path = store.sessionPath(id!);
@@ -95,7 +96,7 @@ describe('torn session files', () => {
   });
 
   it('truncated inside a sample chunk: the samples of the whole chunks before the cut, as they were', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const [id] = await twoSessions(dataDir);
     const store = new HistoryStore(dataDir);
     const path = store.sessionPath(id!);
@@ -125,7 +126,7 @@ describe('a session being written', () => {
   // file is crafted (header naming this process as its writer, then half a record), which is what
   // such a reader sees. Fix: drop (or keep quiet) the torn-tail warning when the writer is alive.
   it('a live writer caught mid-append: left out without a warning', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const store = new HistoryStore(dataDir);
     store.ensure();
     const startTime = Date.now();
@@ -144,7 +145,7 @@ describe('a session being written', () => {
 
 describe('foreign and corrupt files', () => {
   it('random bytes and a JSON file as sessions/*.pps: skipped with a warning naming each, left in place, the rest loads', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const ids = await twoSessions(dataDir);
     const store = new HistoryStore(dataDir);
     const junk = randomBytes(4096, 0xc0ffee);
@@ -180,7 +181,7 @@ describe('foreign and corrupt files', () => {
   });
 
   it('a corrupt index entry: a warning naming it, the summary recovered from the session file', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const ids = await twoSessions(dataDir);
     const store = new HistoryStore(dataDir);
     const before = (await store.loadSummaries()).value;
@@ -232,7 +233,7 @@ const timing = (name: string, extra: object = {}): object => ({ t: 'T', id: name
 
 describe('damage to a checksummed (version 2) file', () => {
   it('a checksum that does not match, a record without one, a stray checksum: each left out with a warning at its offset', async () => {
-    const store = new HistoryStore(tempDir());
+    const store = new HistoryStore(tempDir('procprobe-hist-'));
     const offsets = craftFile(store, [timing('load'), { t: 'E', timestamp: craftedStart + 1, message: 'busy' }, timing('connect')]);
     const path = store.sessionPath(craftedSession);
     const bytes = readFileSync(path);
@@ -258,7 +259,7 @@ describe('damage to a checksummed (version 2) file', () => {
     // Three failed timings of one shape: the first defines the msgpackr structure (its keys), the
     // other two refer to it. One bit of "errorMessage" in the definition fails the first record's
     // checksum only; the other two decode with the damaged key.
-    const store = new HistoryStore(tempDir());
+    const store = new HistoryStore(tempDir('procprobe-hist-'));
     const records = [1, 2, 3].map((i) => timing(`t${i}`, { success: false, errorMessage: `failed ${i}` }));
     for (const v of [1, 2]) {
       const offsets = craftFile(store, records, v);
@@ -285,7 +286,7 @@ describe('damage to a checksummed (version 2) file', () => {
   });
 
   it("torn inside the last record's checksum: a torn tail from that record's offset, the records before it kept", async () => {
-    const store = new HistoryStore(tempDir());
+    const store = new HistoryStore(tempDir('procprobe-hist-'));
     const offsets = craftFile(store, [timing('load'), timing('connect')]);
     const path = store.sessionPath(craftedSession);
     truncateSync(path, readFileSync(path).length - 2);

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { F, HistoryStore, RECORD } from '../dist/index.js';
-import { FIXTURES, killChildren, procExists, sleep, track } from './fixtures/readers.js';
-import { removeTempDirs, tempDir } from './fixtures/session-helpers.js';
+import { FIXTURES, killChildren, procExists, sleep, track } from './helpers/readers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 afterEach(async () => {
   await killChildren();
@@ -24,7 +24,7 @@ interface Ready {
 
 describe('a writer killed with SIGKILL', () => {
   it('leaves an incomplete session: samples up to the last flush, finished timings, the error', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const spawnedAt = Date.now();
     const child = track(spawn(process.execPath, [join(FIXTURES, 'session-crash.mjs'), dataDir], { stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
@@ -95,7 +95,7 @@ describe('a writer killed with SIGKILL', () => {
 
 describe('a long session (past maxSessionSamples) killed with SIGKILL', () => {
   it('keeps every timing finished before the last flush, with its CPU from the samples on disk', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const child = track(spawn(process.execPath, [join(FIXTURES, 'session-long-crash.mjs'), dataDir], { stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { Unpackr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryStore, PerformanceMonitor, RECORD, F } from '../dist/index.js';
-import { sleep } from './fixtures/readers.js';
-import { burnCpu, closeMonitors, removeTempDirs, tempDir, tracked, waitForSamples } from './fixtures/session-helpers.js';
+import { sleep } from './helpers/readers.js';
+import { burnCpu, closeMonitors, tracked, waitForSamples } from './helpers/session-helpers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 afterEach(async () => {
   await closeMonitors();
@@ -40,7 +41,7 @@ async function recordedSession(dataDir: string, ms = 300) {
 
 describe('history files', () => {
   it('sessions/<id>.pps and index/<id>.ppi, files 0600 in dirs 0700', async () => {
-    const dataDir = join(tempDir(), 'data'); // not there yet: the monitor creates it
+    const dataDir = join(tempDir('procprobe-hist-'), 'data'); // not there yet: the monitor creates it
     const { id } = await recordedSession(dataDir, 50);
     expect(mode(dataDir)).toBe(0o700);
     expect(mode(join(dataDir, 'sessions'))).toBe(0o700);
@@ -53,7 +54,7 @@ describe('history files', () => {
   });
 
   it('loadSession returns the samples the session held, within the format quantization', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const { id, session } = await recordedSession(dataDir);
     const store = new HistoryStore(dataDir);
     const { value, warnings } = await store.loadSession(id);
@@ -84,7 +85,7 @@ describe('history files', () => {
   });
 
   it('the raw file: a header, sample chunks, timings with their parent, the error, an end record', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const { id, session } = await recordedSession(dataDir, 50);
     const recs = rawRecords(join(dataDir, 'sessions', `${id}.pps`));
     expect(recs[0]).toMatchObject({ t: 'H', format: 'procprobe-session', v: 2, id });
@@ -100,7 +101,7 @@ describe('history files', () => {
   });
 
   it('loadSummaries lists finished sessions (not one in progress); loadSession sees the one in progress as such', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const { pm, id } = await recordedSession(dataDir, 20);
     const open = pm.startSession();
     await waitForSamples(pm);
@@ -129,7 +130,7 @@ describe('history files', () => {
   });
 
   it('a session file is at least 3x smaller than the same session as JSON', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const { id, session } = await recordedSession(dataDir, 1000);
     const fileBytes = statSync(join(dataDir, 'sessions', `${id}.pps`)).size;
     const json = JSON.stringify({ ...session.toSummary(), samples: session.getSamples() });

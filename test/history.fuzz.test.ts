@@ -20,10 +20,11 @@ import { crc32 } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HistoryStore, PerformanceMonitor, renderHtmlReport, type LoadedSession, type SessionSummary } from '../dist/index.js';
-import { consumeSession as consume } from './fixtures/consumers.js';
-import { mulberry32 } from './fixtures/prng.mjs';
-import { burnCpu, removeTempDirs, tempDir, waitForSamples } from './fixtures/session-helpers.js';
-import { sleep } from './fixtures/readers.js';
+import { consumeSession as consume } from './helpers/consumers.js';
+import { mulberry32 } from './helpers/prng.mjs';
+import { burnCpu, waitForSamples } from './helpers/session-helpers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
+import { sleep } from './helpers/readers.js';
 
 const SEED = Number(process.env.PROCPROBE_FUZZ_SEED ?? 0x17f022);
 const MUTATIONS = Number(process.env.PROCPROBE_FUZZ_MUTATIONS ?? 300);

@@ -14,8 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataDirLayoutError, HistoryStore, PerformanceMonitor } from '../dist/index.js';
 import { MAX_INDEX_ENTRY_BYTES, MAX_SESSION_FILE_BYTES } from '../dist/history/files.js';
 import { runStats } from '../dist/analysis/pool.js';
-import { runTool } from './fixtures/readers.js';
-import { burnCpu, craftedId, craftedSessionBytes, removeTempDirs, tempDir, waitForSamples } from './fixtures/session-helpers.js';
+import { runTool } from './helpers/readers.js';
+import { burnCpu, craftedId, craftedSessionBytes, waitForSamples } from './helpers/session-helpers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 const BUDGET_MS = 2000;
 const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
@@ -24,7 +25,7 @@ let realIds: string[] = [];
 let realSummaries: unknown[] = [];
 
 beforeAll(async () => {
-  template = tempDir();
+  template = tempDir('procprobe-hist-');
   const pm = new PerformanceMonitor({ dataDir: template, nodeBootstrap: false, flushIntervalMs: 20 });
   for (let i = 0; i < 2; i++) {
     realIds.push(pm.startSession({ label: 'hostile', i }));
@@ -40,7 +41,7 @@ afterAll(() => removeTempDirs());
 
 /** A copy of the two real sessions in a fresh data dir. */
 function freshDir(): { dataDir: string; store: HistoryStore } {
-  const dataDir = tempDir();
+  const dataDir = tempDir('procprobe-hist-');
   cpSync(template, dataDir, { recursive: true });
   return { dataDir, store: new HistoryStore(dataDir) };
 }
@@ -153,7 +154,7 @@ describe('a data dir of the wrong shape', () => {
   }
 
   it('sessions/ is a file: loadSummaries, sessionIds, stats (through the pool) and the CLI say so', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const sessions = join(dataDir, 'sessions');
     writeFileSync(sessions, 'not a directory');
     const store = new HistoryStore(dataDir);
@@ -178,13 +179,13 @@ describe('a data dir of the wrong shape', () => {
     symlinkSync('/dev/null', b.store.sessionsDir);
     expectLayoutError(await b.store.loadSummaries().catch((e: unknown) => e), b.store.sessionsDir, 'a character device');
 
-    const file = join(tempDir(), 'data');
+    const file = join(tempDir('procprobe-hist-'), 'data');
     writeFileSync(file, '');
     expectLayoutError(await new HistoryStore(file).loadSummaries().catch((e: unknown) => e), file, 'a regular file');
   });
 
   it('a data dir that does not exist yet is an empty history, without a warning', async () => {
-    const store = new HistoryStore(join(tempDir(), 'not', 'yet'));
+    const store = new HistoryStore(join(tempDir('procprobe-hist-'), 'not', 'yet'));
     expect(await store.loadSummaries()).toEqual({ value: [], warnings: [] });
     expect(await store.sessionIds()).toEqual([]);
   });

@@ -8,18 +8,17 @@ import { join } from 'node:path';
 import { pack } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryStore, PerformanceMonitor, ProcprobeError } from '../dist/index.js';
-import { sleep } from './fixtures/readers.js';
+import { sleep } from './helpers/readers.js';
 import {
   closeMonitors,
   craftedId,
   craftedSessionBytes,
   craftedSummary,
-  removeTempDirs,
-  tempDir,
   tracked,
   waitForSamples,
   type CraftedSession,
-} from './fixtures/session-helpers.js';
+} from './helpers/session-helpers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 afterEach(async () => {
   await closeMonitors();
@@ -55,7 +54,7 @@ const exportOf = (sessions: CraftedSession[]) =>
 
 describe('retention', () => {
   it('maxHistoryBytes: the oldest sessions go first, the current one stays', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const pm = monitor(dataDir);
     const [s1, s2, s3] = [await session(pm), await session(pm), await session(pm)];
     await pm.close();
@@ -76,7 +75,7 @@ describe('retention', () => {
   });
 
   it('maxHistoryDays: an imported 40-day-old session is removed, a 2-day-old one and the current one kept', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const now = Date.now();
     const old = crafted(now - 40 * DAY, 1);
     const recent = crafted(now - 2 * DAY, 2);
@@ -98,12 +97,12 @@ describe('retention', () => {
 
 describe('exportHistory / importHistory', () => {
   it('round trip into a fresh dir: the same files, summaries and samples; a second import skips them', async () => {
-    const a = tempDir();
+    const a = tempDir('procprobe-hist-');
     const pmA = monitor(a);
     const ids = [await session(pmA), await session(pmA)];
     const bytes = await pmA.exportHistory();
     expect(bytes).toBeInstanceOf(Uint8Array);
-    const b = join(tempDir(), 'fresh');
+    const b = join(tempDir('procprobe-hist-'), 'fresh');
     const pmB = monitor(b);
     expect(await pmB.importHistory(bytes)).toEqual({ imported: 2, skipped: 0 });
     expect(idsOnDisk(b)).toEqual(ids);
@@ -126,13 +125,13 @@ describe('exportHistory / importHistory', () => {
     }
     expect(await pmB.importHistory(bytes)).toEqual({ imported: 0, skipped: 2 });
     // An export of B holds the same sessions as A's.
-    const again = new HistoryStore(join(tempDir(), 'again'));
+    const again = new HistoryStore(join(tempDir('procprobe-hist-'), 'again'));
     expect(await again.importHistory(await pmB.exportHistory())).toEqual({ imported: 2, skipped: 0 });
     expect((await again.loadSummaries()).value).toEqual(sa.value);
   });
 
   it('garbage is refused with ERR_PROCPROBE_HISTORY_FORMAT and writes nothing', async () => {
-    const dir = join(tempDir(), 'target');
+    const dir = join(tempDir('procprobe-hist-'), 'target');
     const pm = monitor(dir);
     const garbage: [string, Uint8Array][] = [
       ['random bytes', Uint8Array.from({ length: 512 }, (_, i) => (i * 73 + 11) & 0xff)],
@@ -150,7 +149,7 @@ describe('exportHistory / importHistory', () => {
   });
 
   it('an id that would leave the data dir is skipped', async () => {
-    const root = tempDir();
+    const root = tempDir('procprobe-hist-');
     const dir = join(root, 'data');
     const good = crafted(Date.now() - DAY, 3);
     const evil = { ...crafted(Date.now() - DAY, 4), id: '../../escaped' };

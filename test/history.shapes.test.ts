@@ -12,8 +12,9 @@ import { pack, Packr } from 'msgpackr';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HistoryStore } from '../dist/index.js';
 import { STORED_COLUMNS } from '../dist/history/format.js';
-import { consumeSession } from './fixtures/consumers.js';
-import { craftedId, craftedSessionBytes, craftedSummary, removeTempDirs, tempDir } from './fixtures/session-helpers.js';
+import { consumeSession } from './helpers/consumers.js';
+import { craftedId, craftedSessionBytes, craftedSummary } from './helpers/session-helpers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 afterEach(() => removeTempDirs());
 
@@ -69,7 +70,7 @@ async function consumeAll(store: HistoryStore): Promise<void> {
 
 describe('session records of the wrong shape', () => {
   it('a phase name that is a number, a chunk with short columns, an end record whose errors are a string: each left out at its offset, the rest kept', async () => {
-    const store = new HistoryStore(tempDir());
+    const store = new HistoryStore(tempDir('procprobe-hist-'));
     const good = { t: 'E', timestamp: startTime + 5, message: 'port busy', operation: 'listen' };
     const badEnd = { t: 'Z', summary: { ...craftedSummary(session), errors: 'none' } };
     const offsets = writeSession(store, [phase('load'), phase(42), chunk(3), { ...chunk(3), n: 5 }, good, badEnd]);
@@ -88,7 +89,7 @@ describe('session records of the wrong shape', () => {
   });
 
   it('many damaged records: three warnings with offsets, then one with the count', async () => {
-    const store = new HistoryStore(tempDir());
+    const store = new HistoryStore(tempDir('procprobe-hist-'));
     writeSession(store, Array.from({ length: 10 }, () => ({ t: 'E', timestamp: 'soon', message: 'x' })));
     const { value, warnings } = await store.loadSession(id);
     expect(warnings).toHaveLength(4);
@@ -97,7 +98,7 @@ describe('session records of the wrong shape', () => {
   });
 
   it('a header of an unknown format version, or damaged: the file is skipped, naming it', async () => {
-    const store = new HistoryStore(tempDir());
+    const store = new HistoryStore(tempDir('procprobe-hist-'));
     writeSession(store, [], { v: 3 });
     expect((await store.loadSession(id)).warnings).toEqual([`skipped ${store.sessionPath(id)}: format version 3 is not one this procprobe reads (1, 2)`]);
     // A version 2 header must be followed by its checksum.
@@ -119,7 +120,7 @@ describe('index entries of the wrong shape', () => {
     ['a phase without a name', { ...craftedSummary(session), phases: [{ startOffsetMs: 0, durationMs: 1, success: true }] }],
   ] as const) {
     it(`${what}: rebuilt from the session file, and the stats run`, async () => {
-      const store = new HistoryStore(tempDir());
+      const store = new HistoryStore(tempDir('procprobe-hist-'));
       store.ensure();
       writeFileSync(store.sessionPath(id), craftedSessionBytes(session));
       writeFileSync(store.indexPath(id), pack(entry));
@@ -134,7 +135,7 @@ describe('index entries of the wrong shape', () => {
 
 describe('files that used to hang or throw the loader (version 1 and 2)', () => {
   it("msgpackr's string-bundle extension with a negative size (sends the decoder back): stops there, at once, with a warning", async () => {
-    const store = new HistoryStore(tempDir());
+    const store = new HistoryStore(tempDir('procprobe-hist-'));
     for (const v of [1, 2]) {
       writeSession(store, [phase('load')], { v });
       const path = store.sessionPath(id);
@@ -151,7 +152,7 @@ describe('files that used to hang or throw the loader (version 1 and 2)', () => 
   });
 
   it('metadata that refers back to itself, or names one object twice (structured-clone references): the header or end record refused', async () => {
-    const store = new HistoryStore(tempDir());
+    const store = new HistoryStore(tempDir('procprobe-hist-'));
     store.ensure();
     const cyclic: Record<string, unknown> = { label: 'cyclic' };
     cyclic.self = cyclic;
@@ -183,7 +184,7 @@ describe('files that used to hang or throw the loader (version 1 and 2)', () => 
 
   it('200,000 timings and no end record (what a kill -9 leaves): every timing loads', async () => {
     // StartupSession.timings.push(...phases) threw RangeError past about 120,000 arguments.
-    const store = new HistoryStore(tempDir());
+    const store = new HistoryStore(tempDir('procprobe-hist-'));
     writeSession(store, Array.from({ length: 200_000 }, (_, i) => phase(`t${i % 7}`)), { v: 2 });
     const { value, warnings } = await store.loadSession(id);
     expect(warnings).toEqual([]);

@@ -7,18 +7,18 @@ import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PerformanceMonitor } from '../dist/index.js';
-import { sleep } from './fixtures/readers.js';
+import { sleep } from './helpers/readers.js';
+import { median } from './helpers/numbers.js';
 import {
   burnCpu,
   closeMonitors,
   craftedId,
-  removeTempDirs,
-  tempDir,
   tracked,
   waitForSamples,
   writeCrafted,
   type CraftedSession,
-} from './fixtures/session-helpers.js';
+} from './helpers/session-helpers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 afterEach(async () => {
   await closeMonitors();
@@ -27,15 +27,10 @@ afterEach(async () => {
 
 const DAY = 86_400_000;
 const threads = () => Number(/^Threads:\s*(\d+)/m.exec(readFileSync('/proc/self/status', 'latin1'))![1]);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 describe('getPerformanceStats', () => {
   it('after three sessions: count, success rate, per-phase stats and errors', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const pm = tracked(new PerformanceMonitor({ dataDir, nodeBootstrap: false }));
     const durations: number[] = [];
     const outcomes = [true, false, true];
@@ -73,7 +68,7 @@ describe('getPerformanceStats', () => {
   });
 
   it('200 crafted sessions: the figures match the history; the event loop stays responsive, work runs in a thread', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     mkdirSync(join(dataDir, 'sessions'), { mode: 0o700 });
     mkdirSync(join(dataDir, 'index'), { mode: 0o700 });
     const now = Date.now();

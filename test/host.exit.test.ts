@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { F, HistoryStore, RECORD } from '../dist/index.js';
-import { runFixture } from './fixtures/monitor-readers.js';
+import { runFixture } from './helpers/readers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'procprobe-host-exit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +19,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const EXIT_MS = 2000;
 
 async function leftOpen(what: string): Promise<Record<string, number | string> & { exitAfterMs: number }> {
-  const run = await runFixture('host-left-open.mjs', 20_000, [what, join(dir, what)]);
+  const run = await runFixture('host-left-open.mjs', [what, join(dir, what)], 20_000);
   const exitedAt = Date.now();
   expect(run.stderr).toBe('');
   expect(run.signal).toBeNull();

@@ -16,25 +16,16 @@
  * (about 60 s on 2 cores), 300 locally (PROCPROBE_CHURN_CYCLES sets them).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES } from './fixtures/readers.js';
+import { FIXTURES } from './helpers/readers.js';
 import { inCI, need } from './helpers/optional-readers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 const run = promisify(execFile);
 const INDEX = new URL('../dist/index.js', import.meta.url).href;
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'procprobe-host-'));
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+afterAll(removeTempDirs);
 
 interface HostRun {
   out: Record<string, any>;
@@ -94,7 +85,7 @@ describe('a host started as node --input-type=module -e, with an --import and a 
   let samplers: HostRun;
   let session: HostRun;
   beforeAll(async () => {
-    [samplers, session] = await Promise.all([host(SAMPLERS(tempDir())), host(SESSION(tempDir()))]);
+    [samplers, session] = await Promise.all([host(SAMPLERS(tempDir('procprobe-host-'))), host(SESSION(tempDir('procprobe-host-')))]);
   }, 90_000);
 
   it('gets real samples from a Sampler and a RealTimeMonitor, and stats from the analysis pool', (ctx) => {
@@ -196,7 +187,7 @@ describe(`worker churn: ${CYCLES} sampler workers and ${PM_CYCLES} PerformanceMo
     need(ctx, 'addon');
     const control = await churn('empty', CYCLES, 4);
     const sampler = await churn('sampler', CYCLES, 4);
-    const pm = await churn('pm', PM_CYCLES, 2, tempDir());
+    const pm = await churn('pm', PM_CYCLES, 2, tempDir('procprobe-host-'));
     for (const c of [control, sampler, pm]) {
       const rss = c.points.map((p) => (p.rssBytes / 2 ** 20).toFixed(0)).join(' ');
       console.log(`${c.mode}: ${c.cycles} cycles in ${(c.ms / 1e3).toFixed(1)} s; fds ${c.startFds} -> ${c.endFds}; RSS MiB ${rss}; slope ${c.slopeMiB.toFixed(2)} MiB/100 cycles (least squares; anonymous ${c.anonSlopeMiB.toFixed(2)})`);

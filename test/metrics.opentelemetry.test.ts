@@ -8,8 +8,8 @@ import { availableParallelism } from 'node:os';
 import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeMonitor, registerOpenTelemetryMetrics, type OpenTelemetryMetrics } from '../dist/index.js';
-import { MiB, selfFds, selfThreads, spin, statmRss } from './fixtures/monitor-readers.js';
-import { sleep, startTimeMs, thrown, waitFor } from './fixtures/readers.js';
+import { MiB, selfFds, selfThreads, spin, statmRss } from './helpers/monitor-readers.js';
+import { sleep, startTimeMs, thrown, waitFor } from './helpers/readers.js';
 
 /** A reader the test pulls from. */
 class PullReader extends MetricReader {

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import client from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeMonitor, registerPrometheusMetrics, type PrometheusMetrics } from '../dist/index.js';
-import { MiB, selfFds, selfThreads, spin, statmRss } from './fixtures/monitor-readers.js';
-import { FIXTURES, killChildren, sleep, startTimeMs, thrown, track, waitFor } from './fixtures/readers.js';
+import { MiB, selfFds, selfThreads, spin, statmRss } from './helpers/monitor-readers.js';
+import { FIXTURES, killChildren, sleep, startTimeMs, thrown, track, waitFor } from './helpers/readers.js';
 import { need, pythonWith } from './helpers/optional-readers.js';
 
 let mon: RealTimeMonitor | undefined;

@@ -7,9 +7,9 @@
 import { closeSync, openSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeMonitor, type Alert } from '../dist/index.js';
-import { memTotalBytes, selfFds, spin, statmRss } from './fixtures/monitor-readers.js';
-import { sleep, waitFor } from './fixtures/readers.js';
-import { NO_DEFAULTS, watch } from './fixtures/alert-watch.js';
+import { memTotalBytes, selfFds, spin, statmRss } from './helpers/monitor-readers.js';
+import { sleep, waitFor } from './helpers/readers.js';
+import { NO_DEFAULTS, watch } from './helpers/alert-watch.js';
 
 
 let mon: RealTimeMonitor | undefined;

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeMonitor, type ProcprobeError } from '../dist/index.js';
-import { FIXTURES, sleep, waitFor } from './fixtures/readers.js';
+import { FIXTURES, sleep, waitFor } from './helpers/readers.js';
 
 let mon: RealTimeMonitor | undefined;
 const workers: Worker[] = [];

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeMonitor, type PerformanceSnapshot } from '../dist/index.js';
-import { sleep } from './fixtures/readers.js';
+import { sleep } from './helpers/readers.js';
 
 let mon: RealTimeMonitor | undefined;
 afterEach(async () => {

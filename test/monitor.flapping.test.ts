@@ -6,8 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeMonitor, type PerformanceSnapshot } from '../dist/index.js';
-import { NO_DEFAULTS, watch } from './fixtures/alert-watch.js';
-import { sleep } from './fixtures/readers.js';
+import { NO_DEFAULTS, watch } from './helpers/alert-watch.js';
+import { sleep } from './helpers/readers.js';
 
 let mon: RealTimeMonitor | undefined;
 afterEach(async () => {

@@ -7,9 +7,9 @@
 import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeMonitor, type Alert } from '../dist/index.js';
-import { affinity, pinThread, selfTids, spin } from './fixtures/monitor-readers.js';
-import { sleep, waitFor } from './fixtures/readers.js';
-import { NO_DEFAULTS, watch } from './fixtures/alert-watch.js';
+import { affinity, pinThread, selfTids, spin } from './helpers/monitor-readers.js';
+import { sleep, waitFor } from './helpers/readers.js';
+import { NO_DEFAULTS, watch } from './helpers/alert-watch.js';
 
 
 let mon: RealTimeMonitor | undefined;

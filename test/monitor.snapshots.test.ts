@@ -6,8 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeMonitor, type PerformanceSnapshot } from '../dist/index.js';
-import { memTotalBytes, MiB, selfThreads, spinUntil, statmRss } from './fixtures/monitor-readers.js';
-import { sleep, waitFor } from './fixtures/readers.js';
+import { memTotalBytes, MiB, selfThreads, spinUntil, statmRss } from './helpers/monitor-readers.js';
+import { sleep, waitFor } from './helpers/readers.js';
 
 const SEED_FIELDS = ['timestamp', 'cpuPercent', 'memoryMb', 'memoryPercent', 'openFiles', 'threads', 'contextSwitches', 'customMetrics'];
 const SAMPLE_FIELDS = [

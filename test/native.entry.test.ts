@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES } from './fixtures/readers.js';
+import { FIXTURES } from './helpers/readers.js';
 import { need } from './helpers/optional-readers.js';
 
 interface CaseLine {

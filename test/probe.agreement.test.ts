@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, type Probe, type ProcessSample } from '../dist/index.js';
-import { getconf, kernelView, killChildren, procStat, quietRead, statmPages, track, waitFor } from './fixtures/readers.js';
+import { getconf, kernelView, killChildren, procStat, quietRead, statmPages, track, waitFor } from './helpers/readers.js';
 import { need } from './helpers/optional-readers.js';
 
 const PAGE = getconf('PAGESIZE');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, SyncUnsupportedError, type Probe } from '../dist/index.js';
-import { FIXTURES, killChildren, ps, spawnSleeper, startTimeMs } from './fixtures/readers.js';
+import { FIXTURES, killChildren, ps, spawnSleeper, startTimeMs } from './helpers/readers.js';
 import { need } from './helpers/optional-readers.js';
 
 const ADDON = fileURLToPath(new URL('../build/Release/procprobe.node', import.meta.url));

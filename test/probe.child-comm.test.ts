@@ -19,7 +19,7 @@ import {
   spawnSleeper,
   startTimeMs,
   statmPages,
-} from './fixtures/readers.js';
+} from './helpers/readers.js';
 import { need, requireAddonFor } from './helpers/optional-readers.js';
 
 const COMM = 'a) b (c';

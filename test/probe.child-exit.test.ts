@@ -17,7 +17,7 @@ import {
   ZombieProcessError,
   type Probe,
 } from '../dist/index.js';
-import { getconf, killChildren, procExists, procStat, spawnSleeper, startTimeMs, track, waitFor } from './fixtures/readers.js';
+import { getconf, killChildren, procExists, procStat, spawnSleeper, startTimeMs, track, waitFor } from './helpers/readers.js';
 import { requireAddonFor } from './helpers/optional-readers.js';
 
 const SENTINEL = -7;

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, type Probe } from '../dist/index.js';
-import { expectMatchesKernel, fdCount, FIXTURES, kernelView, killChildren, quietRead, spawnReady } from './fixtures/readers.js';
+import { expectMatchesKernel, fdCount, FIXTURES, kernelView, killChildren, quietRead, spawnReady } from './helpers/readers.js';
 import { need, requireAddonFor } from './helpers/optional-readers.js';
 
 describe.each(['native', 'builtin'] as const)('a child holding 1,000 open fds (%s)', (backend) => {

@@ -18,7 +18,7 @@ import {
   sleep,
   spawnReady,
   taskSchedUs,
-} from './fixtures/readers.js';
+} from './helpers/readers.js';
 import { need, requireAddonFor } from './helpers/optional-readers.js';
 
 async function startPython() {

@@ -5,19 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, type Probe, type ProcessSample } from '../dist/index.js';
-import { getconf, procStat, sleep } from './fixtures/readers.js';
+import { getconf, procStat, sleep } from './helpers/readers.js';
 import { requireAddonFor } from './helpers/optional-readers.js';
+import { burnCpu } from './helpers/session-helpers.js';
 
 const cpuUs = (s: ProcessSample) => s.cpuUserUs + s.cpuSystemUs;
-
-/** Spin until process.cpuUsage() shows `us` more CPU; returns the CPU it measured. */
-function burnCpu(us: number): number {
-  const start = process.cpuUsage();
-  for (;;) {
-    const d = process.cpuUsage(start);
-    if (d.user + d.system >= us) return d.user + d.system;
-  }
-}
 
 /** Spin for `ms` of wall time (hrtime). */
 function spinWall(ms: number): void {

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, type Probe, type ProcessSample } from '../dist/index.js';
-import { ctxOf } from './fixtures/readers.js';
+import { ctxOf } from './helpers/readers.js';
 import { requireAddonFor } from './helpers/optional-readers.js';
 
 const WAITS = 3000;

@@ -16,7 +16,7 @@ import {
   type Probe,
   type ProbeOptions,
 } from '../dist/index.js';
-import { thrown } from './fixtures/readers.js';
+import { thrown } from './helpers/readers.js';
 import { requireAddonFor } from './helpers/optional-readers.js';
 
 const BACKENDS = "one of 'auto', 'native', 'fallback', 'builtin', 'systeminformation'";

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, F, FIELD_COUNT, ProbeStatus } from '../dist/index.js';
-import { FIXTURES, killChildren, procStat, sleep, spawnReady, track, waitFor } from './fixtures/readers.js';
+import { FIXTURES, killChildren, procStat, sleep, spawnReady, track, waitFor } from './helpers/readers.js';
 import { need, requireAddonFor } from './helpers/optional-readers.js';
 
 afterEach(killChildren);

@@ -3,24 +3,12 @@
  * /proc/self files read here with fs: statm, fd/, task/, stat + /proc/stat btime + /proc/uptime,
  * /proc/meminfo, and the wall clock.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, F, FIELD_COUNT, FIELDS, ProbeStatus, type Probe } from '../dist/index.js';
-import { getconf, procStat, quietRead, startTimeMs, statmPages } from './fixtures/readers.js';
+import { procStat, quietRead, startTimeMs, statmPages } from './helpers/readers.js';
 import { requireAddonFor } from './helpers/optional-readers.js';
-
-const PAGE = getconf('PAGESIZE');
-const CLK_TCK = getconf('CLK_TCK');
-
-function memTotalBytes(): number {
-  const m = /^MemTotal:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'latin1'));
-  if (!m) throw new Error('no MemTotal in /proc/meminfo');
-  return Number(m[1]) * 1024;
-}
-
-/** Open fds of this process, not counting the one readdirSync holds on /proc/self/fd itself. */
-const selfFds = () => readdirSync('/proc/self/fd').length - 1;
-const selfThreads = () => readdirSync('/proc/self/task').length;
+import { CLK_TCK, memTotalBytes, PAGE, selfFds, selfThreads } from './helpers/monitor-readers.js';
 
 describe.each(['native', 'builtin'] as const)('fields of this process (%s)', (backend) => {
   requireAddonFor(backend);

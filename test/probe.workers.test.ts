@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, ProbeStatus, type Probe } from '../dist/index.js';
 import { need } from './helpers/optional-readers.js';
-import { getconf, killChildren, selfProcFdCount, selfRssBytes, sleep, spawnSleeper, statmPages } from './fixtures/readers.js';
+import { getconf, killChildren, selfProcFdCount, selfRssBytes, sleep, spawnSleeper, statmPages } from './helpers/readers.js';
 
 const WORKERS = 50;
 const AT_ONCE = 5;

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtmlReport } from '../dist/report/html.js';
 import { counterRate, decimateMinMax, esc } from '../dist/report/svg.js';
-import { runChromium, type ChromiumRun } from './fixtures/chromium.js';
+import { runChromium, type ChromiumRun } from './helpers/chromium.js';
 import { describeWith } from './helpers/optional-readers.js';
-import { colourStats, decodePng, pixelsNear } from './fixtures/png.js';
+import { colourStats, decodePng, pixelsNear } from './helpers/png.js';
 import { GAUGE, INJECTED, PHASE_NAMES, START, syntheticInput } from './fixtures/report-input.js';
 
 const input = syntheticInput();

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { defineGauge } from '../dist/index.js';
 import { CACHE_LINE, H } from '../dist/ring/layout.js';
 import { createRingBuffer, RingReader } from '../dist/ring/ring.js';
-import { recordProblem, runReader } from './fixtures/ring-common.mjs';
+import { recordProblem, runReader } from './helpers/ring-common.mjs';
 
 const START = 0;
 const STOP = 1;

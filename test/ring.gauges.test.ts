@@ -5,9 +5,10 @@
  */
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { attachGauge, defineGauge, InvalidOptionError } from '../dist/index.js';
+import { attachGauge, defineGauge } from '../dist/index.js';
 import { GAUGE_NAME_BYTES, H, R } from '../dist/ring/layout.js';
 import { createRingBuffer, RingReader, RingWriter } from '../dist/ring/ring.js';
+import { expectInvalidOption } from './helpers/errors.js';
 
 const setter = new URL('./fixtures/ring-gauge-setter.mjs', import.meta.url);
 
@@ -25,18 +26,6 @@ function runSetter(workerData: unknown): Promise<SetterResult> {
     w.once('error', reject);
     w.once('exit', (code) => (code === 0 && result ? resolve(result) : reject(new Error(`gauge worker exited ${code}`))));
   });
-}
-
-function expectInvalid(fn: () => unknown, option: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(InvalidOptionError);
-  expect((caught as InvalidOptionError).code).toBe('ERR_PROCPROBE_INVALID_OPTION');
-  expect((caught as InvalidOptionError).option).toBe(option);
 }
 
 /** Commit one record without touching the gauges; returns a copy of it. */
@@ -115,10 +104,10 @@ describe('gauges', () => {
     const sab = createRingBuffer(4, 2);
     defineGauge(sab, 'one');
     defineGauge(sab, 'two');
-    expectInvalid(() => defineGauge(sab, 'three'), 'gauge name');
+    expectInvalidOption(() => defineGauge(sab, 'three'), 'gauge name');
     expect(defineGauge(sab, 'two').index).toBe(1); // an existing name still resolves
     expect(new RingReader(sab).gaugeNames()).toEqual(['one', 'two']);
-    expectInvalid(() => defineGauge(createRingBuffer(4, 0), 'any'), 'gauge name');
+    expectInvalidOption(() => defineGauge(createRingBuffer(4, 0), 'any'), 'gauge name');
   });
 
   it.each([
@@ -129,22 +118,22 @@ describe('gauges', () => {
     ['a non-string', 42],
   ])('refuse a name of %s', (_what, name) => {
     const sab = createRingBuffer(4, 2);
-    expectInvalid(() => defineGauge(sab, name as string), 'gauge name');
+    expectInvalidOption(() => defineGauge(sab, name as string), 'gauge name');
     defineGauge(sab, 'ok');
-    expectInvalid(() => attachGauge(sab, name as string), 'gauge name');
+    expectInvalidOption(() => attachGauge(sab, name as string), 'gauge name');
     expect(new RingReader(sab).gaugeNames()).toEqual(['ok']);
   });
 
   it('cannot be attached before they are defined', () => {
     const sab = createRingBuffer(4, 2);
-    expectInvalid(() => attachGauge(sab, 'later'), 'gauge name');
+    expectInvalidOption(() => attachGauge(sab, 'later'), 'gauge name');
   });
 
   it('refuse a buffer that is not a ring', () => {
     const plain = new SharedArrayBuffer(4096);
-    expectInvalid(() => defineGauge(plain, 'a'), 'buffer');
-    expectInvalid(() => attachGauge(plain, 'a'), 'buffer');
-    expectInvalid(() => new RingReader(plain), 'buffer');
-    expectInvalid(() => new RingReader(new ArrayBuffer(4096) as unknown as SharedArrayBuffer), 'buffer');
+    expectInvalidOption(() => defineGauge(plain, 'a'), 'buffer');
+    expectInvalidOption(() => attachGauge(plain, 'a'), 'buffer');
+    expectInvalidOption(() => new RingReader(plain), 'buffer');
+    expectInvalidOption(() => new RingReader(new ArrayBuffer(4096) as unknown as SharedArrayBuffer), 'buffer');
   });
 });

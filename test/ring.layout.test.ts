@@ -5,29 +5,15 @@
  * procprobe ring with InvalidOptionError.
  */
 import { describe, expect, it } from 'vitest';
-import { FIELD_COUNT, InvalidOptionError } from '../dist/index.js';
+import { FIELD_COUNT } from '../dist/index.js';
 import { CACHE_LINE, GAUGE_NAME_BYTES, H, LOOP_LAYOUT, LoopExit, loopLayout, R, RING_MAGIC, RING_VERSION, ringGeometry, WriterState } from '../dist/ring/layout.js';
 import { F } from '../dist/probe/layout.js';
 import { readFileSync } from 'node:fs';
 import { createRingBuffer, RingReader, RingWriter } from '../dist/ring/ring.js';
 import { RingViews } from '../dist/ring/views.js';
+import { expectInvalidOption } from './helpers/errors.js';
 
 const line = (word: number) => Math.floor((word * 4) / CACHE_LINE);
-
-function expectInvalidOption(fn: () => unknown, option: string): InvalidOptionError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, `expected InvalidOptionError for ${option}`).toBeInstanceOf(InvalidOptionError);
-  const err = caught as InvalidOptionError;
-  expect(err.code).toBe('ERR_PROCPROBE_INVALID_OPTION');
-  expect(err.option).toBe(option);
-  expect(err.message).toContain(option);
-  return err;
-}
 
 describe('record fields', () => {
   it('are SEQ, STATUS, LAG_US, PROCESSES, then the probe row, then the gauges', () => {

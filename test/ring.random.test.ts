@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { R } from '../dist/ring/layout.js';
 import { createRingBuffer, RingReader, RingWriter, type RingCursor } from '../dist/ring/ring.js';
-import { mulberry32, randInt, recordProblem, writeRecord } from './fixtures/ring-common.mjs';
+import { mulberry32, randInt, recordProblem, writeRecord } from './helpers/ring-common.mjs';
 
 const SENTINEL = -12345.5;
 

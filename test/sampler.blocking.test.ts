@@ -5,8 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeMonitor, type PerformanceSnapshot } from '../dist/index.js';
-import { block, spin } from './fixtures/monitor-readers.js';
-import { sleep } from './fixtures/readers.js';
+import { block, spin } from './helpers/monitor-readers.js';
+import { sleep } from './helpers/readers.js';
 
 let mon: RealTimeMonitor | undefined;
 afterEach(async () => {

@@ -5,14 +5,13 @@
  * pids come from child_process here, not from procprobe.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runFixture, type FixtureRun } from './fixtures/monitor-readers.js';
-import { killChildren } from './fixtures/readers.js';
+import { killChildren, runFixture, type FixtureRun } from './helpers/readers.js';
 
 afterEach(killChildren);
 
 describe('the host comes first', () => {
   it('a script that starts a 1 ms monitor and does nothing else exits by itself, code 0', async () => {
-    const run = await runFixture('monitor-idle-exit.mjs', 10_000);
+    const run = await runFixture('monitor-idle-exit.mjs', [], 10_000);
     expect(run.stderr).toBe('');
     expect(run.signal).toBeNull();
     expect(run.code).toBe(0);
@@ -21,7 +20,7 @@ describe('the host comes first', () => {
   });
 
   it('process.exit() with a running monitor is prompt, and an exit handler reads the last snapshots', async () => {
-    const run = await runFixture('monitor-exit-midway.mjs', 10_000);
+    const run = await runFixture('monitor-exit-midway.mjs', [], 10_000);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(3);
     const lines = run.stdout.trim().split('\n');
@@ -73,7 +72,7 @@ describe.each([5, 1])('the worker thread dies (%d ms interval)', (intervalMs) =>
     kept: number;
   };
   beforeAll(async () => {
-    run = await runFixture('sampler-worker-killed.mjs', 15_000, [String(intervalMs)]);
+    run = await runFixture('sampler-worker-killed.mjs', [String(intervalMs)], 15_000);
     if (run.code !== 0) throw new Error(`fixture failed (${run.code}): ${run.stderr}`);
     out = JSON.parse(run.stdout.trim());
   });

@@ -5,8 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeMonitor, Sampler } from '../dist/index.js';
-import { selfThreads } from './fixtures/monitor-readers.js';
-import { sleep, waitFor } from './fixtures/readers.js';
+import { selfThreads } from './helpers/monitor-readers.js';
+import { sleep, waitFor } from './helpers/readers.js';
 
 const running: { stop(): Promise<void> }[] = [];
 afterEach(async () => {

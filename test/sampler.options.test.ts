@@ -5,20 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError, ProcessNotFoundError, ProcprobeError, RealTimeMonitor, Sampler } from '../dist/index.js';
-import { selfThreads } from './fixtures/monitor-readers.js';
-import { procExists, thrown } from './fixtures/readers.js';
-
-function expectInvalid(fn: () => unknown, option: string, shown: string): void {
-  const err = thrown(fn);
-  expect(err).toBeInstanceOf(InvalidOptionError);
-  expect(err).toBeInstanceOf(ProcprobeError);
-  const e = err as InvalidOptionError;
-  expect(e.code).toBe('ERR_PROCPROBE_INVALID_OPTION');
-  expect(e.option).toBe(option);
-  expect(e.message).toContain(option);
-  expect(e.message).toMatch(new RegExp(`got ${shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
-}
+import { ProcessNotFoundError, RealTimeMonitor, Sampler } from '../dist/index.js';
+import { selfThreads } from './helpers/monitor-readers.js';
+import { procExists, thrown } from './helpers/readers.js';
+import { expectInvalidOption } from './helpers/errors.js';
 
 const CASES: [string, Record<string, unknown>, string, string][] = [
   ['samplingIntervalMs 0', { samplingIntervalMs: 0 }, 'options.samplingIntervalMs', '0'],
@@ -38,8 +28,8 @@ describe('bad options', () => {
   for (const [name, opts, option, shown] of CASES) {
     it(`${name}: InvalidOptionError from RealTimeMonitor and Sampler, no thread started`, () => {
       const threads = selfThreads();
-      expectInvalid(() => new RealTimeMonitor(opts as never), option, shown);
-      expectInvalid(() => new Sampler(opts as never), option, shown);
+      expectInvalidOption(() => new RealTimeMonitor(opts as never), option, shown);
+      expectInvalidOption(() => new Sampler(opts as never), option, shown);
       expect(selfThreads()).toBe(threads);
     });
   }
@@ -58,22 +48,22 @@ describe('bad options', () => {
 
   it("addCallback('nope'): InvalidOptionError naming the callback and the value", () => {
     const m = new RealTimeMonitor();
-    expectInvalid(() => m.addCallback('nope' as never), 'callback', '"nope"');
-    expectInvalid(() => m.addCallback(undefined as never), 'callback', 'undefined');
+    expectInvalidOption(() => m.addCallback('nope' as never), 'callback', '"nope"');
+    expectInvalidOption(() => m.addCallback(undefined as never), 'callback', 'undefined');
     expect(m.isMonitoring).toBe(false);
   });
 
   it('monitor options: alerts, alertHysteresis, maxAlerts, callbackIntervalMs; getRecentSnapshots(-1)', () => {
-    expectInvalid(() => new RealTimeMonitor({ alerts: { cpuPercent: NaN } }), 'options.alerts.cpuPercent', 'NaN');
-    expectInvalid(() => new RealTimeMonitor({ alerts: { queue: '10' as never } }), 'options.alerts.queue', '"10"');
-    expectInvalid(() => new RealTimeMonitor({ alertHysteresis: 1.5 }), 'options.alertHysteresis', '1.5');
-    expectInvalid(() => new RealTimeMonitor({ alertMinDurationMs: -5 }), 'options.alertMinDurationMs', '-5');
-    expectInvalid(() => new RealTimeMonitor({ alertClearAfterMs: Infinity }), 'options.alertClearAfterMs', 'Infinity');
-    expectInvalid(() => new RealTimeMonitor({ maxAlerts: 0 }), 'options.maxAlerts', '0');
-    expectInvalid(() => new RealTimeMonitor({ callbackIntervalMs: 0 }), 'options.callbackIntervalMs', '0');
+    expectInvalidOption(() => new RealTimeMonitor({ alerts: { cpuPercent: NaN } }), 'options.alerts.cpuPercent', 'NaN');
+    expectInvalidOption(() => new RealTimeMonitor({ alerts: { queue: '10' as never } }), 'options.alerts.queue', '"10"');
+    expectInvalidOption(() => new RealTimeMonitor({ alertHysteresis: 1.5 }), 'options.alertHysteresis', '1.5');
+    expectInvalidOption(() => new RealTimeMonitor({ alertMinDurationMs: -5 }), 'options.alertMinDurationMs', '-5');
+    expectInvalidOption(() => new RealTimeMonitor({ alertClearAfterMs: Infinity }), 'options.alertClearAfterMs', 'Infinity');
+    expectInvalidOption(() => new RealTimeMonitor({ maxAlerts: 0 }), 'options.maxAlerts', '0');
+    expectInvalidOption(() => new RealTimeMonitor({ callbackIntervalMs: 0 }), 'options.callbackIntervalMs', '0');
     const m = new RealTimeMonitor();
-    expectInvalid(() => m.getRecentSnapshots(-1), 'count', '-1');
-    expectInvalid(() => m.getAverageMetrics(NaN), 'durationMs', 'NaN');
+    expectInvalidOption(() => m.getRecentSnapshots(-1), 'count', '-1');
+    expectInvalidOption(() => m.getAverageMetrics(NaN), 'durationMs', 'NaN');
   });
 
   it('the valid edges are accepted: samplingIntervalMs 0.1, capacity 2', () => {

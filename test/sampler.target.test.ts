@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealTimeMonitor, type PerformanceSnapshot, type ProcprobeError } from '../dist/index.js';
-import { MiB, statmRss } from './fixtures/monitor-readers.js';
-import { killChildren, procExists, sleep, spawnSleeper, track, waitFor } from './fixtures/readers.js';
+import { MiB, statmRss } from './helpers/monitor-readers.js';
+import { killChildren, procExists, sleep, spawnSleeper, track, waitFor } from './helpers/readers.js';
 
 let mon: RealTimeMonitor | undefined;
 afterEach(async () => {

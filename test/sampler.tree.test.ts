@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RealTimeMonitor, type PerformanceSnapshot } from '../dist/index.js';
-import { CLK_TCK, liveDescendants, MiB, nextLine, statmRss } from './fixtures/monitor-readers.js';
-import { FIXTURES, killChildren, procExists, procStat, sleep, spawnReady, waitFor } from './fixtures/readers.js';
+import { CLK_TCK, liveDescendants, MiB, nextLine, statmRss } from './helpers/monitor-readers.js';
+import { FIXTURES, killChildren, procExists, procStat, sleep, spawnReady, waitFor } from './helpers/readers.js';
 
 const GRANDCHILDREN = 3;
 

@@ -9,15 +9,16 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MetricType, PerformanceMonitor, ResourceSnapshot, StartupPhase, StartupSession, TimingContext } from '../dist/index.js';
-import { fdCount, sleep } from './fixtures/readers.js';
-import { burnCpu, closeMonitors, cpuMsSince, removeTempDirs, tempDir, tracked, waitForSamples } from './fixtures/session-helpers.js';
+import { fdCount, sleep } from './helpers/readers.js';
+import { burnCpu, closeMonitors, cpuMsSince, tracked, waitForSamples } from './helpers/session-helpers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 afterEach(async () => {
   await closeMonitors();
   removeTempDirs();
 });
 
-const monitor = () => tracked(new PerformanceMonitor({ dataDir: tempDir(), nodeBootstrap: false }));
+const monitor = () => tracked(new PerformanceMonitor({ dataDir: tempDir('procprobe-hist-'), nodeBootstrap: false }));
 const userPhases = (s: StartupSession) => s.timings.filter((p) => !p.name.startsWith('node:'));
 
 describe('seed constants', () => {

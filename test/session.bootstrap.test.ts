@@ -6,8 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PhaseSummary } from '../dist/index.js';
-import { killChildren } from './fixtures/readers.js';
-import { removeTempDirs, runFixture, tempDir } from './fixtures/session-helpers.js';
+import { killChildren, runJsonFixture } from './helpers/readers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 interface BootstrapLine {
   id: string;
@@ -26,7 +26,7 @@ afterEach(async () => {
 });
 
 async function run(delayMs: number, bootstrap: boolean): Promise<BootstrapLine> {
-  const r = await runFixture('session-bootstrap.mjs', [tempDir(), String(delayMs), bootstrap ? '1' : '0']);
+  const r = await runJsonFixture('session-bootstrap.mjs', [tempDir('procprobe-hist-'), String(delayMs), bootstrap ? '1' : '0'], 25_000);
   expect(r.code, r.stderr).toBe(0);
   expect(r.lines).toHaveLength(1);
   return r.lines[0] as BootstrapLine;

@@ -8,15 +8,16 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataDirError, DataDirLayoutError, InvalidOptionError, PerformanceMonitor, ProcprobeError, SessionStateError } from '../dist/index.js';
-import { thrown } from './fixtures/readers.js';
-import { closeMonitors, removeTempDirs, tempDir, tracked } from './fixtures/session-helpers.js';
+import { thrown } from './helpers/readers.js';
+import { closeMonitors, tracked } from './helpers/session-helpers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 afterEach(async () => {
   await closeMonitors();
   removeTempDirs();
 });
 
-const monitor = () => tracked(new PerformanceMonitor({ dataDir: tempDir(), nodeBootstrap: false }));
+const monitor = () => tracked(new PerformanceMonitor({ dataDir: tempDir('procprobe-hist-'), nodeBootstrap: false }));
 
 function expectStateError(err: unknown, pattern: RegExp): void {
   expect(err).toBeInstanceOf(SessionStateError);
@@ -122,7 +123,7 @@ describe('DataDirError names the path', () => {
   }
 
   it('a data dir below a regular file cannot be created: startSession throws, the monitor stays usable', async () => {
-    const root = tempDir();
+    const root = tempDir('procprobe-hist-');
     const file = join(root, 'a-file');
     writeFileSync(file, 'not a directory');
     const dataDir = join(file, 'data');
@@ -133,7 +134,7 @@ describe('DataDirError names the path', () => {
   });
 
   it("a data dir whose sessions/ is a regular file: startSession throws DataDirLayoutError saying so, the file untouched", async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     writeFileSync(join(dataDir, 'sessions'), 'mine');
     const pm = tracked(new PerformanceMonitor({ dataDir, nodeBootstrap: false }));
     const err = thrown<DataDirLayoutError>(() => pm.startSession());
@@ -145,7 +146,7 @@ describe('DataDirError names the path', () => {
   });
 
   it('a read-only data dir (chmod 0500), or — when chmod does not stop this user — a path below a file', () => {
-    const root = tempDir();
+    const root = tempDir('procprobe-hist-');
     const ro = join(root, 'ro');
     mkdirSync(ro, { mode: 0o700 });
     chmodSync(ro, 0o500);

@@ -8,8 +8,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { F, HistoryStore, PerformanceMonitor, RECORD, SessionStateError, type ProcprobeError } from '../dist/index.js';
-import { sleep } from './fixtures/readers.js';
-import { burnCpu, closeMonitors, cpuMsSince, removeTempDirs, tempDir, tracked, waitForSamples } from './fixtures/session-helpers.js';
+import { sleep } from './helpers/readers.js';
+import { burnCpu, closeMonitors, cpuMsSince, tracked, waitForSamples } from './helpers/session-helpers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 afterEach(async () => {
   await closeMonitors();
@@ -18,7 +19,7 @@ afterEach(async () => {
 
 describe('memory limits', () => {
   it('maxSessions: the newest finished sessions stay in memory, every one is on disk', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const pm = tracked(new PerformanceMonitor({ dataDir, nodeBootstrap: false, maxSessions: 2 }));
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
@@ -31,7 +32,7 @@ describe('memory limits', () => {
   });
 
   it('maxSessionSamples: memory keeps that many samples, the file keeps them all', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const pm = tracked(new PerformanceMonitor({ dataDir, nodeBootstrap: false, maxSessionSamples: 50 }));
     const id = pm.startSession();
     await waitForSamples(pm);
@@ -53,7 +54,7 @@ describe('memory limits', () => {
   // cpuMs missing the later work); the summary written to the index inherits both. With the
   // defaults this hits any session longer than 2 minutes at 1 kHz.
   it('maxSessionSamples: a timing after the cap still gets its resource delta, the session delta reaches its end', async () => {
-    const pm = tracked(new PerformanceMonitor({ dataDir: tempDir(), nodeBootstrap: false, maxSessionSamples: 50 }));
+    const pm = tracked(new PerformanceMonitor({ dataDir: tempDir('procprobe-hist-'), nodeBootstrap: false, maxSessionSamples: 50 }));
     pm.startSession();
     await waitForSamples(pm);
     await sleep(200); // well past 50 samples at 1 kHz
@@ -82,7 +83,7 @@ describe('lifecycle edges', () => {
   // finish is pending (SessionStateError), or capture the per-session state in locals before the
   // first await and restart the sampler after the old finish has stopped it.
   it('startSession while the previous finishSession is pending: refused, or both sessions intact', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const pm = tracked(new PerformanceMonitor({ dataDir, nodeBootstrap: false }));
     const errors: ProcprobeError[] = [];
     pm.on('error', (e) => errors.push(e));
@@ -121,8 +122,8 @@ describe('lifecycle edges', () => {
   // should be reference-counted by open monitors (or left to its idle timeout), so that close()
   // releases only what this monitor uses.
   it("closing one monitor does not break another monitor's getPerformanceStats in flight", async () => {
-    const a = tracked(new PerformanceMonitor({ dataDir: tempDir(), nodeBootstrap: false }));
-    const b = tracked(new PerformanceMonitor({ dataDir: tempDir(), nodeBootstrap: false }));
+    const a = tracked(new PerformanceMonitor({ dataDir: tempDir('procprobe-hist-'), nodeBootstrap: false }));
+    const b = tracked(new PerformanceMonitor({ dataDir: tempDir('procprobe-hist-'), nodeBootstrap: false }));
     const pending = a.getPerformanceStats({ days: 7 }).then(
       (s) => s,
       (e: unknown) => e as Error,

@@ -8,8 +8,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryStore, InvalidOptionError, PerformanceMonitor } from '../dist/index.js';
-import { thrown } from './fixtures/readers.js';
-import { closeMonitors, removeTempDirs, tempDir, tracked } from './fixtures/session-helpers.js';
+import { thrown } from './helpers/readers.js';
+import { closeMonitors, tracked } from './helpers/session-helpers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 afterEach(async () => {
   await closeMonitors();
@@ -51,7 +52,7 @@ const BAD: [what: string, metadata: unknown, key: string, says: RegExp][] = [
 describe('startSession(metadata) is checked whole before anything is written', () => {
   for (const [what, metadata, key, says] of BAD) {
     it(`refuses ${what}, naming ${key}`, async () => {
-      const dataDir = tempDir();
+      const dataDir = tempDir('procprobe-hist-');
       const pm = tracked(new PerformanceMonitor({ dataDir, nodeBootstrap: false }));
       const err = thrown(() => pm.startSession(metadata as Record<string, unknown>)) as InvalidOptionError;
       expect(err).toBeInstanceOf(InvalidOptionError);
@@ -72,7 +73,7 @@ describe('startSession(metadata) is checked whole before anything is written', (
   }
 
   it('stores JSON-like metadata as JSON would carry it, copied at startSession', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const pm = tracked(new PerformanceMonitor({ dataDir, nodeBootstrap: false }));
     const shared = { region: 'eu', zones: [1, 2] };
     const metadata: Record<string, unknown> = {

@@ -5,9 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { nests, phaseTree, slowestPhase } from '../dist/session/phase-tree.js';
-import type { PhaseSummary } from '../dist/index.js';
-
-const ph = (name: string, start: number, dur: number): PhaseSummary => ({ name, startOffsetMs: start, durationMs: dur, success: true });
+import { ph } from './helpers/summaries.js';
 
 describe('phaseTree', () => {
   it('orders by start, longer first, total_startup first among equal spans, and counts containing phases as depth', () => {

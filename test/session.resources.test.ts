@@ -13,8 +13,9 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PerformanceMonitor, type PhaseSummary, type StartupSession } from '../dist/index.js';
-import { sleep, waitFor } from './fixtures/readers.js';
-import { burnCpu, closeMonitors, cpuMsSince, removeTempDirs, tempDir, tracked, waitForSamples } from './fixtures/session-helpers.js';
+import { sleep, waitFor } from './helpers/readers.js';
+import { burnCpu, closeMonitors, cpuMsSince, tracked, waitForSamples } from './helpers/session-helpers.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 afterEach(async () => {
   await closeMonitors();
@@ -48,7 +49,7 @@ function otherThreadsMs(): number {
  * burns CPU on another thread; the timings below should not coincide with it).
  */
 async function openSession(): Promise<PerformanceMonitor> {
-  const dataDir = tempDir();
+  const dataDir = tempDir('procprobe-hist-');
   const pm = tracked(new PerformanceMonitor({ dataDir, nodeBootstrap: false }));
   const id = pm.startSession();
   await waitForSamples(pm);

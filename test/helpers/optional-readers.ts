@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, it, type TestContext } from 'vitest';
-import { CHROMIUM } from '../fixtures/chromium.js';
+import { CHROMIUM } from './chromium.js';
 
 export interface Reader {
   /** What it is and what the tests read with it. */
