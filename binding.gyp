@@ -9,7 +9,7 @@
       "cflags_cc": ["-Wall", "-Wextra", "-fno-exceptions", "-std=c++17"],
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["native/probe_linux.cc", "native/threads_linux.cc", "native/timing_posix.cc"]
+          "sources": ["native/probe_linux.cc", "native/proc_linux.cc", "native/threads_linux.cc", "native/timing_posix.cc"]
         }],
         ["OS=='mac'", {
           "sources": ["native/probe_darwin.cc", "native/timing_posix.cc"],

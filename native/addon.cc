@@ -12,8 +12,10 @@
 #include <string.h>
 
 #include "args.h"
+#include "baseline.h"
 #include "loop.h"
 #include "probe.h"
+#include "timing.h"
 
 const char* const pp_field_names[PP_FIELD_COUNT] = {
     "pid",           "timestamp",          "cpuUserUs",        "cpuSystemUs",
