@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -43,20 +44,34 @@ void close_all(int* fds) {
   }
 }
 
+// fd, or a close-on-exec copy of it at 3 or above (fd closed). A host may run with fd 0, 1 or 2
+// closed (a vitest fork worker does), and then pipe2 hands out those numbers: a child end at 1
+// dup2'd to 0 while another is dup2'd from 0 to 1 would cross. -1 with errno on failure.
+int above_stdio(int fd) {
+  if (fd > 2) return fd;
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return copy;
+}
+
 // One pipe per PP_STDIO_PIPE fd: r->fds gets this process's end, child[] the child's. Both ends
 // are O_CLOEXEC from the start (pipe2, not pipe + fcntl): another thread of this process may fork
 // or spawn at any moment (libuv, a worker), and must not inherit them. The child's end reaches
-// the child through a dup2 file action, and dup2 clears FD_CLOEXEC on the copy only. Node keeps
-// fds 0-2 open (it reopens /dev/null for a closed one at startup), so a pipe end is never 0-2
-// itself, where dup2(fd, fd) would keep the flag.
+// the child through a dup2 file action, and dup2 clears FD_CLOEXEC on the copy only.
 int make_pipes(const struct pp_spawn_opts* o, struct pp_spawn_result* r, int* child) {
   for (int i = 0; i < 3; i++) {
     if (o->stdio[i] != PP_STDIO_PIPE) continue;
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) return errno;
-    // fd 0: the child reads p[0], we write p[1]; fds 1 and 2 the other way round.
+    p[0] = above_stdio(p[0]);
+    p[1] = above_stdio(p[1]);
+    // fd 0: the child reads p[0], we write p[1]; fds 1 and 2 the other way round. Stored before
+    // the check, so that the caller closes whichever end is valid.
     r->fds[i] = i == 0 ? p[1] : p[0];
     child[i] = i == 0 ? p[0] : p[1];
+    if (p[0] < 0 || p[1] < 0) return errno;
   }
   return 0;
 }
@@ -66,6 +81,9 @@ int file_actions(const struct pp_spawn_opts* o, const int* child, posix_spawn_fi
     int rc = 0;
     if (o->stdio[i] == PP_STDIO_PIPE) rc = posix_spawn_file_actions_adddup2(fa, child[i], i);
     if (o->stdio[i] == PP_STDIO_IGNORE) rc = posix_spawn_file_actions_addopen(fa, i, "/dev/null", i == 0 ? O_RDONLY : O_WRONLY, 0);
+    // Inherit an open fd even when it is close-on-exec here (as libuv does): dup2(i, i) clears
+    // the flag in the child since glibc 2.29. A closed fd stays closed (dup2 would fail: EBADF).
+    if (o->stdio[i] == PP_STDIO_INHERIT && fcntl(i, F_GETFD) != -1) rc = posix_spawn_file_actions_adddup2(fa, i, i);
     if (rc != 0) return rc;
   }
   if (o->cwd == nullptr) return 0;
@@ -79,9 +97,12 @@ int file_actions(const struct pp_spawn_opts* o, const int* child, posix_spawn_fi
 // Node blocks no signal on its main thread but ignores SIGPIPE (and a host may ignore more), and
 // ignored dispositions and the mask survive exec: without this, `yes | head` in the child would
 // spin on EPIPE instead of dying. Every signal back to its default, an empty mask, as libuv does.
+// The default set is every bit set by memset, not sigfillset: glibc's sigfillset leaves out its
+// internal signals 32 and 33, and posix_spawn then sets those to SIG_IGN in the child (glibc 2.36
+// spawni.c), which child_process does not do; a memcpy'd set is taken as is.
 int attributes(const struct pp_spawn_opts* o, posix_spawnattr_t* at) {
   sigset_t all, none;
-  sigfillset(&all);
+  memset(&all, 0xff, sizeof all);
   sigemptyset(&none);
   short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (o->new_group ? POSIX_SPAWN_SETPGROUP : 0);
   int rc = posix_spawnattr_setflags(at, flags);
