@@ -12,16 +12,18 @@
 #include <string.h>
 
 #include "args.h"
+#include "baseline.h"
 #include "loop.h"
 #include "probe.h"
+#include "timing.h"
 
 const char* const pp_field_names[PP_FIELD_COUNT] = {
-    "pid",           "timestamp",          "cpuUserUs",        "cpuSystemUs",
-    "cpuPercent",    "rssBytes",           "vmsBytes",         "memoryPercent",
-    "openFds",       "threads",            "voluntaryContextSwitches",
-    "involuntaryContextSwitches",          "minorPageFaults",  "majorPageFaults",
-    "startTime",
+    "pid",     "timestamp", "cpuUserUs",  "cpuSystemUs", "cpuPercent", "rssBytes", "vmsBytes", "memoryPercent",
+    "openFds", "threads",   "voluntaryContextSwitches",  "involuntaryContextSwitches", "minorPageFaults",
+    "majorPageFaults",      "startTime",
 };
+
+void pp_define_spawn(Napi::Env env, Napi::Object exports);  // spawn_addon.cc
 
 class ProbeAddon : public Napi::Addon<ProbeAddon> {
  public:
@@ -42,6 +44,7 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
                              InstanceMethod("runLoop", &ProbeAddon::RunLoop),
                              InstanceMethod("tuneThread", &ProbeAddon::TuneThread),
                          });
+    pp_define_spawn(env, exports);
   }
 
   ~ProbeAddon() {

@@ -213,3 +213,54 @@ bool ArgCheck::Within(const char* what, double value, double min, double max, bo
   FailNumber(true, what, expected, value);
   return false;
 }
+
+bool ArgCheck::CString(napi_value v, const char* name, std::string* out) {
+  Napi::Value value(info_.Env(), v);
+  if (!value.IsString()) {
+    Fail(false, name, "a string", v);
+    return false;
+  }
+  *out = value.As<Napi::String>().Utf8Value();
+  if (out->find('\0') != std::string::npos) {
+    Fail(true, name, "a string without NUL characters", v);
+    return false;
+  }
+  return true;
+}
+
+bool ArgCheck::String(size_t i, const char* name, bool nullable, std::string* out, bool* is_null) {
+  bool none = info_[i].IsNull() || info_[i].IsUndefined();
+  if (is_null != nullptr) *is_null = nullable && none;
+  if (nullable && none) return true;
+  return CString(info_[i], name, out);
+}
+
+bool ArgCheck::Strings(size_t i, const char* name, uint32_t max, std::vector<std::string>* out) {
+  if (!info_[i].IsArray()) {
+    Fail(false, name, "an array of strings", info_[i]);
+    return false;
+  }
+  Napi::Array list = info_[i].As<Napi::Array>();
+  uint32_t n = list.Length();
+  if (n > max) {
+    char expected[64];
+    snprintf(expected, sizeof expected, "an array of at most %u strings", max);
+    Fail(true, name, expected, info_[i]);
+    return false;
+  }
+  out->resize(n);
+  for (uint32_t k = 0; k < n; k++) {
+    napi_value item;
+    if (napi_get_element(info_.Env(), list, k, &item) != napi_ok) return false;  // a throwing getter: its error is pending
+    char what[96];
+    snprintf(what, sizeof what, "%s[%u]", name, k);
+    if (!CString(item, what, &(*out)[k])) return false;
+  }
+  return true;
+}
+
+bool ArgCheck::Function(size_t i, const char* name) {
+  if (info_[i].IsFunction()) return true;
+  Fail(false, name, "a function", info_[i]);
+  return false;
+}

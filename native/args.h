@@ -16,6 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <string>
+#include <vector>
+
 // The longest a call may block its thread in C: a worker blocked in C cannot be terminated, so a
 // sleep, a loop slice or a sampling interval longer than this is refused (the sampler uses 100 ms
 // slices and intervals below 5 ms).
@@ -39,6 +42,13 @@ class ArgCheck {
   bool Integer(size_t i, const char* name, double min, double max, double* out);
   // Argument i must be a Number in [min, max] (so never NaN).
   bool Number(size_t i, const char* name, double min, double max, double* out);
+  // Argument i must be a string without NUL characters (a C string cannot hold one); when
+  // `nullable`, null or undefined too (*is_null set). Used by spawn, not on the sampling path.
+  bool String(size_t i, const char* name, bool nullable, std::string* out, bool* is_null = nullptr);
+  // Argument i must be an array of such strings, at most `max` of them.
+  bool Strings(size_t i, const char* name, uint32_t max, std::vector<std::string>* out);
+  // Argument i must be a function.
+  bool Function(size_t i, const char* name);
   // A value the caller passed inside an array (a layout word, a params cell): must lie in
   // [min, max], and be an integer when `integer`. `what` names it ("layout.stride").
   bool Within(const char* what, double value, double min, double max, bool integer);
@@ -50,6 +60,7 @@ class ArgCheck {
   Napi::Env Env() const { return info_.Env(); }
 
  private:
+  bool CString(napi_value v, const char* name, std::string* out);
   bool Numeric(size_t i, const char* name, double min, double max, bool integer, double* out);
 
   const Napi::CallbackInfo& info_;

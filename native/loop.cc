@@ -9,6 +9,7 @@
 // pp_loop_check proves every offset lies within the arrays before a loop runs (the glue calls it
 // on every runLoop), so the loop itself indexes without checks.
 #include "loop.h"
+#include "timing.h"
 
 #include <math.h>
 #include <string.h>

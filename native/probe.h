@@ -2,7 +2,8 @@
 //
 // The per-OS files (probe_linux.cc, probe_darwin.cc, probe_win.cc) know nothing of N-API: they
 // fill a plain struct and return a status. The glue (addon.cc) owns JavaScript and lifetimes.
-// No C++ exceptions anywhere (the addon is built with -fno-exceptions).
+// No C++ exceptions anywhere (the addon is built with -fno-exceptions). The sampler's clock and
+// sleep are declared in timing.h, the benchmark baselines in baseline.h.
 #ifndef PROCPROBE_PROBE_H_
 #define PROCPROBE_PROBE_H_
 
@@ -69,33 +70,6 @@ enum pp_status pp_open(int pid, struct pp_target** out);
 enum pp_status pp_read(struct pp_target* t, struct pp_sample* s);
 void pp_close(struct pp_target* t);
 void pp_get_features(struct pp_features* f);
-
-// Benchmark baseline: the same system calls as pp_read in a plain C loop, without parsing into a
-// pp_sample and without crossing into JavaScript. Returns elapsed ns for `iterations` reads, or a
-// negative status.
-double pp_baseline_loop(struct pp_target* t, uint32_t iterations);
-
-// Sampler timing, used by the sampler worker for sub-millisecond intervals.
-// pp_monotonic_ms: the monotonic clock deadlines are set on, in ms.
-// pp_sleep_until: sleep to an absolute pp_monotonic_ms deadline; 0 on success, -1 if unsupported
-// (the sampler then waits with Atomics.wait).
-// pp_thread_tune: make this thread's timer wake-ups precise (Linux: timer slack 50 µs -> 1 µs).
-double pp_monotonic_ms(void);
-int pp_sleep_until(double mono_ms);
-void pp_thread_tune(void);
-
-// Benchmark baseline for the sampler: a native thread that sleeps to absolute deadlines and does
-// pp_read's system calls each tick, as a C sampler would. Blocks the caller for duration_ms.
-struct pp_loop_stats {
-  double ticks;
-  double missed;      // deadlines skipped because the thread woke a whole interval late
-  double cpu_us;      // CPU time of the sampling thread itself
-  double lag_p50_us;
-  double lag_p99_us;
-  double lag_max_us;
-};
-int pp_baseline_thread(struct pp_target* t, double interval_ms, double duration_ms,
-                       struct pp_loop_stats* out);
 
 // cpu_percent bookkeeping shared by every platform: the first sample is the average since the
 // process started (never a meaningless 0), later ones cover the time since the previous sample.

@@ -25,6 +25,7 @@
 // in each sample: if it still equals the one captured at open, every read before it was of the same
 // process, since a pid that was reused cannot go back to the process it named before.
 // Errors: ESRCH = no such process (NOT_FOUND at open, EXITED later); EPERM = another user's.
+#include "baseline.h"
 #include "probe.h"
 
 #include <errno.h>

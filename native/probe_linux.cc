@@ -19,19 +19,19 @@
 // Every file is opened once in pp_open and re-read with pread/fstat. A /proc file descriptor is
 // bound to the process it was opened for, not to the number: once that process is gone, reads fail
 // with ESRCH even if the pid has been reused, which is how EXITED is detected without races.
+// The single-file readers (the stat parser, the fd and thread counts) are in proc_linux.cc.
+#include "baseline.h"
+#include "proc_linux.h"
 #include "probe.h"
 #include "threads_linux.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +41,27 @@ namespace {
 constexpr size_t kStatBuf = 1024;   // /proc/PID/stat is < 400 bytes even with a 64-byte comm
 constexpr size_t kStatusBuf = 4096; // /proc/PID/task/TID/status is about 1.5 KiB
 constexpr size_t kDirBuf = 8192;    // getdents64 batch when fds must be counted by listing
+
+double g_page_size = 0;
+double g_clk_tck = 0;
+double g_mem_total = 0;
+
+void init_globals() {
+  // Idempotent and race-free in effect: every thread computes the same values.
+  if (g_page_size != 0) return;
+  g_clk_tck = (double)sysconf(_SC_CLK_TCK);
+  struct sysinfo si;
+  if (sysinfo(&si) == 0) g_mem_total = (double)si.totalram * (double)si.mem_unit;
+  g_page_size = (double)sysconf(_SC_PAGESIZE);
+}
+
+inline double ts_us(const struct timespec& ts) {
+  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+inline double tv_us(const struct timeval& tv) {
+  return (double)tv.tv_sec * 1e6 + (double)tv.tv_usec;
+}
 
 }  // namespace
 
@@ -66,107 +87,6 @@ struct pp_target {
   char dirbuf[kDirBuf];
 };
 
-namespace {
-
-double g_page_size = 0;
-double g_clk_tck = 0;
-double g_mem_total = 0;
-
-void init_globals() {
-  // Idempotent and race-free in effect: every thread computes the same values.
-  if (g_page_size != 0) return;
-  g_clk_tck = (double)sysconf(_SC_CLK_TCK);
-  struct sysinfo si;
-  if (sysinfo(&si) == 0) g_mem_total = (double)si.totalram * (double)si.mem_unit;
-  g_page_size = (double)sysconf(_SC_PAGESIZE);
-}
-
-inline double ts_us(const struct timespec& ts) {
-  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-inline double tv_us(const struct timeval& tv) {
-  return (double)tv.tv_sec * 1e6 + (double)tv.tv_usec;
-}
-
-int open_proc(int pid, const char* leaf, int flags) {
-  char path[64];
-  if (pid == 0) {
-    snprintf(path, sizeof path, "/proc/self/%s", leaf);
-  } else {
-    snprintf(path, sizeof path, "/proc/%d/%s", pid, leaf);
-  }
-  return open(path, flags | O_RDONLY | O_CLOEXEC);
-}
-
-// Skip `count` space-separated fields.
-const char* skip_fields(const char* p, int count) {
-  while (count-- > 0) {
-    while (*p && *p != ' ') p++;
-    while (*p == ' ') p++;
-  }
-  return p;
-}
-
-struct stat_fields {
-  char state;
-  double minflt, majflt, utime, stime, num_threads;
-  unsigned long long starttime;
-};
-
-// Parse /proc/PID/stat. comm (field 2) may hold spaces and parentheses ("a) b (c"), so parsing
-// starts after the LAST ')' in the line: comm is the only field that can contain one.
-bool parse_stat(const char* buf, stat_fields* out) {
-  const char* close = strrchr(buf, ')');
-  if (close == nullptr || close[1] != ' ') return false;
-  const char* p = close + 2;  // field 3: state
-  out->state = *p;
-  char* end;
-  p = skip_fields(p, 7);  // -> field 10 minflt
-  out->minflt = (double)strtoull(p, &end, 10);
-  p = skip_fields(p, 2);  // -> field 12 majflt
-  out->majflt = (double)strtoull(p, &end, 10);
-  p = skip_fields(p, 2);  // -> field 14 utime
-  out->utime = (double)strtoull(p, &end, 10);
-  p = skip_fields(p, 1);  // -> field 15 stime
-  out->stime = (double)strtoull(p, &end, 10);
-  p = skip_fields(p, 5);  // -> field 20 num_threads
-  out->num_threads = (double)strtoull(p, &end, 10);
-  p = skip_fields(p, 2);  // -> field 22 starttime
-  out->starttime = strtoull(p, &end, 10);
-  return *end == ' ' || *end == '\n' || *end == '\0';
-}
-
-// Count entries of an open /proc directory (for kernels without the O(1) st_size). Uses the
-// target's own buffer: no allocation.
-double count_dir_entries(int dirfd, char* buf, size_t cap) {
-  if (lseek(dirfd, 0, SEEK_SET) < 0) return -1;
-  double count = 0;
-  for (;;) {
-    long n = syscall(SYS_getdents64, dirfd, buf, cap);
-    if (n < 0) return -1;
-    if (n == 0) break;
-    for (long off = 0; off < n;) {
-      // struct linux_dirent64 { u64 ino; s64 off; u16 reclen; u8 type; char name[]; }
-      unsigned short reclen;
-      memcpy(&reclen, buf + off + 16, sizeof reclen);
-      const char* name = buf + off + 19;
-      if (name[0] != '.') count++;
-      off += reclen;
-    }
-  }
-  return count;
-}
-
-enum pp_status status_from_errno(int err) {
-  if (err == ENOENT) return PP_NOT_FOUND;
-  if (err == ESRCH) return PP_EXITED;
-  if (err == EACCES || err == EPERM) return PP_ACCESS_DENIED;
-  return PP_IO_ERROR;
-}
-
-}  // namespace
-
 enum pp_status pp_open(int pid, struct pp_target** out) {
   init_globals();
   *out = nullptr;
@@ -174,8 +94,8 @@ enum pp_status pp_open(int pid, struct pp_target** out) {
   int self = pid == 0 || pid == (int)getpid();
   int proc_pid = self ? 0 : pid;
 
-  int stat_fd = open_proc(proc_pid, "stat", 0);
-  if (stat_fd < 0) return status_from_errno(errno);
+  int stat_fd = pp_open_proc(proc_pid, "stat", 0);
+  if (stat_fd < 0) return pp_status_from_errno(errno);
 
   pp_target* t = (pp_target*)calloc(1, sizeof(pp_target));
   if (t == nullptr) {
@@ -185,15 +105,15 @@ enum pp_status pp_open(int pid, struct pp_target** out) {
   t->pid = self ? (int)getpid() : pid;
   t->self = self;
   t->stat_fd = stat_fd;
-  t->statm_fd = open_proc(proc_pid, "statm", 0);
+  t->statm_fd = pp_open_proc(proc_pid, "statm", 0);
   // May fail with EACCES for another user's process: open fds are then NaN, the rest is read.
-  t->fd_dir = open_proc(proc_pid, "fd", O_DIRECTORY);
-  t->task_dir = open_proc(proc_pid, "task", O_DIRECTORY);
+  t->fd_dir = pp_open_proc(proc_pid, "fd", O_DIRECTORY);
+  t->task_dir = pp_open_proc(proc_pid, "task", O_DIRECTORY);
 
-  stat_fields sf;
+  pp_stat_fields sf;
   ssize_t n = pp_read_text(stat_fd, t->buf, kStatBuf);
-  if (n < 0 || !parse_stat(t->buf, &sf)) {
-    enum pp_status st = n < 0 ? status_from_errno((int)-n) : PP_IO_ERROR;
+  if (n < 0 || !pp_parse_stat(t->buf, &sf)) {
+    enum pp_status st = n < 0 ? pp_status_from_errno((int)-n) : PP_IO_ERROR;
     pp_close(t);
     return st == PP_EXITED ? PP_NOT_FOUND : st;
   }
@@ -209,14 +129,7 @@ enum pp_status pp_open(int pid, struct pp_target** out) {
     t->cpu_clock = (clockid_t)-1;  // fall back to stat ticks
   }
 
-  if (t->fd_dir >= 0) {
-    // st_size of /proc/PID/fd is the fd count on Linux >= 6.2 and 0 before. Probe it on our own
-    // directory, which certainly has open fds (this very one), not on the target's.
-    int own = self ? t->fd_dir : open_proc(0, "fd", O_DIRECTORY);
-    struct stat st;
-    t->fd_count_o1 = own >= 0 && fstat(own, &st) == 0 && st.st_size > 0;
-    if (!self && own >= 0) close(own);
-  }
+  if (t->fd_dir >= 0) t->fd_count_o1 = pp_fd_count_o1(self ? t->fd_dir : -1);
   *out = t;
   return PP_OK;
 }
@@ -231,28 +144,10 @@ void pp_close(struct pp_target* t) {
   free(t);
 }
 
-static double read_open_fds(pp_target* t) {
-  if (t->fd_dir < 0) return NAN;
-  if (t->fd_count_o1) {
-    struct stat st;
-    return fstat(t->fd_dir, &st) == 0 ? (double)st.st_size : NAN;
-  }
-  double n = count_dir_entries(t->fd_dir, t->dirbuf, sizeof t->dirbuf);
-  return n < 0 ? NAN : n;
-}
-
-static double read_threads(pp_target* t, double fallback) {
-  struct stat st;
-  if (t->task_dir >= 0 && fstat(t->task_dir, &st) == 0 && st.st_nlink > 2) {
-    return (double)st.st_nlink - 2;
-  }
-  return fallback;
-}
-
 // statm: "size resident shared text lib data dt", in pages.
 static enum pp_status read_statm(pp_target* t, struct pp_sample* s) {
   ssize_t n = pp_read_text(t->statm_fd, t->buf, kStatBuf);
-  if (n < 0) return n == -ESRCH ? PP_EXITED : status_from_errno((int)-n);
+  if (n < 0) return n == -ESRCH ? PP_EXITED : pp_status_from_errno((int)-n);
   char* end;
   s->vms_bytes = (double)strtoull(t->buf, &end, 10) * g_page_size;
   s->rss_bytes = (double)strtoull(end, &end, 10) * g_page_size;
@@ -267,8 +162,8 @@ static enum pp_status read_self(pp_target* t, struct pp_sample* s, double mono_u
 
   s->cpu_user_us = tv_us(ru.ru_utime);
   s->cpu_system_us = tv_us(ru.ru_stime);
-  s->open_fds = read_open_fds(t);
-  s->threads = read_threads(t, NAN);
+  s->open_fds = pp_count_fds(t->fd_dir, t->fd_count_o1, t->dirbuf, sizeof t->dirbuf);
+  s->threads = pp_count_threads(t->task_dir, NAN);
   s->voluntary_ctx = (double)ru.ru_nvcsw;
   s->involuntary_ctx = (double)ru.ru_nivcsw;
   s->minor_faults = (double)ru.ru_minflt;
@@ -286,9 +181,9 @@ static enum pp_status read_other(pp_target* t, struct pp_sample* s, double mono_
   struct timespec cpu_ts;
   bool have_clock = t->cpu_clock != (clockid_t)-1 && clock_gettime(t->cpu_clock, &cpu_ts) == 0;
   ssize_t n = pp_read_text(t->stat_fd, t->buf, kStatBuf);
-  if (n < 0) return n == -ESRCH ? PP_EXITED : status_from_errno((int)-n);
-  stat_fields sf;
-  if (!parse_stat(t->buf, &sf)) return PP_IO_ERROR;
+  if (n < 0) return n == -ESRCH ? PP_EXITED : pp_status_from_errno((int)-n);
+  pp_stat_fields sf;
+  if (!pp_parse_stat(t->buf, &sf)) return PP_IO_ERROR;
   if (sf.starttime != t->start_ticks) return PP_EXITED;
 
   double tick_us = 1e6 / g_clk_tck;
@@ -326,8 +221,8 @@ static enum pp_status read_other(pp_target* t, struct pp_sample* s, double mono_
   }
   enum pp_status st = read_statm(t, s);
   if (st != PP_OK) return st;
-  s->open_fds = read_open_fds(t);
-  s->threads = read_threads(t, sf.num_threads);
+  s->open_fds = pp_count_fds(t->fd_dir, t->fd_count_o1, t->dirbuf, sizeof t->dirbuf);
+  s->threads = pp_count_threads(t->task_dir, sf.num_threads);
   if (t->task_dir < 0 || !pp_threads_read(&t->threads, t->task_dir, s->threads, t->buf, sizeof t->buf, t->dirbuf,
                                           sizeof t->dirbuf, &s->voluntary_ctx, &s->involuntary_ctx)) {
     s->voluntary_ctx = s->involuntary_ctx = NAN;

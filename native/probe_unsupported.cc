@@ -7,7 +7,9 @@
 //
 // The addon still loads and reports its ABI and field names, so JavaScript can say why the native
 // probe is unavailable and fall back to its own readers instead of failing to load the binary.
+#include "baseline.h"
 #include "probe.h"
+#include "timing.h"
 
 #include <math.h>
 

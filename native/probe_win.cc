@@ -24,6 +24,7 @@
 // and its pid is not given to another process before the object goes, so the kept handle always
 // names the process that was opened. Exit is read through that handle, LAST in each sample, so a
 // sample whose reads raced with the exit is reported as EXITED rather than as a half-torn row.
+#include "baseline.h"
 #include "probe.h"
 
 #ifndef WIN32_LEAN_AND_MEAN

@@ -11,7 +11,9 @@
 #include <sys/prctl.h>
 #endif
 
+#include "baseline.h"
 #include "probe.h"
+#include "timing.h"
 
 double pp_monotonic_ms(void) {
   struct timespec ts;

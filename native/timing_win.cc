@@ -5,7 +5,8 @@
 #define NOMINMAX
 #include <windows.h>
 
-#include "probe.h"
+#include "baseline.h"
+#include "timing.h"
 
 double pp_monotonic_ms(void) {
   static LARGE_INTEGER freq = {};

@@ -126,6 +126,36 @@ export class ProbeReadError extends ProcprobeError {
   }
 }
 
+/** Where a native spawn failed (SpawnError.step). */
+export type SpawnStep = 'path' | 'pipe' | 'setup' | 'exec' | 'cwd' | 'thread' | 'wait';
+
+const SPAWN_STEPS: Readonly<Record<SpawnStep, string>> = {
+  path: 'not found on the PATH',
+  pipe: 'creating its stdio pipes failed',
+  setup: 'setting up posix_spawn failed',
+  exec: 'exec failed',
+  cwd: 'its working directory cannot be entered',
+  thread: 'no thread could be started to wait for it (the child was killed)',
+  wait: 'waiting for its exit failed',
+};
+
+/** A command could not be started, or its exit not awaited, by the native spawn. */
+export class SpawnError extends ProcprobeError {
+  static override readonly code = 'ERR_PROCPROBE_SPAWN';
+  /** The command (as given, or the resolved file), or the cwd when step is 'cwd'. */
+  readonly path: string;
+  readonly step: SpawnStep;
+  /** The system error name, e.g. 'ENOENT', 'EACCES', 'ECHILD'. */
+  readonly errno: string;
+  constructor(path: string, step: SpawnStep, errno: string, options?: { cause?: unknown }) {
+    const what = step === 'cwd' ? `a command in ${path}` : path;
+    super(SpawnError.code, `cannot start ${what}: ${SPAWN_STEPS[step]} (${errno})`, options);
+    this.path = path;
+    this.step = step;
+    this.errno = errno;
+  }
+}
+
 /**
  * The data dir, or a folder in it, is something other than a directory (a file, a FIFO, a link to
  * a device): nothing in it can be listed, and an empty history would hide that.
@@ -212,7 +242,7 @@ export const ERROR_CLASSES: Readonly<Record<string, typeof ProcprobeError>> = Ob
   Object.fromEntries(
     [
       InvalidOptionError, ProcessNotFoundError, AccessDeniedError, ProcessExitedError, ZombieProcessError, NativeUnavailableError,
-      SyncUnsupportedError, ClosedError, ProbeReadError, DataDirLayoutError, SessionStateError, DataDirError, HistoryWriteError,
+      SyncUnsupportedError, ClosedError, ProbeReadError, SpawnError, DataDirLayoutError, SessionStateError, DataDirError, HistoryWriteError,
       HistoryFormatError, HistorySkippedError, CallbackError, SamplerError, WorkerFailedError, IntervalClampedWarning, UsageError,
     ].map((c) => [c.code, c as typeof ProcprobeError]),
   ),

@@ -17,16 +17,20 @@ export {
   ProcprobeError,
   SamplerError,
   SessionStateError,
+  SpawnError,
   SyncUnsupportedError,
   UsageError,
   WorkerFailedError,
   ZombieProcessError,
 } from './errors.js';
+export type { SpawnStep } from './errors.js';
 export { F, FIELD_COUNT, FIELDS, ProbeStatus, rowToSample } from './probe/layout.js';
 export type { ProcessSample, SampleField } from './probe/layout.js';
 export { loadNative } from './probe/native.js';
 export type { NativeFeatures, NativeLoad } from './probe/native.js';
 export { createProbe, nativeBaselineNs } from './probe/probe.js';
+export { findCommand, spawnNative } from './probe/spawn.js';
+export type { NativeChild, NativeExit, NativeRusage, NativeSpawnOptions, NativeStdio } from './probe/spawn.js';
 export type { Probe, ProbeBackend, ProbeBackendOption, ProbeOptions } from './probe/probe.js';
 export { RealTimeMonitor } from './monitor/monitor.js';
 export type { AverageMetrics, MonitorStats, RealTimeMonitorEvents, RealTimeMonitorOptions } from './monitor/monitor.js';

@@ -70,6 +70,47 @@ export interface NativeAddon {
   tick(handle: number, cell: Float64Array, row: Float64Array | null): number;
   /** Precise timer wake-ups for the calling thread (Linux: timer slack 1 ns). */
   tuneThread(): void;
+  /** Whether `spawn` is implemented on this platform (Linux); absent in builds before it. */
+  readonly spawnSupported?: boolean;
+  /** posix_spawn + a wait4 thread (native/spawn.h); wrapped by spawnNative in src/probe/spawn.ts. */
+  spawn?(
+    file: string,
+    argv: readonly string[],
+    envp: readonly string[],
+    cwd: string | null,
+    stdio: Int32Array,
+    newGroup: 0 | 1,
+    onExit: (exit: NativeRawExit) => void,
+  ): NativeRawSpawn | { err: number; step: string };
+}
+
+/** What native spawn returns on success: fds are this process's pipe ends (-1: not a pipe). */
+export interface NativeRawSpawn {
+  pid: number;
+  fds: [number, number, number];
+  beforeMs: number;
+  afterMs: number;
+  beforeMonoMs: number;
+  afterMonoMs: number;
+}
+
+/** What native spawn's waiter thread reports (err: wait4's errno, 0 when it reaped the child). */
+export interface NativeRawExit {
+  pid: number;
+  err: number;
+  code: number;
+  signal: number;
+  exitedAtMs: number;
+  exitedAtMonoMs: number;
+  rusage: {
+    userUs: number;
+    systemUs: number;
+    maxRssKiB: number;
+    minorFaults: number;
+    majorFaults: number;
+    voluntaryCtx: number;
+    involuntaryCtx: number;
+  };
 }
 
 export interface NativeLoad {

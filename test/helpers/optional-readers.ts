@@ -79,6 +79,11 @@ export const READERS = {
     pkg: 'procps',
     available: () => onPath('ps'),
   },
+  time: {
+    what: "GNU time (/usr/bin/time: its child's wait4 rusage, a second reader of the same numbers)",
+    pkg: 'time',
+    available: () => existsSync('/usr/bin/time'),
+  },
   addon: {
     what: 'the native addon, compiled by npm install (node-gyp needs a C++ toolchain)',
     pkg: 'g++ make python3',
