@@ -8,13 +8,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HistoryStore } from '../dist/index.js';
 import { F } from '../dist/probe/layout.js';
 import { R } from '../dist/ring/layout.js';
-import { cleanup, runCli, tempDir } from './helpers/cli.js';
+import { cleanup, runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/temp-dirs.js';
 
 afterAll(cleanup);
 
 describe('procprobe run --runs: each run from zero', () => {
   it('three runs of a 150 ms CPU burner: each session and export holds that run\'s CPU only', async () => {
-    const dir = tempDir();
+    const dir = tempDir('procprobe-cli-');
     const r = await runCli(['run', '--json', '--runs', '3', '--data-dir', dir, '--', process.execPath, 'test/fixtures/cpu-burn-report.mjs', '150']);
     expect(r.code, r.stderr).toBe(0);
     const own = [...r.stderr.matchAll(/\{"pid":\d+,"cpuUs":(\d+)\}/g)].map((m) => Number(m[1]));

@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PerformanceMonitor } from '../dist/index.js';
-import { cleanup, tempDir } from './helpers/cli.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
-afterAll(cleanup);
+afterAll(() => removeTempDirs());
 
 const TICK_MS = 10; // USER_HZ 100: /proc/PID/stat counts CPU in 10 ms ticks
 
@@ -27,7 +27,7 @@ function spin(ms: number): void {
 
 describe('boundary reads', () => {
   it('a 20 ms busy phase: its CPU is what process.cpuUsage() saw around it, to 0.5 ms', async () => {
-    const pm = new PerformanceMonitor({ dataDir: tempDir(), nodeBootstrap: false });
+    const pm = new PerformanceMonitor({ dataDir: tempDir('procprobe-hist-'), nodeBootstrap: false });
     try {
       pm.startSession();
       await pm.samplingReady();
@@ -54,7 +54,7 @@ describe('boundary reads', () => {
   });
 
   it('a phase touching 64 MiB and burning 300 ms: faults and CPU agree with /proc/self/stat', async () => {
-    const pm = new PerformanceMonitor({ dataDir: tempDir(), nodeBootstrap: false });
+    const pm = new PerformanceMonitor({ dataDir: tempDir('procprobe-hist-'), nodeBootstrap: false });
     try {
       pm.startSession();
       await pm.samplingReady();
@@ -82,7 +82,7 @@ describe('boundary reads', () => {
   it('no boundary reads for another pid: the phase is the samples\' (the reads know only this process)', async () => {
     const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, ['-e', 'const e=Date.now()+400; while(Date.now()<e);'], { stdio: 'ignore' });
-    const pm = new PerformanceMonitor({ dataDir: tempDir(), nodeBootstrap: false, pid: child.pid! });
+    const pm = new PerformanceMonitor({ dataDir: tempDir('procprobe-hist-'), nodeBootstrap: false, pid: child.pid! });
     try {
       pm.startSession();
       await pm.samplingReady();

@@ -9,9 +9,9 @@
 import { statSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HistoryStore, PerformanceMonitor } from '../dist/index.js';
-import { cleanup, tempDir } from './helpers/cli.js';
+import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
-afterAll(cleanup);
+afterAll(() => removeTempDirs());
 
 /** Block this thread without burning CPU (the sampler worker needs the cores). */
 function blockFor(ms: number): void {
@@ -20,7 +20,7 @@ function blockFor(ms: number): void {
 
 describe('sample account', () => {
   it('a host thread blocked past the ring: memory misses records, the file has them, the figures come from the file', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const pm = new PerformanceMonitor({ dataDir, resourceSamplingIntervalMs: 0.1, nodeBootstrap: false });
     try {
       const outer0 = process.cpuUsage();
@@ -54,7 +54,7 @@ describe('sample account', () => {
   }, 30_000);
 
   it('an unhurried session: nothing missed, memory and file hold the same records', async () => {
-    const dataDir = tempDir();
+    const dataDir = tempDir('procprobe-hist-');
     const pm = new PerformanceMonitor({ dataDir, nodeBootstrap: false });
     try {
       pm.startSession();
