@@ -18,7 +18,7 @@ describe('procprobe run --runs: each run from zero', () => {
     const dir = tempDir('procprobe-cli-');
     const r = await runCli(['run', '--json', '--runs', '3', '--data-dir', dir, '--', process.execPath, 'test/fixtures/cpu-burn-report.mjs', '150']);
     expect(r.code, r.stderr).toBe(0);
-    const own = [...r.stderr.matchAll(/\{"pid":\d+,"cpuUs":(\d+)\}/g)].map((m) => Number(m[1]));
+    const own = [...r.stderr.matchAll(/\{"pid":\d+,"cpuUs":(\d+),/g)].map((m) => Number(m[1]));
     expect(own, r.stderr).toHaveLength(3); // the command's stdout goes to stderr with --json
     const doc = JSON.parse(r.stdout);
     const store = new HistoryStore(dir);

@@ -5,15 +5,30 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadNative } from '../probe/native.js';
+import { spawnNative, type NativeChild, type NativeRusage } from '../probe/spawn.js';
 import type { RunOptions } from './args.js';
 
 const CAPTURE_BYTES = 64 * 1024;
 
+export interface ChildExit {
+  code: number | null;
+  /** When the exit happened, on the performance.now() clock (ms): exact with the native spawn. */
+  atMono: number;
+  /** The command's wait4 rusage (itself and the descendants it reaped): native spawn only. */
+  rusage?: NativeRusage;
+}
+
 export interface StartedChild {
-  readonly process: ChildProcess;
+  readonly pid: number;
+  /** 'native': posix_spawn and a wait4 thread (exact instants); 'node': child_process. */
+  readonly how: 'native' | 'node';
+  /** Just before the spawn, on the performance.now() clock (ms). */
+  readonly spawnedAtMono: number;
   /** Settles when it exits; `exit` is then "code N" or "signal S". */
-  readonly exited: Promise<{ code: number | null }>;
+  readonly exited: Promise<ChildExit>;
   /** Settles if it could not be started at all. */
   readonly spawnError: Promise<Error>;
   /** Settles when a line of its output matches --ready-pattern (never without one). */
@@ -21,34 +36,107 @@ export interface StartedChild {
   exit: string | undefined;
   /** With --capture: the last 64 KiB of its output. */
   output: string;
+  /** Signal its process group (the command and what it started), or it alone if that fails. */
+  signal(sig: NodeJS.Signals): void;
+  /** --keep: let it run on after procprobe exits (node spawn only). */
+  release(): void;
 }
 
-/** Spawn `path` as o.command with o.args; its output goes where the options say. */
+/**
+ * Spawn `path` as o.command with o.args; its output goes where the options say. With the addon
+ * the spawn is posix_spawn (no fork of this large process) and the exit is stamped by a thread
+ * blocked in wait4; --keep (the command outlives procprobe) and a missing addon use child_process.
+ */
 export function startChild(path: string, o: RunOptions): StartedChild {
   const pipe = o.readyPattern !== undefined || o.capture || o.json;
-  const child = spawn(path, o.args, {
+  const out = pipe ? 'pipe' : 'inherit';
+  let seen = (): void => undefined;
+  const sawPattern = new Promise<void>((resolve) => (seen = resolve));
+  const started = (o.keep ? null : nativeChild(path, o, out, sawPattern)) ?? nodeChild(path, o, out, sawPattern);
+  if (started.streams) {
+    started.streams[0]?.on('data', watchOutput(o, started.child, o.json ? process.stderr : process.stdout, seen));
+    started.streams[1]?.on('data', watchOutput(o, started.child, process.stderr, seen));
+  }
+  return started.child;
+}
+
+type Made = { child: StartedChild; streams: [Readable | null, Readable | null] | null };
+
+const never = new Promise<never>(() => undefined);
+
+function nativeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPattern: Promise<void>): Made | null {
+  const native = loadNative().addon;
+  if (!native) return null;
+  // The addon's instants are CLOCK_MONOTONIC ms; performance.now() runs on the same clock from
+  // another origin: the offset, read back to back here, is constant for the process's life.
+  const cell = new Float64Array(1);
+  native.nowInto(cell, 0);
+  const offset = cell[0]! - performance.now();
+  let c: NativeChild | null;
+  try {
+    c = spawnNative({ command: path, args: o.args, argv0: o.command, ...(o.cwd ? { cwd: o.cwd } : {}), stdio: ['ignore', out, out], newProcessGroup: true });
+  } catch (err) {
+    return { child: failed(err as Error, sawPattern), streams: null };
+  }
+  if (!c) return null;
+  const nc = c;
+  const child: StartedChild = {
+    pid: nc.pid,
+    how: 'native',
+    spawnedAtMono: nc.spawnedAtMonoMs - offset,
+    exited: nc.exited.then((e) => {
+      child.exit = e.signal ? `signal ${e.signal}` : `code ${e.code}`;
+      return { code: e.code, atMono: e.exitedAtMonoMs - offset, rusage: e.rusage };
+    }),
+    spawnError: never,
+    sawPattern,
+    exit: undefined,
+    output: '',
+    signal: (sig) => void (nc.kill(sig, true) || nc.kill(sig)),
+    release: () => undefined,
+  };
+  return { child, streams: out === 'pipe' ? [nc.stdout, nc.stderr] : null };
+}
+
+/** A command that could not be started (not found, not executable, a bad cwd). */
+function failed(err: Error, sawPattern: Promise<void>): StartedChild {
+  return { pid: NaN, how: 'native', spawnedAtMono: performance.now(), exited: never, spawnError: Promise.resolve(err), sawPattern, exit: undefined, output: '', signal: () => undefined, release: () => undefined };
+}
+
+function nodeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPattern: Promise<void>): Made {
+  const spawnedAtMono = performance.now();
+  const proc: ChildProcess = spawn(path, o.args, {
     cwd: o.cwd,
     argv0: o.command,
     detached: true, // its own process group: stopped as a whole, and Ctrl-C reaches us first
-    stdio: ['ignore', pipe ? 'pipe' : 'inherit', pipe ? 'pipe' : 'inherit'],
+    stdio: ['ignore', out, out],
   });
-  let seen = (): void => undefined;
-  const started: StartedChild = {
-    process: child,
-    exited: once(child, 'exit').then(([code, signal]) => {
-      started.exit = signal ? `signal ${signal}` : `code ${code}`;
-      return { code: code as number | null };
+  const child: StartedChild = {
+    pid: proc.pid ?? NaN,
+    how: 'node',
+    spawnedAtMono,
+    exited: once(proc, 'exit').then(([code, signal]) => {
+      child.exit = signal ? `signal ${signal}` : `code ${code}`;
+      return { code: code as number | null, atMono: performance.now() };
     }),
-    spawnError: once(child, 'error').then(([err]) => err as Error),
-    sawPattern: new Promise<void>((resolve) => (seen = resolve)),
+    spawnError: once(proc, 'error').then(([err]) => err as Error),
+    sawPattern,
     exit: undefined,
     output: '',
+    signal: (sig) => {
+      try {
+        process.kill(-proc.pid!, sig); // the group: the command and what it started
+      } catch {
+        proc.kill(sig);
+      }
+    },
+    release: () => {
+      proc.stdout?.destroy();
+      proc.stderr?.destroy();
+      proc.unref();
+    },
   };
-  if (pipe) {
-    child.stdout!.on('data', watchOutput(o, started, o.json ? process.stderr : process.stdout, seen));
-    child.stderr!.on('data', watchOutput(o, started, process.stderr, seen));
-  }
-  return started;
+  return { child, streams: out === 'pipe' ? [proc.stdout, proc.stderr] : null };
 }
 
 /** One output stream: captured or forwarded, and its lines matched against --ready-pattern. */
@@ -66,19 +154,11 @@ function watchOutput(o: RunOptions, started: StartedChild, forward: NodeJS.Writa
 }
 
 /** SIGTERM to the child's process group, SIGKILL after the grace period. */
-export async function stopTree(child: ChildProcess, graceMs: number): Promise<void> {
-  const exited = once(child, 'exit');
-  const signal = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(-child.pid!, sig); // the group: the command and what it started
-    } catch {
-      child.kill(sig);
-    }
-  };
-  signal('SIGTERM');
+export async function stopTree(child: StartedChild, graceMs: number): Promise<void> {
+  child.signal('SIGTERM');
   const grace = new AbortController(); // cancel the grace timer once it exits: it must not hold the process
   const gone = await Promise.race([
-    exited.then(() => true),
+    child.exited.then(() => true),
     sleep(graceMs, undefined, { signal: grace.signal }).then(
       () => false,
       () => true,
@@ -86,7 +166,7 @@ export async function stopTree(child: ChildProcess, graceMs: number): Promise<vo
   ]);
   grace.abort();
   if (!gone) {
-    signal('SIGKILL');
-    await exited;
+    child.signal('SIGKILL');
+    await child.exited;
   }
 }

@@ -12,12 +12,13 @@
  * before the spawn so the child's first millisecond is sampled.
  */
 import { statSync } from 'node:fs';
+import type { ExactTotals } from '../session/resources.js';
 import type { PerformanceMonitor } from '../startup/performance-monitor.js';
 import { StartupPhase } from '../session/constants.js';
 import type { StartupSession } from '../session/session.js';
 import type { RunOptions } from './args.js';
 import { checkPortFree, resolveCommand, waitForHealth, waitForPort } from './checks.js';
-import { startChild, stopTree, type StartedChild } from './child.js';
+import { startChild, stopTree, type ChildExit, type StartedChild } from './child.js';
 import type { Progress } from './terminal.js';
 
 export interface RunOutcome {
@@ -63,6 +64,10 @@ class StartupRun {
   readonly ac = new AbortController();
   failed: { phase: string; reason: string } | null = null;
   child: StartedChild | null = null;
+  /** total_startup, opened with process_startup at the spawn's instant. */
+  totalId = '';
+  /** A one-shot command's exit: the instant (ms since epoch) and its wait4 totals, when known. */
+  exitEnd: { atMs: number; totals?: ExactTotals } | undefined = undefined;
 
   constructor(o: RunOptions, pm: PerformanceMonitor, ctx: RunContext) {
     this.o = o;
@@ -110,11 +115,15 @@ class StartupRun {
     ctx.progress.set('starting the sampler');
     await pm.samplingReady().catch(() => undefined); // without samples the phases are still timed
     const timer = setTimeout(() => this.ac.abort(new Error(`timeout after ${o.timeoutMs} ms`)), o.timeoutMs);
-    const t = pm.startTiming(StartupPhase.TOTAL_STARTUP);
-    await this.processStartup(path);
+    await this.processStartup(path); // opens total_startup too, at the spawn's instant
     if (!this.failed && !this.ac.signal.aborted && o.healthUrl) await this.healthVerification(o.healthUrl);
     const failed = this.failed as { phase: string } | null; // set by the awaited phases
-    pm.finishTiming(t, !failed && !ctx.interrupt.aborted, failed ? `${failed.phase} failed` : undefined);
+    const ok = !failed && !ctx.interrupt.aborted;
+    const why = failed ? `${failed.phase} failed` : undefined;
+    // A one-shot command with nothing after it: the startup ended when the command did.
+    const end = this.exitEnd;
+    if (end && !o.healthUrl) pm.finishTimingAt(this.totalId, end.atMs, ok, why, end.totals);
+    else pm.finishTiming(this.totalId, ok, why);
     clearTimeout(timer);
     ctx.progress.clear();
   }
@@ -122,8 +131,12 @@ class StartupRun {
   /** 3. Spawn (never through a shell) until ready: the port accepts, the pattern is seen, or a one-shot command exits 0. */
   async processStartup(path: string): Promise<void> {
     const { o, pm, ctx, ac } = this;
-    const t = pm.startTiming(StartupPhase.PROCESS_STARTUP);
+    // The phase starts just before the spawn: with the addon that instant is read by the spawn
+    // itself (posix_spawn), so the mark is taken after it, at the instant it reports.
     const child = (this.child = startChild(path, o));
+    const spawnedAt = performance.timeOrigin + child.spawnedAtMono;
+    this.totalId = pm.startTimingAt(StartupPhase.TOTAL_STARTUP, spawnedAt);
+    const t = pm.startTimingAt(StartupPhase.PROCESS_STARTUP, spawnedAt);
     pm.rescan();
     const waits = [o.port !== undefined ? `port ${o.port}` : '', o.readyPattern ? `/${o.readyPattern.source}/` : ''].filter(Boolean);
     const what = waits.length > 0 ? waits.join(' and ') : 'exit';
@@ -146,8 +159,9 @@ class StartupRun {
     stopPortWait();
     ac.signal.removeEventListener('abort', stopPortWait);
     // A one-shot command is ready by exiting 0; everything else exiting first failed its startup.
-    const oneShotOk = first === 'exited' && conditions.length === 0 && (await child.exited).code === 0;
-    if (first === 'ready' || oneShotOk) return void pm.finishTiming(t, true);
+    const oneShotOk = (first === 'ready' || first === 'exited') && conditions.length === 0 && (await child.exited).code === 0;
+    if (oneShotOk) return this.finishAtExit(t, await child.exited);
+    if (first === 'ready') return void pm.finishTiming(t, true);
     const reason =
       first === 'spawn-error'
         ? `could not start ${o.command}: ${(await child.spawnError).message}`
@@ -156,6 +170,18 @@ class StartupRun {
           : `${o.command} exited (${child.exit}) during startup`;
     pm.finishTiming(t, false, reason);
     if (!(first === 'aborted' && ctx.interrupt.aborted)) this.fail(StartupPhase.PROCESS_STARTUP, reason);
+  }
+
+  /**
+   * A one-shot command is done when it exits: the phase ends at the exit's instant (stamped by
+   * the wait4 thread with the addon), and its CPU, faults and switches are the command's own
+   * wait4 rusage (it and every descendant it waited for), exact where samples are not.
+   */
+  finishAtExit(t: string, e: ChildExit): void {
+    const r = e.rusage;
+    const totals = r && { cpuUs: r.userUs + r.systemUs, voluntaryContextSwitches: r.voluntaryCtx, involuntaryContextSwitches: r.involuntaryCtx, minorPageFaults: r.minorFaults, majorPageFaults: r.majorFaults };
+    this.exitEnd = { atMs: performance.timeOrigin + e.atMono, ...(totals ? { totals } : {}) };
+    this.pm.finishTimingAt(t, this.exitEnd.atMs, true, undefined, totals);
   }
 
   /** 4. --health-url answers 2xx (retried with backoff) before the command exits or time runs out. */
@@ -181,15 +207,10 @@ class StartupRun {
   /** Leave the command running (--keep) or stop its group, then save the session. */
   async finish(): Promise<RunOutcome> {
     const { o, pm, ctx } = this;
-    const proc = this.child?.process;
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
-      if (o.keep && !this.failed && !ctx.interrupt.aborted) {
-        proc.stdout?.destroy();
-        proc.stderr?.destroy();
-        proc.unref();
-      } else {
-        await stopTree(proc, o.graceMs);
-      }
+    const child = this.child;
+    if (child && !Number.isNaN(child.pid) && child.exit === undefined) {
+      if (o.keep && !this.failed && !ctx.interrupt.aborted) child.release();
+      else await stopTree(child, o.graceMs);
     }
     const interrupted = ctx.interrupt.aborted;
     const session = await pm.finishSession(!this.failed && !interrupted, { incomplete: interrupted });

@@ -131,20 +131,39 @@ export function phaseResources(phases: PhaseSummary[], startTime: number, s: Pic
   }
 }
 
-/** Two process.resourceUsage() readings on the calling thread, at an interval's start and end. */
-export type BoundaryReads = readonly [NodeJS.ResourceUsage, NodeJS.ResourceUsage];
+/**
+ * Cumulative figures of an interval from an exact source rather than samples: the kernel's
+ * counters read at its boundaries (getrusage of this process), or a child's wait4 rusage.
+ */
+export interface ExactTotals {
+  cpuUs: number;
+  voluntaryContextSwitches: number;
+  involuntaryContextSwitches: number;
+  minorPageFaults: number;
+  majorPageFaults: number;
+}
+
+/** Totals between two process.resourceUsage() readings (getrusage(RUSAGE_SELF): every thread). */
+export function usageBetween(a: NodeJS.ResourceUsage, b: NodeJS.ResourceUsage): ExactTotals {
+  return {
+    cpuUs: b.userCPUTime - a.userCPUTime + b.systemCPUTime - a.systemCPUTime,
+    voluntaryContextSwitches: b.voluntaryContextSwitches - a.voluntaryContextSwitches,
+    involuntaryContextSwitches: b.involuntaryContextSwitches - a.involuntaryContextSwitches,
+    minorPageFaults: b.minorPageFault - a.minorPageFault,
+    majorPageFaults: b.majorPageFault - a.majorPageFault,
+  };
+}
 
 /**
- * Replace the cumulative figures of a delta computed from samples with the kernel's own counters
- * read at the interval's boundaries (getrusage(RUSAGE_SELF): every thread of this process, µs):
- * exact where the samples are last-minus-first around the interval, up to one interval off at
- * each end. Levels and peaks stay the samples'. Only for intervals of this process alone.
+ * Replace the cumulative figures of a delta computed from samples with exact totals: where the
+ * samples are last-minus-first around the interval, up to one interval off at each end. Levels
+ * and peaks stay the samples'.
  */
-export function applyBoundaryReads(d: ResourceDelta, [a, b]: BoundaryReads, durationMs: number): void {
-  d.cpuMs = (b.userCPUTime - a.userCPUTime + b.systemCPUTime - a.systemCPUTime) / 1000;
+export function applyExactTotals(d: ResourceDelta, x: ExactTotals, durationMs: number): void {
+  d.cpuMs = x.cpuUs / 1000;
   d.cpuPercent = durationMs > 0 ? (d.cpuMs / durationMs) * 100 : NaN;
-  d.voluntaryContextSwitches = b.voluntaryContextSwitches - a.voluntaryContextSwitches;
-  d.involuntaryContextSwitches = b.involuntaryContextSwitches - a.involuntaryContextSwitches;
-  d.minorPageFaults = b.minorPageFault - a.minorPageFault;
-  d.majorPageFaults = b.majorPageFault - a.majorPageFault;
+  d.voluntaryContextSwitches = x.voluntaryContextSwitches;
+  d.involuntaryContextSwitches = x.involuntaryContextSwitches;
+  d.minorPageFaults = x.minorPageFaults;
+  d.majorPageFaults = x.majorPageFaults;
 }

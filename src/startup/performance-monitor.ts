@@ -17,7 +17,7 @@ import { Sampler } from '../sampler/sampler.js';
 import { averages, SessionBuffer } from '../session/buffer.js';
 import { nodeBootstrapPhases } from '../session/bootstrap.js';
 import { checkMetadata } from '../session/metadata.js';
-import { resourceDelta } from '../session/resources.js';
+import { resourceDelta, type ExactTotals } from '../session/resources.js';
 import { StartupSession } from '../session/session.js';
 import { TimingContext } from '../session/timing.js';
 import type { ResourceDelta, SessionError } from '../session/types.js';
@@ -169,6 +169,25 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   /** Finish a timing. Unknown or already finished ids throw SessionStateError. */
   finishTiming(timingId: string, success = true, errorMessage?: string): void {
     this.#book.finish(timingId, success, errorMessage);
+  }
+
+  /**
+   * startTiming for an instant taken elsewhere: `atMs` is ms since the epoch on this process's
+   * clock (performance.timeOrigin + performance.now(), sub-ms), e.g. just before a spawn.
+   */
+  startTimingAt(operation: string, atMs: number, metadata?: Record<string, unknown>): string {
+    if (this.#session === null) throw new SessionStateError('no open session: call startSession() first');
+    if (typeof operation !== 'string' || operation.length === 0) throw new InvalidOption('operation', 'a non-empty string', operation);
+    return this.#book.start(operation, metadata, checkNumber('atMs', atMs, 0) - performance.timeOrigin);
+  }
+
+  /**
+   * finishTiming for an instant taken elsewhere (as startTimingAt), optionally with the interval's
+   * exact totals from another source (a child's wait4 rusage): they replace the samples' CPU,
+   * faults and context switches.
+   */
+  finishTimingAt(timingId: string, atMs: number, success = true, errorMessage?: string, totals?: ExactTotals): void {
+    this.#book.finish(timingId, success, errorMessage, { mono: checkNumber('atMs', atMs, 0) - performance.timeOrigin, ...(totals ? { totals } : {}) });
   }
 
   /** Time an async (or sync) function; a throw is recorded as a failure and rethrown. */

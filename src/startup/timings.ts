@@ -5,7 +5,7 @@
  */
 import { errorRecord, timingRecord } from '../history/records.js';
 import type { SessionRecord } from '../history/format.js';
-import { applyBoundaryReads, resourceDelta, type BoundaryReads } from '../session/resources.js';
+import { applyExactTotals, resourceDelta, usageBetween, type ExactTotals } from '../session/resources.js';
 import type { StartupSession } from '../session/session.js';
 import { SessionStateError } from '../errors.js';
 import { TimingMetric } from '../session/timing.js';
@@ -24,8 +24,10 @@ export class TimingBook {
    */
   boundaryReads = false;
   readonly #timings = new Map<string, TimingMetric>();
-  /** Settled phases with both boundary reads: applied again when deltas are recomputed from disk. */
-  readonly #exact = new WeakMap<PhaseSummary, BoundaryReads>();
+  /** Settled phases with exact totals: applied again when deltas are recomputed from disk. */
+  readonly #exact = new WeakMap<PhaseSummary, ExactTotals>();
+  /** Exact totals handed to finish() (a child's rusage), until the timing is settled. */
+  readonly #given = new WeakMap<TimingMetric, ExactTotals>();
   /** Started, not finished, innermost last (the parent of the next one). */
   #open: TimingMetric[] = [];
   /** Finished, waiting for the ring to cover their end. */
@@ -40,23 +42,29 @@ export class TimingBook {
     this.#records = [];
   }
 
-  start(operation: string, metadata: Record<string, unknown> | undefined): string {
+  /** `atMono`: the start on the performance.now() clock when it was taken elsewhere (no boundary read then). */
+  start(operation: string, metadata: Record<string, unknown> | undefined, atMono?: number): string {
     const id = `t${++this.#next}`;
     // Read before the timing's monotonic mark (and after it at finish): the reads bracket it.
-    const usage = this.boundaryReads ? process.resourceUsage() : undefined;
+    const usage = this.boundaryReads && atMono === undefined ? process.resourceUsage() : undefined;
     const parent = this.#open.length > 0 ? this.#open[this.#open.length - 1]!.id : undefined;
-    const t = new TimingMetric(id, operation, metadata ?? EMPTY, parent);
+    const t = new TimingMetric(id, operation, metadata ?? EMPTY, parent, atMono);
     t.startUsage = usage;
     this.#timings.set(id, t);
     this.#open.push(t);
     return id;
   }
 
-  finish(timingId: string, success: boolean, errorMessage?: string): void {
+  /**
+   * `at`: the end on the performance.now() clock when it was taken elsewhere, and the interval's
+   * exact totals when known there (a child's wait4 rusage).
+   */
+  finish(timingId: string, success: boolean, errorMessage?: string, at?: { mono: number; totals?: ExactTotals }): void {
     const t = this.#timings.get(timingId);
     if (t === undefined) throw new SessionStateError(`unknown timing id ${String(timingId)}`);
-    t.finish(success, errorMessage);
-    if (t.startUsage) t.endUsage = process.resourceUsage();
+    t.finish(success, errorMessage, at?.mono);
+    if (at?.totals) this.#given.set(t, at.totals);
+    else if (t.startUsage && at === undefined) t.endUsage = process.resourceUsage();
     const i = this.#open.lastIndexOf(t);
     if (i >= 0) this.#open.splice(i, 1);
     this.#pending.push(t);
@@ -110,8 +118,8 @@ export class TimingBook {
   /** Give a finished timing its resource delta, and record it in the session and for the file. */
   #settle(session: StartupSession, t: TimingMetric, s: Rows | null): void {
     t.resources = s ? resourceDelta(s.records, s.stride, s.count, t.startTime, t.endTime) : undefined;
-    const reads: BoundaryReads | undefined = t.startUsage && t.endUsage ? [t.startUsage, t.endUsage] : undefined;
-    if (t.resources && reads) applyBoundaryReads(t.resources, reads, t.durationMs);
+    const reads = this.#given.get(t) ?? (t.startUsage && t.endUsage ? usageBetween(t.startUsage, t.endUsage) : undefined);
+    if (t.resources && reads) applyExactTotals(t.resources, reads, t.durationMs);
     const phase: PhaseSummary = {
       name: t.operation,
       startOffsetMs: t.startTime - session.startTime,
@@ -143,10 +151,10 @@ export class TimingBook {
    * phases and the session's own resources.
    */
   applyExact(phases: PhaseSummary[], session?: StartupSession): void {
-    if (session?.resources && this.#sessionStart && this.#sessionEnd) applyBoundaryReads(session.resources, [this.#sessionStart, this.#sessionEnd], session.durationMs);
+    if (session?.resources && this.#sessionStart && this.#sessionEnd) applyExactTotals(session.resources, usageBetween(this.#sessionStart, this.#sessionEnd), session.durationMs);
     for (const p of phases) {
       const reads = this.#exact.get(p);
-      if (reads && p.resources) applyBoundaryReads(p.resources, reads, p.durationMs);
+      if (reads && p.resources) applyExactTotals(p.resources, reads, p.durationMs);
     }
   }
 }

@@ -1,0 +1,54 @@
+/**
+ * A one-shot command's startup, timed where it happens: with the addon the spawn is posix_spawn
+ * (its instant read by the spawn itself) and the exit is stamped by a thread blocked in wait4,
+ * whose rusage gives the phase's CPU. Oracle: the command itself (a Node fixture) prints when it
+ * started (performance.timeOrigin), when it finished its work, and the CPU it used
+ * (process.cpuUsage(), its whole life).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanup, runCli } from './helpers/cli.js';
+import { requireAddonFor } from './helpers/optional-readers.js';
+import { tempDir } from './helpers/temp-dirs.js';
+
+afterAll(cleanup);
+
+interface Own {
+  cpuUs: number;
+  startMs: number;
+  endMs: number;
+}
+
+describe('procprobe run: a one-shot command timed where it happens', () => {
+  requireAddonFor('native');
+  it('three runs of a 100 ms CPU burner: process_startup brackets the command, its CPU is the command\'s own', async () => {
+    const dir = tempDir('procprobe-cli-');
+    const r = await runCli(['run', '--json', '--runs', '3', '--data-dir', dir, '--', process.execPath, 'test/fixtures/cpu-burn-report.mjs', '100']);
+    expect(r.code, r.stderr).toBe(0);
+    const own = [...r.stderr.matchAll(/^\{"pid":.*\}$/gm)].map((m) => JSON.parse(m[0]) as Own);
+    expect(own, r.stderr).toHaveLength(3);
+    const doc = JSON.parse(r.stdout);
+    for (const [i, run] of (doc.runs as { sessionId: string }[]).entries()) {
+      const show = await runCli(['show', run.sessionId, '--json', '--data-dir', dir]);
+      const s = JSON.parse(show.stdout);
+      const p = s.phases.find((x: { name: string }) => x.name === 'process_startup');
+      const total = s.phases.find((x: { name: string }) => x.name === 'total_startup');
+      const start = s.startTime + p.startOffsetMs;
+      const end = start + p.durationMs;
+      const c = own[i]!;
+      const line = `run ${i + 1}: phase ${start.toFixed(2)}..${end.toFixed(2)}, command ${c.startMs.toFixed(2)}..${c.endMs.toFixed(2)}`;
+      // The spawn comes before the command's own clock starts (exec, then Node's start-up)...
+      expect(start, line).toBeLessThanOrEqual(c.startMs);
+      expect(c.startMs - start, line).toBeLessThan(50);
+      // ...and the exit after its last word, by Node's exit path only.
+      expect(end, line).toBeGreaterThanOrEqual(c.endMs);
+      expect(end - c.endMs, line).toBeLessThan(30);
+      // total_startup is the same interval for a one-shot command.
+      expect(total.startOffsetMs).toBe(p.startOffsetMs);
+      expect(total.durationMs).toBe(p.durationMs);
+      // The CPU is wait4's: all the command used, including before sampling could see it.
+      expect(p.resources, line).toBeDefined();
+      expect(p.resources.cpuMs, line).toBeGreaterThanOrEqual(c.cpuUs / 1000);
+      expect(p.resources.cpuMs - c.cpuUs / 1000, line).toBeLessThan(20);
+    }
+  }, 60_000);
+});
