@@ -175,6 +175,9 @@ static enum pp_status read_self(pp_target* t, struct pp_sample* s, double mono_u
   return PP_OK;
 }
 
+// include/linux/sched.h: "getting shut down"; set by do_exit before exit_mm and exit_files.
+static const unsigned long kPfExiting = 0x00000004;
+
 static enum pp_status read_other(pp_target* t, struct pp_sample* s, double mono_us) {
   // CPU clock first, then stat: if stat still reads after the clock did, the process the clock
   // measured was the one this probe opened (a reused pid would have failed the stat read).
@@ -219,10 +222,19 @@ static enum pp_status read_other(pp_target* t, struct pp_sample* s, double mono_
     s->voluntary_ctx = s->involuntary_ctx = NAN;
     return PP_ZOMBIE;
   }
-  enum pp_status st = read_statm(t, s);
-  if (st != PP_OK) return st;
-  s->open_fds = pp_count_fds(t->fd_dir, t->fd_count_o1, t->dirbuf, sizeof t->dirbuf);
-  s->threads = pp_count_threads(t->task_dir, sf.num_threads);
+  // PF_EXITING: the process is in do_exit, its memory being unmapped and its files closed. Its
+  // levels are falling and say nothing of what it was, so they read as the end of teardown does,
+  // RSS 0 and nothing open: the one mark of a process being torn down that every reader of
+  // records already knows (session/resources.ts isLiveReading). Cumulative counters stay valid.
+  // (A leader that left by pthread_exit is state Z while its process runs on: not this.)
+  if ((sf.flags & kPfExiting) != 0 && sf.state != 'Z') {
+    s->rss_bytes = s->vms_bytes = s->open_fds = s->threads = 0;
+  } else {
+    enum pp_status st = read_statm(t, s);
+    if (st != PP_OK) return st;
+    s->open_fds = pp_count_fds(t->fd_dir, t->fd_count_o1, t->dirbuf, sizeof t->dirbuf);
+    s->threads = pp_count_threads(t->task_dir, sf.num_threads);
+  }
   if (t->task_dir < 0 || !pp_threads_read(&t->threads, t->task_dir, s->threads, t->buf, sizeof t->buf, t->dirbuf,
                                           sizeof t->dirbuf, &s->voluntary_ctx, &s->involuntary_ctx)) {
     s->voluntary_ctx = s->involuntary_ctx = NAN;

@@ -63,7 +63,9 @@ bool pp_parse_stat(const char* buf, struct pp_stat_fields* out) {
   const char* p = close + 2;  // field 3: state
   out->state = *p;
   char* end;
-  p = skip_fields(p, 7);  // -> field 10 minflt
+  p = skip_fields(p, 6);  // -> field 9 flags
+  out->flags = strtoul(p, &end, 10);
+  p = skip_fields(p, 1);  // -> field 10 minflt
   out->minflt = (double)strtoull(p, &end, 10);
   p = skip_fields(p, 2);  // -> field 12 majflt
   out->majflt = (double)strtoull(p, &end, 10);

@@ -14,6 +14,7 @@ int pp_open_proc(int pid, const char* leaf, int flags);
 // The fields of /proc/PID/stat the probe uses (counts as read: ticks for utime/stime/starttime).
 struct pp_stat_fields {
   char state;
+  unsigned long flags;  // field 9: the leader thread's PF_* flags
   double minflt, majflt, utime, stime, num_threads;
   unsigned long long starttime;
 };

@@ -7,7 +7,8 @@
  * being torn down (stopped by the CLI, or a one-shot command exiting) still reads OK, ending with
  * RSS 0 and no fds once the kernel has released its memory (exit_mm) and files, and that is the
  * teardown, not the startup's end state. Readings taken while the kernel is still unmapping (RSS
- * falling, above 0) are not told apart yet: that needs the PF_EXITING flag of /proc/PID/stat.
+ * falling, above 0) read the same with the addon on Linux: a process whose /proc/PID/stat flags
+ * carry PF_EXITING reads RSS 0 and nothing open (native/probe_linux.cc).
  * Cumulative counters (CPU, switches, faults) stay valid through it: from the last usable record.
  */
 import type { PhaseSummary, ResourceDelta, SessionSamples } from './types.js';
