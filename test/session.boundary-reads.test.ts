@@ -79,6 +79,28 @@ describe('boundary reads', () => {
     }
   });
 
+  it('boundaryReads: false: no read on the caller\'s path, the phase is the samples\' (up to an interval off at each end)', async () => {
+    const pm = new PerformanceMonitor({ dataDir: tempDir('procprobe-hist-'), nodeBootstrap: false, boundaryReads: false });
+    try {
+      pm.startSession();
+      await pm.samplingReady();
+      const c0 = process.cpuUsage();
+      const id = pm.startTiming('busy');
+      spin(50);
+      pm.finishTiming(id);
+      const c = process.cpuUsage(c0);
+      const s = await pm.finishSession();
+      const r = s.timings.find((t) => t.name === 'busy')!.resources!;
+      // The bounding records lie at most one 1 ms interval (a few under load) outside the phase.
+      const cpuMs = (c.user + c.system) / 1000;
+      expect(r.cpuMs).toBeGreaterThan(cpuMs - 10);
+      expect(r.cpuMs).toBeLessThan(cpuMs + 10);
+      expect(r.fromTimestamp).toBeLessThanOrEqual(s.startTime + s.timings.find((t) => t.name === 'busy')!.startOffsetMs);
+    } finally {
+      await pm.close();
+    }
+  });
+
   it('no boundary reads for another pid: the phase is the samples\' (the reads know only this process)', async () => {
     const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, ['-e', 'const e=Date.now()+400; while(Date.now()<e);'], { stdio: 'ignore' });

@@ -94,6 +94,7 @@ describe('InvalidOptionError names the option', () => {
     ['maxSessionSamples', { maxSessionSamples: 1 }],
     ['maxHistoryDays', { maxHistoryDays: -1 }],
     ['nodeBootstrap', { nodeBootstrap: 'yes' }],
+    ['boundaryReads', { boundaryReads: 1 }],
   ])('%s', (name, opts) => {
     const err = thrown(() => new PerformanceMonitor(opts as never));
     expect(err).toBeInstanceOf(InvalidOptionError);

@@ -28,6 +28,12 @@ export interface PerformanceMonitorOptions {
   nodeBootstrap?: boolean;
   /** With tree: sample only the descendants of pid, not pid itself. Default false. */
   excludeRoot?: boolean;
+  /**
+   * Read process.resourceUsage() at every timing's start and finish for exact CPU, faults and
+   * switches (this process alone: ignored with another pid or a tree). Default true; false saves
+   * the caller ~3 µs per timing, and the figures are then the samples' around it.
+   */
+  boundaryReads?: boolean;
 }
 
 export type ResolvedOptions = Required<Omit<PerformanceMonitorOptions, 'pid' | 'dataDir'>> & { pid: number; dataDir: string };
@@ -49,5 +55,6 @@ export function resolveOptions(o: PerformanceMonitorOptions): ResolvedOptions {
     maxSessionSamples: checkInteger('options.maxSessionSamples', o.maxSessionSamples ?? 120_000, 2),
     nodeBootstrap: checkBoolean('options.nodeBootstrap', o.nodeBootstrap ?? true),
     excludeRoot: checkBoolean('options.excludeRoot', o.excludeRoot ?? false),
+    boundaryReads: checkBoolean('options.boundaryReads', o.boundaryReads ?? true),
   };
 }

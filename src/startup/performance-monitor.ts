@@ -14,28 +14,23 @@ import { sessionHeader } from '../history/records.js';
 import { HistoryStore, newSessionId } from '../history/store.js';
 import { SessionWriter } from '../history/writer.js';
 import { Sampler } from '../sampler/sampler.js';
-import { averages, SessionBuffer } from '../session/buffer.js';
+import { SessionBuffer } from '../session/buffer.js';
 import { nodeBootstrapPhases } from '../session/bootstrap.js';
 import { checkMetadata } from '../session/metadata.js';
 import { resourceDelta, type ExactTotals } from '../session/resources.js';
 import { StartupSession } from '../session/session.js';
 import { TimingContext } from '../session/timing.js';
-import type { ResourceDelta, SessionError } from '../session/types.js';
+import type { SessionError } from '../session/types.js';
 import { checkBoolean, checkFunction, checkNumber, checkObject } from '../validate.js';
 import { resolveOptions, type PerformanceMonitorOptions, type ResolvedOptions } from './options.js';
 import { flushAtExit, housekeep } from './housekeeping.js';
 import { saveSession } from './save.js';
+import { usageSummary, type ResourceUsageSummary } from './usage.js';
 import { TimingBook } from './timings.js';
 
 export type { PerformanceMonitorOptions } from './options.js';
 
-/** getResourceUsageSummary's answer: the current or last session. */
-export interface ResourceUsageSummary extends ResourceDelta {
-  sessionId: string;
-  avgCpuPercent: number;
-  peakCpuPercent: number;
-  avgRssBytes: number;
-}
+export type { ResourceUsageSummary } from './usage.js';
 
 export interface PerformanceMonitorEvents {
   error: [ProcprobeError];
@@ -108,7 +103,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     this.#store.ensure();
     const sampler = this.#sampler;
     // Exact cumulative figures from the kernel at the boundaries, where they can be: this process alone.
-    this.#book.boundaryReads = this.#opts.pid === process.pid && !this.#opts.tree;
+    this.#book.boundaryReads = this.#opts.boundaryReads && this.#opts.pid === process.pid && !this.#opts.tree;
     this.#book.markSessionStart();
     const startMono = performance.now();
     const startTime = performance.timeOrigin + startMono;
@@ -280,14 +275,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const session = this.#session ?? this.#sessions[this.#sessions.length - 1] ?? null;
     if (!session) return null;
     if (session === this.#session) this.#buffer?.drain();
-    const s = session.samples ?? this.#buffer?.samples();
-    if (!s || s.count === 0) return null;
-    const end = session.finished ? session.endTime : Infinity;
-    // A finished session's own figures (boundary reads where taken, the file's past memory).
-    const delta = session.finished && session.resources ? session.resources : resourceDelta(s.records, s.stride, s.count, session.startTime, end);
-    if (!delta) return null;
-    const avg = averages(s.records, s.stride, s.count);
-    return { sessionId: session.id, ...delta, ...avg };
+    return usageSummary(session, session.samples ?? this.#buffer?.samples());
   }
 
   /** Stats, trend and suggestions over the last `days` of history, computed in a worker pool. */

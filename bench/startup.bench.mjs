@@ -1,0 +1,75 @@
+/**
+ * How exact is `procprobe run` on one-shot commands: its total_startup against hyperfine -N
+ * (a dedicated runner: no shell, no sampler, posix_spawn and wait4) on the same commands in the
+ * same run, and against itself with child_process.spawn (`--keep` makes the CLI use it), the way
+ * every run was timed before the native spawn. Each table's baseline is hyperfine's median.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { machine, noteRow, row, summarize } from './harness.mjs';
+
+export const name = 'startup';
+export const question = 'How close is procprobe run to hyperfine -N on one-shot commands, with the native spawn and with child_process?';
+
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const BASELINE = 'hyperfine -N (baseline)';
+
+function commands() {
+  const list = [['/bin/true'], [process.execPath, '-e', '0']];
+  if (spawnSync('/usr/bin/python3', ['-c', '0']).status === 0) list.splice(1, 0, ['/usr/bin/python3', '-c', 'import json']);
+  return list;
+}
+
+/** hyperfine -N's per-run times (ms), or null without hyperfine. */
+function hyperfine(cmd, runs, dir) {
+  const out = join(dir, 'hyperfine.json');
+  // hyperfine -N splits a command string like a shell: a word with a space is quoted.
+  const line = cmd.map((w) => (/\s/.test(w) ? `'${w}'` : w)).join(' ');
+  const r = spawnSync('hyperfine', ['-N', '--runs', String(runs), '--warmup', '3', '--export-json', out, '--style', 'none', line], { encoding: 'utf8' });
+  if (r.error) return null;
+  if (r.status !== 0) throw new Error(`hyperfine failed on ${line}: ${r.stderr.slice(-300)}`);
+  return JSON.parse(readFileSync(out, 'utf8')).results[0].times.map((s) => s * 1e3);
+}
+
+/** procprobe run --runs N: each run's total_startup (ms) and how many runs had resources. */
+function procprobe(cmd, runs, dir, extra) {
+  const r = spawnSync(process.execPath, [CLI, 'run', '--json', '--runs', String(runs), '--warmup', '2', ...extra, '--data-dir', join(dir, 'data'), '--', ...cmd], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`procprobe run failed (${r.status}): ${r.stderr.slice(-400)}`);
+  const measured = JSON.parse(r.stdout).runs.filter((x) => !x.warmup);
+  const withResources = measured.filter((x) => x.phases.some((p) => p.name === 'process_startup' && p.resources)).length;
+  return { ms: measured.map((x) => x.totalStartupMs), withResources };
+}
+
+const stats = (ms) => {
+  const s = summarize(ms.map((x) => x * 1e6));
+  return { nsPerOp: s.median, rme: s.rme, samples: s.samples };
+};
+
+export async function run({ quick }) {
+  const runs = quick ? 5 : 20;
+  const tables = [];
+  for (const cmd of commands()) {
+    const dir = mkdtempSync(join(tmpdir(), 'procprobe-bench-startup-'));
+    try {
+      const hf = hyperfine(cmd, runs, dir);
+      if (!hf) throw new Error('hyperfine is not installed (apt-get install hyperfine): no baseline, no result');
+      const floor = summarize(hf).median;
+      const native = procprobe(cmd, runs, dir, []);
+      const node = procprobe(cmd, runs, dir, ['--keep']);
+      const over = (ms) => `+${(summarize(ms).median - floor).toFixed(2)} ms over hyperfine's median`;
+      const rows = [
+        row(BASELINE, stats(hf), `median of ${hf.length}`, true),
+        row('procprobe run (native spawn, wait4)', stats(native.ms), `${over(native.ms)}; ${native.withResources}/${runs} runs with resources`),
+        row('procprobe run --keep (child_process)', stats(node.ms), `${over(node.ms)}; ${node.withResources}/${runs} runs with resources`),
+      ];
+      tables.push({ title: `total_startup of \`${cmd.map((w) => (w === process.execPath ? 'node' : w)).join(' ')}\`, ${runs} runs each`, baselineName: BASELINE, rows });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  if (tables.length === 0) tables.push({ title: 'no command', baselineName: BASELINE, rows: [noteRow(BASELINE, 'nothing to run')] });
+  return { baselineName: BASELINE, rows: tables[0].rows, tables, machine: machine() };
+}
