@@ -72,4 +72,9 @@ void pp_spawn_undo(struct pp_spawn_result* r);
 // 1 when pp_spawn works on this platform.
 int pp_spawn_supported(void);
 
+// Make this process a child subreaper (Linux prctl PR_SET_CHILD_SUBREAPER): descendants orphaned
+// by their parent's exit (a daemon's double fork) are reparented here, not to init, so they stay
+// in the tree under watch. 0, or the errno (ENOSYS where there is no such thing).
+int pp_set_child_subreaper(void);
+
 #endif  // PROCPROBE_SPAWN_H_

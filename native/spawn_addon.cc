@@ -154,4 +154,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
 void pp_define_spawn(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("spawnSupported", Napi::Boolean::New(env, pp_spawn_supported() != 0));
+  // setChildSubreaper() -> 0 or an errno (spawn.h).
+  exports.Set("setChildSubreaper", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return Napi::Number::New(info.Env(), pp_set_child_subreaper());
+  }, "setChildSubreaper"));
 }

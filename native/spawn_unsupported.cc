@@ -30,3 +30,5 @@ int pp_thread_detached(void* (*fn)(void*), void* arg) {
 void pp_spawn_undo(struct pp_spawn_result* r) { (void)r; }
 
 int pp_spawn_supported(void) { return 0; }
+
+int pp_set_child_subreaper(void) { return ENOSYS; }

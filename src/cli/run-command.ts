@@ -6,6 +6,7 @@ import { runStats } from '../analysis/pool.js';
 import { totalStartupMs } from '../session/types.js';
 import { HistoryStore } from '../history/store.js';
 import { PerformanceMonitor } from '../startup/performance-monitor.js';
+import { adoptOrphans } from './daemon.js';
 import type { RunOptions } from './args.js';
 import { compare, phaseTable, renderComparison, runStatistics, runsTable, sparklines, type Comparison } from './report.js';
 import { runOnce, type RunOutcome } from './run.js';
@@ -15,6 +16,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const out = o.json ? null : process.stdout;
   const style = styleFor(process.stdout);
   const progress = new Progress(!o.quiet && !o.json);
+  adoptOrphans(); // a command that daemonizes stays in the tree (cli/daemon.ts)
   const pm = new PerformanceMonitor({
     dataDir: o.dataDir,
     pid: process.pid,
@@ -113,6 +115,7 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
   const missed = missedLine(outcomes, style);
   w('');
   if (missed) w(missed);
+  if (last.daemon) w(style.yellow(`! ${last.daemon.note}${last.daemon.kept ? '; left running (--keep)' : '; stopped'}`));
   w(resultLine(o, last, style));
   w(savedLine(o, outcomes, style));
 }
@@ -172,6 +175,7 @@ function jsonReport(o: RunOptions, outcomes: RunOutcome[], comparison: Compariso
       ...(r.failedPhase ? { failedPhase: r.failedPhase, reason: r.reason } : {}),
       ...(r.childExit ? { childExit: r.childExit } : {}),
       ...(r.output !== undefined ? { output: r.output } : {}),
+      ...(r.daemon ? { daemon: r.daemon } : {}),
       totalStartupMs: totalStartupMs(r.session.toSummary()),
       samples: r.session.samples?.count ?? 0,
       sampleAccount: r.session.sampleAccount ?? null,

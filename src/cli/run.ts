@@ -19,6 +19,7 @@ import type { StartupSession } from '../session/session.js';
 import type { RunOptions } from './args.js';
 import { checkPortFree, resolveCommand, waitForHealth, waitForPort } from './checks.js';
 import { startChild, stopTree, type ChildExit, type StartedChild } from './child.js';
+import { daemonNote, orphans, stopDaemons } from './daemon.js';
 import type { Progress } from './terminal.js';
 
 export interface RunOutcome {
@@ -31,6 +32,8 @@ export interface RunOutcome {
   childExit?: string;
   /** With --capture: the last 64 KiB of the child's output. */
   output?: string;
+  /** The command daemonized: the adopted pids, the report's line, whether --keep left them running. */
+  daemon?: { pids: number[]; note: string; kept: boolean };
   interrupted: boolean;
 }
 
@@ -66,6 +69,8 @@ class StartupRun {
   child: StartedChild | null = null;
   /** total_startup, opened with process_startup at the spawn's instant. */
   totalId = '';
+  /** Descendants left running by a command that daemonized (cli/daemon.ts). */
+  daemons: number[] = [];
   /** A one-shot command's exit: the instant (ms since epoch) and its wait4 totals, when known. */
   exitEnd: { atMs: number; totals?: ExactTotals } | undefined = undefined;
 
@@ -155,7 +160,15 @@ class StartupRun {
         ? Promise.all(conditions).then((ok) => (ok.every(Boolean) ? 'ready' : 'exited'))
         : child.exited.then((e) => (e.code === 0 ? 'ready' : 'exited'));
     const aborted = new Promise<'aborted'>((r) => ac.signal.addEventListener('abort', () => r('aborted'), { once: true }));
-    const first = await Promise.race([ready, child.exited.then(() => 'exited' as const), aborted, child.spawnError.then(() => 'spawn-error' as const)]);
+    let first = await Promise.race([ready, child.exited.then(() => 'exited' as const), aborted, child.spawnError.then(() => 'spawn-error' as const)]);
+    // Exited 0 before it was ready, leaving a descendant adopted by procprobe: a daemon. Follow it.
+    if (first === 'exited' && conditions.length > 0 && (await child.exited).code === 0) {
+      this.daemons = orphans();
+      if (this.daemons.length > 0) {
+        ctx.progress.set(`process_startup: ${o.command} daemonized; waiting for ${what}`);
+        first = await Promise.race([ready, aborted]);
+      }
+    }
     stopPortWait();
     ac.signal.removeEventListener('abort', stopPortWait);
     // A one-shot command is ready by exiting 0; everything else exiting first failed its startup.
@@ -208,10 +221,12 @@ class StartupRun {
   async finish(): Promise<RunOutcome> {
     const { o, pm, ctx } = this;
     const child = this.child;
+    const keep = o.keep && !this.failed && !ctx.interrupt.aborted;
     if (child && !Number.isNaN(child.pid) && child.exit === undefined) {
-      if (o.keep && !this.failed && !ctx.interrupt.aborted) child.release();
+      if (keep) child.release();
       else await stopTree(child, o.graceMs);
     }
+    if (this.daemons.length > 0 && !keep) await stopDaemons(this.daemons, o.graceMs);
     const interrupted = ctx.interrupt.aborted;
     const session = await pm.finishSession(!this.failed && !interrupted, { incomplete: interrupted });
     const exit = this.child?.exit;
@@ -222,6 +237,7 @@ class StartupRun {
       ...(this.failed ? { failedPhase: this.failed.phase, reason: this.failed.reason } : {}),
       ...(exit !== undefined ? { childExit: exit } : {}),
       ...(o.capture ? { output: this.child?.output ?? '' } : {}),
+      ...(this.daemons.length > 0 ? { daemon: { pids: this.daemons, note: daemonNote(o.command, this.daemons), kept: keep } } : {}),
       interrupted,
     };
   }

@@ -70,6 +70,8 @@ export interface NativeAddon {
   tick(handle: number, cell: Float64Array, row: Float64Array | null): number;
   /** Precise timer wake-ups for the calling thread (Linux: timer slack 1 ns). */
   tuneThread(): void;
+  /** prctl(PR_SET_CHILD_SUBREAPER): 0 or an errno (ENOSYS off Linux); absent in builds before it. */
+  setChildSubreaper?(): number;
   /** Whether `spawn` is implemented on this platform (Linux); absent in builds before it. */
   readonly spawnSupported?: boolean;
   /** posix_spawn + a wait4 thread (native/spawn.h); wrapped by spawnNative in src/probe/spawn.ts. */

@@ -161,7 +161,7 @@ export class TreeSource {
 }
 
 /** parent pid -> child pids, from /proc/[pid]/stat field 4 (Linux), and every pid seen. */
-function scanProcesses(): { children: Map<number, number[]>; all: Set<number> } {
+export function scanProcesses(): { children: Map<number, number[]>; all: Set<number> } {
   const map = new Map<number, number[]>();
   const all = new Set<number>();
   let entries: string[];

@@ -1,0 +1,61 @@
+/**
+ * Commands that fork into the background (nginx's `daemon on`, `redis-server --daemonize yes`,
+ * `pg_ctl start`): the command exits 0 while a descendant lives on in a session of its own. With
+ * the addon, procprobe is a child subreaper (prctl PR_SET_CHILD_SUBREAPER), so such an orphan is
+ * reparented to procprobe instead of init: it stays in the sampled tree, it is found here as a
+ * child of this process that procprobe did not spawn, and it is stopped at the end like the
+ * command would have been (unless --keep).
+ */
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadNative } from '../probe/native.js';
+import { scanProcesses } from '../sampler/tree.js';
+
+let subreaper: boolean | null = null;
+
+/** Become a child subreaper once (Linux with the addon); false where that cannot be. */
+export function adoptOrphans(): boolean {
+  subreaper ??= loadNative().addon?.setChildSubreaper?.() === 0;
+  return subreaper;
+}
+
+/** Live children of this process that it did not start itself: orphans of the command's tree. */
+export function orphans(): number[] {
+  if (!subreaper) return [];
+  const kids = scanProcesses().children.get(process.pid) ?? [];
+  return kids.filter((pid) => !isZombie(pid));
+}
+
+/** Exited (a zombie: reparented here, nobody reaps it until procprobe exits) or gone. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat[stat.lastIndexOf(')') + 2] === 'Z';
+  } catch {
+    return true; // gone
+  }
+}
+
+/** One line for the report: what was found and how to run the command in the foreground. */
+export function daemonNote(command: string, pids: number[]): string {
+  return `${command} forked into the background and exited 0: procprobe followed pid ${pids.join(', ')} (adopted as a subreaper); to time the server alone, run it in the foreground (nginx -g 'daemon off;', redis-server --daemonize no, postgres instead of pg_ctl start)`;
+}
+
+/** SIGTERM each daemon and its process group, SIGKILL what is left after the grace period. */
+export async function stopDaemons(pids: number[], graceMs: number): Promise<void> {
+  const signal = (sig: NodeJS.Signals): void => {
+    for (const pid of pids) {
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, sig); // -pid: a daemon that called setsid leads its own group
+        } catch {
+          // no such group, or already gone
+        }
+      }
+    }
+  };
+  signal('SIGTERM');
+  const deadline = performance.now() + graceMs;
+  while (performance.now() < deadline && pids.some((p) => !isZombie(p))) await sleep(10);
+  if (pids.some((p) => !isZombie(p))) signal('SIGKILL');
+}
