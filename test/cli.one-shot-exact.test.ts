@@ -51,4 +51,19 @@ describe('procprobe run: a one-shot command timed where it happens', () => {
       expect(p.resources.cpuMs - c.cpuUs / 1000, line).toBeLessThan(20);
     }
   }, 60_000);
+
+  it('/bin/true, shorter than a sampling interval: every run has its CPU and faults from wait4, its levels unknown', async () => {
+    const dir = tempDir('procprobe-cli-');
+    const r = await runCli(['run', '--json', '--runs', '5', '--data-dir', dir, '--', '/bin/true']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const run of JSON.parse(r.stdout).runs) {
+      const p = run.phases.find((x: { name: string }) => x.name === 'process_startup');
+      expect(p.resources, JSON.stringify(p)).toBeDefined();
+      // exec of a dynamic binary faults in its pages: never 0; its CPU is some µs, never NaN.
+      expect(p.resources.minorPageFaults).toBeGreaterThan(10);
+      expect(p.resources.cpuMs).toBeGreaterThanOrEqual(0);
+      expect(p.resources.cpuMs).toBeLessThan(p.durationMs + 1);
+      if (p.resources.samples === 0) expect(p.resources.rssPeakBytes).toBeNull(); // NaN in JSON
+    }
+  }, 60_000);
 });

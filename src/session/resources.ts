@@ -168,3 +168,34 @@ export function applyExactTotals(d: ResourceDelta, x: ExactTotals, durationMs: n
   d.minorPageFaults = x.minorPageFaults;
   d.majorPageFaults = x.majorPageFaults;
 }
+
+/**
+ * A delta from exact totals alone, for an interval no sample covers (a phase before the sampler
+ * had booted, a command shorter than one interval): `samples` 0, the interval's own bounds as
+ * timestamps, levels and peaks NaN (unknown, never 0).
+ */
+export function totalsOnlyDelta(x: ExactTotals, fromTs: number, toTs: number): ResourceDelta {
+  const d: ResourceDelta = {
+    fromTimestamp: fromTs,
+    toTimestamp: toTs,
+    samples: 0,
+    cpuMs: NaN,
+    cpuPercent: NaN,
+    rssStartBytes: NaN,
+    rssEndBytes: NaN,
+    rssPeakBytes: NaN,
+    rssDeltaBytes: NaN,
+    fdsStart: NaN,
+    fdsEnd: NaN,
+    fdsPeak: NaN,
+    threadsStart: NaN,
+    threadsEnd: NaN,
+    threadsPeak: NaN,
+    voluntaryContextSwitches: NaN,
+    involuntaryContextSwitches: NaN,
+    minorPageFaults: NaN,
+    majorPageFaults: NaN,
+  };
+  applyExactTotals(d, x, toTs - fromTs);
+  return d;
+}

@@ -46,7 +46,10 @@ export interface PhaseSummary {
   durationMs: number;
   success: boolean;
   errorMessage?: string;
-  /** Resource use over the timing; absent when no record covers it. */
+  /**
+   * Resource use over the timing; absent when no record covers it and no exact totals exist. With
+   * exact totals alone (boundary reads, a child's wait4): `samples` 0 and every level NaN.
+   */
   resources?: ResourceDelta;
 }
 

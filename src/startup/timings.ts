@@ -5,11 +5,11 @@
  */
 import { errorRecord, timingRecord } from '../history/records.js';
 import type { SessionRecord } from '../history/format.js';
-import { applyExactTotals, resourceDelta, usageBetween, type ExactTotals } from '../session/resources.js';
+import { applyExactTotals, resourceDelta, totalsOnlyDelta, usageBetween, type ExactTotals } from '../session/resources.js';
 import type { StartupSession } from '../session/session.js';
 import { SessionStateError } from '../errors.js';
 import { TimingMetric } from '../session/timing.js';
-import type { PhaseSummary, SessionError, SessionSamples } from '../session/types.js';
+import type { PhaseSummary, ResourceDelta, SessionError, SessionSamples } from '../session/types.js';
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 
@@ -119,7 +119,8 @@ export class TimingBook {
   #settle(session: StartupSession, t: TimingMetric, s: Rows | null): void {
     t.resources = s ? resourceDelta(s.records, s.stride, s.count, t.startTime, t.endTime) : undefined;
     const reads = this.#given.get(t) ?? (t.startUsage && t.endUsage ? usageBetween(t.startUsage, t.endUsage) : undefined);
-    if (t.resources && reads) applyExactTotals(t.resources, reads, t.durationMs);
+    // No sample covers it: the exact totals alone (s null: memory overflowed, the file decides).
+    if (reads) t.resources = t.resources ? withTotals(t.resources, reads, t.durationMs) : s ? totalsOnlyDelta(reads, t.startTime, t.endTime) : undefined;
     const phase: PhaseSummary = {
       name: t.operation,
       startOffsetMs: t.startTime - session.startTime,
@@ -151,10 +152,21 @@ export class TimingBook {
    * phases and the session's own resources.
    */
   applyExact(phases: PhaseSummary[], session?: StartupSession): void {
-    if (session?.resources && this.#sessionStart && this.#sessionEnd) applyExactTotals(session.resources, usageBetween(this.#sessionStart, this.#sessionEnd), session.durationMs);
+    if (session && this.#sessionStart && this.#sessionEnd) {
+      const x = usageBetween(this.#sessionStart, this.#sessionEnd);
+      session.resources = session.resources ? withTotals(session.resources, x, session.durationMs) : totalsOnlyDelta(x, session.startTime, session.endTime);
+    }
     for (const p of phases) {
       const reads = this.#exact.get(p);
-      if (reads && p.resources) applyExactTotals(p.resources, reads, p.durationMs);
+      if (!reads) continue;
+      const from = session ? session.startTime + p.startOffsetMs : NaN;
+      p.resources = p.resources ? withTotals(p.resources, reads, p.durationMs) : totalsOnlyDelta(reads, from, from + p.durationMs);
     }
   }
+}
+
+/** `d` with its cumulative figures replaced by exact totals (applyExactTotals, returning it). */
+function withTotals(d: ResourceDelta, x: ExactTotals, durationMs: number): ResourceDelta {
+  applyExactTotals(d, x, durationMs);
+  return d;
 }
