@@ -38,10 +38,11 @@ describe('procprobe run: a one-shot command timed where it happens', () => {
       const line = `run ${i + 1}: phase ${start.toFixed(2)}..${end.toFixed(2)}, command ${c.startMs.toFixed(2)}..${c.endMs.toFixed(2)}`;
       // The spawn comes before the command's own clock starts (exec, then Node's start-up)...
       expect(start, line).toBeLessThanOrEqual(c.startMs);
-      expect(c.startMs - start, line).toBeLessThan(50);
-      // ...and the exit after its last word, by Node's exit path only.
+      expect(c.startMs - start, line).toBeLessThan(100); // exec and the dynamic loader, slower on busy cores
+      // ...and the exit after its last word, by Node's own exit path only: a few ms on an idle
+      // machine, tens when the cores are busy (the command's teardown, not procprobe's delay).
       expect(end, line).toBeGreaterThanOrEqual(c.endMs);
-      expect(end - c.endMs, line).toBeLessThan(30);
+      expect(end - c.endMs, line).toBeLessThan(100);
       // total_startup is the same interval for a one-shot command.
       expect(total.startOffsetMs).toBe(p.startOffsetMs);
       expect(total.durationMs).toBe(p.durationMs);
