@@ -104,15 +104,23 @@ export interface NativeRawExit {
   signal: number;
   exitedAtMs: number;
   exitedAtMonoMs: number;
-  rusage: {
-    userUs: number;
-    systemUs: number;
-    maxRssKiB: number;
-    minorFaults: number;
-    majorFaults: number;
-    voluntaryCtx: number;
-    involuntaryCtx: number;
-  };
+  rusage: NativeRusage;
+}
+
+/** The child's wait4 rusage: itself and the descendants it reaped. */
+export interface NativeRusage {
+  userUs: number;
+  systemUs: number;
+  /**
+   * Peak RSS, KiB. Linux takes the larger of the child's peak and the peak of the memory it exec'd
+   * from, and a posix_spawn child execs from this process's memory: this is >= this process's
+   * own peak RSS, so it says nothing about a child smaller than its parent.
+   */
+  maxRssKiB: number;
+  minorFaults: number;
+  majorFaults: number;
+  voluntaryCtx: number;
+  involuntaryCtx: number;
 }
 
 export interface NativeLoad {

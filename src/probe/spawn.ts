@@ -26,7 +26,9 @@ import { delimiter, isAbsolute, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { getSystemErrorName } from 'node:util';
 import { InvalidOptionError, SpawnError, type SpawnStep } from '../errors.js';
-import { loadNative, type NativeRawExit } from './native.js';
+import { loadNative, type NativeRawExit, type NativeRusage } from './native.js';
+
+export type { NativeRusage } from './native.js';
 
 /** What the child gets on one of its fds 0-2. */
 export type NativeStdio = 'inherit' | 'pipe' | 'ignore';
@@ -46,22 +48,6 @@ export interface NativeSpawnOptions {
   stdio?: NativeStdio | readonly [NativeStdio, NativeStdio, NativeStdio];
   /** Start the child in a new process group (its pgid = its pid), so kill(sig, true) reaches its whole tree. */
   newProcessGroup?: boolean;
-}
-
-/** The child's wait4 rusage: itself and the descendants it reaped. */
-export interface NativeRusage {
-  userUs: number;
-  systemUs: number;
-  /**
-   * Peak RSS, KiB. Linux takes the larger of the child's peak and the peak of the memory it exec'd
-   * from, and a posix_spawn child execs from this process's memory: this is >= this process's
-   * own peak RSS, so it says nothing about a child smaller than its parent.
-   */
-  maxRssKiB: number;
-  minorFaults: number;
-  majorFaults: number;
-  voluntaryCtx: number;
-  involuntaryCtx: number;
 }
 
 export interface NativeExit {
