@@ -12,6 +12,7 @@ import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 import type { SessionSamples } from '../session/types.js';
 import { fmtBytes, fmtMs, fmtNum, fmtPct, sparkline, table, type Style } from './terminal.js';
+import { cpuPercent } from '../units.js';
 
 /** The phase table of one session. */
 export function phaseTable(summary: SessionSummary, style: Style): string {
@@ -69,7 +70,7 @@ function cpuPerBucket(samples: SessionSamples, buckets: number): number[] {
     const i = Math.floor((b * (samples.count - 1)) / n);
     const j = Math.floor(((b + 1) * (samples.count - 1)) / n);
     const dt = (at(j, F.timestamp) - at(i, F.timestamp)) * 1e3;
-    out.push(dt > 0 ? ((cpu(j) - cpu(i)) / dt) * 100 : NaN);
+    out.push(cpuPercent(cpu(j) - cpu(i), dt));
   }
   return out;
 }

@@ -18,6 +18,7 @@ import { AlertEngine, type Alert } from './alerts.js';
 import { CallbackRunner, type MetricsCallback } from './callbacks.js';
 import { EVENT_LOOP_GAUGES, EventLoopWatch } from './event-loop.js';
 import { recordToSnapshot, type PerformanceSnapshot } from './snapshot.js';
+import { cpuPercent } from '../units.js';
 
 export interface RealTimeMonitorOptions extends SamplerOptions {
   /** Thresholds by metric (ProcessSample field or custom metric); false disables a default. Default { cpuPercent: 90, memoryPercent: 85, openFds: 1000 }. */
@@ -236,7 +237,7 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
     const cpu = (at: number): number => out[at + F.cpuUserUs]! + out[at + F.cpuSystemUs]!;
     const dt = n >= 2 ? (out[b + F.timestamp]! - out[a + F.timestamp]!) * 1e3 : 0;
     return {
-      avgCpuPercent: n === 0 ? NaN : dt > 0 ? ((cpu(b) - cpu(a)) / dt) * 100 : out[b + F.cpuPercent]!,
+      avgCpuPercent: n === 0 ? NaN : dt > 0 ? cpuPercent(cpu(b) - cpu(a), dt) : out[b + F.cpuPercent]!,
       avgMemoryMb: sums.mem / n,
       avgMemoryPercent: sums.pct / n,
       avgOpenFiles: sums.fds / n,

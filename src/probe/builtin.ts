@@ -7,6 +7,7 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { totalmem, uptime as osUptime } from 'node:os';
 import { F, ProbeStatus } from './layout.js';
+import { cpuPercent } from '../units.js';
 
 const HAS_PROC = process.platform === 'linux' || process.platform === 'android';
 const CLK_TCK = 100; // USER_HZ is 100 on every Linux architecture Node supports
@@ -119,9 +120,9 @@ export class BuiltinReader {
     let pct: number;
     if (Number.isNaN(this.#prevCpu)) {
       const ageUs = this.self ? process.uptime() * 1e6 : osUptime() * 1e6 - this.#startUptimeUs;
-      pct = (cpuUs / Math.max(ageUs, 1000)) * 100;
+      pct = cpuPercent(cpuUs, Math.max(ageUs, 1000));
     } else {
-      pct = mono > this.#prevMono ? ((cpuUs - this.#prevCpu) / (mono - this.#prevMono)) * 100 : 0;
+      pct = mono > this.#prevMono ? cpuPercent(cpuUs - this.#prevCpu, mono - this.#prevMono) : 0;
     }
     this.#prevCpu = cpuUs;
     this.#prevMono = mono;

@@ -7,6 +7,7 @@
  */
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
+import { cpuPercent } from '../units.js';
 
 /** The shortest window CPU % is computed over, ms (a few scheduler ticks at any HZ >= 100). */
 export const CPU_WINDOW_MS = 50;
@@ -56,6 +57,6 @@ export class CpuWindow {
     }
     if (this.#size < 2) return;
     const dt = (ts - this.#ts[this.#head]!) * 1e3;
-    if (dt > 0) rec[base + R.ROW + F.cpuPercent] = Math.max(0, ((cpu - this.#cpu[this.#head]!) / dt) * 100);
+    if (dt > 0) rec[base + R.ROW + F.cpuPercent] = Math.max(0, cpuPercent(cpu - this.#cpu[this.#head]!, dt));
   }
 }

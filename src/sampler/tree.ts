@@ -10,6 +10,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { F, FIELD_COUNT, ProbeStatus } from '../probe/layout.js';
 import { createProbe, type Probe, type ProbeBackendOption } from '../probe/probe.js';
+import { cpuPercent } from '../units.js';
 
 const CUMULATIVE = [
   F.cpuUserUs,
@@ -136,7 +137,7 @@ export class TreeSource {
     row[offset + F.startTime] = Number.isNaN(headPid) ? NaN : rootLast[F.startTime]!;
     row[offset + F.cpuPercent] = Number.isNaN(this.#prevCpu)
       ? this.#excludeRoot ? 0 : rootLast[F.cpuPercent]!
-      : Math.max(0, ((cpu - joined - this.#prevCpu) / ((ts - this.#prevTs) * 1e3)) * 100);
+      : Math.max(0, cpuPercent(cpu - joined - this.#prevCpu, (ts - this.#prevTs) * 1e3));
     this.#prevCpu = cpu;
     this.#prevTs = ts;
     this.#joined += joined;

@@ -87,19 +87,20 @@ export class SessionBuffer {
   }
 }
 
-/** Averages and peaks over records (status OK only). */
-export function averages(rec: Float64Array, stride: number, count: number): { avgCpuPercent: number; peakCpuPercent: number; avgRssBytes: number } {
+/**
+ * The CPU % peak and the mean RSS over records (status OK only). The average CPU is not here:
+ * it is CPU time over the span (resourceDelta's cpuPercent), not a mean of per-sample percentages.
+ */
+export function averages(rec: Float64Array, stride: number, count: number): { peakCpuPercent: number; avgRssBytes: number } {
   let n = 0;
-  let cpu = 0;
   let peak = -Infinity;
   let rss = 0;
   for (let i = 1; i < count; i++) {
     if (rec[i * stride + R.STATUS] !== 0) continue;
     const at = i * stride + R.ROW;
-    cpu += rec[at + F.cpuPercent]!;
     peak = Math.max(peak, rec[at + F.cpuPercent]!);
     rss += rec[at + F.rssBytes]!;
     n++;
   }
-  return { avgCpuPercent: n ? cpu / n : NaN, peakCpuPercent: n ? peak : NaN, avgRssBytes: n ? rss / n : NaN };
+  return { peakCpuPercent: n ? peak : NaN, avgRssBytes: n ? rss / n : NaN };
 }

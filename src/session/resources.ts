@@ -14,6 +14,7 @@
 import type { PhaseSummary, ResourceDelta, SessionSamples } from './types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
+import { cpuPercent } from '../units.js';
 
 /** Index of the last record with timestamp <= ts (or 0), by binary search. */
 function floorIndex(rec: Float64Array, stride: number, count: number, ts: number): number {
@@ -99,7 +100,7 @@ export function resourceDelta(rec: Float64Array, stride: number, count: number, 
     toTimestamp: rec[last + F.timestamp]!,
     samples: b - a + 1,
     cpuMs,
-    cpuPercent: wallMs > 0 ? (cpuMs / wallMs) * 100 : NaN,
+    cpuPercent: cpuPercent(cpuMs, wallMs),
     rssStartBytes: rec[first + F.rssBytes]!,
     rssEndBytes: rec[end + F.rssBytes]!,
     rssPeakBytes: rssPeak,
@@ -162,7 +163,7 @@ export function usageBetween(a: NodeJS.ResourceUsage, b: NodeJS.ResourceUsage): 
  */
 export function applyExactTotals(d: ResourceDelta, x: ExactTotals, durationMs: number): void {
   d.cpuMs = x.cpuUs / 1000;
-  d.cpuPercent = durationMs > 0 ? (d.cpuMs / durationMs) * 100 : NaN;
+  d.cpuPercent = cpuPercent(d.cpuMs, durationMs);
   d.voluntaryContextSwitches = x.voluntaryContextSwitches;
   d.involuntaryContextSwitches = x.involuntaryContextSwitches;
   d.minorPageFaults = x.minorPageFaults;

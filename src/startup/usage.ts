@@ -7,6 +7,7 @@ import type { ResourceDelta, SessionSamples } from '../session/types.js';
 /** The current or last session's resource use, with the samples' averages and CPU peak. */
 export interface ResourceUsageSummary extends ResourceDelta {
   sessionId: string;
+  /** CPU over the session's span, 100 = one core: the same figure as cpuPercent. */
   avgCpuPercent: number;
   peakCpuPercent: number;
   avgRssBytes: number;
@@ -19,5 +20,8 @@ export function usageSummary(session: StartupSession, s: SessionSamples | undefi
   // A finished session's own figures (boundary reads where taken, the file's past memory).
   const delta = session.finished && session.resources ? session.resources : resourceDelta(s.records, s.stride, s.count, session.startTime, end);
   if (!delta) return null;
-  return { sessionId: session.id, ...delta, ...averages(s.records, s.stride, s.count) };
+  // One meaning of average CPU, as RealTimeMonitor.getAverageMetrics has it: CPU time over the
+  // span (the delta's cpuPercent), not a mean of per-sample percentages, which weighs every
+  // sample alike whatever the gap before it.
+  return { sessionId: session.id, ...delta, ...averages(s.records, s.stride, s.count), avgCpuPercent: delta.cpuPercent };
 }
