@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { statFields } from '../probe/builtin.js';
 import { loadNative } from '../probe/native.js';
 import { scanProcesses } from '../sampler/tree.js';
 
@@ -29,8 +30,7 @@ export function orphans(): number[] {
 /** Exited (a zombie: reparented here, nobody reaps it until procprobe exits) or gone. */
 function isZombie(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat[stat.lastIndexOf(')') + 2] === 'Z';
+    return statFields(readFileSync(`/proc/${pid}/stat`, 'latin1'))?.[0] === 'Z';
   } catch {
     return true; // gone
   }

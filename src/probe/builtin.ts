@@ -39,7 +39,7 @@ function errnoStatus(err: unknown): ProbeStatus {
 }
 
 /** Fields after the last ')' of /proc/PID/stat, so that field N is at index N - 3. */
-function statFields(text: string): string[] | null {
+export function statFields(text: string): string[] | null {
   const close = text.lastIndexOf(')');
   return close < 0 ? null : text.slice(close + 2).split(' ');
 }
