@@ -35,6 +35,7 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
                              InstanceValue("fields", names),
                              InstanceMethod("open", &ProbeAddon::Open),
                              InstanceMethod("sampleInto", &ProbeAddon::SampleInto),
+                             InstanceMethod("childrenInto", &ProbeAddon::ChildrenInto),
                              InstanceMethod("close", &ProbeAddon::Close),
                              InstanceMethod("features", &ProbeAddon::Features),
                              InstanceMethod("baseline", &ProbeAddon::Baseline),
@@ -115,6 +116,20 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     struct pp_sample s;
     enum pp_status st = pp_read(t, &s);
     if (st == PP_OK || st == PP_ZOMBIE) memcpy((double*)row.data + (size_t)off, &s, sizeof s);
+    return Int(env, (int32_t)st);
+  }
+
+  // childrenInto(handle, Float64Array) -> status: the reaped-children totals (pp_children order)
+  // into the first PP_CHILDREN_COUNT elements.
+  Napi::Value ChildrenInto(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ArgCheck a(info, "childrenInto");
+    pp_target* t = Target(a, 0);
+    pp_view out;
+    if (t == nullptr || !a.View(1, "out", napi_float64_array, PP_CHILDREN_COUNT, &out)) return env.Undefined();
+    struct pp_children c;
+    enum pp_status st = pp_read_children(t, &c);
+    if (st == PP_OK) memcpy(out.data, &c, sizeof c);
     return Int(env, (int32_t)st);
   }
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 // Bump when the row layout or the status codes change; src/probe/layout.ts checks it at load.
-#define PP_ABI_VERSION 1
+#define PP_ABI_VERSION 2
 
 enum pp_status {
   PP_OK = 0,
@@ -69,6 +69,19 @@ enum pp_status pp_open(int pid, struct pp_target** out);
 // Fills *s. No allocation, no open/close, no string building (Linux: pread/fstat on kept handles).
 enum pp_status pp_read(struct pp_target* t, struct pp_sample* s);
 void pp_close(struct pp_target* t);
+
+// What the children a process has waited for used, they and their own waited-for descendants
+// (the kernel adds a child's totals to its parent's at each reap): getrusage(RUSAGE_CHILDREN) for
+// this process (µs), else /proc/PID/stat cutime, cstime, cminflt, cmajflt as of the last pp_read
+// (clock ticks, so 10 ms steps). NaN where the platform has none. No syscall for another pid.
+struct pp_children {
+  double cpu_user_us;
+  double cpu_system_us;
+  double minor_faults;
+  double major_faults;
+};
+#define PP_CHILDREN_COUNT 4
+enum pp_status pp_read_children(struct pp_target* t, struct pp_children* c);
 void pp_get_features(struct pp_features* f);
 
 // cpu_percent bookkeeping shared by every platform: the first sample is the average since the

@@ -83,6 +83,8 @@ struct pp_target {
   double prev_user_us;
   double prev_system_us;
   struct pp_cpu_state cpu;
+  // Another pid's reaped-children totals from its last stat read (pp_read_children).
+  struct pp_children children;
   char buf[kStatusBuf];
   char dirbuf[kDirBuf];
 };
@@ -118,6 +120,10 @@ enum pp_status pp_open(int pid, struct pp_target** out) {
     return st == PP_EXITED ? PP_NOT_FOUND : st;
   }
   t->start_ticks = sf.starttime;
+  t->children.cpu_user_us = sf.cutime * (1e6 / g_clk_tck);
+  t->children.cpu_system_us = sf.cstime * (1e6 / g_clk_tck);
+  t->children.minor_faults = sf.cminflt;
+  t->children.major_faults = sf.cmajflt;
   struct timespec rt, bt;
   clock_gettime(CLOCK_REALTIME, &rt);
   clock_gettime(CLOCK_BOOTTIME, &bt);
@@ -210,6 +216,10 @@ static enum pp_status read_other(pp_target* t, struct pp_sample* s, double mono_
   }
   s->minor_faults = sf.minflt;
   s->major_faults = sf.majflt;
+  t->children.cpu_user_us = sf.cutime * tick_us;
+  t->children.cpu_system_us = sf.cstime * tick_us;
+  t->children.minor_faults = sf.cminflt;
+  t->children.major_faults = sf.cmajflt;
   struct timespec bt;
   clock_gettime(CLOCK_BOOTTIME, &bt);
   s->cpu_percent = pp_cpu_percent(&t->cpu, s->cpu_user_us + s->cpu_system_us, mono_us,
@@ -252,6 +262,20 @@ enum pp_status pp_read(struct pp_target* t, struct pp_sample* s) {
   enum pp_status st = t->self ? read_self(t, s, ts_us(mono)) : read_other(t, s, ts_us(mono));
   s->memory_percent = g_mem_total > 0 ? s->rss_bytes / g_mem_total * 100.0 : NAN;
   return st;
+}
+
+enum pp_status pp_read_children(struct pp_target* t, struct pp_children* c) {
+  if (!t->self) {
+    *c = t->children;
+    return PP_OK;
+  }
+  struct rusage ru;
+  if (getrusage(RUSAGE_CHILDREN, &ru) != 0) return PP_IO_ERROR;
+  c->cpu_user_us = tv_us(ru.ru_utime);
+  c->cpu_system_us = tv_us(ru.ru_stime);
+  c->minor_faults = (double)ru.ru_minflt;
+  c->major_faults = (double)ru.ru_majflt;
+  return PP_OK;
 }
 
 void pp_get_features(struct pp_features* f) {

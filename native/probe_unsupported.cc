@@ -33,6 +33,12 @@ enum pp_status pp_read(struct pp_target* t, struct pp_sample* s) {
 // Nothing was allocated by pp_open, so there is nothing to free.
 void pp_close(struct pp_target* t) { (void)t; }
 
+enum pp_status pp_read_children(struct pp_target* t, struct pp_children* c) {
+  (void)t;
+  (void)c;
+  return PP_UNSUPPORTED;
+}
+
 void pp_get_features(struct pp_features* f) {
   f->fd_count_o1 = 0;
   f->cpu_clock = 0;

@@ -16,6 +16,9 @@ struct pp_stat_fields {
   char state;
   unsigned long flags;  // field 9: the leader thread's PF_* flags
   double minflt, majflt, utime, stime, num_threads;
+  // Fields 11, 13, 16, 17: what the children it waited for used (they and their waited-for
+  // descendants), added by the kernel at each reap. cutime/cstime in ticks.
+  double cminflt, cmajflt, cutime, cstime;
   unsigned long long starttime;
 };
 

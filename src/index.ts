@@ -24,7 +24,7 @@ export {
   ZombieProcessError,
 } from './errors.js';
 export type { SpawnStep } from './errors.js';
-export { F, FIELD_COUNT, FIELDS, ProbeStatus, rowToSample } from './probe/layout.js';
+export { CHILDREN, F, FIELD_COUNT, FIELDS, ProbeStatus, rowToSample } from './probe/layout.js';
 export type { ProcessSample, SampleField } from './probe/layout.js';
 export { loadNative } from './probe/native.js';
 export type { NativeFeatures, NativeLoad } from './probe/native.js';

@@ -6,7 +6,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { totalmem, uptime as osUptime } from 'node:os';
-import { F, ProbeStatus } from './layout.js';
+import { CHILDREN_COUNT, F, ProbeStatus } from './layout.js';
 import { cpuPercent } from '../units.js';
 
 const HAS_PROC = process.platform === 'linux' || process.platform === 'android';
@@ -89,11 +89,35 @@ export class BuiltinReader {
     this.#startUptimeUs = (this.#startTicks / CLK_TCK) * 1e6;
     this.#startTime = Date.now() - osUptime() * 1e3 + this.#startUptimeUs / 1e3;
     if (!fields) this.openStatus = ProbeStatus.IO_ERROR;
+    else this.#keepChildren(fields);
   }
 
   #read(fd: number): string {
     const n = readSync(fd, this.#buf, 0, this.#buf.length, 0);
     return this.#buf.toString('latin1', 0, n);
+  }
+
+  /** Reaped-children totals as of the last read of another pid (CHILDREN order), NaN before. */
+  readonly #children = new Float64Array(CHILDREN_COUNT).fill(NaN);
+
+  /** The reaped-children totals (see Probe.childrenInto): this process's read now. */
+  readChildren(out: Float64Array): ProbeStatus {
+    if (!this.#proc) return ProbeStatus.UNSUPPORTED;
+    if (this.self) {
+      const fields = statFields(this.#read(this.#proc.stat));
+      if (!fields) return ProbeStatus.IO_ERROR;
+      this.#keepChildren(fields);
+    }
+    out.set(this.#children);
+    return ProbeStatus.OK;
+  }
+
+  #keepChildren(fields: string[]): void {
+    const tickUs = 1e6 / CLK_TCK;
+    this.#children[0] = Number(fields[16 - 3]) * tickUs;
+    this.#children[1] = Number(fields[17 - 3]) * tickUs;
+    this.#children[2] = Number(fields[11 - 3]);
+    this.#children[3] = Number(fields[13 - 3]);
   }
 
   close(): void {
@@ -183,6 +207,7 @@ export class BuiltinReader {
     row[o + F.cpuSystemUs] = system;
     row[o + F.minorPageFaults] = Number(fields[10 - 3]);
     row[o + F.majorPageFaults] = Number(fields[12 - 3]);
+    this.#keepChildren(fields);
     this.#common(row, o, user + system);
     const state = fields[0];
     // Z with other threads alive: the leader thread exited, the process runs on (not a zombie).

@@ -32,7 +32,14 @@ export const F = Object.freeze(
 );
 
 /** Row layout version the addon must report (PP_ABI_VERSION in native/probe.h). */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
+
+/**
+ * The reaped-children totals Probe.childrenInto writes (struct pp_children in native/probe.h):
+ * what the children a process waited for used, they and their waited-for descendants.
+ */
+export const CHILDREN = Object.freeze({ cpuUserUs: 0, cpuSystemUs: 1, minorPageFaults: 2, majorPageFaults: 3 } as const);
+export const CHILDREN_COUNT = 4;
 
 /**
  * What sampleInto returns (pp_status in native/probe.h). Only OK and ZOMBIE fill the row; ZOMBIE

@@ -42,6 +42,8 @@ export interface NativeAddon {
   open(pid: number): number;
   /** Fills FIELD_COUNT doubles at `offset`; returns a ProbeStatus. */
   sampleInto(handle: number, row: Float64Array, offset: number): number;
+  /** Reaped-children totals (CHILDREN order) into out[0..3]; returns a ProbeStatus. */
+  childrenInto(handle: number, out: Float64Array): number;
   close(handle: number): void;
   features(): NativeFeatures;
   /** Elapsed ns of `iterations` reads doing the same system calls in a plain C loop. */

@@ -53,6 +53,13 @@ export interface Probe {
    * fields only). Throws SyncUnsupportedError on the systeminformation tier.
    */
   sampleInto(row: Float64Array, offset?: number): ProbeStatus;
+  /**
+   * What the children this process waited for used, they and their own waited-for descendants
+   * (CHILDREN order: CPU user and system µs, minor and major faults into out[0..3]): for this
+   * process read now (getrusage RUSAGE_CHILDREN), for another pid as of its last sampleInto
+   * (/proc/PID/stat cutime..., 10 ms steps). Returns OK, or UNSUPPORTED where there is no source.
+   */
+  childrenInto(out: Float64Array): ProbeStatus;
   /** Release the kept-open handles. Idempotent. */
   close(): void;
 }
@@ -95,6 +102,7 @@ abstract class BaseProbe implements Probe {
   }
 
   abstract sampleInto(row: Float64Array, offset?: number): ProbeStatus;
+  abstract childrenInto(out: Float64Array): ProbeStatus;
   protected abstract release(): void;
 
   sampleSync(): ProcessSample {
@@ -134,6 +142,11 @@ class NativeProbe extends BaseProbe {
   sampleInto(row: Float64Array, offset = 0): ProbeStatus {
     if (this.isClosed) this.assertOpen();
     return this.#addon.sampleInto(this.#handle, row, offset) as ProbeStatus;
+  }
+
+  childrenInto(out: Float64Array): ProbeStatus {
+    this.assertOpen();
+    return this.#addon.childrenInto(this.#handle, out) as ProbeStatus;
   }
 
   /** The sampler's tick: sleep to cell[1], wake-up time into cell[0], a read into row (see NativeAddon.tick). */
@@ -178,6 +191,11 @@ class BuiltinProbe extends BaseProbe {
     return this.#reader.readInto(row, offset);
   }
 
+  childrenInto(out: Float64Array): ProbeStatus {
+    this.assertOpen();
+    return this.#reader.readChildren(out);
+  }
+
   protected release(): void {
     this.#reader.close();
   }
@@ -195,6 +213,10 @@ class SystemInformationProbe extends BaseProbe {
 
   sampleInto(): ProbeStatus {
     throw new SyncUnsupportedError(this.backend, 'sampleInto');
+  }
+
+  childrenInto(): ProbeStatus {
+    return ProbeStatus.UNSUPPORTED; // systeminformation reports no reaped-children totals
   }
 
   override sampleSync(): ProcessSample {

@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { F, FIELD_COUNT, ProbeStatus } from '../probe/layout.js';
 import { createProbe, type Probe, type ProbeBackendOption } from '../probe/probe.js';
 import { cpuPercent } from '../units.js';
+import { ReapedTotals } from './reaped.js';
 
 const CUMULATIVE = [
   F.cpuUserUs,
@@ -25,7 +26,19 @@ const LEVELS = [F.rssBytes, F.vmsBytes, F.memoryPercent, F.openFds, F.threads] a
 interface Member {
   probe: Probe;
   last: Float64Array;
+  /** `last` as it was after the previous reading. */
+  prev: Float64Array;
+  /** Read at least once: its first reading's totals were used before adoption. */
   seen: boolean;
+  /** Its parent pid and the parent's member at adoption (none for the root): who will reap it. */
+  ppid: number;
+  parent: Member | undefined;
+  /** What the children it waited for used (CUMULATIVE index). */
+  reaped: ReapedTotals;
+}
+
+function newMember(probe: Probe, ppid: number, parent: Member | undefined): Member {
+  return { probe, last: new Float64Array(FIELD_COUNT).fill(NaN), prev: new Float64Array(FIELD_COUNT).fill(NaN), seen: false, ppid, parent, reaped: new ReapedTotals() };
 }
 
 export class TreeSource {
@@ -34,8 +47,10 @@ export class TreeSource {
   readonly #members = new Map<number, Member>();
   /** pid -> start time of members that exited or became zombies: never re-adopted. */
   readonly #retired = new Map<number, number>();
-  readonly #exited = new Float64Array(FIELD_COUNT);
+  /** What members whose parent is not a counted member used (CUMULATIVE index). */
+  readonly #exited = new Float64Array(CUMULATIVE.length);
   readonly #scratch = new Float64Array(FIELD_COUNT);
+  readonly #gone: Array<[number, Member, ProbeStatus]> = [];
   #prevCpu = NaN;
   #prevTs = NaN;
   #joined = 0;
@@ -51,7 +66,7 @@ export class TreeSource {
     this.#backend = backend;
     this.#excludeRoot = excludeRoot;
     this.root = createProbe({ pid: rootPid, backend });
-    this.#members.set(rootPid, { probe: this.root, last: new Float64Array(FIELD_COUNT).fill(NaN), seen: true });
+    this.#members.set(rootPid, newMember(this.root, NaN, undefined));
   }
 
   get processes(): number {
@@ -62,19 +77,21 @@ export class TreeSource {
   rescan(): void {
     const { children, all } = scanProcesses();
     const queue = [...this.#members.keys()];
-    const found = new Set<number>(queue);
+    const found = new Map<number, number>(queue.map((pid) => [pid, NaN])); // pid -> parent pid
     while (queue.length > 0) {
-      for (const child of children.get(queue.pop()!) ?? []) {
+      const parent = queue.pop()!;
+      for (const child of children.get(parent) ?? []) {
         if (found.has(child)) continue;
-        found.add(child);
+        found.set(child, parent);
         queue.push(child);
       }
     }
-    for (const pid of found) {
+    for (const [pid, ppid] of found) {
       if (this.#members.has(pid) || this.#retired.has(pid)) continue;
       try {
         const probe = createProbe({ pid, backend: this.#backend });
-        this.#members.set(pid, { probe, last: new Float64Array(FIELD_COUNT).fill(NaN), seen: false });
+        // Parents are found before their children, so the parent's member exists by now.
+        this.#members.set(pid, newMember(probe, ppid, this.#members.get(ppid)));
       } catch {
         // exited between the scan and the open: nothing to count
       }
@@ -83,44 +100,106 @@ export class TreeSource {
     for (const pid of this.#retired.keys()) if (!all.has(pid)) this.#retired.delete(pid);
   }
 
-  /** Sum the tree into `row` at `offset`. EXITED only when the root is gone. */
+  /**
+   * Sum the tree into `row` at `offset`. EXITED only when the root is gone.
+   *
+   * A member's cumulative counters are its own plus what its reaped children used: the kernel's
+   * reaped-children totals (cutime, cstime, cminflt, cmajflt: every child it waited for, even one
+   * that lived 1 ms and was never seen) or, when larger, the totals of the members that were its
+   * children and exited (the kernel's are in 10 ms ticks and lag the reap). A member whose parent
+   * is not a counted member (the CLI, init) is folded into the exited totals, so the sums never go
+   * down and nothing is counted twice: a child's counters move from its own to its parent's.
+   */
   sampleInto(row: Float64Array, offset: number): ProbeStatus {
-    const s = this.#scratch;
-    for (const i of CUMULATIVE) row[offset + i] = this.#exited[i]!;
-    for (const i of LEVELS) row[offset + i] = 0;
-    let rootStatus: ProbeStatus = ProbeStatus.OK;
     let joined = 0; // CPU that new members used before they were adopted: not this interval's
     for (const [pid, m] of this.#members) {
-      const st = m.probe.sampleInto(s, 0);
-      const counted = !(this.#excludeRoot && m.probe === this.root);
-      if (st === ProbeStatus.OK) {
-        if (Number.isNaN(m.last[F.cpuUserUs]!) && counted) joined += s[F.cpuUserUs]! + s[F.cpuSystemUs]!;
-        // Field by field: a member caught exiting may read OK with some fields NaN; keep their last value.
-        for (let i = 0; i < FIELD_COUNT; i++) if (!Number.isNaN(s[i]!)) m.last[i] = s[i]!;
-        if (!counted) continue;
-        for (const i of CUMULATIVE) row[offset + i] = row[offset + i]! + (Number.isNaN(m.last[i]!) ? 0 : m.last[i]!);
-        for (const i of LEVELS) row[offset + i] = row[offset + i]! + (Number.isNaN(s[i]!) ? 0 : s[i]!);
-        continue;
+      const st = this.#read(m);
+      if (st === ProbeStatus.OK && !m.seen) {
+        m.seen = true;
+        m.reaped.settle(); // what it waited for before adoption is pre-adoption CPU too
+        if (this.#counted(m)) joined += this.#cpuOf(m);
       }
-      // Gone, or a zombie (its final CPU times and faults are in s, its switches are not): fold
-      // the freshest value of each cumulative field, so the totals never go down.
-      for (const i of counted ? CUMULATIVE : []) {
-        const v = st === ProbeStatus.ZOMBIE && !Number.isNaN(s[i]!) ? s[i]! : m.last[i]!;
-        if (!Number.isNaN(v)) {
-          this.#exited[i] = this.#exited[i]! + v;
-          row[offset + i] = row[offset + i]! + v;
-        }
-      }
-      this.#retired.set(pid, m.last[F.startTime]!);
-      this.#members.delete(pid);
-      m.probe.close();
+      if (st !== ProbeStatus.OK) this.#gone.push([pid, m, st]);
+    }
+    // Children before parents (adoption order is parents first): a child folds into its parent's
+    // reaped totals before the parent itself is folded, if both went in the same tick.
+    let rootStatus: ProbeStatus = ProbeStatus.OK;
+    for (let i = this.#gone.length - 1; i >= 0; i--) {
+      const [pid, m, st] = this.#gone[i]!;
+      this.#fold(pid, m);
       if (m.probe === this.root) rootStatus = st === ProbeStatus.ZOMBIE ? ProbeStatus.EXITED : st;
     }
+    this.#gone.length = 0;
+    this.#sum(row, offset);
+    this.#finishRow(row, offset, joined);
+    this.#joined += joined;
+    return rootStatus;
+  }
+
+  /** One member's reading into m.last and m.cut; a zombie's final CPU times and faults too. */
+  #read(m: Member): ProbeStatus {
+    const s = this.#scratch;
+    const st = m.probe.sampleInto(s, 0);
+    if (st !== ProbeStatus.OK && st !== ProbeStatus.ZOMBIE) return st;
+    // Field by field: a member caught exiting may read OK with some fields NaN; keep their last value.
+    for (let i = 0; i < FIELD_COUNT; i++) if (!Number.isNaN(s[i]!)) m.last[i] = s[i]!;
+    if (st === ProbeStatus.OK) for (const i of LEVELS) m.last[i] = s[i]!; // levels are now's, NaN included
+    // A zombie's CPU clock is gone: its times come from stat in 10 ms ticks, below the clock's last
+    // reading. Counters only grow: keep the larger.
+    for (const i of CUMULATIVE) if (m.last[i]! < m.prev[i]!) m.last[i] = m.prev[i]!;
+    m.prev.set(m.last);
+    m.reaped.observe(m.probe);
+    return st;
+  }
+
+  /** Cumulative index k of a member: its own counter plus its reaped children's. */
+  #total(m: Member, k: number): number {
+    const own = m.last[CUMULATIVE[k]!]!;
+    return (Number.isNaN(own) ? 0 : own) + m.reaped.value(k);
+  }
+
+  #cpuOf(m: Member): number {
+    return this.#total(m, 0) + this.#total(m, 1);
+  }
+
+  #counted(m: Member): boolean {
+    return !(this.#excludeRoot && m.probe === this.root);
+  }
+
+  /** A gone member's totals go to its parent's reaped totals if the parent is counted, else to exited. */
+  #fold(pid: number, m: Member): void {
+    if (this.#counted(m)) {
+      m.reaped.settle();
+      // The same member object, not just the pid: a reused pid is another process.
+      const parent = this.#members.get(m.ppid);
+      const total = (k: number) => this.#total(m, k);
+      if (parent !== undefined && parent === m.parent && this.#counted(parent)) parent.reaped.fold(total);
+      else for (let k = 0; k < CUMULATIVE.length; k++) this.#exited[k] = this.#exited[k]! + total(k);
+    }
+    this.#retired.set(pid, m.last[F.startTime]!);
+    this.#members.delete(pid);
+    m.probe.close();
+  }
+
+  /** The exited totals plus every live counted member's; levels of the live members. */
+  #sum(row: Float64Array, offset: number): void {
+    for (let k = 0; k < CUMULATIVE.length; k++) row[offset + CUMULATIVE[k]!] = this.#exited[k]!;
+    for (const i of LEVELS) row[offset + i] = 0;
+    for (const m of this.#members.values()) {
+      if (!this.#counted(m)) continue;
+      m.reaped.settle();
+      for (let k = 0; k < CUMULATIVE.length; k++) row[offset + CUMULATIVE[k]!] = row[offset + CUMULATIVE[k]!]! + this.#total(m, k);
+      for (const i of LEVELS) row[offset + i] = row[offset + i]! + (Number.isNaN(m.last[i]!) ? 0 : m.last[i]!);
+    }
+  }
+
+  /** pid, timestamp, start time and CPU % of the summed row. */
+  #finishRow(row: Float64Array, offset: number, joined: number): void {
     const ts = performance.timeOrigin + performance.now();
     const cpu = row[offset + F.cpuUserUs]! + row[offset + F.cpuSystemUs]!;
     // Excluding the root (the CLI sampling its command), the tree is named after its oldest
     // member: the command, not the sampler's own process.
-    let head = this.#members.get(this.root.pid)?.last ?? s;
+    let head = this.#members.get(this.root.pid)?.last ?? this.#scratch;
     let headPid = this.root.pid;
     if (this.#excludeRoot) {
       headPid = NaN;
@@ -131,17 +210,14 @@ export class TreeSource {
         break; // Map order is adoption order: the first adopted is the command itself
       }
     }
-    const rootLast = head;
     row[offset + F.pid] = headPid;
     row[offset + F.timestamp] = ts;
-    row[offset + F.startTime] = Number.isNaN(headPid) ? NaN : rootLast[F.startTime]!;
+    row[offset + F.startTime] = Number.isNaN(headPid) ? NaN : head[F.startTime]!;
     row[offset + F.cpuPercent] = Number.isNaN(this.#prevCpu)
-      ? this.#excludeRoot ? 0 : rootLast[F.cpuPercent]!
+      ? this.#excludeRoot ? 0 : head[F.cpuPercent]!
       : Math.max(0, cpuPercent(cpu - joined - this.#prevCpu, (ts - this.#prevTs) * 1e3));
     this.#prevCpu = cpu;
     this.#prevTs = ts;
-    this.#joined += joined;
-    return rootStatus;
   }
 
   /**
@@ -151,6 +227,7 @@ export class TreeSource {
    */
   resetTotals(): void {
     this.#exited.fill(0);
+    for (const m of this.#members.values()) m.reaped.reset();
     this.#prevCpu = NaN;
     this.#prevTs = NaN;
   }
