@@ -8,7 +8,7 @@ import type { LoadedSession } from '../history/parse.js';
 import { renderHtmlReport } from '../report/html.js';
 import { UsageError } from '../errors.js';
 import { num, parse, type Command } from './args.js';
-import { phaseTable, sparklines } from './report.js';
+import { phaseTable, processTable, sparklines } from './report.js';
 import { fmtMs, styleFor, table, writeJsonDocument } from './terminal.js';
 import { TOTAL_STARTUP, totalStartupMs } from '../session/types.js';
 import { DEFAULT_DATA_DIR } from '../validate.js';
@@ -78,7 +78,8 @@ export async function showCommand(argv: string[]): Promise<number> {
   const style = styleFor(process.stdout);
   const sum = s.summary;
   process.stdout.write(`${style.bold(sum.id)}  ${String(sum.metadata?.label ?? '')}  ${sum.incomplete ? style.yellow('incomplete') : sum.success ? style.green('ok') : style.red('failed')}\n`);
-  process.stdout.write(`${phaseTable(sum, style)}\n\n${sparklines(s.samples, style)}\n`);
+  const procs = processTable(sum, style);
+  process.stdout.write(`${phaseTable(sum, style)}\n${procs ? `\n${procs}\n` : ''}\n${sparklines(s.samples, style)}\n`);
   for (const e of sum.errors) process.stdout.write(`${style.red('error')} ${e.operation ? `[${e.operation}] ` : ''}${e.message}\n`);
   return 0;
 }

@@ -38,6 +38,32 @@ export function phaseTable(summary: SessionSummary, style: Style): string {
   return table(['phase', 'start', 'duration', 'share', 'CPU ms', 'CPU %', 'peak RSS', 'threads', 'fds', 'ctx sw'], rows, style);
 }
 
+/**
+ * The processes of a tree, the most CPU first (like systemd-analyze blame): the `top` of them,
+ * then the rest as one line. Empty when the session sampled one process.
+ */
+export function processTable(summary: SessionSummary, style: Style, top = 8): string {
+  const list = [...(summary.processes ?? [])].sort((a, b) => b.cpuMs - a.cpuMs);
+  if (list.length === 0) return '';
+  const at = (t: number) => `+${fmtMs(t - summary.startTime)}`;
+  const rows = list.slice(0, top).map((p) => [
+    String(p.pid),
+    String(p.ppid),
+    fmtNum(p.cpuMs, 1),
+    fmtBytes(p.peakRssBytes),
+    fmtNum(p.peakThreads),
+    at(p.startTime),
+    p.endTime === null ? 'running' : at(p.endTime),
+    p.command.length > 60 ? `${p.command.slice(0, 59)}…` : p.command,
+  ]);
+  const rest = list.slice(top);
+  const dropped = summary.processesDropped ?? 0;
+  const more = rest.length + dropped > 0
+    ? `\n${style.dim(`+ ${rest.length + dropped} more processes, ${fmtNum(rest.reduce((a, p) => a + p.cpuMs, 0), 1)} CPU ms${dropped ? ` (${dropped} not kept)` : ''}`)}`
+    : '';
+  return table(['pid', 'ppid', 'CPU ms', 'peak RSS', 'threads', 'start', 'end', 'command'], rows, style) + more;
+}
+
 /** Sparklines of CPU %, RSS and threads over the session's samples. */
 export function sparklines(samples: SessionSamples, style: Style, width = 48): string {
   if (samples.count < 2) return style.dim('(too few samples for charts)');

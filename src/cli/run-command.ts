@@ -8,7 +8,7 @@ import { HistoryStore } from '../history/store.js';
 import { PerformanceMonitor } from '../startup/performance-monitor.js';
 import { adoptOrphans } from './daemon.js';
 import type { RunOptions } from './args.js';
-import { compare, phaseTable, renderComparison, runStatistics, runsTable, sparklines, type Comparison } from './report.js';
+import { compare, phaseTable, processTable, renderComparison, runStatistics, runsTable, sparklines, type Comparison } from './report.js';
 import { runOnce, type RunOutcome } from './run.js';
 import { fmtMs, Progress, styleFor, writeJsonDocument } from './terminal.js';
 
@@ -94,6 +94,8 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
   w('');
   w(`${style.bold('procprobe run')} — ${o.label}  ${style.dim(`session ${last.session.id}`)}`);
   w(phaseTable(last.session.toSummary(), style));
+  const procs = processTable(last.session.toSummary(), style);
+  if (procs) w(`\n${procs}`);
   if (last.session.samples) {
     w('');
     w(sparklines(last.session.samples, style));
@@ -181,6 +183,8 @@ function jsonReport(o: RunOptions, outcomes: RunOutcome[], comparison: Compariso
       sampleAccount: r.session.sampleAccount ?? null,
       phases: r.session.timings,
       resources: r.session.resources ?? null,
+      processes: r.session.processes?.list ?? [],
+      processesDropped: r.session.processes?.dropped ?? 0,
     })),
     statistics: measured.length > 1 ? runStatistics(measured.map((r) => r.session.toSummary())) : null,
     comparison,

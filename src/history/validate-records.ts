@@ -10,6 +10,7 @@
  * combinators cover it, and `Shape<T>` makes the compiler insist that every field of the type
  * has a checker: a field added to SessionSummary fails the build until it is checked here.
  */
+import type { TreeProcess } from '../sampler/processes.js';
 import type { PhaseSummary, ResourceDelta, SessionError, SessionSummary } from '../session/types.js';
 import { MAX_CHUNK_SAMPLES, MAX_STORED_GAUGES, SESSION_FORMAT, STORED_COLUMNS, type SessionHeader } from './format.js';
 
@@ -122,6 +123,11 @@ function schemas(strict: boolean) {
     resources: optional(resources),
   };
   const error: Shape<SessionError> = { timestamp: finite, message: str, operation: optional(str) };
+  const process = shape<TreeProcess>({
+    pid, ppid: num, command: str, startTime: num, adoptedAt: num,
+    endTime: is((v) => v === null || typeof v === 'number', 'a number or null'),
+    cpuMs: num, peakRssBytes: num, peakThreads: num,
+  }, strict);
   const summary = shape<SessionSummary>({
     id: str,
     startTime: finite,
@@ -133,6 +139,8 @@ function schemas(strict: boolean) {
     phases: arrayOf(shape(phase, strict)),
     errors: arrayOf(shape(error, strict)),
     resources: optional(resources),
+    processes: optional(arrayOf(process)),
+    processesDropped: optional(num),
   }, strict);
   const header = (v: number): Check => shape<SessionHeader>({
     t: literal('H'), format: literal(SESSION_FORMAT), v: literal(v), id: str, startTime: finite, metadata,

@@ -47,6 +47,8 @@ export const H = Object.freeze({
    * CPU, faults and switches of members that exited before (a new session of the CLI's --runs).
    */
   RESET_TOTALS: (2 * CACHE_LINE) / 4 + 4,
+  /** Line 2: set to 1 to have a tree sampler post its process list at its next tick. */
+  PROCESSES: (2 * CACHE_LINE) / 4 + 5,
 });
 
 export const WriterState = Object.freeze({ IDLE: 0, RUNNING: 1, STOPPED: 2, FAILED: 3, PAUSED: 4 } as const);

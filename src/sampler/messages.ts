@@ -4,6 +4,7 @@
  */
 import type { ProbeBackend, ProbeBackendOption } from '../probe/probe.js';
 import type { ErrorData } from '../errors.js';
+import type { TreeProcess } from './processes.js';
 
 export interface SamplerWorkerData {
   sab: SharedArrayBuffer;
@@ -24,4 +25,6 @@ export type WorkerMessage =
   /** Sampling failed and stopped. */
   | { code: 'ERROR'; error: ErrorData }
   /** The loop ended: asked to, or the target process exited. */
-  | { code: 'STOPPED'; reason: 'requested' | 'target-exited'; status: number };
+  | { code: 'STOPPED'; reason: 'requested' | 'target-exited'; status: number }
+  /** A tree's process list, asked for with the PROCESSES header word. */
+  | { code: 'PROCESSES'; list: TreeProcess[]; dropped: number };

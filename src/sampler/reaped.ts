@@ -58,6 +58,11 @@ export class ReapedTotals {
     return this.#folded[k]! + this.#extra[k]!;
   }
 
+  /** What the kernel counts beyond the folded members: children the tree never adopted. */
+  unadopted(k: number): number {
+    return this.#extra[k]!;
+  }
+
   /** Start over from what the kernel shows now: no folded totals, the kernel's as the excess. */
   reset(): void {
     this.#folded.fill(0);

@@ -12,6 +12,7 @@ import { createRingBuffer, RingReader } from '../ring/ring.js';
 import { notifyWord, waitOnWord } from '../ring/wait.js';
 import { startWorker } from '../worker-options.js';
 import type { SamplerWorkerData, WorkerMessage } from './messages.js';
+import type { TreeProcess } from './processes.js';
 import { resolveSamplerOptions, type ResolvedSamplerOptions, type SamplerOptions } from './options.js';
 
 export interface SamplerStats {
@@ -202,8 +203,12 @@ export class Sampler extends EventEmitter<SamplerEvents> {
         run.failure = rebuildError(m.error); // in its class; an error without a code of ours is a SamplerError
         run.running = false;
         break;
+      case 'PROCESSES':
+        for (const waiter of this.#processWaiters.splice(0)) waiter({ list: m.list, dropped: m.dropped });
+        break;
       case 'STOPPED':
         run.running = false;
+        for (const waiter of this.#processWaiters.splice(0)) waiter(null);
         if (m.reason === 'target-exited') run.stoppedReason = m.reason;
         if (!run.ready) run.failure ??= new SamplerError(`sampler stopped before its first sample (${m.reason})`);
         break;
@@ -231,6 +236,30 @@ export class Sampler extends EventEmitter<SamplerEvents> {
       if (!run.failure) this.#report('error', new WorkerFailedError(`sampler worker exited with code ${code}`));
       this.emit('stopped', { reason: 'worker-exited' });
     }
+  }
+
+  readonly #processWaiters: Array<(r: { list: TreeProcess[]; dropped: number } | null) => void> = [];
+
+  /**
+   * A tree sampler's process list (sampler/processes.ts), posted by the worker at its next tick;
+   * null when this is not a tree, the sampler is not running (paused or stopped) or no tick came
+   * within `timeoutMs`.
+   */
+  processes(timeoutMs = 1000): Promise<{ list: TreeProcess[]; dropped: number } | null> {
+    if (!this.tree || !this.isRunning) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      // Not unref'd: the worker is, so an awaiting host would otherwise exit before the answer.
+      // The wait is bounded by the timeout.
+      const timer = setTimeout(() => done(null), timeoutMs);
+      const done = (r: { list: TreeProcess[]; dropped: number } | null) => {
+        clearTimeout(timer);
+        const i = this.#processWaiters.indexOf(done);
+        if (i >= 0) this.#processWaiters.splice(i, 1);
+        resolve(r);
+      };
+      this.#processWaiters.push(done);
+      Atomics.store(this.reader.views.header, H.PROCESSES, 1);
+    });
   }
 
   /** Ask a tree sampler to look for new descendants at its next tick (e.g. right after a spawn). */

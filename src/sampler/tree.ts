@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { F, FIELD_COUNT, ProbeStatus } from '../probe/layout.js';
 import { createProbe, type Probe, type ProbeBackendOption } from '../probe/probe.js';
 import { cpuPercent } from '../units.js';
+import { EndedProcesses, newEntry, readCommand, readPpid, type TreeProcess } from './processes.js';
 import { ReapedTotals } from './reaped.js';
 
 const CUMULATIVE = [
@@ -35,10 +36,12 @@ interface Member {
   parent: Member | undefined;
   /** What the children it waited for used (CUMULATIVE index). */
   reaped: ReapedTotals;
+  /** Its entry in the tree's process list. */
+  info: TreeProcess;
 }
 
 function newMember(probe: Probe, ppid: number, parent: Member | undefined): Member {
-  return { probe, last: new Float64Array(FIELD_COUNT).fill(NaN), prev: new Float64Array(FIELD_COUNT).fill(NaN), seen: false, ppid, parent, reaped: new ReapedTotals() };
+  return { probe, last: new Float64Array(FIELD_COUNT).fill(NaN), prev: new Float64Array(FIELD_COUNT).fill(NaN), seen: false, ppid, parent, reaped: new ReapedTotals(), info: newEntry(probe.pid, ppid) };
 }
 
 export class TreeSource {
@@ -51,6 +54,7 @@ export class TreeSource {
   readonly #exited = new Float64Array(CUMULATIVE.length);
   readonly #scratch = new Float64Array(FIELD_COUNT);
   readonly #gone: Array<[number, Member, ProbeStatus]> = [];
+  readonly #ended = new EndedProcesses();
   #prevCpu = NaN;
   #prevTs = NaN;
   #joined = 0;
@@ -66,7 +70,9 @@ export class TreeSource {
     this.#backend = backend;
     this.#excludeRoot = excludeRoot;
     this.root = createProbe({ pid: rootPid, backend });
-    this.#members.set(rootPid, newMember(this.root, NaN, undefined));
+    const root = newMember(this.root, NaN, undefined);
+    root.info.ppid = readPpid(rootPid);
+    this.#members.set(rootPid, root);
   }
 
   get processes(): number {
@@ -96,6 +102,8 @@ export class TreeSource {
         // exited between the scan and the open: nothing to count
       }
     }
+    // A forked child execs after its adoption: its argv is read again at each rescan.
+    for (const [pid, m] of this.#members) if (this.#counted(m)) m.info.command = readCommand(pid, m.info.command);
     // A retired pid that no longer exists may be reused by a new descendant later: forget it.
     for (const pid of this.#retired.keys()) if (!all.has(pid)) this.#retired.delete(pid);
   }
@@ -112,10 +120,13 @@ export class TreeSource {
    */
   sampleInto(row: Float64Array, offset: number): ProbeStatus {
     let joined = 0; // CPU that new members used before they were adopted: not this interval's
+    const now = performance.timeOrigin + performance.now();
     for (const [pid, m] of this.#members) {
       const st = this.#read(m);
       if (st === ProbeStatus.OK && !m.seen) {
         m.seen = true;
+        m.info.adoptedAt = now;
+        m.info.startTime = m.last[F.startTime]!;
         m.reaped.settle(); // what it waited for before adoption is pre-adoption CPU too
         if (this.#counted(m)) joined += this.#cpuOf(m);
       }
@@ -126,7 +137,7 @@ export class TreeSource {
     let rootStatus: ProbeStatus = ProbeStatus.OK;
     for (let i = this.#gone.length - 1; i >= 0; i--) {
       const [pid, m, st] = this.#gone[i]!;
-      this.#fold(pid, m);
+      this.#fold(pid, m, now);
       if (m.probe === this.root) rootStatus = st === ProbeStatus.ZOMBIE ? ProbeStatus.EXITED : st;
     }
     this.#gone.length = 0;
@@ -158,6 +169,12 @@ export class TreeSource {
     return (Number.isNaN(own) ? 0 : own) + m.reaped.value(k);
   }
 
+  /** Its own CPU and its unadopted children's: what the process list shows, summing to the tree's. */
+  #ownCpu(m: Member): number {
+    const own = (k: number) => (Number.isNaN(m.last[CUMULATIVE[k]!]!) ? 0 : m.last[CUMULATIVE[k]!]!) + m.reaped.unadopted(k);
+    return own(0) + own(1);
+  }
+
   #cpuOf(m: Member): number {
     return this.#total(m, 0) + this.#total(m, 1);
   }
@@ -167,9 +184,12 @@ export class TreeSource {
   }
 
   /** A gone member's totals go to its parent's reaped totals if the parent is counted, else to exited. */
-  #fold(pid: number, m: Member): void {
+  #fold(pid: number, m: Member, now: number): void {
     if (this.#counted(m)) {
       m.reaped.settle();
+      m.info.cpuMs = this.#ownCpu(m) / 1e3;
+      m.info.endTime = now;
+      if (m.seen) this.#ended.add(m.info);
       // The same member object, not just the pid: a reused pid is another process.
       const parent = this.#members.get(m.ppid);
       const total = (k: number) => this.#total(m, k);
@@ -188,9 +208,31 @@ export class TreeSource {
     for (const m of this.#members.values()) {
       if (!this.#counted(m)) continue;
       m.reaped.settle();
+      this.#peaks(m);
       for (let k = 0; k < CUMULATIVE.length; k++) row[offset + CUMULATIVE[k]!] = row[offset + CUMULATIVE[k]!]! + this.#total(m, k);
       for (const i of LEVELS) row[offset + i] = row[offset + i]! + (Number.isNaN(m.last[i]!) ? 0 : m.last[i]!);
     }
+  }
+
+  #peaks(m: Member): void {
+    const info = m.info;
+    if (m.last[F.rssBytes]! > info.peakRssBytes) info.peakRssBytes = m.last[F.rssBytes]!;
+    if (m.last[F.threads]! > info.peakThreads) info.peakThreads = m.last[F.threads]!;
+  }
+
+  /**
+   * Every process the tree counted since the last reset, ended ones first (in the order they
+   * ended), then the live ones in adoption order; `dropped`: ended entries beyond MAX_ENDED.
+   * Allocates: call on request, not per tick.
+   */
+  processList(): { list: TreeProcess[]; dropped: number } {
+    const live: TreeProcess[] = [];
+    for (const m of this.#members.values()) {
+      if (!this.#counted(m) || !m.seen) continue;
+      m.info.cpuMs = this.#ownCpu(m) / 1e3;
+      live.push({ ...m.info });
+    }
+    return { list: [...this.#ended.list.map((p) => ({ ...p })), ...live], dropped: this.#ended.dropped };
   }
 
   /** pid, timestamp, start time and CPU % of the summed row. */
@@ -227,6 +269,7 @@ export class TreeSource {
    */
   resetTotals(): void {
     this.#exited.fill(0);
+    this.#ended.clear();
     for (const m of this.#members.values()) m.reaped.reset();
     this.#prevCpu = NaN;
     this.#prevTs = NaN;

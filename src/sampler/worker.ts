@@ -201,6 +201,7 @@ function runSync(source: Source, tree: TreeSource | null, intervalMs: number, ti
       tree.resetTotals();
       cpuWindow.reset(); // the totals stepped down: no interval spans the reset
     }
+    if (tree && Atomics.exchange(header, H.PROCESSES, 0) !== 0) post({ code: 'PROCESSES', ...tree.processList() });
     if (tree && (next >= nextRescan || Atomics.exchange(header, H.RESCAN, 0) !== 0)) {
       tree.rescan();
       nextRescan = next + data.rescanIntervalMs;

@@ -4,6 +4,7 @@ import { FIELD_COUNT, FIELDS, type ProcessSample } from '../probe/layout.js';
 import { createProbe, type Probe } from '../probe/probe.js';
 import { R } from '../ring/layout.js';
 import type { ProcprobeError } from '../errors.js';
+import type { TreeProcess } from '../sampler/processes.js';
 
 /** Complete startup session data. */
 export class StartupSession {
@@ -29,6 +30,8 @@ export class StartupSession {
   samples: SessionSamples | undefined = undefined;
   /** What the figures rest on and what the ring's readers missed (set by finishSession). */
   sampleAccount: SampleAccount | undefined = undefined;
+  /** A tree's processes at the end (set by finishSession). */
+  processes: { list: TreeProcess[]; dropped: number } | undefined = undefined;
 
   constructor(id: string, metadata: Record<string, unknown>, startTime: number) {
     this.id = id;
@@ -76,6 +79,7 @@ export class StartupSession {
       phases: this.timings,
       errors: this.errors,
       ...(this.resources ? { resources: this.resources } : {}),
+      ...(this.processes ? { processes: this.processes.list, processesDropped: this.processes.dropped } : {}),
     };
   }
 }

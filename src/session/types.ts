@@ -3,6 +3,7 @@
  * samples), stored by history, read by analysis, export, report and the CLI. Every room below
  * imports these from here; plain data only (structured-clone and msgpack friendly).
  */
+import type { TreeProcess } from '../sampler/processes.js';
 import { StartupPhase } from './constants.js';
 
 /** Resource use over one interval (a phase, or a whole session), from ring records. */
@@ -74,6 +75,10 @@ export interface SessionSummary {
   errors: SessionError[];
   /** Over the whole session; absent when there were no samples. */
   resources?: ResourceDelta;
+  /** A tree's processes, every one it counted during the session (sampler/processes.ts); absent for one process. */
+  processes?: TreeProcess[];
+  /** Ended processes left out of `processes` beyond its bound. */
+  processesDropped?: number;
 }
 
 /** The samples of a session, in ring record layout (see RECORD): `count` records of `stride` doubles. */

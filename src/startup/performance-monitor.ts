@@ -243,6 +243,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const sampler = this.#sampler;
     await this.#ready?.catch(() => undefined);
     await this.#buffer!.waitPast(session.endTime, 4 * this.#opts.resourceSamplingIntervalMs + 20);
+    if (sampler.tree) session.processes = (await sampler.processes()) ?? undefined;
     sampler.pause(); // kept for the next session: resuming is immediate, starting is not
     // The ring must stop moving before the last drain: the memory copy and the file then hold
     // the same samples (a tick in flight at pause() still writes one).
