@@ -12,6 +12,7 @@ import { exportCommand, reportCommand, sessionsCommand, showCommand, statsComman
 import { doctorCommand } from './doctor.js';
 import { isSystemError, missingCwd } from './files.js';
 import { commandHelp, isCommand, topLevelHelp, wantsHelp } from './help.js';
+import { readNativeSwitch } from '../probe/native.js';
 import { runCommand } from './run-command.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -28,6 +29,8 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`procprobe: ${gone}\n`);
       return 1;
     }
+    const { problem } = readNativeSwitch(); // the library runs on the fallback and warns; a command line is refused
+    if (problem !== null) throw new UsageError(problem);
   }
   switch (cmd) {
     case 'run':
