@@ -117,7 +117,8 @@ describe('a single-value flag given twice is refused, naming it', () => {
     const fill = (v: string): string => v.replace(/^DIR2$/, join(base, 'd2')).replace(/^DIR$/, join(base, 'd1')).replace(/^OUT/, base);
     const marker = join(base, 'marker');
     const id = cmd === 'show' || cmd === 'export' || cmd === 'report' ? ['some-id'] : [];
-    const tail = cmd === 'run' ? ['--', ...writes(marker)] : [];
+    // A run that was wrongly accepted would save into a temp data dir (which must not appear either), never the repository's.
+    const tail = cmd === 'run' ? [...(flag === 'data-dir' ? [] : ['--data-dir', join(base, 'd0')]), '--', ...writes(marker)] : [];
     const r = await runCli([cmd, ...id, `--${flag}`, fill(a), `--${flag}=${fill(b)}`, ...tail]);
     expect(r.code, r.stdout + r.stderr).toBe(2);
     expect(oneLineFailure(r)).toBe(`procprobe: --${flag} given twice (${JSON.stringify(fill(a))} and ${JSON.stringify(fill(b))}): it takes one value`);
