@@ -9,7 +9,7 @@
 // It must never fail the install: if the addon cannot be built (no compiler, no headers,
 // unsupported OS) it prints one line saying the JavaScript fallback will be used, keeps the full
 // log in build/procprobe-build.log, and exits 0.
-// PROCPROBE_NATIVE=0 skips everything; --force (or npm's --build-from-source) compiles even when a
+// PROCPROBE_NATIVE=0 (or false, no, off, in any case) skips everything; --force (or npm's --build-from-source) compiles even when a
 // binary fits; --verbose streams the compiler output.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -26,8 +26,11 @@ function fallback(reason) {
   process.exit(0);
 }
 
-if (process.env.PROCPROBE_NATIVE === '0') {
-  console.log('procprobe: PROCPROBE_NATIVE=0, native addon not built; the JavaScript fallback will be used.');
+// The off spellings of src/probe/native.ts's readNativeSwitch, which this script cannot import: in
+// a checkout it runs before dist/ is built. Any other value builds as usual (the runtime loader
+// refuses an unknown value itself); test/probe.native-switch.test.ts runs both on each spelling.
+if (/^(0|false|no|off)$/i.test(process.env.PROCPROBE_NATIVE ?? '')) {
+  console.log(`procprobe: PROCPROBE_NATIVE=${process.env.PROCPROBE_NATIVE}, native addon not built; the JavaScript fallback will be used.`);
   process.exit(0);
 }
 

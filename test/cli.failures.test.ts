@@ -18,6 +18,7 @@ import {
   lineMatching,
   listeners,
   newDataDir,
+  oneLineFailure,
   readIndex,
   runCli,
 } from './helpers/cli.js';
@@ -175,12 +176,8 @@ describe('procprobe: bad usage (exit 2, one line on stderr)', () => {
     const dir = newDataDir();
     const r = await runCli(args(dir));
     expect(r.code, r.stdout + r.stderr).toBe(2);
-    expect(r.stdout).toBe('');
-    const lines = r.stderr.split('\n');
-    expect(lines.at(-1)).toBe(''); // newline-terminated
-    expect(lines.slice(0, -1)).toHaveLength(1);
-    expect(lines[0]).toMatch(/^procprobe: /);
-    for (const p of patterns) expect(lines[0]).toMatch(p);
+    const line = oneLineFailure(r);
+    for (const p of patterns) expect(line).toMatch(p);
     expect(existsSync(dir)).toBe(false); // nothing started, nothing created
   }, T);
 });

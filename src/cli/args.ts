@@ -90,17 +90,49 @@ export const FLAGS: Record<Command, Record<string, Flag>> = {
 export function parse(cmd: Command, argv: string[], positionals = true): ReturnType<typeof parseArgs> {
   const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const [name, f] of Object.entries(FLAGS[cmd])) options[name] = { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) };
+  let parsed: ReturnType<typeof parseArgs>;
   try {
-    return parseArgs({ args: argv, options, allowPositionals: positionals, strict: true });
+    parsed = parseArgs({ args: argv, options, allowPositionals: positionals, strict: true, tokens: true });
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, ''));
   }
+  rejectRepeats(cmd, parsed.tokens ?? []);
+  return parsed;
 }
 
+/**
+ * A flag that takes one value, given twice (`--runs 2 --runs 3`): node:util keeps the last one
+ * silently, which hides a mistake in a long command line. Booleans repeat harmlessly and
+ * `multiple` flags are lists, so only single-value flags are refused.
+ */
+function rejectRepeats(cmd: Command, tokens: NonNullable<ReturnType<typeof parseArgs>['tokens']>): void {
+  const seen = new Map<string, string | undefined>();
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const f = FLAGS[cmd][t.name];
+    if (f === undefined || f.type !== 'string' || f.multiple) continue;
+    if (seen.has(t.name)) {
+      const flag = f.short ? `-${f.short}/--${t.name}` : `--${t.name}`;
+      throw new UsageError(`${flag} given twice (${JSON.stringify(seen.get(t.name))} and ${JSON.stringify(t.value)}): it takes one value`);
+    }
+    seen.set(t.name, t.value);
+  }
+}
+
+/**
+ * Plain decimal, as a person writes it: an optional minus, digits without a leading zero, and for
+ * a non-integer a fraction. Number() would also take 0x50, 0b11, 0o7, 1e3, " 5 ", "" and
+ * Infinity, each a different number from the one a reader of the command line sees (or none).
+ */
+const DECIMAL_INTEGER = /^-?(?:0|[1-9]\d*)$/;
+const DECIMAL = /^-?(?:(?:0|[1-9]\d*)(?:\.\d+)?|\.\d+)$/;
+
+/** The value of `--name` as a number in [min, max]: an integer in plain decimal when `integer`, else a plain decimal fraction. */
 export function num(name: string, raw: unknown, min: number, max: number, integer: boolean): number {
-  const v = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-    const what = integer ? `an integer from ${min} to ${max}` : `a number from ${min} to ${max}`;
+  const form = integer ? DECIMAL_INTEGER : DECIMAL;
+  const v = typeof raw === 'string' && form.test(raw) ? Number(raw) : NaN;
+  if (!(v >= min && v <= max)) {
+    const what = integer ? `a decimal integer from ${min} to ${max}` : `a decimal number from ${min} to ${max}`;
     throw new UsageError(`--${name} must be ${what}, got ${JSON.stringify(raw)}`);
   }
   return v;

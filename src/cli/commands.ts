@@ -1,5 +1,4 @@
 /** The history commands: sessions, show, stats, export, report. */
-import { writeFileSync } from 'node:fs';
 import { runStats } from '../analysis/pool.js';
 import { exportSession } from '../export/index.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../export/types.js';
@@ -8,6 +7,7 @@ import type { LoadedSession } from '../history/parse.js';
 import { renderHtmlReport } from '../report/html.js';
 import { UsageError } from '../errors.js';
 import { num, parse, type Command } from './args.js';
+import { checkOutputPath, writeOutput } from './files.js';
 import { phaseTable, processTable, sparklines } from './report.js';
 import { fmtMs, styleFor, table, writeJsonDocument } from './terminal.js';
 import { TOTAL_STARTUP, totalStartupMs } from '../session/types.js';
@@ -122,20 +122,23 @@ export async function exportCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   }
   const maxPoints = values['max-points'] === undefined ? undefined : num('max-points', values['max-points'], 2, 10_000_000, true);
+  const target = values.output as string | undefined;
+  if (target !== undefined) checkOutputPath('-o', target);
   const s = await loadSession(id, values);
   const data = exportSession({ summary: s.summary, samples: s.samples }, format as ExportFormat, maxPoints === undefined ? {} : { maxPoints });
-  const target = values.output as string | undefined;
-  if (target) writeFileSync(target, data);
+  if (target !== undefined) writeOutput('-o', target, data);
   else process.stdout.write(data);
   return 0;
 }
 
 export async function reportCommand(argv: string[]): Promise<number> {
-  const { s, values } = await loadOne('report', argv);
+  const { id, values } = parseOne('report', argv);
   const target = values.html as string | undefined;
-  if (!target) throw new UsageError('--html <file> is required');
+  if (target === undefined) throw new UsageError('--html <file> is required');
+  checkOutputPath('--html', target); // before the session is read, as export does
+  const s = await loadSession(id, values);
   const { stats } = await runStats({ dataDir: dataDir(values), days: 3650, now: Date.now(), ...(typeof s.summary.metadata?.label === 'string' ? { label: s.summary.metadata.label } : {}) });
-  writeFileSync(target, renderHtmlReport({ summary: s.summary, samples: s.samples, suggestions: stats.suggestions }));
+  writeOutput('--html', target, renderHtmlReport({ summary: s.summary, samples: s.samples, suggestions: stats.suggestions }));
   process.stdout.write(`wrote ${target}\n`);
   return 0;
 }

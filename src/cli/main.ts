@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 /**
  * procprobe: profile any command's startup, report it, compare it with history, export it.
- * Exit status: 0 success, 1 a phase (or the command) failed or its session could not be saved, 2 bad usage.
+ * Exit status: 0 success; 1 a phase (or the command) failed, its session could not be saved, or
+ * the system refused (a data dir that is not a directory, a deleted cwd, a full disk); 2 bad usage.
+ * Every expected failure is one line on stderr; a stack trace means a bug in procprobe.
  */
 import { ProcprobeError, UsageError } from '../errors.js';
 import { parseRun } from './args.js';
 import { benchCommand } from './bench.js';
 import { exportCommand, reportCommand, sessionsCommand, showCommand, statsCommand } from './commands.js';
 import { doctorCommand } from './doctor.js';
+import { isSystemError, missingCwd } from './files.js';
 import { commandHelp, isCommand, topLevelHelp, wantsHelp } from './help.js';
+import { readNativeSwitch } from '../probe/native.js';
 import { runCommand } from './run-command.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -17,6 +21,16 @@ async function main(argv: string[]): Promise<number> {
   if (cmd !== undefined && isCommand(cmd) && wantsHelp(rest)) {
     process.stdout.write(commandHelp(cmd));
     return 0;
+  }
+  if (cmd !== undefined && isCommand(cmd)) {
+    // Checked before the command starts, so that none of them fails later in a less clear way.
+    const gone = missingCwd();
+    if (gone !== null) {
+      process.stderr.write(`procprobe: ${gone}\n`);
+      return 1;
+    }
+    const { problem } = readNativeSwitch(); // the library runs on the fallback and warns; a command line is refused
+    if (problem !== null) throw new UsageError(problem);
   }
   switch (cmd) {
     case 'run':
@@ -70,6 +84,10 @@ main(process.argv.slice(2)).then(
       process.exitCode = 2;
     } else if (err instanceof ProcprobeError) {
       process.stderr.write(`procprobe: ${err.message} (${err.code})\n`);
+      process.exitCode = 1;
+    } else if (isSystemError(err)) {
+      // The system refused (ENOSPC, EIO...): expected, and its message says what; no stack.
+      process.stderr.write(`procprobe: ${err.message}\n`);
       process.exitCode = 1;
     } else {
       process.stderr.write(`procprobe: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

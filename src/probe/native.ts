@@ -173,17 +173,47 @@ export function addonCandidates(): AddonCandidate[] {
 
 let cached: NativeLoad | undefined;
 
-/** Platforms whose native probe is tested in CI. Others compile it but use the fallback unless PROCPROBE_NATIVE=1. */
+/** Platforms whose native probe is tested in CI. Others compile it but use the fallback unless PROCPROBE_NATIVE is on. */
 const TESTED_PLATFORMS: readonly string[] = ['linux'];
+
+/** The spellings PROCPROBE_NATIVE accepts, in any case. */
+const SWITCH_ON: readonly string[] = ['1', 'true', 'yes', 'on'];
+const SWITCH_OFF: readonly string[] = ['0', 'false', 'no', 'off'];
+
+/** What PROCPROBE_NATIVE asks of the loader. */
+export interface NativeSwitch {
+  /** The variable as set; undefined when unset. */
+  raw: string | undefined;
+  /** true: load the addon even where untested; false: never load it; undefined: unset, empty or unrecognised. */
+  on: boolean | undefined;
+  /** One line naming the variable and its value when it is none of the spellings, else null. */
+  problem: string | null;
+}
+
+/**
+ * Read PROCPROBE_NATIVE. An unset or empty variable is the platform's default. A value that is
+ * none of the spellings is not guessed at: the loader leaves the addon unloaded (the fallback tier
+ * is correct everywhere) and says why in its reason, and the CLI refuses it with `problem`.
+ */
+export function readNativeSwitch(raw: string | undefined = process.env.PROCPROBE_NATIVE): NativeSwitch {
+  if (raw === undefined || raw === '') return { raw, on: undefined, problem: null };
+  const v = raw.toLowerCase();
+  if (SWITCH_ON.includes(v)) return { raw, on: true, problem: null };
+  if (SWITCH_OFF.includes(v)) return { raw, on: false, problem: null };
+  const problem = `PROCPROBE_NATIVE must be ${SWITCH_ON.join(', ')} (use the addon) or ${SWITCH_OFF.join(', ')} (do not), in any case, got ${JSON.stringify(raw)}`;
+  return { raw, on: undefined, problem };
+}
 
 /** Load (once) and return the addon with the reason for the outcome. Never throws. */
 export function loadNative(): NativeLoad {
   if (cached !== undefined) return cached;
-  if (process.env.PROCPROBE_NATIVE === '0') {
-    cached = { addon: null, source: null, reason: 'disabled by PROCPROBE_NATIVE=0', attempts: [] };
+  const sw = readNativeSwitch();
+  if (sw.on === false || sw.problem !== null) {
+    const reason = sw.problem === null ? `disabled by PROCPROBE_NATIVE=${sw.raw}` : `not loaded: ${sw.problem}`;
+    cached = { addon: null, source: null, reason, attempts: [] };
     return cached;
   }
-  if (!TESTED_PLATFORMS.includes(process.platform) && process.env.PROCPROBE_NATIVE !== '1') {
+  if (!TESTED_PLATFORMS.includes(process.platform) && sw.on !== true) {
     cached = {
       addon: null,
       source: null,

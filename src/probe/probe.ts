@@ -20,7 +20,7 @@ import {
 import { checkObject, checkOneOf, checkPid } from '../validate.js';
 import { BuiltinReader, builtinCanReadOthers } from './builtin.js';
 import { FIELD_COUNT, ProbeStatus, rowToSample, type ProcessSample } from './layout.js';
-import { loadNative, type NativeAddon } from './native.js';
+import { loadNative, readNativeSwitch, type NativeAddon } from './native.js';
 import { SystemInformationReader } from './si.js';
 
 export type ProbeBackend = 'native' | 'builtin' | 'systeminformation';
@@ -248,7 +248,7 @@ let warnedFallback = false;
 
 /** One line, once per thread, when 'auto' falls back because the addon could not load. */
 function noticeFallback(reason: string, tier: string): void {
-  if (warnedFallback || process.env.PROCPROBE_NATIVE === '0') return;
+  if (warnedFallback || readNativeSwitch().on === false) return; // switched off on purpose: nothing to warn of
   warnedFallback = true;
   process.emitWarning(`native addon unavailable (${reason}); using the ${tier} fallback`, {
     type: 'ProcprobeWarning',
