@@ -4,13 +4,12 @@
  * within the format's quantization), the raw records decoded here with msgpackr itself, the index,
  * and the size of the file against the same session as JSON.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Unpackr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryStore, PerformanceMonitor, RECORD, F } from '../dist/index.js';
 import { sleep } from './helpers/readers.js';
-import { burnCpu, closeMonitors, tracked, waitForSamples } from './helpers/session-helpers.js';
+import { burnCpu, closeMonitors, rawRecords, tracked, waitForSamples } from './helpers/session-helpers.js';
 import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 afterEach(async () => {
@@ -19,8 +18,6 @@ afterEach(async () => {
 });
 
 const mode = (p: string) => statSync(p).mode & 0o777;
-/** Every record of a session file, decoded here (msgpackr, sequential structures); each is followed by its CRC-32, left out. */
-const rawRecords = (path: string) => (new Unpackr({ sequential: true }).unpackMultiple(readFileSync(path)) as unknown[]).filter((v, i) => i % 2 === 0) as Record<string, unknown>[];
 
 async function recordedSession(dataDir: string, ms = 300) {
   const pm = tracked(new PerformanceMonitor({ dataDir, nodeBootstrap: false }));

@@ -168,7 +168,7 @@ describe('a data dir of the wrong shape', () => {
     expect(cli.stderr).toContain('ERR_PROCPROBE_DATA_DIR_LAYOUT');
   });
 
-  it('index/ is a FIFO, sessions/ a symlink to /dev/null, the data dir itself a file', async () => {
+  it('index/ is a FIFO, sessions/ a symlink to /dev/null (not followed), the data dir itself a file', async () => {
     const a = freshDir();
     rmSync(a.store.indexDir, { recursive: true });
     runTool('mkfifo', [a.store.indexDir], 'making a FIFO');
@@ -177,7 +177,8 @@ describe('a data dir of the wrong shape', () => {
     const b = freshDir();
     rmSync(b.store.sessionsDir, { recursive: true });
     symlinkSync('/dev/null', b.store.sessionsDir);
-    expectLayoutError(await b.store.loadSummaries().catch((e: unknown) => e), b.store.sessionsDir, 'a character device');
+    // Not followed: a link there would point the writes outside the data dir (data-dir.ts).
+    expectLayoutError(await b.store.loadSummaries().catch((e: unknown) => e), b.store.sessionsDir, 'a symbolic link to /dev/null (not followed)');
 
     const file = join(tempDir('procprobe-hist-'), 'data');
     writeFileSync(file, '');

@@ -1,5 +1,6 @@
 /**
- * Reading one file of the data dir without trusting what it is. A name ending in `.pps` may be a
+ * Reading one file of the data dir without trusting what it is, and creating one without
+ * following anything planted under its name. A name ending in `.pps` may be a
  * FIFO (a read blocks until someone writes), a symlink to /dev/zero or /dev/urandom (a read never
  * ends), a directory, or a sparse file of terabytes: each is refused before any byte is read,
  * with a reason that names what it is.
@@ -28,6 +29,24 @@ export const MAX_INDEX_ENTRY_BYTES = 16 * 1024 * 1024;
  * changes nothing. Windows has neither flag (`?? 0`).
  */
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0);
+
+/**
+ * Every file procprobe creates in the data dir. O_CREAT | O_EXCL: the name must be new, so
+ * anything already there fails with EEXIST instead of being written (a symlink too, even a
+ * dangling one: with O_EXCL the kernel never follows the last component). O_NOFOLLOW says the
+ * same again, for a reader of the flags. Open it with mode 0o600.
+ */
+export const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+/** Create `path` (0600) holding `bytes`; EEXIST when the name is taken by anything. */
+export async function writeNewFile(path: string, bytes: Uint8Array): Promise<void> {
+  const fh = await open(path, CREATE_FLAGS, 0o600);
+  try {
+    await fh.writeFile(bytes);
+  } finally {
+    await fh.close();
+  }
+}
 
 /** What a stat says a path is, for messages. */
 export function kindOf(st: Stats): string {

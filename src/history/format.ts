@@ -176,9 +176,9 @@ export function withChecksum(bytes: Uint8Array): Buffer {
 }
 
 /**
- * The bytes of one record as the writer appends them (the one encoding both write paths use:
- * the writer worker and appendEnd): the record, then its checksum. `packr` is the file's
- * sequential Packr; its pack() returns a view of a buffer it reuses, copied here at once.
+ * The bytes of one record as the writer worker appends them: the record, then its checksum.
+ * `packr` is the file's sequential Packr; its pack() returns a view of a buffer it reuses,
+ * copied here at once.
  */
 export function encodeRecord(packr: { pack(v: unknown): Uint8Array }, record: SessionRecord): Uint8Array {
   return withChecksum(packr.pack(record));

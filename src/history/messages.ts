@@ -22,11 +22,14 @@ export type ToWriter =
   | { code: 'RECORDS'; records: SessionRecord[] }
   /** Write the samples so far and these records now, then bump `flushed` (process exit). */
   | { code: 'FLUSH'; records: SessionRecord[] }
+  /** Write the samples so far and these records, keep the file open, answer DRAINED. */
+  | { code: 'DRAIN'; records: SessionRecord[] }
   /** Write the remaining samples and these records, close the file and exit. */
   | { code: 'CLOSE'; records: SessionRecord[] };
 
 export type FromWriter =
   | { code: 'OPENED' }
-  | { code: 'CLOSED'; samples: number; missed: number; bytes: number }
+  /** The file's counts so far, after a DRAIN (still open) or a CLOSE (closed, the worker exits). */
+  | { code: 'DRAINED' | 'CLOSED'; samples: number; missed: number; bytes: number }
   /** Writing failed: the file was removed and the worker exits (sent once). */
   | { code: 'ERROR'; errorCode: string | undefined; message: string };

@@ -14,16 +14,18 @@
  * not fit its schema is left out (validate-records.ts); a corrupt or foreign file, or a name that
  * is not a regular file of bounded size (files.ts), is skipped with a warning naming it, and left
  * where it is. A damaged index entry is rebuilt from its session file. Only a data dir of the
- * wrong shape (`sessions` a file, say) throws: DataDirLayoutError.
+ * wrong shape (`sessions` a file, say) throws: DataDirLayoutError; and one that is not ours
+ * alone (data-dir.ts): DataDirError, before anything in it is read or written.
  */
-import { accessSync, constants, lstatSync, mkdirSync } from 'node:fs';
-import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstat, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { Packr, pack, unpack } from 'msgpackr';
 import { DataDirError, DataDirLayoutError, HistoryFormatError } from '../errors.js';
 import type { SessionSummary } from '../session/types.js';
-import { kindOf, MAX_INDEX_ENTRY_BYTES, MAX_SESSION_FILE_BYTES, readBoundedFile } from './files.js';
+import { checkDataDir, checkSessionId, ensureDataDir, fileIn, isSessionId } from './data-dir.js';
+import { kindOf, MAX_INDEX_ENTRY_BYTES, MAX_SESSION_FILE_BYTES, readBoundedFile, writeNewFile } from './files.js';
 import { processStartEpochMs } from '../probe/probe.js';
 import { withChecksum, type SessionHeader } from './format.js';
 import { decodeIndexEntry, decodeRecords, parseSession, type LoadedSession } from './parse.js';
@@ -51,39 +53,34 @@ export class HistoryStore {
     this.indexDir = join(dir, 'index');
   }
 
-  /** Create the layout (0700) if needed and check it is writable; throws DataDirError, or DataDirLayoutError when a name is taken by something else. Sync. */
+  /**
+   * Create the layout (0700) if needed and check it is ours alone and writable (data-dir.ts).
+   * Throws DataDirError, or DataDirLayoutError when a name is taken by something else. Sync.
+   */
   ensure(): void {
-    for (const d of [this.dir, this.sessionsDir, this.indexDir]) {
-      try {
-        mkdirSync(d, { recursive: true, mode: 0o700 });
-        accessSync(d, constants.W_OK | constants.X_OK);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? 'error';
-        // The name is taken by something else (a file, a FIFO, a link): say what, not "EEXIST".
-        const found = code === 'EEXIST' ? lstatKind(d) : null;
-        if (found) throw new DataDirLayoutError(d, found, { cause: err });
-        throw new DataDirError(d, code === 'EACCES' || code === 'EROFS' ? 'not writable' : `cannot be created (${code})`, { cause: err });
-      }
-    }
+    ensureDataDir(this.dir);
   }
 
+  /** The session file of `id`; InvalidOptionError when `id` is not a session id (a path, `..`). */
   sessionPath(id: string): string {
-    return join(this.sessionsDir, `${id}.pps`);
+    return fileIn(this.sessionsDir, `${checkSessionId('id', id)}.pps`);
   }
 
+  /** The index entry of `id`; InvalidOptionError as sessionPath. */
   indexPath(id: string): string {
-    return join(this.indexDir, `${id}.ppi`);
+    return fileIn(this.indexDir, `${checkSessionId('id', id)}.ppi`);
   }
 
   /** Record a finished session in the index: write a temp file, then rename it into place. */
   async writeIndex(summary: SessionSummary): Promise<void> {
-    const tmp = join(this.indexDir, `.${summary.id}.${process.pid}.tmp`);
+    const path = this.indexPath(summary.id);
+    // A random name, not one anyone can guess (the id and pid) and plant a link at in advance;
+    // created O_EXCL | O_NOFOLLOW (files.ts) and renamed within index/. rename() replaces
+    // whatever holds the entry's name, a link included, without following it.
+    const tmp = fileIn(this.indexDir, `.${randomBytes(12).toString('hex')}.tmp`);
     try {
-      // 'wx' after an unlink: a stale temp file of a crashed process is replaced, and a name
-      // planted there (a symlink) is removed, never written through.
-      await unlink(tmp).catch(() => undefined);
-      await writeFile(tmp, withChecksum(pack(summary)), { mode: 0o600, flag: 'wx' });
-      await rename(tmp, this.indexPath(summary.id));
+      await writeNewFile(tmp, withChecksum(pack(summary)));
+      await rename(tmp, path);
     } catch (err) {
       // A full disk (ENOSPC half-way through the write) or a directory in the entry's place
       // (the rename fails): leave no temp file behind.
@@ -113,10 +110,22 @@ export class HistoryStore {
     }
   }
 
-  /** Session ids on disk, oldest first (ids sort by start time). Throws DataDirLayoutError (see #list). */
+  /**
+   * The names in sessions/ that end in `.pps`: those that are session ids, oldest first (ids sort
+   * by start time), and the others. Checks the data dir first (checkDataDir).
+   */
+  async #sessionNames(): Promise<{ ids: string[]; foreign: string[] }> {
+    if (!checkDataDir(this.dir)) return { ids: [], foreign: [] };
+    const names = (await this.#list(this.sessionsDir)).filter((n) => n.endsWith('.pps')).map((n) => n.slice(0, -4));
+    return { ids: names.filter(isSessionId).sort(), foreign: names.filter((n) => !isSessionId(n)) };
+  }
+
+  /**
+   * Session ids on disk, oldest first. Throws DataDirLayoutError (see #list), and DataDirError
+   * for a data dir that is not ours alone (data-dir.ts).
+   */
   async sessionIds(): Promise<string[]> {
-    const names = await this.#list(this.sessionsDir);
-    return names.filter((n) => n.endsWith('.pps')).map((n) => n.slice(0, -4)).sort();
+    return (await this.#sessionNames()).ids;
   }
 
   /** One index entry, checked: a regular file of bounded size holding the summary of session `id`. */
@@ -138,9 +147,10 @@ export class HistoryStore {
    * progress left out.
    */
   async loadSummaries(sinceMs = 0): Promise<LoadResult<SessionSummary[]>> {
-    const warnings: string[] = [];
     const summaries: SessionSummary[] = [];
-    const ids = await this.sessionIds();
+    const { ids, foreign } = await this.#sessionNames();
+    // A name no session id could make (a space, a leading dot): never a path we build, so unread.
+    const warnings = foreign.map((n) => `skipped ${join(this.sessionsDir, `${n}.pps`)}: not a session id (${JSON.stringify(n)})`);
     const indexed = new Set((await this.#list(this.indexDir)).filter((n) => n.endsWith('.ppi')).map((n) => n.slice(0, -4)));
     for (const id of ids) {
       const entry: IndexRead = indexed.has(id) ? await this.#readIndex(id) : { warning: '', rebuild: true };
@@ -148,7 +158,7 @@ export class HistoryStore {
         if (entry.summary.startTime >= sinceMs) summaries.push(entry.summary);
         continue;
       }
-      const loaded = await this.loadSession(id);
+      const loaded = await this.#loadSession(id);
       const session = loaded.value;
       // A live writer may be caught mid-append: its "torn tail" is not damage, and its index
       // entry does not exist yet.
@@ -164,8 +174,18 @@ export class HistoryStore {
     return { value: summaries, warnings };
   }
 
-  /** One session with its samples; null (and a warning) when the file is foreign or corrupt. */
+  /**
+   * One session with its samples; null (and a warning) when the file is foreign or corrupt.
+   * Throws InvalidOptionError for an id that is not one (`../x`: nothing outside sessions/ is
+   * read), DataDirError for a data dir that is not ours alone.
+   */
   async loadSession(id: string): Promise<LoadResult<LoadedSession | null>> {
+    checkSessionId('id', id);
+    checkDataDir(this.dir);
+    return this.#loadSession(id);
+  }
+
+  async #loadSession(id: string): Promise<LoadResult<LoadedSession | null>> {
     const path = this.sessionPath(id);
     const read = await readBoundedFile(path, MAX_SESSION_FILE_BYTES);
     if (!('bytes' in read)) return { value: null, warnings: [`skipped ${path}: ${read.problem}`] };
@@ -186,8 +206,9 @@ export class HistoryStore {
     const entries: { id: string; bytes: number; startTime: number }[] = [];
     for (const id of ids) {
       if (id === opts.keep) continue;
-      const size = await stat(this.sessionPath(id)).then((s) => s.size, () => 0);
-      const idx = await stat(this.indexPath(id)).then((s) => s.size, () => -1);
+      // lstat: the names' own sizes (a link planted there is not followed to count its target).
+      const size = await lstat(this.sessionPath(id)).then((s) => s.size, () => 0);
+      const idx = await lstat(this.indexPath(id)).then((s) => s.size, () => -1);
       if (idx < 0) continue; // in progress or not yet recovered: not ours to delete
       entries.push({ id, bytes: size + idx, startTime: idStartTime(id) });
     }
@@ -230,17 +251,17 @@ export class HistoryStore {
       throw new HistoryFormatError('not a procprobe history export');
     }
     this.ensure();
-    await mkdir(this.sessionsDir, { recursive: true, mode: 0o700 });
     let imported = 0;
     let skipped = 0;
     for (const s of doc.sessions) {
-      if (!/^[\w.-]+$/.test(s.id)) {
+      // An id that could not be a file name of ours (`../x`) is left out, never joined to a path.
+      if (!isSessionId(s?.id) || !(s.data instanceof Uint8Array) || !(s.index === null || s.index instanceof Uint8Array)) {
         skipped++;
         continue;
       }
       try {
-        await writeFile(this.sessionPath(s.id), s.data, { flag: 'wx', mode: 0o600 });
-        if (s.index) await writeFile(this.indexPath(s.id), s.index, { flag: 'wx', mode: 0o600 });
+        await writeNewFile(this.sessionPath(s.id), s.data);
+        if (s.index) await writeNewFile(this.indexPath(s.id), s.index);
         imported++;
       } catch {
         skipped++; // already here
@@ -276,14 +297,4 @@ export function newSessionId(startTime: number): string {
  */
 function writerAlive(h: SessionHeader): boolean {
   return Math.abs(processStartEpochMs(h.writerPid) - h.writerStartTime) < 2000;
-}
-
-/** What `path` is, when it is not a directory; null if it is one or cannot be read. */
-function lstatKind(path: string): string | null {
-  try {
-    const st = lstatSync(path);
-    return st.isDirectory() ? null : kindOf(st);
-  } catch {
-    return null;
-  }
 }

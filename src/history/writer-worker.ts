@@ -2,12 +2,15 @@
  * A session's history writer: the only module that touches this worker's parentPort/workerData.
  * It attaches its own reader to the sampler's ring (zero messages per sample) and appends the new
  * samples to the session file every flushIntervalMs, so a kill -9 of the host loses at most that
- * much. One writer per file, append-only: a reader never sees interleaved records.
+ * much. One writer per file, append-only: a reader never sees interleaved records. Every byte,
+ * the end record too, goes to the fd opened here: the file is never reopened by its name, which
+ * could by then be a link somewhere else.
  */
-import { closeSync, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
 import { RingReader, type RingCursor } from '../ring/ring.js';
+import { CREATE_FLAGS } from './files.js';
 import { encodeChunk, encodeRecord, type SessionRecord } from './format.js';
 import { FLUSH_FAILED, type FromWriter, type ToWriter, type WriterWorkerData } from './messages.js';
 
@@ -21,6 +24,8 @@ const batch = new Float64Array(BATCH * reader.stride);
 const packr = new Packr({ sequential: true });
 const flushed = new Int32Array(data.flushed);
 let fd = -1;
+/** What fd is (fstat at open): the name is removed on failure only while it still is this file. */
+let opened: Stats | null = null;
 let samples = 0;
 let gaugeCount = 0;
 
@@ -68,7 +73,8 @@ function fail(err: unknown): void {
       // EIO again on close: the unlink below still frees the name.
     }
     try {
-      unlinkSync(data.path);
+      const now = lstatSync(data.path);
+      if (opened && now.ino === opened.ino && now.dev === opened.dev) unlinkSync(data.path);
     } catch {
       // Already gone, or the file system refuses even that (EROFS): nothing more to do.
     }
@@ -81,8 +87,10 @@ function fail(err: unknown): void {
 }
 
 try {
-  // 'wx': one file per session, never two writers on it; 0600 (the data dir is 0700).
-  fd = openSync(data.path, 'wx', 0o600);
+  // O_EXCL | O_NOFOLLOW (files.ts): one file per session, never two writers on it, never a name
+  // planted before us; 0600 (the data dir is 0700).
+  fd = openSync(data.path, CREATE_FLAGS, 0o600);
+  opened = fstatSync(fd);
   append(data.header);
   post({ code: 'OPENED' });
 } catch (err) {
@@ -107,6 +115,8 @@ parentPort!.on('message', (m: ToWriter) => {
     if (m.code === 'FLUSH') {
       Atomics.add(flushed, 0, 1);
       Atomics.notify(flushed, 0);
+    } else if (m.code === 'DRAIN') {
+      post({ code: 'DRAINED', samples, missed: cursor.missed, bytes: fstatSync(fd).size });
     } else if (m.code === 'CLOSE') {
       clearInterval(timer);
       const bytes = fstatSync(fd).size;

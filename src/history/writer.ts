@@ -2,7 +2,6 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../worker-options.js';
 import { HistoryWriteError, type ProcprobeError } from '../errors.js';
-import type { SessionSummary } from '../session/types.js';
 import type { SessionHeader, SessionRecord } from './format.js';
 import { FLUSH_FAILED, type FromWriter, type ToWriter, type WriterWorkerData } from './messages.js';
 
@@ -65,34 +64,52 @@ export class SessionWriter {
   }
 
   /**
+   * Write the samples so far and `records`, and keep the file open: resolves with its counts (the
+   * sampler paused, they are final), so the file can be read whole before its end record goes
+   * through this same fd (close). Rejects as close.
+   */
+  drain(records: SessionRecord[]): Promise<WriterResult> {
+    if (this.#closed) return Promise.reject(new HistoryWriteError(`history writer for ${this.path} is closed`));
+    if (this.#failure) return Promise.reject(this.#failure);
+    return this.#ask({ code: 'DRAIN', records }, 'DRAINED');
+  }
+
+  /**
    * Write the rest and close the file. Rejects with the failure that ended the writing (at once
    * if it already has), or after CLOSE_TIMEOUT_MS with the worker terminated.
    */
   close(records: SessionRecord[]): Promise<WriterResult> {
     if (this.#closed) return this.#closed;
     if (this.#failure) return (this.#closed = Promise.reject(this.#failure));
-    // An awaited close keeps the process alive until the file is complete: ref now, not after
+    this.#closed = this.#ask({ code: 'CLOSE', records }, 'CLOSED');
+    return this.#closed;
+  }
+
+  /** Send `m` once the file is open and wait for the `reply` with the file's counts. */
+  #ask(m: ToWriter, reply: 'DRAINED' | 'CLOSED'): Promise<WriterResult> {
+    // An awaited answer keeps the process alive until the file is written: ref now, not after
     // OPENED, or a session closed before its file opened would let the process exit mid-await.
     this.#worker.ref();
     const done = this.#opened.then(
       () =>
         new Promise<WriterResult>((resolve, reject) => {
-          let closed = false;
-          this.#worker.on('message', (m: FromWriter) => {
-            if (m.code !== 'CLOSED') return;
-            closed = true;
-            resolve({ samples: m.samples, missed: m.missed, bytes: m.bytes });
-          });
-          // The worker exits after CLOSED too: only an exit before it is a failure.
-          void this.#exit.then(() => closed || reject(this.#failure ?? this.#fail(`history writer for ${this.path} exited early`)));
-          this.#worker.postMessage({ code: 'CLOSE', records } satisfies ToWriter);
+          let answered = false;
+          const onMessage = (r: FromWriter): void => {
+            if (r.code !== reply) return;
+            answered = true;
+            this.#worker.off('message', onMessage);
+            resolve({ samples: r.samples, missed: r.missed, bytes: r.bytes });
+          };
+          this.#worker.on('message', onMessage);
+          // The worker exits after CLOSED too: only an exit before the answer is a failure.
+          void this.#exit.then(() => answered || reject(this.#failure ?? this.#fail(`history writer for ${this.path} exited early`)));
+          this.#worker.postMessage(m);
         }),
     );
-    this.#closed = withTimeout(done, CLOSE_TIMEOUT_MS, () => {
+    return withTimeout(done, CLOSE_TIMEOUT_MS, () => {
       void this.#worker.terminate();
       return this.#fail(`history writer for ${this.path} did not finish within ${CLOSE_TIMEOUT_MS} ms (a stalled file system?); it was stopped`);
     });
-    return this.#closed;
   }
 
   /**
@@ -134,25 +151,4 @@ function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Prom
     timer = setTimeout(() => reject(onTimeout()), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/**
- * Append the end record to a closed session file (after its summary was recomputed from disk). A
- * fresh sequential Packr is safe here: the end record's structure is new to the file. A failed
- * append (a full disk) is cut back off, so the file stays whole records and loads as incomplete.
- */
-export async function appendEnd(path: string, summary: SessionSummary): Promise<void> {
-  const { open } = await import('node:fs/promises');
-  const { Packr } = await import('msgpackr');
-  const { encodeRecord } = await import('./format.js');
-  const fh = await open(path, 'a');
-  const size = (await fh.stat()).size;
-  try {
-    await fh.appendFile(encodeRecord(new Packr({ sequential: true }), { t: 'Z', summary }));
-  } catch (err) {
-    await fh.truncate(size).catch(() => undefined);
-    throw new HistoryWriteError(`writing the end record of ${path} failed: ${(err as Error).message}; the file keeps its samples and timings and loads as incomplete`, { cause: err });
-  } finally {
-    await fh.close();
-  }
 }

@@ -6,7 +6,7 @@
 import { HistoryWriteError } from '../errors.js';
 import { endRecord } from '../history/records.js';
 import type { HistoryStore } from '../history/store.js';
-import { appendEnd, type SessionWriter, type WriterResult } from '../history/writer.js';
+import type { SessionWriter, WriterResult } from '../history/writer.js';
 import { phaseResources, resourceDelta } from '../session/resources.js';
 import type { SessionBuffer } from '../session/buffer.js';
 import type { StartupSession } from '../session/session.js';
@@ -35,10 +35,11 @@ export async function saveSession(session: StartupSession, c: SaveContext): Prom
   session.sampleAccount = { inMemory: m.count, missedInMemory: m.missed, overflowed: m.overflowed, inFile: null, missedInFile: null, fileBytes: null };
   let written: WriterResult;
   if (m.overflowed || m.missed > 0) {
-    // Close the file without its end record, then compute every delta from the complete samples.
-    written = await c.writer.close(c.book.drainRecords());
+    // Write every sample (the file stays open), compute every delta from them, then the end
+    // record through the writer's own fd: the file is never reopened by its name.
+    await c.writer.drain(c.book.drainRecords());
     await recomputeFromDisk(session, c);
-    await appendEnd(c.store.sessionPath(session.id), session.toSummary());
+    written = await c.writer.close([endRecord(session.toSummary())]);
   } else {
     written = await c.writer.close([...c.book.drainRecords(), endRecord(session.toSummary())]);
   }
