@@ -8,7 +8,7 @@
  */
 import { statSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HistoryStore, PerformanceMonitor } from '../dist/index.js';
+import { HistoryStore, PerformanceMonitor, RingReader } from '../dist/index.js';
 import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
 
 afterAll(() => removeTempDirs());
@@ -27,8 +27,12 @@ describe('sample account', () => {
       pm.startSession({ label: 'blocked' });
       await pm.samplingReady();
       const cpu0 = process.cpuUsage();
-      // The ring holds 65,536 records: 6.6 s at 10 kHz. 9 s leaves room for a loaded machine.
-      blockFor(9000);
+      // Blocked until the ring has wrapped (65,536 records: 6.6 s at 10 kHz, longer when a loaded
+      // machine delays the sampler), read from the ring's own header: at least 9 s, at most 60.
+      const ring = new RingReader(pm.sharedBuffer);
+      const seq0 = ring.latestSeq();
+      const t0 = performance.now();
+      while (performance.now() - t0 < 9000 || (ring.latestSeq() - seq0 < ring.capacity + 2000 && performance.now() - t0 < 60_000)) blockFor(250);
       const cpu1 = process.cpuUsage(cpu0);
       const session = await pm.finishSession();
       const outer = process.cpuUsage(outer0);
@@ -52,7 +56,7 @@ describe('sample account', () => {
     } finally {
       await pm.close();
     }
-  }, 30_000);
+  }, 120_000);
 
   it('an unhurried session: nothing missed, memory and file hold the same records', async () => {
     const dataDir = tempDir('procprobe-hist-');
