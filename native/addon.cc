@@ -24,6 +24,7 @@ const char* const pp_field_names[PP_FIELD_COUNT] = {
 };
 
 void pp_define_spawn(Napi::Env env, Napi::Object exports);  // spawn_addon.cc
+void pp_define_forkwatch(Napi::Env env, Napi::Object exports);  // forkwatch_addon.cc
 
 class ProbeAddon : public Napi::Addon<ProbeAddon> {
  public:
@@ -46,6 +47,7 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
                              InstanceMethod("tuneThread", &ProbeAddon::TuneThread),
                          });
     pp_define_spawn(env, exports);
+    pp_define_forkwatch(env, exports);
   }
 
   ~ProbeAddon() {

@@ -1,12 +1,13 @@
 /**
  * The addon's entry points check everything JavaScript hands them. Every function (open,
- * sampleInto, close, baseline, baselineThread, nowInto, tick, runLoop) is called with bad handles,
- * offsets and layouts, arrays too short or of the wrong type, and negative, huge and NaN numbers
- * (test/fixtures/native-hostile.mjs, 221 cases, in the main thread and again in a worker). Each
- * must throw a TypeError or RangeError with code ERR_PROCPROBE_INVALID_OPTION that is an
- * InvalidOptionError, leave the caller's arrays untouched, return at once (no call may block),
- * and the process must survive. The calls run in a child process: a segfault there is a failed
- * test naming the signal and the last case, not a crashed runner.
+ * sampleInto, close, baseline, baselineThread, nowInto, tick, runLoop, forkWatchDrain,
+ * forkWatchClose) is called with bad handles, offsets and layouts, arrays too short or of the
+ * wrong type, and negative, huge and NaN numbers (test/fixtures/native-hostile.mjs, 240 cases, in
+ * the main thread and again in a worker). Each must throw a TypeError or RangeError with code
+ * ERR_PROCPROBE_INVALID_OPTION that is an InvalidOptionError, leave the caller's arrays untouched,
+ * return at once (no call may block), and the process must survive. The calls run in a child
+ * process: a segfault there is a failed test naming the signal and the last case, not a crashed
+ * runner.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -28,12 +28,18 @@ interface Told {
 
 const cpu = (s: PerformanceSnapshot) => s.cpuUserUs + s.cpuSystemUs;
 
-/** Run the fixture under a tree monitor; the tree's CPU a few samples after the fixture's report. */
-async function watch(backend: 'native' | 'builtin', rescanIntervalMs: number, args: number[]) {
+/**
+ * Run the fixture under a tree monitor; the tree's CPU a few samples after the fixture's report.
+ * forkEvents false: children join only at a rescan (PROCPROBE_FORK_EVENTS=0, read by the worker
+ * when start() creates it).
+ */
+async function watch(backend: 'native' | 'builtin', rescanIntervalMs: number, args: number[], forkEvents = true) {
   const child = await spawnReady(PYTHON, [FIXTURE, ...args.map(String)]);
   const mon = new RealTimeMonitor({ pid: child.pid, tree: true, backend, samplingIntervalMs: 2, rescanIntervalMs, capacity: 50_000 });
   try {
+    if (!forkEvents) process.env.PROCPROBE_FORK_EVENTS = '0';
     await mon.start();
+    delete process.env.PROCPROBE_FORK_EVENTS;
     await waitFor('a few samples of the parent alone', () => (mon.reader.latestSeq() >= 3 ? true : undefined));
     const report = nextLine(child, '{');
     child.stdin!.write('go\n');
@@ -42,6 +48,7 @@ async function watch(backend: 'native' | 'builtin', rescanIntervalMs: number, ar
     const snaps = mon.getRecentSnapshots(50_000);
     return { told, snaps, treeUs: cpu(snaps.at(-1)!), maxProcesses: Math.max(...snaps.map((s) => s.processes)) };
   } finally {
+    delete process.env.PROCPROBE_FORK_EVENTS;
     await mon.stop();
     child.stdin!.end();
   }
@@ -63,8 +70,8 @@ function expectExact(r: Awaited<ReturnType<typeof watch>>, ticks: number): void 
 describe('tree CPU counts reaped children', () => {
   requireAddonFor('native');
 
-  it('20 children and 20 grandchildren the sampler never adopted (no rescan): all their CPU is in the tree', async () => {
-    const r = await watch('native', 600_000, [20, 5, 0, 1]);
+  it('20 children and 20 grandchildren the sampler never adopted (no rescan, no fork events): all their CPU is in the tree', async () => {
+    const r = await watch('native', 600_000, [20, 5, 0, 1], false);
     expect(r.told.pids).toHaveLength(40);
     expect(r.maxProcesses, 'no child was adopted').toBe(1);
     expect(r.told.childrenUs).toBeGreaterThan(40 * 5000); // each burnt 5 ms of CPU on purpose
@@ -72,16 +79,23 @@ describe('tree CPU counts reaped children', () => {
   }, 60_000);
 
   it('the same on the builtin tier (/proc/PID/stat cutime and cstime read from JavaScript)', async () => {
-    const r = await watch('builtin', 600_000, [20, 5, 0, 1]);
+    const r = await watch('builtin', 600_000, [20, 5, 0, 1], false);
     expect(r.maxProcesses).toBe(1);
     expectExact(r, 4); // the parent's own CPU is in ticks too here (no CPU clock from JavaScript)
   }, 60_000);
 
   it('children adopted while they ran (rescan every 2 ms), then reaped: counted once, not twice', async () => {
-    const r = await watch('native', 2, [8, 15, 60, 1]);
+    const r = await watch('native', 2, [8, 15, 60, 1], false);
     expect(r.told.pids).toHaveLength(16);
     expect(r.maxProcesses, 'children and grandchildren were adopted').toBeGreaterThanOrEqual(2);
     // Members that reaped: the parent and each child (its grandchild).
+    expectExact(r, 2 * (1 + 8));
+  }, 60_000);
+
+  it('the same children adopted at their fork (fork events, no rescan): counted once, not twice', async () => {
+    const r = await watch('native', 600_000, [8, 15, 60, 1]);
+    expect(r.told.pids).toHaveLength(16);
+    expect(r.maxProcesses, 'children and grandchildren were adopted').toBeGreaterThanOrEqual(3);
     expectExact(r, 2 * (1 + 8));
   }, 60_000);
 });

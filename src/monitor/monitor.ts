@@ -142,6 +142,11 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
     return this.#sampler.backendReason;
   }
 
+  /** With `tree`: how descendants are found (fork events, or the scan only and why); null before start(). */
+  get treeDiscovery(): string | null {
+    return this.#sampler.treeDiscovery;
+  }
+
   /** Raised alerts, oldest first, at most maxAlerts (a cleared one has clearedAt). */
   get alerts(): readonly Alert[] {
     return this.#alerts;

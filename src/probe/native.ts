@@ -74,6 +74,16 @@ export interface NativeAddon {
   tuneThread(): void;
   /** prctl(PR_SET_CHILD_SUBREAPER): 0 or an errno (ENOSYS off Linux); absent in builds before it. */
   setChildSubreaper?(): number;
+  /**
+   * Listen for process forks and exits (native/forkwatch.h; the Linux proc connector): a handle
+   * >= 0, or -errno. Wrapped by src/sampler/fork-events.ts. The three forkWatch functions are
+   * absent in builds before them.
+   */
+  forkWatchOpen?(): number;
+  /** Pending events into out: out[0] = overflows (events lost), then n records [kind, pid, ppid]; returns n, or -errno. */
+  forkWatchDrain?(handle: number, out: Int32Array): number;
+  /** Stop listening; idempotent. */
+  forkWatchClose?(handle: number): void;
   /** Whether `spawn` is implemented on this platform (Linux); absent in builds before it. */
   readonly spawnSupported?: boolean;
   /** posix_spawn + a wait4 thread (native/spawn.h); wrapped by spawnNative in src/probe/spawn.ts. */

@@ -19,7 +19,7 @@ export interface SamplerWorkerData {
 
 export type WorkerMessage =
   /** The first sample is in the ring. */
-  | { code: 'READY'; backend: ProbeBackend; backendReason: string; intervalMs: number; firstSeq: number }
+  | { code: 'READY'; backend: ProbeBackend; backendReason: string; intervalMs: number; firstSeq: number; treeDiscovery: string | null }
   /** Something the user should know, sampling goes on (e.g. interval clamped). */
   | { code: 'WARNING'; error: ErrorData }
   /** Sampling failed and stopped. */

@@ -72,6 +72,7 @@ export class Sampler extends EventEmitter<SamplerEvents> {
   #stopping: Promise<void> | null = null;
   #backend: ProbeBackend | null = null;
   #backendReason = '';
+  #treeDiscovery: string | null = null;
   #startedAt = 0;
   #startSeq = 0;
   #firstSeq = -1;
@@ -105,6 +106,11 @@ export class Sampler extends EventEmitter<SamplerEvents> {
 
   get backendReason(): string {
     return this.#backendReason;
+  }
+
+  /** How a tree finds its descendants (fork events, or the scan only and why); null before start() or for one process. */
+  get treeDiscovery(): string | null {
+    return this.#treeDiscovery;
   }
 
   /**
@@ -188,6 +194,7 @@ export class Sampler extends EventEmitter<SamplerEvents> {
         run.running = this.#stopping === null;
         this.#backend = m.backend;
         this.#backendReason = m.backendReason;
+        this.#treeDiscovery = m.treeDiscovery;
         this.#intervalMs = m.intervalMs;
         this.#startedAt = performance.now();
         this.#startSeq = this.reader.latestSeq();

@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { F, FIELD_COUNT, ProbeStatus } from '../probe/layout.js';
 import { createProbe, type Probe, type ProbeBackendOption } from '../probe/probe.js';
 import { cpuPercent } from '../units.js';
+import type { BirthSink, ForkEvents } from './fork-events.js';
 import { EndedProcesses, newEntry, readCommand, readPpid, type TreeProcess } from './processes.js';
 import { ReapedTotals } from './reaped.js';
 
@@ -92,20 +93,34 @@ export class TreeSource {
         queue.push(child);
       }
     }
-    for (const [pid, ppid] of found) {
-      if (this.#members.has(pid) || this.#retired.has(pid)) continue;
-      try {
-        const probe = createProbe({ pid, backend: this.#backend });
-        // Parents are found before their children, so the parent's member exists by now.
-        this.#members.set(pid, newMember(probe, ppid, this.#members.get(ppid)));
-      } catch {
-        // exited between the scan and the open: nothing to count
-      }
-    }
+    // Parents are found before their children, so the parent's member exists by now.
+    for (const [pid, ppid] of found) this.#adopt(pid, ppid);
     // A forked child execs after its adoption: its argv is read again at each rescan.
     for (const [pid, m] of this.#members) if (this.#counted(m)) m.info.command = readCommand(pid, m.info.command);
     // A retired pid that no longer exists may be reused by a new descendant later: forget it.
     for (const pid of this.#retired.keys()) if (!all.has(pid)) this.#retired.delete(pid);
+  }
+
+  /**
+   * Adopt the children born since the last call whose parent is a member, from fork events
+   * (sampler/fork-events.ts reads them). Cheap: call every tick. False when events were lost:
+   * then rescan().
+   */
+  adoptBorn(events: ForkEvents): boolean {
+    return events.poll(this.#births);
+  }
+
+  readonly #births: BirthSink = { has: (pid) => this.#members.has(pid), adopt: (pid, ppid) => this.#adopt(pid, ppid) };
+
+  /** A new member, unless known: its parent's member at adoption (if any) is who will reap it. */
+  #adopt(pid: number, ppid: number): void {
+    if (this.#members.has(pid) || this.#retired.has(pid)) return;
+    try {
+      const probe = createProbe({ pid, backend: this.#backend });
+      this.#members.set(pid, newMember(probe, ppid, this.#members.get(ppid)));
+    } catch {
+      // exited between the scan (or its fork) and the open: nothing to count
+    }
   }
 
   /**

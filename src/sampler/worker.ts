@@ -18,6 +18,7 @@ import { RingWriter } from '../ring/ring.js';
 import { notifyWord } from '../ring/wait.js';
 import type { SamplerWorkerData, WorkerMessage } from './messages.js';
 import { CPU_WINDOW_MS, CpuWindow } from './cpu-window.js';
+import { openForkEvents, type ForkEvents } from './fork-events.js';
 import { TreeSource } from './tree.js';
 import { errorData, IntervalClampedWarning } from '../errors.js';
 
@@ -40,15 +41,25 @@ interface Source {
 
 const cpuWindow = new CpuWindow(data.intervalMs);
 
-function openSource(): { source: Source; probe: Probe; tree: TreeSource | null } {
+interface Opened {
+  source: Source;
+  probe: Probe;
+  tree: TreeSource | null;
+  /** A tree's fork events (null: it finds descendants by scanning only), and which it is and why. */
+  births: ForkEvents | null;
+  discovery: string | null;
+}
+
+function openSource(): Opened {
   if (data.tree) {
     const tree = new TreeSource(data.pid, data.backend, data.excludeRoot);
+    const births = openForkEvents(); // listening before the first scan: no child falls between
     tree.rescan();
-    return { source: tree, probe: tree.root, tree };
+    return { source: tree, probe: tree.root, tree, births: births.events, discovery: births.reason };
   }
   const probe = createProbe({ pid: data.pid, backend: data.backend });
   const source = { sampleInto: (r: Float64Array, o: number) => probe.sampleInto(r, o), processes: 1, joinedCpuUs: 0, close: () => probe.close() };
-  return { source, probe, tree: null };
+  return { source, probe, tree: null, births: null, discovery: null };
 }
 
 /** Write one record, reading the source into it; returns the read's status. */
@@ -149,7 +160,8 @@ function finished(status: ProbeStatus): boolean {
  * reads the clock and (single process) the probe, so a tick crosses into C++ once; a tree then
  * reads its members. Otherwise Atomics.wait on the stop word between ticks.
  */
-function runSync(source: Source, tree: TreeSource | null, intervalMs: number, tick: ((cell: Float64Array, row: Float64Array) => ProbeStatus) | null): ProbeStatus {
+function runSync(opened: Opened, intervalMs: number, tick: ((cell: Float64Array, row: Float64Array) => ProbeStatus) | null): ProbeStatus {
+  const { source, tree, births } = opened;
   const native = loadNative().addon;
   native?.tuneThread();
   const nativeSleep = native !== null && intervalMs < SHORT_INTERVAL_MS;
@@ -202,7 +214,9 @@ function runSync(source: Source, tree: TreeSource | null, intervalMs: number, ti
       cpuWindow.reset(); // the totals stepped down: no interval spans the reset
     }
     if (tree && Atomics.exchange(header, H.PROCESSES, 0) !== 0) post({ code: 'PROCESSES', ...tree.processList() });
-    if (tree && (next >= nextRescan || Atomics.exchange(header, H.RESCAN, 0) !== 0)) {
+    // Children born since the last tick join now; if the kernel dropped events, rescan at once.
+    const lost = tree !== null && births !== null && !tree.adoptBorn(births);
+    if (tree && (lost || next >= nextRescan || Atomics.exchange(header, H.RESCAN, 0) !== 0)) {
       tree.rescan();
       nextRescan = next + data.rescanIntervalMs;
     }
@@ -233,7 +247,7 @@ async function runAsync(probe: Probe, intervalMs: number): Promise<ProbeStatus> 
 }
 
 async function main(): Promise<void> {
-  let opened: ReturnType<typeof openSource>;
+  let opened: Opened;
   try {
     opened = openSource();
   } catch (err) {
@@ -252,15 +266,16 @@ async function main(): Promise<void> {
       intervalMs = SI_MIN_INTERVAL_MS;
     }
     const first = await probe.sample().catch(() => null);
-    post({ code: 'READY', backend: probe.backend, backendReason: probe.backendReason, intervalMs, firstSeq: writer.nextSeq });
+    post({ code: 'READY', backend: probe.backend, backendReason: probe.backendReason, intervalMs, firstSeq: writer.nextSeq, treeDiscovery: opened.discovery });
     status = first ? await runAsync(probe, intervalMs) : ProbeStatus.EXITED;
   } else {
     status = record(source, 0);
-    post({ code: 'READY', backend: probe.backend, backendReason: probe.backendReason, intervalMs, firstSeq: writer.nextSeq - 1 });
+    post({ code: 'READY', backend: probe.backend, backendReason: probe.backendReason, intervalMs, firstSeq: writer.nextSeq - 1, treeDiscovery: opened.discovery });
     const loop = !tree && intervalMs < SHORT_INTERVAL_MS ? nativeLoop(probe) : null;
-    if (!finished(status)) status = (loop ? runNative(loop, intervalMs) : null) ?? runSync(source, tree, intervalMs, tree ? null : nativeTick(probe));
+    if (!finished(status)) status = (loop ? runNative(loop, intervalMs) : null) ?? runSync(opened, intervalMs, tree ? null : nativeTick(probe));
   }
   source.close();
+  opened.births?.close();
   setState(WriterState.STOPPED);
   post({ code: 'STOPPED', reason: status === ProbeStatus.OK ? 'requested' : 'target-exited', status });
 }

@@ -95,6 +95,12 @@ export const READERS = {
     how: 'run as root where mount(2) is allowed (CI runs as root)',
     available: canMountTmpfs,
   },
+  pidns: {
+    what: 'unshare -p (a process in a pid namespace of its own, as in a container: the proc connector ignores it)',
+    pkg: 'util-linux',
+    how: 'run as root with util-linux installed (CI runs as root)',
+    available: () => onPath('unshare') && spawnSync('unshare', ['-p', '-f', 'true'], { stdio: 'ignore' }).status === 0,
+  },
   compiler: {
     what: "a C++ toolchain for node-gyp (makes the package's prebuilt addon at npm pack)",
     pkg: 'g++ make python3',

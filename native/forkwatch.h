@@ -1,0 +1,42 @@
+// Process births and deaths as events, for a tree sampler's membership (forkwatch_linux.cc on
+// Linux, forkwatch_unsupported.cc elsewhere). Knows nothing of N-API: the glue
+// (forkwatch_addon.cc) converts.
+//
+// Why: without events a tree finds new descendants by reading every /proc/PID/stat at its rescan
+// rate, so a child is adopted up to one rescan interval late, one that lives less than that is
+// never a member, and the cost grows with the machine's process count. Linux's proc connector
+// (netlink NETLINK_CONNECTOR, CN_IDX_PROC) multicasts a message for every fork and exit on the
+// machine the moment it happens; a sampler tick drains what arrived since the last one.
+// Listening needs CAP_NET_ADMIN on older kernels (6.18 lets any user listen): without it open
+// fails (EPERM), and the caller keeps the scan.
+#ifndef PROCPROBE_FORKWATCH_H_
+#define PROCPROBE_FORKWATCH_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+// One event is PP_FORKWATCH_FIELDS int32s: [kind, pid, ppid].
+enum pp_forkwatch_kind {
+  PP_FORKWATCH_FORK = 1,  // pid: the new process (its tgid), ppid: its parent process (tgid)
+  PP_FORKWATCH_EXIT = 2,  // pid: the process whose leader thread exited, ppid: its parent
+};
+#define PP_FORKWATCH_FIELDS 3
+
+// Open a non-blocking, close-on-exec socket listening for process forks and exits. 0 and *fd set,
+// or the errno: EPERM without CAP_NET_ADMIN, EPROTONOSUPPORT without the connector (kernel
+// without CONFIG_PROC_EVENTS), ETIMEDOUT when the kernel did not acknowledge the listen,
+// ENOSYS off Linux.
+int pp_forkwatch_open(int* fd);
+
+// Copy the events pending on fd into out (room for `cap` events, PP_FORKWATCH_FIELDS int32s
+// each), oldest first, without blocking or allocating. Only processes: thread creation and
+// non-leader thread exits are dropped. Returns how many it wrote (cap: there may be more), or
+// -errno when the socket failed. *lost is incremented once per overflow (ENOBUFS: the kernel
+// dropped events because the socket's buffer was full), after which the caller cannot know every
+// birth and must rescan.
+int pp_forkwatch_drain(int fd, int32_t* out, size_t cap, int32_t* lost);
+
+// Stop listening and close fd.
+void pp_forkwatch_close(int fd);
+
+#endif  // PROCPROBE_FORKWATCH_H_
