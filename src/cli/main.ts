@@ -9,6 +9,7 @@ import { benchCommand } from './bench.js';
 import { exportCommand, reportCommand, sessionsCommand, showCommand, statsCommand } from './commands.js';
 import { doctorCommand } from './doctor.js';
 import { commandHelp, isCommand, topLevelHelp, wantsHelp } from './help.js';
+import { escapeControls } from './terminal.js';
 import { runCommand } from './run-command.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -65,14 +66,17 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
+    // Messages quote arguments, file names and what the data dir holds: escaped, one line each.
     if (err instanceof UsageError) {
-      process.stderr.write(`procprobe: ${err.message}\n`);
+      process.stderr.write(`procprobe: ${escapeControls(err.message)}\n`);
       process.exitCode = 2;
     } else if (err instanceof ProcprobeError) {
-      process.stderr.write(`procprobe: ${err.message} (${err.code})\n`);
+      process.stderr.write(`procprobe: ${escapeControls(err.message)} (${err.code})\n`);
       process.exitCode = 1;
     } else {
-      process.stderr.write(`procprobe: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      // A bug's stack: escaped line by line, so it stays readable.
+      const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      process.stderr.write(`procprobe: ${text.split('\n').map(escapeControls).join('\n')}\n`);
       process.exitCode = 1;
     }
   },
