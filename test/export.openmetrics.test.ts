@@ -3,7 +3,6 @@
  * validator written here (which must also reject broken inputs), plus the values themselves.
  * prometheus_client's own OpenMetrics parser (python3-prometheus-client) reads the output too.
  */
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { exportSession } from '../dist/export/index.js';
 import { omEscape, omNumber } from '../dist/export/openmetrics.js';
@@ -13,7 +12,8 @@ import { SCHEMA_VERSION } from '../dist/schema.js';
 
 import { GAUGES, makeInput, N } from './fixtures/export-session.js';
 import { ph } from './helpers/summaries.js';
-import { need, pythonWith } from './helpers/optional-readers.js';
+import { need } from './helpers/optional-readers.js';
+import { promClientSamples } from './helpers/prom-client.js';
 
 // ---- an OpenMetrics 1.0 text-format validator ----
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -150,23 +150,6 @@ function validateOpenMetrics(text: string): string[] {
   return errors;
 }
 // ---- end of the validator ----
-
-/**
- * The exposition as prometheus_client's OpenMetrics parser reads it: every sample's name, labels
- * and value (as text: JSON has no NaN). The bytes go in as bytes: sys.stdin.read() would apply
- * Python's universal newlines and turn a CR inside a label value into a line end.
- */
-function promClientSamples(text: string): { name: string; labels: Record<string, string>; value: string }[] {
-  const script = [
-    'import json, sys',
-    'from prometheus_client.openmetrics.parser import text_string_to_metric_families as p',
-    'fams = list(p(sys.stdin.buffer.read().decode("utf-8")))',
-    'print(json.dumps([{"name": s.name, "labels": s.labels, "value": repr(s.value)} for f in fams for s in f.samples]))',
-  ].join('\n');
-  const r = spawnSync(pythonWith('prometheus_client')!, ['-c', script], { input: Buffer.from(text, 'utf8'), encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`prometheus_client refused the exposition: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
 
 /** Samples of the exposition as { name, labels, value, timestamp }. */
 function samplesOf(text: string): ParsedSample[] {
