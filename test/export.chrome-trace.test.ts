@@ -167,6 +167,32 @@ describe('chrome-trace', () => {
   });
 });
 
+describe('chrome-trace: hostile names stay JSON strings', () => {
+  // Every C0 control, the JSON syntax (" \\ / } ]), DEL, C1, U+2028 (a line end to JavaScript
+  // before ES2019) and a lone surrogate (no character: JSON.stringify writes it as \udXXX).
+  const HOSTILE = `"\\/}]${String.fromCharCode(...Array.from({ length: 32 }, (_, i) => i))}\x7f\x9b\u2028\ud800<script>`;
+  const input = makeInput({ id: `s ${HOSTILE}`, metadata: { [`k ${HOSTILE}`]: `v ${HOSTILE}` }, phases: [ph(`p ${HOSTILE}`, 0, 100)], errors: [{ timestamp: START + 5, message: `m ${HOSTILE}`, operation: `o ${HOSTILE}` }] });
+  input.samples.gaugeNames = [`g ${HOSTILE}`, GAUGES[1]!];
+  const text = exportSession(input, 'chrome-trace') as string;
+
+  it('has no raw control character and survives UTF-8 unchanged', () => {
+    expect([...text].filter((c) => c.charCodeAt(0) < 0x20)).toEqual([]); // JSON forbids them raw in strings
+    expect(Buffer.from(text, 'utf8').toString('utf8')).toBe(text); // no lone surrogate left raw
+    expect(text).toContain('\\ud800');
+  });
+
+  it('parses back to the exact names: the phase, the error, the gauge counter, the process and the metadata', () => {
+    const doc = JSON.parse(text) as { traceEvents: Ev[]; metadata: Record<string, any> };
+    const ev = doc.traceEvents;
+    expect(ev.filter((e) => e.ph === 'X').map((e) => e.name)).toEqual([`p ${HOSTILE}`]);
+    const err = ev.find((e) => e.ph === 'i')!;
+    expect(err.args).toEqual({ message: `m ${HOSTILE}`, operation: `o ${HOSTILE}` });
+    expect(ev.filter((e) => e.ph === 'C' && e.name === gaugeCounterName(`g ${HOSTILE}`))).toHaveLength(N);
+    expect(ev.find((e) => e.name === 'process_name')!.args!.name).toContain(`s ${HOSTILE}`);
+    expect(doc.metadata.sessionMetadata).toEqual({ [`k ${HOSTILE}`]: `v ${HOSTILE}` });
+  });
+});
+
 describe('maxPoints decimation', () => {
   const input = makeInput();
 

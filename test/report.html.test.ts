@@ -1,7 +1,10 @@
 /**
  * src/report/html.ts: the single-file HTML report. Structure of the string (self-contained,
- * escaped, every phase, decimated series), the degenerate sessions, then the page as a real
- * headless Chromium renders it: the DOM it builds and a screenshot decoded and measured here.
+ * escaped, every phase, decimated series), hostile text (tag breakouts, event handlers, entities,
+ * control characters in every piece of user text: the markup must stay that of the same session
+ * with plain text, in the string and in the DOM Chromium builds), the degenerate sessions, then
+ * the page as a real headless Chromium renders it: the DOM it builds and a screenshot decoded and
+ * measured here.
  * Set PROCPROBE_REPORT_OUT=<dir> to keep report.html and report.png.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -95,6 +98,81 @@ describe('renderHtmlReport: the document', () => {
     expect(html).toContain('<b>note</b> single-threaded');
     expect(count(html, /<li class="card errcard">/g)).toBe(1);
     expect(html).toContain('+455 ms');
+  });
+});
+
+// Breakouts from text, from either attribute quoting, from <title>, <style>, a comment and CDATA,
+// event handlers, pre-encoded entities, and control characters.
+const PAYLOADS = [
+  '"><svg onload=alert(1)>', "'><img src=x onerror=alert(1)>", '</title><script>alert(2)</script>',
+  '</style><script>alert(3)</script>', '<!--', ']]><iframe srcdoc=x>', '&#60;script&#62;alert(4)&#60;/script&#62;',
+  'javascript:alert(5)', '<a href="https://evil.example" style="position:fixed">x</a>', '\x1b[2J\x00\r\n\u2028',
+];
+/** The same session with every piece of user text replaced by `text(k)`, k counting the pieces. */
+function withText(text: (k: number) => string): { input: typeof input; opts: { title: string; command: string } } {
+  let k = 0;
+  const t = (): string => text(k++);
+  const base = syntheticInput();
+  const s = base.summary;
+  // total_startup keeps its name: the report gives that phase its own role.
+  const phases = s.phases.map((p) => ({ ...p, name: p.name === 'total_startup' ? p.name : t(), ...(p.errorMessage ? { errorMessage: t() } : {}) }));
+  const metadata = Object.fromEntries(Object.keys(s.metadata).map((key) => [t(), key === 'attempt' ? [t(), { [t()]: t() }] : t()]));
+  return {
+    input: {
+      summary: { ...s, id: t(), phases, metadata, errors: s.errors.map((e) => ({ ...e, message: t(), operation: t() })) },
+      samples: { ...base.samples, gaugeNames: base.samples.gaugeNames.map(t) },
+      suggestions: base.suggestions!.map((g) => ({ ...g, phase: t(), message: t(), evidence: Object.fromEntries(Object.entries(g.evidence).map(([, v]) => [t(), typeof v === 'number' ? v : t()])) })),
+    },
+    opts: { title: t(), command: t() },
+  };
+}
+/** Every tag of a document in order: its name and its attribute names (a tokenizer written here). */
+const skeleton = (doc: string): string[] =>
+  [...doc.replace(/<style>[\s\S]*?<\/style>/, '<style></style>').matchAll(/<(\/?[a-zA-Z][^\s/>]*)([^>]*)>/g)].map(
+    // Attributes: a name, then optionally = and a double-quoted, single-quoted or bare value.
+    (m) => `${m[1]}(${[...m[2]!.matchAll(/\s*([^\s="'>/]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?/g)].map((a) => a[1]).join(',')})`,
+  );
+
+const plain = withText((k) => `text${k}`);
+const hostile = withText((k) => `${PAYLOADS[k % PAYLOADS.length]}${k}`);
+const plainDoc = renderHtmlReport(plain.input, plain.opts);
+const hostileDoc = renderHtmlReport(hostile.input, hostile.opts);
+
+describe('renderHtmlReport: hostile text changes no markup', () => {
+  it('has tag for tag, attribute for attribute, the markup of the same session with plain text', () => {
+    const a = skeleton(plainDoc);
+    expect(a.length).toBeGreaterThan(100);
+    expect(skeleton(hostileDoc)).toEqual(a);
+    expect(hostileDoc).not.toMatch(/<(script|img|iframe|a)\b/i);
+    expect(hostileDoc).not.toMatch(/<[^>]*\son[a-z]+\s*=/i);
+  });
+
+  it('shows every payload as text, unchanged', () => {
+    const text = textOf(hostileDoc);
+    for (let k = 0; k < PAYLOADS.length; k++) expect(text, PAYLOADS[k]).toContain(`${PAYLOADS[k]}${k}`);
+  });
+});
+
+describeWith('chromium', 'hostile text in headless Chromium', () => {
+  let dir = '';
+  const dom: Record<'plain' | 'hostile', string> = { plain: '', hostile: '' };
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'procprobe-report-'));
+    for (const [name, doc] of [['plain', plainDoc], ['hostile', hostileDoc]] as const) {
+      writeFileSync(join(dir, `${name}.html`), doc);
+      const r = await runChromium(['--dump-dom', `file://${join(dir, `${name}.html`)}`]);
+      if (r.code !== 0) throw new Error(`chromium --dump-dom exited ${r.code}: ${r.stderr.slice(-2000)}`);
+      dom[name] = r.stdout;
+    }
+  }, 150_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('parses into the same elements and attributes as the plain session, with every payload a text node', () => {
+    expect(skeleton(dom.hostile)).toEqual(skeleton(dom.plain));
+    expect(dom.hostile).not.toMatch(/<(script|img|iframe|a)\b/i);
+    // The HTML parser's own normalisation aside (CR LF to LF; NUL dropped or U+FFFD, by context).
+    const text = textOf(dom.hostile).replace(/\ufffd/g, '');
+    for (let k = 0; k < PAYLOADS.length; k++) expect(text, PAYLOADS[k]).toContain(`${PAYLOADS[k]}${k}`.replace(/\x00/g, '').replace(/\r\n/g, '\n'));
   });
 });
 

@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { num, parse, type Command } from './args.js';
 import { checkOutputPath, writeOutput } from './files.js';
 import { phaseTable, processTable, sparklines } from './report.js';
-import { fmtMs, styleFor, table, writeJsonDocument } from './terminal.js';
+import { escapeControls, fmtMs, styleFor, table, writeJsonDocument } from './terminal.js';
 import { TOTAL_STARTUP, totalStartupMs } from '../session/types.js';
 import { DEFAULT_DATA_DIR } from '../validate.js';
 
@@ -18,7 +18,7 @@ function dataDir(values: Record<string, unknown>): string {
 }
 
 function warn(warnings: string[]): void {
-  for (const w of warnings) process.stderr.write(`procprobe: warning: ${w}\n`);
+  for (const w of warnings) process.stderr.write(`procprobe: warning: ${escapeControls(w)}\n`); // they name files
 }
 
 /** Parse `<id> [options]`: the id and the option values (nothing read yet). */
@@ -58,14 +58,15 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const style = styleFor(process.stdout);
+  // Every text cell is what the data dir holds: escaped, as a shared data dir may hold anything.
   const rows = value.map((s) => [
-    s.id,
+    escapeControls(s.id),
     new Date(s.startTime).toISOString().replace('T', ' ').slice(0, 19),
-    String(s.metadata?.label ?? ''),
+    escapeControls(String(s.metadata?.label ?? '')),
     fmtMs(totalStartupMs(s)),
     s.incomplete ? style.yellow('incomplete') : s.success ? style.green('ok') : style.red('failed'),
   ]);
-  process.stdout.write(`${rows.length ? table(['id', 'started (UTC)', 'label', 'startup', 'result'], rows, style) : `no sessions in ${store.dir}`}\n`);
+  process.stdout.write(`${rows.length ? table(['id', 'started (UTC)', 'label', 'startup', 'result'], rows, style) : `no sessions in ${escapeControls(store.dir)}`}\n`);
   return 0;
 }
 
@@ -77,10 +78,10 @@ export async function showCommand(argv: string[]): Promise<number> {
   }
   const style = styleFor(process.stdout);
   const sum = s.summary;
-  process.stdout.write(`${style.bold(sum.id)}  ${String(sum.metadata?.label ?? '')}  ${sum.incomplete ? style.yellow('incomplete') : sum.success ? style.green('ok') : style.red('failed')}\n`);
+  process.stdout.write(`${style.bold(escapeControls(sum.id))}  ${escapeControls(String(sum.metadata?.label ?? ''))}  ${sum.incomplete ? style.yellow('incomplete') : sum.success ? style.green('ok') : style.red('failed')}\n`);
   const procs = processTable(sum, style);
   process.stdout.write(`${phaseTable(sum, style)}\n${procs ? `\n${procs}\n` : ''}\n${sparklines(s.samples, style)}\n`);
-  for (const e of sum.errors) process.stdout.write(`${style.red('error')} ${e.operation ? `[${e.operation}] ` : ''}${e.message}\n`);
+  for (const e of sum.errors) process.stdout.write(`${style.red('error')} ${e.operation ? `[${escapeControls(e.operation)}] ` : ''}${escapeControls(e.message)}\n`);
   return 0;
 }
 
@@ -96,9 +97,9 @@ export async function statsCommand(argv: string[]): Promise<number> {
   }
   const style = styleFor(process.stdout);
   const w = (line: string): boolean => process.stdout.write(`${line}\n`);
-  w(`${stats.sessionCount} sessions in ${days} days${label ? ` labelled ${JSON.stringify(label)}` : ''}: ${(stats.successRate * 100).toFixed(1)}% successful, ${stats.incompleteCount} incomplete`);
+  w(`${stats.sessionCount} sessions in ${days} days${label ? ` labelled ${escapeControls(JSON.stringify(label))}` : ''}: ${(stats.successRate * 100).toFixed(1)}% successful, ${stats.incompleteCount} incomplete`);
   const rows = [{ name: TOTAL_STARTUP, durations: stats.totalStartup, trend: stats.totalTrend }, ...stats.phases.filter((p) => p.name !== TOTAL_STARTUP)].map((p) => [
-    p.name,
+    escapeControls(p.name),
     String(p.durations.count),
     fmtMs(p.durations.mean),
     fmtMs(p.durations.median),
@@ -108,8 +109,8 @@ export async function statsCommand(argv: string[]): Promise<number> {
     p.trend.verdict === 'degrading' ? style.red(p.trend.verdict) : p.trend.verdict === 'improving' ? style.green(p.trend.verdict) : p.trend.verdict,
   ]);
   w(table(['phase', 'n', 'mean', 'median', 'p90', 'p99', 'σ', 'trend'], rows, style));
-  for (const [op, n] of Object.entries(stats.errorsByOperation)) w(`${style.red('errors')} ${op}: ${n}`);
-  for (const s of stats.suggestions) w(`${style.yellow('›')} ${s.message}`);
+  for (const [op, n] of Object.entries(stats.errorsByOperation)) w(`${style.red('errors')} ${escapeControls(op)}: ${n}`);
+  for (const s of stats.suggestions) w(`${style.yellow('›')} ${escapeControls(s.message)}`); // they quote phase names
   return 0;
 }
 
@@ -139,6 +140,6 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const s = await loadSession(id, values);
   const { stats } = await runStats({ dataDir: dataDir(values), days: 3650, now: Date.now(), ...(typeof s.summary.metadata?.label === 'string' ? { label: s.summary.metadata.label } : {}) });
   writeOutput('--html', target, renderHtmlReport({ summary: s.summary, samples: s.samples, suggestions: stats.suggestions }));
-  process.stdout.write(`wrote ${target}\n`);
+  process.stdout.write(`wrote ${escapeControls(target)}\n`);
   return 0;
 }

@@ -5,7 +5,7 @@ import { probeCost } from './bench.js';
 import { openForkEvents } from '../sampler/fork-events.js';
 import { Sampler } from '../sampler/sampler.js';
 import { parse } from './args.js';
-import { styleFor, writeJsonDocument } from './terminal.js';
+import { escapeControls, styleFor, writeJsonDocument } from './terminal.js';
 
 export async function doctorCommand(argv: string[]): Promise<number> {
   const { values } = parse('doctor', argv, false);
@@ -42,9 +42,9 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const yes = (b: boolean | undefined) => (b ? s.green('yes') : s.yellow('no'));
   const w = (line: string): boolean => process.stdout.write(`${line}\n`);
   w(`node ${report.node} on ${report.platform}`);
-  w(`probe tier: ${s.bold(probe.backend)} — ${probe.backendReason}`);
+  w(`probe tier: ${s.bold(probe.backend)} — ${escapeControls(probe.backendReason)}`); // it names paths and dlopen's message
   if (load.source) w(`native addon: the ${load.source === 'prebuild' ? 'prebuilt binary shipped in the package' : 'binary compiled on this machine'}`);
-  for (const a of load.attempts) w(s.dim(`  tried ${a.path}: ${a.error}`));
+  for (const a of load.attempts) w(s.dim(`  tried ${escapeControls(a.path)}: ${escapeControls(a.error)}`));
   if (features) {
     w(`O(1) fd count (Linux >= 6.2 st_size of /proc/PID/fd): ${yes(features.fdCountO1)}`);
     w(`per-process CPU clock for other pids: ${yes(features.cpuClock)}`);

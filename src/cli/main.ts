@@ -13,6 +13,7 @@ import { doctorCommand } from './doctor.js';
 import { isSystemError, missingCwd } from './files.js';
 import { commandHelp, isCommand, topLevelHelp, wantsHelp } from './help.js';
 import { readNativeSwitch } from '../probe/native.js';
+import { escapeControls } from './terminal.js';
 import { runCommand } from './run-command.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -79,18 +80,21 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
+    // Messages quote arguments, file names and what the data dir holds: escaped, one line each.
     if (err instanceof UsageError) {
-      process.stderr.write(`procprobe: ${err.message}\n`);
+      process.stderr.write(`procprobe: ${escapeControls(err.message)}\n`);
       process.exitCode = 2;
     } else if (err instanceof ProcprobeError) {
-      process.stderr.write(`procprobe: ${err.message} (${err.code})\n`);
+      process.stderr.write(`procprobe: ${escapeControls(err.message)} (${err.code})\n`);
       process.exitCode = 1;
     } else if (isSystemError(err)) {
       // The system refused (ENOSPC, EIO...): expected, and its message says what; no stack.
-      process.stderr.write(`procprobe: ${err.message}\n`);
+      process.stderr.write(`procprobe: ${escapeControls(err.message)}\n`);
       process.exitCode = 1;
     } else {
-      process.stderr.write(`procprobe: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      // A bug's stack: escaped line by line, so it stays readable.
+      const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      process.stderr.write(`procprobe: ${text.split('\n').map(escapeControls).join('\n')}\n`);
       process.exitCode = 1;
     }
   },

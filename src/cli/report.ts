@@ -11,7 +11,7 @@ import { totalStartupMs, type SessionSummary } from '../session/types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 import type { SessionSamples } from '../session/types.js';
-import { fmtBytes, fmtMs, fmtNum, fmtPct, sparkline, table, type Style } from './terminal.js';
+import { escapeControls, fmtBytes, fmtMs, fmtNum, fmtPct, sparkline, table, type Style } from './terminal.js';
 import { cpuPercent } from '../units.js';
 
 /** The phase table of one session. */
@@ -20,7 +20,7 @@ export function phaseTable(summary: SessionSummary, style: Style): string {
   const slowest = slowestPhase(summary.phases);
   const rows = phaseTree(summary.phases).map(({ phase: p, depth }) => {
     const r = p.resources;
-    const name = `${'  '.repeat(depth)}${p.name}`;
+    const name = `${'  '.repeat(depth)}${escapeControls(p.name)}`; // any string is a phase name
     const mark = !p.success ? style.red(`${name} ✗`) : p === slowest ? style.yellow(style.bold(`${name} ◀ slowest`)) : name;
     return [
       mark,
@@ -54,7 +54,7 @@ export function processTable(summary: SessionSummary, style: Style, top = 8): st
     fmtNum(p.peakThreads),
     at(p.startTime),
     p.endTime === null ? 'running' : at(p.endTime),
-    p.command.length > 60 ? `${p.command.slice(0, 59)}…` : p.command,
+    escapeControls(p.command.length > 60 ? `${p.command.slice(0, 59)}…` : p.command), // argv is anyone's bytes
   ]);
   const rest = list.slice(top);
   const dropped = summary.processesDropped ?? 0;
@@ -128,7 +128,7 @@ export function runsTable(stats: readonly PhaseRunStats[], style: Style): string
   const rows = stats.map((s) => {
     const d = s.durations;
     return [
-      s.name,
+      escapeControls(s.name),
       `${fmtMs(d.mean)} ± ${fmtMs(d.stddev)}`,
       `${fmtMs(d.min)} … ${fmtMs(d.max)}`,
       fmtMs(d.median),
@@ -179,6 +179,6 @@ export function renderComparison(c: Comparison, style: Style): string {
       ? `trend: ${style.dim('insufficient data')} (needs 20 successful runs, has ${t.recentCount + t.baselineCount})`
       : `trend: ${verdict} (Δ ${(t.delta * 100).toFixed(1)}%, gate ${(t.gate * 100).toFixed(1)}%, p = ${t.p.toPrecision(2)})`,
   );
-  for (const s of c.suggestions) lines.push(`${style.yellow('›')} ${s.message}`);
+  for (const s of c.suggestions) lines.push(`${style.yellow('›')} ${escapeControls(s.message)}`); // they quote phase names
   return lines.join('\n');
 }

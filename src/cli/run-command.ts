@@ -10,7 +10,7 @@ import { adoptOrphans } from './daemon.js';
 import type { RunOptions } from './args.js';
 import { compare, phaseTable, processTable, renderComparison, runStatistics, runsTable, sparklines, type Comparison } from './report.js';
 import { runOnce, type RunOutcome } from './run.js';
-import { fmtMs, Progress, styleFor, writeJsonDocument } from './terminal.js';
+import { escapeControls, fmtMs, Progress, styleFor, writeJsonDocument } from './terminal.js';
 
 export async function runCommand(o: RunOptions): Promise<number> {
   const out = o.json ? null : process.stdout;
@@ -25,8 +25,8 @@ export async function runCommand(o: RunOptions): Promise<number> {
     resourceSamplingIntervalMs: o.intervalMs,
     nodeBootstrap: false,
   });
-  pm.on('warning', (w) => process.stderr.write(`procprobe: ${w.message}\n`));
-  pm.on('error', (e) => process.stderr.write(`procprobe: ${e.message}\n`));
+  pm.on('warning', (w) => process.stderr.write(`procprobe: ${escapeControls(w.message)}\n`));
+  pm.on('error', (e) => process.stderr.write(`procprobe: ${escapeControls(e.message)}\n`));
 
   // Ctrl-C: stop the child, save the session as incomplete, exit 1. A second Ctrl-C exits at once.
   const interrupt = new AbortController();
@@ -92,7 +92,7 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
     return;
   }
   w('');
-  w(`${style.bold('procprobe run')} — ${o.label}  ${style.dim(`session ${last.session.id}`)}`);
+  w(`${style.bold('procprobe run')} — ${escapeControls(o.label)}  ${style.dim(`session ${last.session.id}`)}`);
   w(phaseTable(last.session.toSummary(), style));
   const procs = processTable(last.session.toSummary(), style);
   if (procs) w(`\n${procs}`);
@@ -112,12 +112,14 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
   if (last.output) {
     w('');
     w(style.dim('captured output (last 64 KiB):'));
+    // As the command wrote it, colours and all: without --capture the same bytes reach the
+    // terminal live, so escaping them here would protect nothing (it is the command the user ran).
     w(last.output.trimEnd());
   }
   const missed = missedLine(outcomes, style);
   w('');
   if (missed) w(missed);
-  if (last.daemon) w(style.yellow(`! ${last.daemon.note}${last.daemon.kept ? '; left running (--keep)' : '; stopped'}`));
+  if (last.daemon) w(style.yellow(`! ${escapeControls(last.daemon.note)}${last.daemon.kept ? '; left running (--keep)' : '; stopped'}`));
   w(resultLine(o, last, style));
   w(savedLine(o, outcomes, style));
 }
@@ -141,16 +143,16 @@ function missedLine(outcomes: RunOutcome[], style: ReturnType<typeof styleFor>):
 function savedLine(o: RunOptions, outcomes: RunOutcome[], style: ReturnType<typeof styleFor>): string {
   const unsaved = outcomes.filter((r) => !r.session.saved);
   const last = outcomes[outcomes.length - 1]!;
-  if (unsaved.length === 0) return style.dim(`saved to ${o.dataDir} (procprobe show ${last.session.id})`);
+  if (unsaved.length === 0) return style.dim(`saved to ${escapeControls(o.dataDir)} (procprobe show ${last.session.id})`);
   const planned = o.warmup + o.runs;
   const which = outcomes.length === 1 ? 'nothing was saved' : `${unsaved.length} of ${outcomes.length} sessions were not saved`;
   const stopped = outcomes.length < planned && last.ok ? ` (stopped after ${outcomes.length} of ${planned} runs)` : '';
-  return style.red(`✗ ${which}${stopped} to ${o.dataDir}: ${unsaved[0]!.session.saveError?.message ?? 'the history writer failed'}`);
+  return style.red(`✗ ${which}${stopped} to ${escapeControls(o.dataDir)}: ${escapeControls(unsaved[0]!.session.saveError?.message ?? 'the history writer failed')}`);
 }
 
 function resultLine(o: RunOptions, r: RunOutcome, style: ReturnType<typeof styleFor>): string {
   if (r.interrupted) return style.yellow(`✗ interrupted: the command was stopped${r.session.saved ? ' and the session saved as incomplete' : ''}`);
-  if (!r.ok) return style.red(`✗ ${r.failedPhase} failed: ${r.reason}`);
+  if (!r.ok) return style.red(`✗ ${r.failedPhase} failed: ${escapeControls(r.reason ?? '')}`); // it quotes the command, a URL, a process name
   const summary = r.session.toSummary();
   const total = fmtMs(totalStartupMs(summary));
   // A one-shot command (no --port, no --ready-pattern) is done when it exits 0: it did not "start".

@@ -1,6 +1,7 @@
 /**
  * Terminal output: colour only on a TTY and never with NO_COLOR, a progress line on stderr (TTY
- * only), sparklines, aligned tables, human units; and the one writer of `--json` documents.
+ * only), sparklines, aligned tables, human units; the one escaper of text from outside
+ * (escapeControls) and the one writer of `--json` documents.
  */
 import { jsonSafe } from '../export/json-safe.js';
 import { SCHEMA_VERSION } from '../schema.js';
@@ -17,6 +18,25 @@ export interface Style {
 const plain: Style = { bold: (s) => s, dim: (s) => s, red: (s) => s, green: (s) => s, yellow: (s) => s, cyan: (s) => s };
 const sgr = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
 const ansi: Style = { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), cyan: sgr(36, 39) };
+
+// Every C0 control (TAB, LF, CR, ESC, BEL... none excepted), DEL, and every C1 control: Unicode's Cc.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
+const hex = (c: string): string => c.charCodeAt(0).toString(16).padStart(2, '0');
+
+/**
+ * Text that came from outside (labels, phase names, error messages, metadata, command lines, file
+ * and process names) made inert for a terminal: each control character is written as a visible
+ * `\xHH` (ESC as `\x1b`). Why all of them: ESC and the C1 CSI/OSC (U+009B, U+009D, which some
+ * terminals obey even UTF-8 encoded) start sequences that move the cursor, retitle the window or
+ * write the clipboard; CR and BS overwrite what was printed; LF would forge a line of the report.
+ * Apply it to the outside text before styling: the Style functions' own SGR codes must survive.
+ * Backslashes are left as they are, so `a\x1bb` typed literally reads the same as an escaped ESC
+ * (harmless: both are inert text).
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL, (c) => `\\x${hex(c)}`);
+}
 
 /** Colour for a stream: a TTY, NO_COLOR unset (https://no-color.org), FORCE_COLOR forces it. */
 export function styleFor(stream: NodeJS.WriteStream): Style {
@@ -39,7 +59,7 @@ export class Progress {
 
   set(text: string): void {
     if (!this.#enabled) return;
-    this.#text = text;
+    this.#text = escapeControls(text); // it names the command and the URL the user gave
     this.#since = performance.now();
     this.#timer ??= setInterval(() => this.#draw(), 80);
     this.#timer.unref();
@@ -134,5 +154,9 @@ export function table(header: string[], rows: string[][], style: Style): string 
  */
 export function writeJsonDocument(fields: object): void {
   // jsonSafe: bigints in user metadata as strings, as the json export writes them.
-  process.stdout.write(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...fields }, jsonSafe, 2)}\n`);
+  const text = JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...fields }, jsonSafe, 2);
+  // JSON.stringify escapes C0 but writes DEL and C1 raw; as \u00XX they are the same JSON value
+  // and inert on a terminal. Safe to replace anywhere: outside strings JSON text is plain ASCII.
+  // eslint-disable-next-line no-control-regex
+  process.stdout.write(`${text.replace(/[\x7f-\x9f]/g, (c) => `\\u00${hex(c)}`)}\n`);
 }

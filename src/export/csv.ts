@@ -6,7 +6,10 @@
  * gauge, named by the gauge. Numbers are written with full (round-trip) precision, NaN as an
  * empty field (so is every measurement of a record that measured no process, `processes` 0, and
  * every level of a process being torn down: RSS 0); a field containing a comma, a double quote, CR or LF is quoted, with its quotes
- * doubled.
+ * doubled. A text field (a header: gauge names are the user's) that starts with `=`, `+`, `-`, `@`,
+ * TAB or CR is written as OWASP's CSV-injection rule says: a single quote before it, the whole
+ * quoted, so a spreadsheet shows `=HYPERLINK(...)` as text instead of running it. Number fields
+ * are never text fields: `-5` stays the number -5.
  *
  * No schemaVersion: RFC 4180 has no place for metadata that every reader skips (a leading comment
  * line would be read as the header, a version column would repeat on every row). The header row
@@ -21,8 +24,13 @@ import type { ExportInput } from './types.js';
 /** The ProcessSample fields after the five leading columns (every field but `timestamp`). */
 export const CSV_SAMPLE_FIELDS = FIELDS.filter((f) => f !== 'timestamp');
 
-/** Quote a field when RFC 4180 requires it. */
+/**
+ * A text field: neutralised when a spreadsheet would read it as a formula (OWASP, "CSV Injection":
+ * a leading `'` makes Excel, LibreOffice and Google Sheets take the cell as text, and quoting the
+ * whole keeps a `,` or `"` after it from ending the cell), else quoted when RFC 4180 requires it.
+ */
 export function csvField(text: string): string {
+  if (/^[=+\-@\t\r]/.test(text)) return `"'${text.replaceAll('"', '""')}"`;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

@@ -19,6 +19,10 @@
  * `_<unit>`), `# HELP`, then its samples; the text ends with `# EOF\n`. Values are floats
  * (`1.0`, `NaN`, `+Inf`); a counter whose value is NaN is left out (a counter total must be a
  * number), and a family left without samples is not written.
+ *
+ * Metric and label names are fixed here, never taken from a session: a session id, a phase or a
+ * gauge name is only ever a label value, escaped as the format says (backslash, double quote,
+ * line feed); every other character, CR, ESC and NUL included, is legal raw in a label value.
  */
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
