@@ -300,6 +300,9 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   const proto = Object.getPrototypeOf(value);
   // A Map, a Date, a class instance: say which, since "an object" is what was expected.
-  if (proto !== Object.prototype && proto !== null && typeof proto?.constructor?.name === 'string') return `a ${proto.constructor.name}`;
+  if (proto !== Object.prototype && proto !== null && typeof proto?.constructor?.name === 'string') {
+    const name: string = proto.constructor.name;
+    return `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}`; // 'a Uint8Array', 'an Int32Array'
+  }
   return 'an object';
 }

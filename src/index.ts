@@ -46,7 +46,7 @@ export { Gauge, attachGauge, defineGauge } from './ring/gauge.js';
 export { H as RING_HEADER, R as RECORD, RING_VERSION, WriterState, ringGeometry } from './ring/layout.js';
 export type { RingGeometry } from './ring/layout.js';
 export { PerformanceMonitor } from './startup/performance-monitor.js';
-export type { PerformanceMonitorEvents, PerformanceMonitorOptions, ResourceUsageSummary } from './startup/performance-monitor.js';
+export type { FinishOptions, PerformanceMonitorEvents, PerformanceMonitorOptions, ResourceUsageSummary, StatsOptions } from './startup/performance-monitor.js';
 export { MetricType, StartupPhase } from './session/constants.js';
 export { TimingContext, TimingMetric } from './session/timing.js';
 export { ResourceSnapshot, StartupSession } from './session/session.js';

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CHILDREN, createProbe, ProbeStatus } from '../dist/index.js';
+import { CHILDREN, createProbe, InvalidOptionError, ProbeStatus } from '../dist/index.js';
 import { CLK_TCK, nextLine } from './helpers/monitor-readers.js';
 import { killChildren, procStat, spawnReady } from './helpers/readers.js';
 import { requireAddonFor } from './helpers/optional-readers.js';
@@ -62,5 +62,17 @@ describe.each(['native', 'builtin'] as const)('childrenInto (%s)', (backend) => 
     expect(cpu).toBeGreaterThanOrEqual(statUs - 1);
     expect(cpu).toBeLessThan(statUs + 2 * TICK_US);
     expect(out[CHILDREN.minorPageFaults]).toBe(st.field(11));
+  });
+
+  it('refuses an output that cannot hold the four totals, in its class, naming `out`', () => {
+    const probe = createProbe({ backend });
+    try {
+      for (const bad of [new Float64Array(3), new Float32Array(4), null, [0, 0, 0, 0]]) {
+        expect(() => probe.childrenInto(bad as unknown as Float64Array)).toThrow(InvalidOptionError);
+        expect(() => probe.childrenInto(bad as unknown as Float64Array)).toThrow(/out/);
+      }
+    } finally {
+      probe.close();
+    }
   });
 });

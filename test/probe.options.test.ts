@@ -1,6 +1,6 @@
 /**
  * Argument checking and the probe lifecycle: typed errors with stable codes and exact messages,
- * RangeError for a row that cannot hold a sample, ClosedError after close(), close() idempotent,
+ * InvalidOptionError (the class, on every tier) for a row that cannot hold a sample, ClosedError after close(), close() idempotent,
  * and the kept-open kernel files released (counted in /proc/self/fd, read here).
  */
 import { readdirSync } from 'node:fs';
@@ -18,6 +18,7 @@ import {
 } from '../dist/index.js';
 import { thrown } from './helpers/readers.js';
 import { requireAddonFor } from './helpers/optional-readers.js';
+import { expectInvalidOption } from './helpers/errors.js';
 
 const BACKENDS = "one of 'auto', 'native', 'fallback', 'builtin', 'systeminformation'";
 
@@ -57,16 +58,23 @@ describe.each(['native', 'builtin'] as const)('sampleInto rows and close() (%s)'
   let probe: Probe | undefined;
   afterEach(() => probe?.close());
 
-  it('throws RangeError for a row too short or a bad offset, and writes nothing', () => {
+  it('throws InvalidOptionError naming row or offset for a row too short, not a Float64Array, or a bad offset, and writes nothing', () => {
     probe = createProbe({ backend });
     const p = probe;
     const short = new Float64Array(FIELD_COUNT - 1).fill(-1);
-    expect(thrown(() => p.sampleInto(short))).toBeInstanceOf(RangeError);
+    expectInvalidOption(() => p.sampleInto(short), 'row', 'a Float64Array');
     expect([...short].every((v) => v === -1)).toBe(true);
+    for (const [bad, shown] of [[null, 'null'], [new Int32Array(2 * FIELD_COUNT), 'an Int32Array'], [[0, 1], 'an array'], ['row', '"row"']] as const) {
+      expectInvalidOption(() => p.sampleInto(bad as never), 'row', shown);
+    }
     const row = new Float64Array(2 * FIELD_COUNT).fill(-1);
     for (const offset of [-1, 1.5, NaN, FIELD_COUNT + 1, 2 * FIELD_COUNT, Infinity]) {
-      expect(thrown(() => p.sampleInto(row, offset)), `offset ${offset}`).toBeInstanceOf(RangeError);
+      const err = expectInvalidOption(() => p.sampleInto(row, offset), 'offset', String(offset));
+      // Not the addon's TypeError/RangeError: the class itself, as on the builtin tier.
+      expect(Object.getPrototypeOf(err)).toBe(InvalidOptionError.prototype);
+      expect(err.message).toContain(`from 0 to ${FIELD_COUNT}`);
     }
+    expectInvalidOption(() => p.sampleInto(row, '0' as never), 'offset', '"0"');
     expect([...row].every((v) => v === -1)).toBe(true);
   });
 

@@ -25,9 +25,10 @@ import { nests, phaseTree } from '../session/phase-tree.js';
 import { shownValue } from '../session/resources.js';
 import { TOTAL_STARTUP, type PhaseSummary } from '../session/types.js';
 import { SCHEMA_VERSION } from '../schema.js';
-import { decimateIndices } from './decimate.js';
+import { checkMaxPoints, decimateIndices } from './decimate.js';
 import { jsonSafe } from './json-safe.js';
 import type { ExportInput } from './types.js';
+import { checkOptions, optionKeys } from '../validate.js';
 
 /** One Trace Event Format event (the subset this exporter writes). */
 export interface TraceEvent {
@@ -252,7 +253,10 @@ function metaEvents(sessionId: string, pid: number, tids: Set<number>): TraceEve
 }
 
 
+const TRACE_OPTIONS = optionKeys<ChromeTraceOptions>({ maxPoints: true });
+
 /** The session as Trace Event Format JSON text (see {@link buildChromeTrace}). */
 export function toChromeTrace(input: ExportInput, opts: ChromeTraceOptions = {}): string {
-  return JSON.stringify(buildChromeTrace(input, opts), jsonSafe);
+  const maxPoints = checkMaxPoints(checkOptions('options', opts, TRACE_OPTIONS, 'toChromeTrace').maxPoints);
+  return JSON.stringify(buildChromeTrace(input, maxPoints === undefined ? {} : { maxPoints }), jsonSafe);
 }

@@ -3,7 +3,7 @@
  * Chrome/Perfetto trace JSON, CSV, JSON, OpenMetrics text (strings) or msgpack (bytes).
  */
 import { InvalidOptionError } from '../errors.js';
-import { checkObject } from '../validate.js';
+import { checkOptions, optionKeys } from '../validate.js';
 import { toChromeTrace } from './chrome-trace.js';
 import { toCsv } from './csv.js';
 import { checkMaxPoints } from './decimate.js';
@@ -32,6 +32,8 @@ export interface ExportOptions {
   maxPoints?: number;
 }
 
+const EXPORT_OPTIONS = optionKeys<ExportOptions>({ maxPoints: true });
+
 /**
  * Export one session.
  * @param format `'chrome-trace' | 'csv' | 'json' | 'openmetrics'` give a string, `'msgpack'` a Uint8Array.
@@ -44,7 +46,7 @@ export function exportSession(input: ExportInput, format: ExportFormat, opts: Ex
   if (typeof format !== 'string' || !EXPORT_FORMATS.includes(format)) {
     throw new InvalidOptionError('format', `one of ${EXPORT_FORMATS.map((f) => `'${f}'`).join(', ')}`, format);
   }
-  const o = checkObject('options', opts);
+  const o = checkOptions('options', opts, EXPORT_OPTIONS, 'exportSession');
   const maxPoints = checkMaxPoints(o.maxPoints);
   switch (format) {
     case 'chrome-trace':

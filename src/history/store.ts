@@ -30,6 +30,7 @@ import { processStartEpochMs } from '../probe/probe.js';
 import { withChecksum, type SessionHeader } from './format.js';
 import { decodeIndexEntry, decodeRecords, parseSession, type LoadedSession } from './parse.js';
 import { indexEntryProblem } from './validate-records.js';
+import { checkPath } from '../validate.js';
 
 export interface LoadResult<T> {
   value: T;
@@ -48,7 +49,7 @@ export class HistoryStore {
   readonly indexDir: string;
 
   constructor(dir: string) {
-    this.dir = dir;
+    this.dir = checkPath('dir', dir);
     this.sessionsDir = join(dir, 'sessions');
     this.indexDir = join(dir, 'index');
   }

@@ -13,8 +13,8 @@
 import { availableParallelism } from 'node:os';
 import { InvalidOptionError } from '../errors.js';
 import { R } from '../ring/layout.js';
-import { checkObject } from '../validate.js';
-import { LiveWindow, type LiveSource, type LiveWindowOptions } from './window.js';
+import { checkObject, checkOptions, optionKeys, pickOptions } from '../validate.js';
+import { LiveWindow, WINDOW_OPTIONS, type LiveSource, type LiveWindowOptions } from './window.js';
 
 type Attributes = Record<string, string | number | boolean>;
 
@@ -61,6 +61,11 @@ export interface OpenTelemetryMetrics {
   close(): void;
 }
 
+const OTEL_OPTIONS = Object.freeze([
+  ...WINDOW_OPTIONS,
+  ...optionKeys<Omit<OpenTelemetryOptions, keyof LiveWindowOptions>>({ meter: true, attributes: true }),
+]);
+
 const INT = 0;
 const DOUBLE = 1;
 
@@ -69,7 +74,7 @@ const DOUBLE = 1;
  * @throws InvalidOptionError for a missing meter or an attribute that is not a string, number or boolean.
  */
 export function registerOpenTelemetryMetrics(source: LiveSource, options: OpenTelemetryOptions): OpenTelemetryMetrics {
-  const o = checkObject('options', options);
+  const o = checkOptions('options', options, OTEL_OPTIONS, 'registerOpenTelemetryMetrics');
   const meter = o.meter as OtelMeterLike | undefined;
   if (!meter || typeof meter.createObservableCounter !== 'function' || typeof meter.addBatchObservableCallback !== 'function') {
     throw new InvalidOptionError('options.meter', "an OpenTelemetry Meter (metrics.getMeter('name'))", meter);
@@ -80,7 +85,7 @@ export function registerOpenTelemetryMetrics(source: LiveSource, options: OpenTe
       throw new InvalidOptionError(`options.attributes.${k}`, 'a string, number or boolean', v);
     }
   }
-  const w = new LiveWindow(source, o); // reads foldIntervalMs and samplingIntervalMs only
+  const w = new LiveWindow(source, pickOptions(o, WINDOW_OPTIONS));
   const names: string[] = [];
   const inst = createInstruments(meter, names);
   const observables = Object.values(inst);

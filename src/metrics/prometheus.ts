@@ -14,8 +14,8 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { R } from '../ring/layout.js';
-import { checkObject } from '../validate.js';
-import { LiveWindow, type LiveSource, type LiveWindowOptions, type PeakField } from './window.js';
+import { checkObject, checkOptions, optionKeys, pickOptions } from '../validate.js';
+import { LiveWindow, WINDOW_OPTIONS, type LiveSource, type LiveWindowOptions, type PeakField } from './window.js';
 
 /** The part of a prom-client metric procprobe uses. */
 interface PromMetricLike {
@@ -80,6 +80,11 @@ export interface PrometheusMetrics {
   close(): void;
 }
 
+const PROMETHEUS_OPTIONS = Object.freeze([
+  ...WINDOW_OPTIONS,
+  ...optionKeys<Omit<PrometheusOptions, keyof LiveWindowOptions>>({ client: true, registry: true, prefix: true, labels: true }),
+]);
+
 const NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const OPENMETRICS = 'application/openmetrics-text';
@@ -91,9 +96,9 @@ const OPENMETRICS = 'application/openmetrics-text';
  * @throws InvalidOptionError for a missing client, a bad prefix or label, or a name already registered.
  */
 export function registerPrometheusMetrics(source: LiveSource, options: PrometheusOptions): PrometheusMetrics {
-  const o = checkObject('options', options);
-  const { client, registry, prefix, labels } = checkOptions(o);
-  const w = new LiveWindow(source, o); // reads foldIntervalMs and samplingIntervalMs only
+  const o = checkOptions('options', options, PROMETHEUS_OPTIONS, 'registerPrometheusMetrics');
+  const { client, registry, prefix, labels } = checkClient(o);
+  const w = new LiveWindow(source, pickOptions(o, WINDOW_OPTIONS));
   const r = new Registrar(client, registry, prefix, labels, w);
   try {
     registerAll(r, w);
@@ -115,7 +120,7 @@ export function registerPrometheusMetrics(source: LiveSource, options: Prometheu
   };
 }
 
-function checkOptions(o: Record<string, unknown>): { client: PromClientLike; registry: PromRegistryLike; prefix: string; labels: Record<string, string> } {
+function checkClient(o: Record<string, unknown>): { client: PromClientLike; registry: PromRegistryLike; prefix: string; labels: Record<string, string> } {
   const client = o.client as PromClientLike | undefined;
   if (!client || typeof client.Gauge !== 'function' || typeof client.Counter !== 'function') {
     throw new InvalidOptionError('options.client', "the prom-client module (import client from 'prom-client')", client);

@@ -10,7 +10,7 @@ import { InvalidOptionError } from '../errors.js';
 import { F, ProbeStatus } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 import { RingReader, type RingCursor } from '../ring/ring.js';
-import { checkInteger, checkNumber, checkObject } from '../validate.js';
+import { checkInteger, checkNumber, checkOptions, optionKeys } from '../validate.js';
 
 /** Anything that owns a sampler ring: a RealTimeMonitor, a PerformanceMonitor, a Sampler, or the buffer itself. */
 export type LiveSource = { readonly sharedBuffer: SharedArrayBuffer } | SharedArrayBuffer;
@@ -30,6 +30,9 @@ export interface LiveWindowOptions {
   /** The sampler's interval (ms), used only for the default foldIntervalMs. Default: read from the source when it has one, else 1. */
   samplingIntervalMs?: number;
 }
+
+/** Every option's name: LiveWindow's, and the share of the exporters' options they pass on. */
+export const WINDOW_OPTIONS = optionKeys<LiveWindowOptions>({ foldIntervalMs: true, samplingIntervalMs: true });
 
 /** Offsets of the peak fields within a record. */
 const PEAK_OFFSETS = PEAK_FIELDS.map((f) => R.ROW + F[f]);
@@ -68,7 +71,7 @@ export class LiveWindow {
 
   constructor(source: LiveSource, options: LiveWindowOptions = {}) {
     const sab = toSharedBuffer('source', source);
-    const o = checkObject('options', options);
+    const o = checkOptions('options', options, WINDOW_OPTIONS, 'LiveWindow');
     this.reader = new RingReader(sab);
     // Start at the oldest record still in the ring: a window opened late still sees what is there.
     this.#cursor = this.reader.cursorAtOldest();

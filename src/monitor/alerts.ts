@@ -13,7 +13,10 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { F, FIELDS } from '../probe/layout.js';
+import { checkGaugeName } from '../ring/gauge.js';
 import { R } from '../ring/layout.js';
+import { closestName } from '../validate.js';
+import { BEAT_GAUGE, ELD_GAUGE, ELU_GAUGE } from './event-loop.js';
 
 export interface Alert {
   /** 'high_cpu', 'high_memory', 'file_handle_leak' (the seed's), or 'high_<metric>'. */
@@ -76,11 +79,12 @@ export class AlertEngine {
     this.#hyst = opts.hysteresis;
     const merged = { ...DEFAULT_THRESHOLDS, ...opts.thresholds };
     for (const [metric, threshold] of Object.entries(merged)) {
+      const field = (FIELDS as readonly string[]).indexOf(metric);
+      if (field < 0) checkCustomMetric(metric, threshold); // a typo'd `false` would leave the default on
       if (threshold === false) continue;
       if (typeof threshold !== 'number' || !Number.isFinite(threshold)) {
         throw new InvalidOptionError(`options.alerts.${metric}`, 'a finite number or false', threshold);
       }
-      const field = (FIELDS as readonly string[]).indexOf(metric);
       this.#rules.push({ metric, threshold, offset: field >= 0 ? R.ROW + field : -1, overSince: NaN, underSince: NaN, active: null });
     }
   }
@@ -133,6 +137,25 @@ export class AlertEngine {
   /** Alerts currently raised and not cleared. */
   get active(): Alert[] {
     return this.#rules.flatMap((r) => (r.active ? [r.active] : []));
+  }
+}
+
+/** Names a rule can have besides custom metrics: the sample fields and the event loop's gauges. */
+const KNOWN_METRICS: readonly string[] = [...FIELDS, ELD_GAUGE, ELU_GAUGE, BEAT_GAUGE];
+
+/**
+ * A rule on a name that is not a sample field is on a custom metric, which may be defined later
+ * (a gauge, a callback's result). So an unknown name cannot be refused as such; but one that no
+ * gauge can have would never fire, and one a couple of edits from a known name (cpuPercnt,
+ * cpu_percent, eventLoopDelayMs) is a typo that would leave the intended alert silent: both are
+ * refused, the typo with the name meant.
+ */
+function checkCustomMetric(metric: string, threshold: unknown): void {
+  if (KNOWN_METRICS.includes(metric)) return;
+  checkGaugeName(metric, 'options.alerts key');
+  const near = closestName(metric, KNOWN_METRICS);
+  if (near !== undefined) {
+    throw new InvalidOptionError(`options.alerts.${metric}`, `a ProcessSample field or a custom metric's name, not a near-miss of one (did you mean ${near}?)`, threshold);
   }
 }
 

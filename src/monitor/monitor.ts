@@ -9,33 +9,18 @@ import { emitOrWarn, type ProcprobeError } from '../errors.js';
 import { F } from '../probe/layout.js';
 import type { ProbeBackend } from '../probe/probe.js';
 import { defineGauge, type Gauge } from '../ring/gauge.js';
-import { MAX_GAUGE_SLOTS, R } from '../ring/layout.js';
+import { R } from '../ring/layout.js';
 import type { RingCursor, RingReader } from '../ring/ring.js';
-import type { SamplerOptions } from '../sampler/options.js';
 import { Sampler } from '../sampler/sampler.js';
-import { checkBoolean, checkFunction, checkInteger, checkNumber, checkObject } from '../validate.js';
+import { checkFunction, checkInteger, checkNumber } from '../validate.js';
 import { AlertEngine, type Alert } from './alerts.js';
 import { CallbackRunner, type MetricsCallback } from './callbacks.js';
-import { EVENT_LOOP_GAUGES, EventLoopWatch } from './event-loop.js';
+import { EventLoopWatch } from './event-loop.js';
+import { resolveCallbackInterval, resolveMonitorOptions, type RealTimeMonitorOptions } from './options.js';
 import { recordToSnapshot, type PerformanceSnapshot } from './snapshot.js';
 import { cpuPercent } from '../units.js';
 
-export interface RealTimeMonitorOptions extends SamplerOptions {
-  /** Thresholds by metric (ProcessSample field or custom metric); false disables a default. Default { cpuPercent: 90, memoryPercent: 85, openFds: 1000 }. */
-  alerts?: Record<string, number | false>;
-  /** A condition must hold this long to raise. Default 0 ms (at once). */
-  alertMinDurationMs?: number;
-  /** An alert clears once its value stayed under the clear level this long. Default max(alertMinDurationMs, 1000) ms. */
-  alertClearAfterMs?: number;
-  /** An alert clears below threshold * (1 - alertHysteresis). Default 0.1. */
-  alertHysteresis?: number;
-  /** Alerts kept in `alerts` (oldest dropped). Default 1000. */
-  maxAlerts?: number;
-  /** ms between main-thread housekeeping: callbacks, event-loop figures, alerts. Default max(samplingIntervalMs, 100). */
-  callbackIntervalMs?: number;
-  /** Measure the host's event-loop delay and utilisation. Default true. */
-  eventLoop?: boolean;
-}
+export type { RealTimeMonitorOptions } from './options.js';
 
 export interface AverageMetrics {
   /** Δcpu / Δt over the window (100 = one core); the sample's own figure if only one. */
@@ -87,31 +72,15 @@ export class RealTimeMonitor extends EventEmitter<RealTimeMonitorEvents> {
 
   constructor(options?: RealTimeMonitorOptions) {
     super();
-    const o = checkObject('options', options);
-    const alerts = checkObject('options.alerts', o.alerts) as Record<string, number | false>;
-    const minDurationMs = checkNumber('options.alertMinDurationMs', o.alertMinDurationMs ?? 0, 0);
-    this.#engine = new AlertEngine({
-      thresholds: alerts,
-      minDurationMs,
-      clearAfterMs: checkNumber('options.alertClearAfterMs', o.alertClearAfterMs ?? Math.max(minDurationMs, 1000), 0),
-      hysteresis: checkNumber('options.alertHysteresis', o.alertHysteresis ?? 0.1, 0, 1),
-    });
-    this.#maxAlerts = checkInteger('options.maxAlerts', o.maxAlerts ?? 1000, 1);
-    const eventLoop = checkBoolean('options.eventLoop', o.eventLoop ?? true);
-    // Gauge slots beyond those asked for, for the event-loop figures.
-    const maxGauges = checkInteger('options.maxGauges', o.maxGauges ?? 16, 0, MAX_GAUGE_SLOTS - EVENT_LOOP_GAUGES) + (eventLoop ? EVENT_LOOP_GAUGES : 0);
-    this.#sampler = new Sampler({ ...(o as SamplerOptions), maxGauges });
+    const o = resolveMonitorOptions(options);
+    this.#engine = new AlertEngine(o.alerts);
+    this.#maxAlerts = o.maxAlerts;
+    this.#sampler = new Sampler(o.sampler);
     this.#reader = this.#sampler.reader;
-    this.#callbackIntervalMs = checkNumber(
-      'options.callbackIntervalMs',
-      o.callbackIntervalMs ?? Math.max(this.#sampler.intervalMs, 100),
-      1,
-      2 ** 31 - 1,
-    );
+    this.#callbackIntervalMs = resolveCallbackInterval(o.callbackIntervalMs, this.#sampler.intervalMs);
     this.#batch = new Float64Array(BATCH * this.#reader.stride);
-    const userSlots = maxGauges - (eventLoop ? EVENT_LOOP_GAUGES : 0);
-    this.#callbacks = new CallbackRunner((name) => this.gauge(name), (e) => this.#report('warning', e), this.#callbackIntervalMs, userSlots);
-    if (eventLoop) {
+    this.#callbacks = new CallbackRunner((name) => this.gauge(name), (e) => this.#report('warning', e), this.#callbackIntervalMs, o.userGauges);
+    if (o.eventLoop) {
       this.#eventLoop = new EventLoopWatch(this.#sampler.sharedBuffer);
       this.#gaugeNames = this.#reader.gaugeNames();
     }

@@ -3,6 +3,8 @@
  * fallback tiers and the ring all use. native/probe.h declares the same order (struct pp_sample);
  * the loader refuses an addon whose exported field list differs.
  */
+import { InvalidOptionError } from '../errors.js';
+
 export const FIELDS = [
   'pid',
   'timestamp',
@@ -84,8 +86,31 @@ export interface ProcessSample {
   startTime: number;
 }
 
+/**
+ * The typed error for a sampleInto (or rowToSample) call whose row cannot take a sample at offset, or null when it
+ * can. The native tier checks the same in C++ (a TypeError or RangeError with our code): its
+ * probe asks this only after such a throw, so the hot path pays nothing for a typed error.
+ */
+export function rowError(row: unknown, offset: unknown): InvalidOptionError | null {
+  if (!(row instanceof Float64Array)) return new InvalidOptionError('row', 'a Float64Array', row);
+  if (row.length < FIELD_COUNT) return new InvalidOptionError('row', `a Float64Array of at least ${FIELD_COUNT} elements (FIELD_COUNT)`, row);
+  const max = row.length - FIELD_COUNT;
+  if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0 || offset > max) {
+    return new InvalidOptionError('offset', `an integer from 0 to ${max} (room for ${FIELD_COUNT} fields in a row of ${row.length})`, offset);
+  }
+  return null;
+}
+
+/** Why `out` cannot take the reaped-children totals (childrenInto), or null when it can. */
+export function childrenError(out: unknown): InvalidOptionError | null {
+  if (out instanceof Float64Array && out.length >= CHILDREN_COUNT) return null;
+  return new InvalidOptionError('out', `a Float64Array of at least ${CHILDREN_COUNT} elements (CHILDREN_COUNT)`, out);
+}
+
 /** Read one row into a new object (allocates: not for the hot path). */
 export function rowToSample(row: Float64Array, offset = 0): ProcessSample {
+  const bad = rowError(row, offset);
+  if (bad) throw bad;
   const sample = {} as ProcessSample;
   for (let i = 0; i < FIELD_COUNT; i++) sample[FIELDS[i]!] = row[offset + i]!;
   return sample;

@@ -17,9 +17,9 @@ import {
   SyncUnsupportedError,
   ZombieProcessError,
 } from '../errors.js';
-import { checkObject, checkOneOf, checkPid } from '../validate.js';
+import { checkInteger, checkOneOf, checkOptions, checkPid, optionKeys } from '../validate.js';
 import { BuiltinReader, builtinCanReadOthers } from './builtin.js';
-import { FIELD_COUNT, ProbeStatus, rowToSample, type ProcessSample } from './layout.js';
+import { FIELD_COUNT, ProbeStatus, childrenError, rowError, rowToSample, type ProcessSample } from './layout.js';
 import { loadNative, readNativeSwitch, type NativeAddon } from './native.js';
 import { SystemInformationReader } from './si.js';
 
@@ -63,6 +63,8 @@ export interface Probe {
   /** Release the kept-open handles. Idempotent. */
   close(): void;
 }
+
+const PROBE_OPTIONS = optionKeys<ProbeOptions>({ pid: true, backend: true });
 
 /** Every value options.backend takes (the probe's, the sampler's, the CLI's). */
 export const PROBE_BACKENDS = ['auto', 'native', 'fallback', 'builtin', 'systeminformation'] as const satisfies readonly ProbeBackendOption[];
@@ -141,12 +143,21 @@ class NativeProbe extends BaseProbe {
 
   sampleInto(row: Float64Array, offset = 0): ProbeStatus {
     if (this.isClosed) this.assertOpen();
-    return this.#addon.sampleInto(this.#handle, row, offset) as ProbeStatus;
+    try {
+      return this.#addon.sampleInto(this.#handle, row, offset) as ProbeStatus;
+    } catch (err) {
+      // The addon refused an argument: the same refusal in its class (see rowError).
+      throw rowError(row, offset) ?? err;
+    }
   }
 
   childrenInto(out: Float64Array): ProbeStatus {
     this.assertOpen();
-    return this.#addon.childrenInto(this.#handle, out) as ProbeStatus;
+    try {
+      return this.#addon.childrenInto(this.#handle, out) as ProbeStatus;
+    } catch (err) {
+      throw childrenError(out) ?? err; // the addon's refusal, in its class
+    }
   }
 
   /** The sampler's tick: sleep to cell[1], wake-up time into cell[0], a read into row (see NativeAddon.tick). */
@@ -162,6 +173,7 @@ class NativeProbe extends BaseProbe {
   /** Elapsed ns of `iterations` reads of the same system calls in a C loop (benchmark baseline). */
   baselineNs(iterations: number): number {
     this.assertOpen();
+    checkInteger('iterations', iterations, 0, 1e8);
     return this.#addon.baseline(this.#handle, iterations);
   }
 
@@ -185,14 +197,15 @@ class BuiltinProbe extends BaseProbe {
 
   sampleInto(row: Float64Array, offset = 0): ProbeStatus {
     this.assertOpen();
-    if (!(offset >= 0 && Number.isInteger(offset) && offset + FIELD_COUNT <= row.length)) {
-      throw new RangeError('offset leaves no room for a full row');
-    }
+    const bad = rowError(row, offset);
+    if (bad) throw bad;
     return this.#reader.readInto(row, offset);
   }
 
   childrenInto(out: Float64Array): ProbeStatus {
     this.assertOpen();
+    const bad = childrenError(out);
+    if (bad) throw bad;
     return this.#reader.readChildren(out);
   }
 
@@ -258,7 +271,7 @@ function noticeFallback(reason: string, tier: string): void {
 
 /** Create a probe of one process (default: this one) on the best tier available. */
 export function createProbe(options?: ProbeOptions): Probe {
-  const opts = checkObject('options', options);
+  const opts = checkOptions('options', options, PROBE_OPTIONS, 'createProbe');
   const pid = opts.pid === undefined ? process.pid : checkPid('options.pid', opts.pid);
   const backend = opts.backend === undefined ? 'auto' : checkOneOf('options.backend', opts.backend, PROBE_BACKENDS);
   const self = pid === process.pid;

@@ -26,6 +26,7 @@ import { delimiter, isAbsolute, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { getSystemErrorName } from 'node:util';
 import { InvalidOptionError, SpawnError, type SpawnStep } from '../errors.js';
+import { checkBoolean, checkObject, checkOptions, checkPath, checkString, optionKeys } from '../validate.js';
 import { loadNative, type NativeRawExit, type NativeRusage } from './native.js';
 
 export type { NativeRusage } from './native.js';
@@ -85,7 +86,8 @@ export interface NativeChild {
 const MODES: Readonly<Record<NativeStdio, number>> = { inherit: 0, pipe: 1, ignore: 2 };
 
 /** Start `opts.command` natively, or null when this platform or build has no native spawn. */
-export function spawnNative(opts: NativeSpawnOptions): NativeChild | null {
+export function spawnNative(options: NativeSpawnOptions): NativeChild | null {
+  const opts = checkSpawnOptions(options);
   const addon = loadNative().addon;
   if (!addon || addon.spawnSupported !== true || typeof addon.spawn !== 'function') return null;
   const cwd = opts.cwd === undefined ? null : resolve(opts.cwd);
@@ -135,6 +137,39 @@ export function spawnNative(opts: NativeSpawnOptions): NativeChild | null {
       }
     },
   };
+}
+
+const SPAWN_OPTIONS = optionKeys<NativeSpawnOptions>({
+  command: true,
+  args: true,
+  argv0: true,
+  env: true,
+  cwd: true,
+  stdio: true,
+  newProcessGroup: true,
+});
+
+/** Every option of spawnNative checked (stdio by stdioModes), on every platform: before it knows whether it can spawn. */
+function checkSpawnOptions(options: unknown): NativeSpawnOptions {
+  const o = checkOptions('options', options, SPAWN_OPTIONS, 'spawnNative') as Partial<NativeSpawnOptions>;
+  checkString('options.command', o.command);
+  if (o.args !== undefined) {
+    if (!Array.isArray(o.args)) throw new InvalidOptionError('options.args', 'an array of strings', o.args);
+    o.args.forEach((a, i) => checkText(`options.args[${i}]`, a));
+  }
+  if (o.argv0 !== undefined) checkText('options.argv0', o.argv0);
+  if (o.cwd !== undefined) checkPath('options.cwd', o.cwd);
+  if (o.env !== undefined) {
+    checkObject('options.env', o.env);
+    for (const [k, v] of Object.entries(o.env)) if (v !== undefined) checkText(`options.env.${k}`, v);
+  }
+  if (o.newProcessGroup !== undefined) checkBoolean('options.newProcessGroup', o.newProcessGroup);
+  return o as NativeSpawnOptions;
+}
+
+/** A string the child gets in its argv or environment: C strings end at a NUL, so none inside. */
+function checkText(name: string, value: unknown): void {
+  if (typeof value !== 'string' || value.includes('\0')) throw new InvalidOptionError(name, 'a string without NUL', value);
 }
 
 function stdioModes(stdio: NativeSpawnOptions['stdio']): Int32Array {

@@ -14,6 +14,7 @@ import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 import type { SessionSamples } from '../session/types.js';
 import { STYLE } from './style.js';
+import { checkOptionalString, checkOptions, optionKeys } from '../validate.js';
 import { counterRate, decimateMinMax, esc, ganttSvg, lineChartSvg, type ChartSpec, type Frame, type PhaseRow, type Points } from './svg.js';
 
 export interface HtmlReportOptions {
@@ -213,8 +214,18 @@ function errorsHtml(summary: SessionSummary): string {
     .join('')}</ul>`;
 }
 
+const REPORT_OPTIONS = optionKeys<HtmlReportOptions>({ title: true, command: true });
+
+function checkReportOptions(options: unknown): HtmlReportOptions {
+  const o = checkOptions('options', options, REPORT_OPTIONS, 'renderHtmlReport');
+  const title = checkOptionalString('options.title', o.title);
+  const command = checkOptionalString('options.command', o.command);
+  return { ...(title !== undefined ? { title } : {}), ...(command !== undefined ? { command } : {}) };
+}
+
 /** The whole report as one HTML document. */
-export function renderHtmlReport(input: ExportInput, opts: HtmlReportOptions = {}): string {
+export function renderHtmlReport(input: ExportInput, options: HtmlReportOptions = {}): string {
+  const opts = checkReportOptions(options);
   const { summary, samples } = input;
   const total = summary.phases.find((p) => p.name === TOTAL_STARTUP);
   const lastSample = samples.count > 0 ? (samples.records[(samples.count - 1) * samples.stride + R.ROW + F.timestamp] ?? NaN) - summary.startTime : NaN;

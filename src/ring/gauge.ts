@@ -23,11 +23,14 @@ export class Gauge {
     this.index = index;
   }
 
+  /** Any number (NaN: no value); anything else is an InvalidOptionError, never a NaN stored in its place. */
   set(value: number): void {
+    if (typeof value !== 'number') throw new InvalidOptionError(`gauge ${this.name}: value`, 'a number', value);
     this.#values[this.index] = value;
   }
 
   add(delta: number): void {
+    if (typeof delta !== 'number') throw new InvalidOptionError(`gauge ${this.name}: delta`, 'a number', delta);
     this.#values[this.index] = this.#values[this.index]! + delta;
   }
 
@@ -68,13 +71,14 @@ export function attachGauge(sab: SharedArrayBuffer, name: string): Gauge {
   return new Gauge(views.gauges, name, index);
 }
 
-function checkGaugeName(name: unknown): Uint8Array {
+/** A name a gauge can have (its UTF-8 bytes), else an InvalidOptionError naming `option`. */
+export function checkGaugeName(name: unknown, option = 'gauge name'): Uint8Array {
   if (typeof name !== 'string' || name.length === 0) {
-    throw new InvalidOptionError('gauge name', 'a non-empty string', name);
+    throw new InvalidOptionError(option, 'a non-empty string', name);
   }
   const bytes = nameEncoder.encode(name);
   if (bytes.length >= GAUGE_NAME_BYTES || bytes.includes(0)) {
-    throw new InvalidOptionError('gauge name', `under ${GAUGE_NAME_BYTES} UTF-8 bytes without NUL`, name);
+    throw new InvalidOptionError(option, `under ${GAUGE_NAME_BYTES} UTF-8 bytes without NUL`, name);
   }
   return bytes;
 }

@@ -14,6 +14,7 @@
  * a cache line: the writer's per-sample words (line 1) are apart from the owner's (line 2) and
  * from the gauges, which other threads write.
  */
+import { InvalidOptionError } from '../errors.js';
 import { F, FIELD_COUNT } from '../probe/layout.js';
 
 export const RING_MAGIC = 0x70707262; // 'pprb'
@@ -92,7 +93,17 @@ export interface RingGeometry {
 /** The most gauge slots a ring has (the sampler's maxGauges, the monitor's with its own three). */
 export const MAX_GAUGE_SLOTS = 1024;
 
+/** The most records a ring holds (the sampler's capacity option). */
+export const MAX_RING_CAPACITY = 2 ** 26;
+
+/** The layout of a ring of `capacity` records with `gaugeSlots` gauges; InvalidOptionError for either out of range. */
 export function ringGeometry(capacity: number, gaugeSlots: number): RingGeometry {
+  if (!Number.isInteger(capacity) || capacity < 2 || capacity > MAX_RING_CAPACITY) {
+    throw new InvalidOptionError('capacity', `an integer from 2 to ${MAX_RING_CAPACITY}`, capacity);
+  }
+  if (!Number.isInteger(gaugeSlots) || gaugeSlots < 0 || gaugeSlots > MAX_GAUGE_SLOTS) {
+    throw new InvalidOptionError('gaugeSlots', `an integer from 0 to ${MAX_GAUGE_SLOTS}`, gaugeSlots);
+  }
   const stride = R.GAUGES + gaugeSlots;
   const gaugesByte = HEADER_BYTES;
   const namesByte = gaugesByte + alignLine(gaugeSlots * 8);

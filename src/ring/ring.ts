@@ -13,8 +13,9 @@
  * writer took back while it read as missed.
  */
 import { InvalidOptionError } from '../errors.js';
+import { checkInteger, checkNumber } from '../validate.js';
 import { gaugeNames, RingViews } from './views.js';
-import { CACHE_LINE, H, MAX_GAUGE_SLOTS, R, RING_MAGIC, RING_VERSION, ringGeometry } from './layout.js';
+import { CACHE_LINE, H, R, RING_MAGIC, RING_VERSION, ringGeometry, type RingGeometry } from './layout.js';
 import { FIELD_COUNT } from '../probe/layout.js';
 
 /** Position of a reader that consumes everything since its last call. Mutated in place. */
@@ -25,16 +26,15 @@ export interface RingCursor {
   missed: number;
 }
 
+/** The caller-owned array a read copies into. */
+function checkOut(out: unknown): void {
+  if (!(out instanceof Float64Array)) throw new InvalidOptionError('out', 'a Float64Array', out);
+}
+
 /** Allocate and initialise a ring. */
 export function createRingBuffer(capacity: number, gaugeSlots = 0): SharedArrayBuffer {
-  if (!Number.isInteger(capacity) || capacity < 2 || capacity > 2 ** 26) {
-    throw new InvalidOptionError('capacity', 'an integer from 2 to 67108864', capacity);
-  }
-  if (!Number.isInteger(gaugeSlots) || gaugeSlots < 0 || gaugeSlots > MAX_GAUGE_SLOTS) {
-    throw new InvalidOptionError('gaugeSlots', `an integer from 0 to ${MAX_GAUGE_SLOTS}`, gaugeSlots);
-  }
   const g = ringGeometry(capacity, gaugeSlots);
-  const sab = new SharedArrayBuffer(g.byteLength);
+  const sab = allocate(g);
   const hdr = new Int32Array(sab, 0, (3 * CACHE_LINE) / 4);
   hdr[H.MAGIC] = RING_MAGIC;
   hdr[H.VERSION] = RING_VERSION;
@@ -47,6 +47,21 @@ export function createRingBuffer(capacity: number, gaugeSlots = 0): SharedArrayB
   // rather than a made-up 0.
   new Float64Array(sab, g.gaugesByte, gaugeSlots).fill(NaN);
   return sab;
+}
+
+/**
+ * The ring's memory, or an InvalidOptionError naming the capacity when it cannot be had: a
+ * SharedArrayBuffer past what the process may map (its address-space limit, the machine's
+ * memory) throws a bare RangeError ("Array buffer allocation failed") that names nothing.
+ */
+function allocate(g: RingGeometry): SharedArrayBuffer {
+  try {
+    return new SharedArrayBuffer(g.byteLength);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    const what = `a ring this process can allocate (${g.byteLength} bytes with ${g.gaugeSlots} gauge slots failed: ${err.message})`;
+    throw new InvalidOptionError('capacity', what, g.capacity);
+  }
 }
 
 /**
@@ -171,7 +186,10 @@ export class RingReader {
    * Copy the newest `count` records (at most what fits in `out`), oldest first, to `out` at stride
    * intervals. Returns how many were copied; a record overwritten during the copy is left out.
    */
-  readLatest(out: Float64Array, count = Math.floor(out.length / this.stride)): number {
+  readLatest(out: Float64Array, count?: number): number {
+    checkOut(out);
+    if (count === undefined) count = Math.floor(out.length / this.stride);
+    else checkInteger('count', count, 0);
     const latest = this.latestSeq();
     if (latest < 0 || !(count >= 1)) return 0;
     const n = Math.min(Math.floor(count), Math.floor(out.length / this.stride), latest + 1, this.capacity);
@@ -188,9 +206,10 @@ export class RingReader {
    * each lost sequence number counts once). Returns the number copied.
    */
   readSince(cursor: RingCursor, out: Float64Array): number {
-    if (!Number.isInteger(cursor.next) || cursor.next < 0) {
-      throw new InvalidOptionError('cursor.next', 'an integer >= 0', cursor.next);
-    }
+    if (cursor === null || typeof cursor !== 'object') throw new InvalidOptionError('cursor', 'a RingCursor { next, missed }', cursor);
+    checkInteger('cursor.next', cursor.next, 0);
+    checkNumber('cursor.missed', cursor.missed, 0);
+    checkOut(out);
     const latest = this.latestSeq();
     if (latest < 0 || cursor.next > latest) return 0;
     let start = cursor.next;

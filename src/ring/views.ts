@@ -5,7 +5,7 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { FIELD_COUNT } from '../probe/layout.js';
-import { CACHE_LINE, GAUGE_NAME_BYTES, H, RING_MAGIC, RING_VERSION, ringGeometry, type RingGeometry } from './layout.js';
+import { CACHE_LINE, GAUGE_NAME_BYTES, H, MAX_GAUGE_SLOTS, MAX_RING_CAPACITY, RING_MAGIC, RING_VERSION, ringGeometry, type RingGeometry } from './layout.js';
 
 /** Typed views over one ring, shared by writer and readers. */
 export class RingViews {
@@ -28,7 +28,7 @@ export class RingViews {
     if (hdr[H.MAGIC] !== RING_MAGIC || hdr[H.VERSION] !== RING_VERSION || hdr[H.ROW_FIELDS] !== FIELD_COUNT) throw notRing();
     const capacity = hdr[H.CAPACITY]!;
     const slots = hdr[H.GAUGE_SLOTS]!;
-    if (capacity < 2 || slots < 0) throw notRing();
+    if (capacity < 2 || capacity > MAX_RING_CAPACITY || slots < 0 || slots > MAX_GAUGE_SLOTS) throw notRing();
     const g = ringGeometry(capacity, slots);
     if (hdr[H.STRIDE] !== g.stride || sab.byteLength < g.byteLength) throw notRing();
     this.sab = sab;

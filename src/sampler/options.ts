@@ -1,7 +1,7 @@
 /** The Sampler's options: what each means, its default, and the one place they are checked. */
 import { assertProcessExists, PROBE_BACKENDS, type ProbeBackendOption } from '../probe/probe.js';
-import { MAX_GAUGE_SLOTS } from '../ring/layout.js';
-import { checkBoolean, checkInteger, checkNumber, checkObject, checkOneOf, checkPid } from '../validate.js';
+import { MAX_GAUGE_SLOTS, MAX_RING_CAPACITY } from '../ring/layout.js';
+import { checkBoolean, checkInteger, checkNumber, checkOneOf, checkOptions, checkPid, optionKeys } from '../validate.js';
 
 export interface SamplerOptions {
   /** Process to sample; default this process. */
@@ -22,6 +22,18 @@ export interface SamplerOptions {
   excludeRoot?: boolean;
 }
 
+/** Every option's name: the Sampler's, and the share of a monitor's options it passes on. */
+export const SAMPLER_OPTIONS = optionKeys<SamplerOptions>({
+  pid: true,
+  tree: true,
+  samplingIntervalMs: true,
+  capacity: true,
+  maxGauges: true,
+  backend: true,
+  rescanIntervalMs: true,
+  excludeRoot: true,
+});
+
 const DEFAULTS = Object.freeze({
   tree: false,
   samplingIntervalMs: 1000,
@@ -35,7 +47,7 @@ export type ResolvedSamplerOptions = Required<Omit<SamplerOptions, 'pid'>>;
 
 /** Every option checked (InvalidOptionError naming it) and defaulted; another pid must exist. */
 export function resolveSamplerOptions(options: SamplerOptions | undefined): { pid: number; resolved: ResolvedSamplerOptions } {
-  const o = checkObject('options', options) as SamplerOptions;
+  const o = checkOptions('options', options, SAMPLER_OPTIONS, 'Sampler') as SamplerOptions;
   const pid = o.pid === undefined ? process.pid : checkPid('options.pid', o.pid);
   if (pid !== process.pid) assertProcessExists(pid);
   return {
@@ -43,7 +55,7 @@ export function resolveSamplerOptions(options: SamplerOptions | undefined): { pi
     resolved: {
       tree: checkBoolean('options.tree', o.tree ?? DEFAULTS.tree),
       samplingIntervalMs: checkNumber('options.samplingIntervalMs', o.samplingIntervalMs ?? DEFAULTS.samplingIntervalMs, 0.1, 2 ** 31 - 1),
-      capacity: checkInteger('options.capacity', o.capacity ?? DEFAULTS.capacity, 2, 2 ** 26),
+      capacity: checkInteger('options.capacity', o.capacity ?? DEFAULTS.capacity, 2, MAX_RING_CAPACITY),
       maxGauges: checkInteger('options.maxGauges', o.maxGauges ?? DEFAULTS.maxGauges, 0, MAX_GAUGE_SLOTS),
       backend: checkOneOf('options.backend', o.backend ?? DEFAULTS.backend, PROBE_BACKENDS),
       rescanIntervalMs: checkNumber('options.rescanIntervalMs', o.rescanIntervalMs ?? DEFAULTS.rescanIntervalMs, 1),

@@ -1,7 +1,20 @@
-/** PerformanceMonitor's options: what each means, its default, and the one place they are checked. */
+/** PerformanceMonitor's options and its methods' arguments: what each means, its default, and the one place they are checked. */
 import { InvalidOptionError } from '../errors.js';
 import type { ProbeBackendOption } from '../probe/probe.js';
-import { checkBoolean, checkInteger, checkNumber, DEFAULT_DATA_DIR } from '../validate.js';
+import type { ExactTotals } from '../session/resources.js';
+import type { SessionError } from '../session/types.js';
+import {
+  checkBoolean,
+  checkInteger,
+  checkNumber,
+  checkOptionalString,
+  checkOptions,
+  checkPath,
+  checkPlainObject,
+  checkString,
+  DEFAULT_DATA_DIR,
+  optionKeys,
+} from '../validate.js';
 
 export interface PerformanceMonitorOptions {
   /** Where history is kept. Default '.procprobe'. */
@@ -38,12 +51,27 @@ export interface PerformanceMonitorOptions {
 
 export type ResolvedOptions = Required<Omit<PerformanceMonitorOptions, 'pid' | 'dataDir'>> & { pid: number; dataDir: string };
 
-/** Every option checked (InvalidOptionError naming it) and defaulted. */
-export function resolveOptions(o: PerformanceMonitorOptions): ResolvedOptions {
-  const dataDir = o.dataDir ?? DEFAULT_DATA_DIR;
-  if (typeof dataDir !== 'string' || dataDir.length === 0) throw new InvalidOptionError('options.dataDir', 'a non-empty path', dataDir);
+const MONITOR_OPTIONS = optionKeys<PerformanceMonitorOptions>({
+  dataDir: true,
+  maxSessions: true,
+  resourceSamplingIntervalMs: true,
+  pid: true,
+  tree: true,
+  backend: true,
+  maxHistoryDays: true,
+  maxHistoryBytes: true,
+  flushIntervalMs: true,
+  maxSessionSamples: true,
+  nodeBootstrap: true,
+  excludeRoot: true,
+  boundaryReads: true,
+});
+
+/** Every option checked (InvalidOptionError naming it, unknown names too) and defaulted. */
+export function resolveOptions(options: PerformanceMonitorOptions | undefined): ResolvedOptions {
+  const o = checkOptions('options', options, MONITOR_OPTIONS, 'PerformanceMonitor') as PerformanceMonitorOptions;
   return {
-    dataDir,
+    dataDir: checkPath('options.dataDir', o.dataDir ?? DEFAULT_DATA_DIR),
     maxSessions: checkInteger('options.maxSessions', o.maxSessions ?? 100, 1),
     resourceSamplingIntervalMs: checkNumber('options.resourceSamplingIntervalMs', o.resourceSamplingIntervalMs ?? 1, 0.1, 2 ** 31 - 1),
     pid: o.pid === undefined ? process.pid : checkInteger('options.pid', o.pid, 1, 0x7fffffff),
@@ -57,4 +85,76 @@ export function resolveOptions(o: PerformanceMonitorOptions): ResolvedOptions {
     excludeRoot: checkBoolean('options.excludeRoot', o.excludeRoot ?? false),
     boundaryReads: checkBoolean('options.boundaryReads', o.boundaryReads ?? true),
   };
+}
+
+/*
+ * The arguments of PerformanceMonitor's methods. Checked before any state changes, and before
+ * they reach the history writer's worker: a value a structured clone cannot carry (a function as
+ * an operation name, a bigint in totals) would otherwise fail there, untyped, after the caller's
+ * call had returned.
+ */
+
+/** finishSession's options. */
+export interface FinishOptions {
+  /** Mark the session incomplete (the CLI's interrupted run). Default false. */
+  incomplete?: boolean;
+}
+
+/** getPerformanceStats's options. */
+export interface StatsOptions {
+  /** Sessions of the last this many days. Default 7. */
+  days?: number;
+  /** Only sessions whose metadata.label is this. Default all. */
+  label?: string;
+}
+
+const FINISH_OPTIONS = optionKeys<FinishOptions>({ incomplete: true });
+const STATS_OPTIONS = optionKeys<StatsOptions>({ days: true, label: true });
+const TOTALS = optionKeys<ExactTotals>({
+  cpuUs: true,
+  voluntaryContextSwitches: true,
+  involuntaryContextSwitches: true,
+  minorPageFaults: true,
+  majorPageFaults: true,
+});
+
+export function checkFinishSession(success: unknown, options: unknown): { success: boolean; incomplete: boolean } {
+  const o = checkOptions('options', options, FINISH_OPTIONS, 'finishSession');
+  return { success: checkBoolean('success', success), incomplete: checkBoolean('options.incomplete', o.incomplete ?? false) };
+}
+
+export function checkStatsOptions(options: unknown): { days: number; label?: string } {
+  const o = checkOptions('options', options, STATS_OPTIONS, 'getPerformanceStats');
+  const days = checkNumber('options.days', o.days ?? 7, 0);
+  return o.label === undefined ? { days } : { days, label: checkString('options.label', o.label) };
+}
+
+/**
+ * startTiming's metadata: a plain object or nothing. Only the shape is checked (the call is on the
+ * caller's path, and the metadata stays on the TimingMetric in memory: it is never written to the
+ * history file nor sent to a worker, so nothing downstream needs it JSON-like, unlike a session's).
+ */
+export function checkTimingStart(operation: unknown, metadata: unknown): { operation: string; metadata: Record<string, unknown> | undefined } {
+  return { operation: checkString('operation', operation), metadata: checkPlainObject('metadata', metadata) };
+}
+
+export function checkTimingFinish(timingId: unknown, success: unknown, errorMessage: unknown): { id: string; success: boolean; message: string | undefined } {
+  return { id: checkString('timingId', timingId), success: checkBoolean('success', success), message: checkOptionalString('errorMessage', errorMessage) };
+}
+
+/** finishTimingAt's totals: the five counters, each a finite number >= 0, nothing else. */
+export function checkTotals(totals: unknown): ExactTotals | undefined {
+  if (totals === undefined) return undefined;
+  const o = checkOptions('totals', totals, TOTALS, 'finishTimingAt totals');
+  const out = {} as Record<string, number>;
+  for (const k of TOTALS) out[k] = checkNumber(`totals.${k}`, o[k], 0);
+  return out as unknown as ExactTotals;
+}
+
+/** recordError's arguments: a message (an Error gives its own) and an optional operation name. */
+export function checkRecordError(error: unknown, operation: unknown): Omit<SessionError, 'timestamp'> {
+  const message = error instanceof Error ? String(error.message) : error;
+  if (typeof message !== 'string') throw new InvalidOptionError('errorMessage', 'a string or an Error', error);
+  const op = checkOptionalString('operation', operation);
+  return { message, ...(op ? { operation: op } : {}) };
 }

@@ -21,14 +21,15 @@ import { resourceDelta, type ExactTotals } from '../session/resources.js';
 import { StartupSession } from '../session/session.js';
 import { TimingContext } from '../session/timing.js';
 import type { SessionError } from '../session/types.js';
-import { checkBoolean, checkFunction, checkNumber, checkObject } from '../validate.js';
-import { resolveOptions, type PerformanceMonitorOptions, type ResolvedOptions } from './options.js';
+import { checkFunction, checkNumber } from '../validate.js';
+import { checkFinishSession, checkRecordError, checkStatsOptions, checkTimingFinish, checkTimingStart, checkTotals, resolveOptions } from './options.js';
+import type { FinishOptions, PerformanceMonitorOptions, ResolvedOptions, StatsOptions } from './options.js';
 import { flushAtExit, housekeep } from './housekeeping.js';
 import { saveSession } from './save.js';
 import { usageSummary, type ResourceUsageSummary } from './usage.js';
 import { TimingBook } from './timings.js';
 
-export type { PerformanceMonitorOptions } from './options.js';
+export type { FinishOptions, PerformanceMonitorOptions, StatsOptions } from './options.js';
 
 export type { ResourceUsageSummary } from './usage.js';
 
@@ -63,7 +64,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
 
   constructor(options?: PerformanceMonitorOptions) {
     super();
-    this.#opts = resolveOptions(checkObject('options', options) as PerformanceMonitorOptions);
+    this.#opts = resolveOptions(options);
     this.dataDir = this.#opts.dataDir;
     this.#store = new HistoryStore(this.dataDir);
     // Boot the sampler now, paused: a worker takes 50-300 ms to start, and the first phases of
@@ -156,14 +157,15 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
 
   /** Start timing an operation; returns its id. Cheap: no I/O, no sampling on this path. */
   startTiming(operation: string, metadata?: Record<string, unknown>): string {
+    const a = checkTimingStart(operation, metadata);
     if (this.#session === null) throw new SessionStateError('no open session: call startSession() first');
-    if (typeof operation !== 'string' || operation.length === 0) throw new InvalidOption('operation', 'a non-empty string', operation);
-    return this.#book.start(operation, metadata);
+    return this.#book.start(a.operation, a.metadata);
   }
 
   /** Finish a timing. Unknown or already finished ids throw SessionStateError. */
   finishTiming(timingId: string, success = true, errorMessage?: string): void {
-    this.#book.finish(timingId, success, errorMessage);
+    const a = checkTimingFinish(timingId, success, errorMessage);
+    this.#book.finish(a.id, a.success, a.message);
   }
 
   /**
@@ -171,9 +173,10 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
    * clock (performance.timeOrigin + performance.now(), sub-ms), e.g. just before a spawn.
    */
   startTimingAt(operation: string, atMs: number, metadata?: Record<string, unknown>): string {
+    const a = checkTimingStart(operation, metadata);
+    const at = checkNumber('atMs', atMs, 0);
     if (this.#session === null) throw new SessionStateError('no open session: call startSession() first');
-    if (typeof operation !== 'string' || operation.length === 0) throw new InvalidOption('operation', 'a non-empty string', operation);
-    return this.#book.start(operation, metadata, checkNumber('atMs', atMs, 0) - performance.timeOrigin);
+    return this.#book.start(a.operation, a.metadata, at - performance.timeOrigin);
   }
 
   /**
@@ -182,7 +185,10 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
    * faults and context switches.
    */
   finishTimingAt(timingId: string, atMs: number, success = true, errorMessage?: string, totals?: ExactTotals): void {
-    this.#book.finish(timingId, success, errorMessage, { mono: checkNumber('atMs', atMs, 0) - performance.timeOrigin, ...(totals ? { totals } : {}) });
+    const a = checkTimingFinish(timingId, success, errorMessage);
+    const mono = checkNumber('atMs', atMs, 0) - performance.timeOrigin;
+    const exact = checkTotals(totals);
+    this.#book.finish(a.id, a.success, a.message, { mono, ...(exact ? { totals: exact } : {}) });
   }
 
   /** Time an async (or sync) function; a throw is recorded as a failure and rethrown. */
@@ -194,7 +200,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
       this.finishTiming(id, true);
       return value;
     } catch (err) {
-      this.finishTiming(id, false, err instanceof Error ? err.message : String(err));
+      this.finishTiming(id, false, err instanceof Error ? String(err.message) : String(err));
       throw err;
     }
   }
@@ -208,10 +214,11 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     });
   }
 
-  /** Record an error during the session. */
-  recordError(errorMessage: string, operation?: string): void {
+  /** Record an error during the session: a message, or an Error (its message is recorded). */
+  recordError(errorMessage: string | Error, operation?: string): void {
+    const a = checkRecordError(errorMessage, operation);
     if (this.#session === null) throw new SessionStateError('no open session: call startSession() first');
-    const e: SessionError = { timestamp: Date.now(), message: String(errorMessage), ...(operation ? { operation } : {}) };
+    const e: SessionError = { timestamp: Date.now(), ...a };
     this.#book.recordError(this.#session, e);
   }
 
@@ -219,11 +226,12 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
    * Finish the session: stop sampling, compute every resource delta, save it to history.
    * Resolves with the session (its timings, errors, samples and resource summary).
    */
-  async finishSession(success = true, options: { incomplete?: boolean } = {}): Promise<StartupSession> {
+  async finishSession(success = true, options: FinishOptions = {}): Promise<StartupSession> {
+    const a = checkFinishSession(success, options);
     const session = this.#session;
     if (session === null) throw new SessionStateError('no open session to finish');
-    session.incomplete = checkBoolean('options.incomplete', options.incomplete ?? false);
-    const finishing = this.#finish(session, success);
+    session.incomplete = a.incomplete;
+    const finishing = this.#finish(session, a.success);
     this.#finishing = finishing;
     try {
       return await finishing;
@@ -280,14 +288,13 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   }
 
   /** Stats, trend and suggestions over the last `days` of history, computed in a worker pool. */
-  async getPerformanceStats(options: { days?: number; label?: string } = {}): Promise<PerformanceStats & { warnings: string[] }> {
-    const o = checkObject('options', options);
-    const days = checkNumber('options.days', o.days ?? 7, 0);
+  async getPerformanceStats(options: StatsOptions = {}): Promise<PerformanceStats & { warnings: string[] }> {
+    const o = checkStatsOptions(options);
     if (!this.#usesPool) {
       this.#usesPool = true;
       retainAnalysisPool();
     }
-    const res = await runStats({ dataDir: this.dataDir, days, now: Date.now(), ...(typeof o.label === 'string' ? { label: o.label } : {}) });
+    const res = await runStats({ dataDir: this.dataDir, now: Date.now(), ...o });
     for (const w of res.warnings) this.#report('warning', new HistorySkippedError(w));
     return { ...res.stats, warnings: res.warnings };
   }
