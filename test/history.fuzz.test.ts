@@ -1,8 +1,11 @@
 /**
  * Seeded fuzz of the history loader: three real sessions (PerformanceMonitor, with samples,
- * timings, a failed timing, an error, metadata), then hundreds of truncations, bit flips,
- * zero-fills and overwrites (random bytes, or a range copied from another real file) of their
- * session files and index entries, one at a time, each undone before the next.
+ * timings, a failed timing, an error, metadata) and a fourth whose host was killed with SIGKILL
+ * mid-session (test/fixtures/session-crash.mjs: no end record, recovered as incomplete and
+ * indexed), then hundreds of truncations, bit flips, zero-fills and overwrites (random bytes, or
+ * a range copied from another real file) of their session files and index entries, one at a
+ * time, each undone before the next. Every kind of mutation reaches both kinds of file and every
+ * session, and the run counts them to prove it.
  *
  * The oracle is what the fixture knows: which file it mutated (so which sessions are untouched)
  * and what every session loaded as before. After each mutation every consumer runs on what
@@ -24,11 +27,12 @@ import { consumeSession as consume } from './helpers/consumers.js';
 import { mulberry32 } from './helpers/prng.mjs';
 import { burnCpu, waitForSamples } from './helpers/session-helpers.js';
 import { removeTempDirs, tempDir } from './helpers/temp-dirs.js';
-import { sleep } from './helpers/readers.js';
+import { FIXTURES, killChildren, sleep, spawnReady } from './helpers/readers.js';
 
 const SEED = Number(process.env.PROCPROBE_FUZZ_SEED ?? 0x17f022);
-const MUTATIONS = Number(process.env.PROCPROBE_FUZZ_MUTATIONS ?? 300);
+const MUTATIONS = Number(process.env.PROCPROBE_FUZZ_MUTATIONS ?? 500);
 const SESSIONS = 3;
+const KINDS = ['truncate', 'flip', 'zero', 'random', 'copy'] as const;
 
 let store: HistoryStore;
 let ids: string[] = [];
@@ -49,18 +53,31 @@ beforeAll(async () => {
     await pm.finishSession(i !== 1);
   }
   await pm.close();
+  // The crashed host's session: its first load recovers it as incomplete and writes its index entry.
+  const host = await spawnReady(process.execPath, [join(FIXTURES, 'session-crash.mjs'), dataDir]);
+  await sleep(400); // past its 250 ms flush: samples and finished timings are on disk
+  const killed = new Promise((resolve) => host.once('exit', resolve));
+  host.kill('SIGKILL');
+  await killed;
+  const crashed = (await store.loadSummaries(-Infinity)).value.filter((s) => !ids.includes(s.id));
+  expect(crashed.map((s) => s.incomplete)).toEqual([true]);
+  ids.push(crashed[0]!.id);
   for (const id of ids) {
     const s = (await store.loadSession(id)).value!;
     before.set(id, { summary: s.summary, count: s.samples.count });
   }
 });
 
-afterAll(() => removeTempDirs());
+afterAll(async () => {
+  await killChildren();
+  removeTempDirs();
+});
 
 interface Mutation {
   id: string;
   path: string;
   index: boolean;
+  kind: (typeof KINDS)[number];
   what: string;
   bytes: Buffer;
 }
@@ -74,24 +91,25 @@ function drawMutation(rnd: () => number, originals: Map<string, Buffer>): Mutati
   const bytes = Buffer.from(originals.get(path)!);
   const at = int(bytes.length);
   const len = 1 + int(Math.min(64, bytes.length - at));
-  const kind = int(5);
-  if (kind === 0) return { id, path, index, what: `truncate to ${at}`, bytes: bytes.subarray(0, at) };
-  if (kind === 1) {
+  const kind = KINDS[int(KINDS.length)]!;
+  const m = { id, path, index, kind };
+  if (kind === 'truncate') return { ...m, what: `truncate to ${at}`, bytes: bytes.subarray(0, at) };
+  if (kind === 'flip') {
     const flips = Array.from({ length: 1 + int(4) }, () => [int(bytes.length), int(8)] as const);
     for (const [i, bit] of flips) bytes[i]! ^= 1 << bit;
-    return { id, path, index, what: `flip bits ${flips.map(([i, b]) => `${i}.${b}`).join(' ')}`, bytes };
+    return { ...m, what: `flip bits ${flips.map(([i, b]) => `${i}.${b}`).join(' ')}`, bytes };
   }
-  if (kind === 2) return { id, path, index, what: `zero ${len} bytes at ${at}`, bytes: bytes.fill(0, at, at + len) };
-  if (kind === 3) {
+  if (kind === 'zero') return { ...m, what: `zero ${len} bytes at ${at}`, bytes: bytes.fill(0, at, at + len) };
+  if (kind === 'random') {
     for (let i = at; i < at + len; i++) bytes[i] = int(256);
-    return { id, path, index, what: `${len} random bytes at ${at}`, bytes };
+    return { ...m, what: `${len} random bytes at ${at}`, bytes };
   }
   // A range of another real file: well-formed msgpack in the wrong place (another session's records).
   const donorPath = [...originals.keys()][int(originals.size)]!;
   const donor = originals.get(donorPath)!;
   const from = int(donor.length);
   const n = donor.copy(bytes, at, from, from + len);
-  return { id, path, index, what: `${n} bytes of ${donorPath} from ${from} copied to ${at}`, bytes };
+  return { ...m, what: `${n} bytes of ${donorPath} from ${from} copied to ${at}`, bytes };
 }
 
 describe('user metadata of any msgpack type', () => {
@@ -139,9 +157,13 @@ describe(`history fuzz (seed ${SEED})`, () => {
     const rnd = mulberry32(SEED);
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const tally: Tally = { detected: 0, files: 0, kept: 0, lost: 0, entries: 0, rebuilt: 0 };
+    const drawn = new Map<string, number>();
+    const count = (key: string): void => void drawn.set(key, (drawn.get(key) ?? 0) + 1);
     try {
       for (let i = 0; i < MUTATIONS; i++) {
         const m = drawMutation(rnd, originals);
+        count(`${m.kind} of ${m.index ? 'index entries' : 'session files'}`);
+        count(m.id);
         const context = `seed ${SEED}, mutation ${i}: ${m.what} of ${m.path}`;
         writeFileSync(m.path, m.bytes);
         try {
@@ -161,9 +183,15 @@ describe(`history fuzz (seed ${SEED})`, () => {
     }
     console.log(
       `[fuzz] seed ${SEED}: ${MUTATIONS} mutations, ${tally.detected} with a warning; ${tally.files} of session files ` +
-        `(the session still loads after ${tally.kept}, skipped after ${tally.lost}), ${tally.entries} of index entries (${tally.rebuilt} rebuilt)`,
+        `(the session still loads after ${tally.kept}, skipped after ${tally.lost}), ${tally.entries} of index entries (${tally.rebuilt} rebuilt); ` +
+        [...drawn].filter(([k]) => !ids.includes(k)).map(([k, n]) => `${n} ${k}`).join(', '),
     );
     expect(tally.detected).toBeGreaterThan(MUTATIONS / 2); // the mutations do damage
+    // Every kind reached both kinds of file, and every session (the crashed one too), many times.
+    for (const kind of KINDS) {
+      for (const file of ['session files', 'index entries']) expect(drawn.get(`${kind} of ${file}`), `${kind} of ${file}`).toBeGreaterThanOrEqual(MUTATIONS / 50);
+    }
+    for (const id of ids) expect(drawn.get(id), id).toBeGreaterThanOrEqual(MUTATIONS / 10);
   }, 120_000);
 });
 

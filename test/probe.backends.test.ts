@@ -12,7 +12,8 @@ import { createProbe, SyncUnsupportedError, type Probe } from '../dist/index.js'
 import { FIXTURES, killChildren, ps, spawnSleeper, startTimeMs } from './helpers/readers.js';
 import { need } from './helpers/optional-readers.js';
 
-const ADDON = fileURLToPath(new URL('../build/Release/procprobe.node', import.meta.url));
+// The build the loader takes: build/Release, or the one PROCPROBE_ADDON_PATH names (npm run test:asan).
+const ADDON = process.env.PROCPROBE_ADDON_PATH || fileURLToPath(new URL('../build/Release/procprobe.node', import.meta.url));
 
 describe('backend selection', () => {
   let probe: Probe | undefined;

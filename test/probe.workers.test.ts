@@ -5,7 +5,7 @@
  * process's fd count (/proc/self/fd, read here) returns to its baseline and RSS (statm) stays
  * bounded: probes left open are closed when their thread's environment is torn down.
  */
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProbe, ProbeStatus, type Probe } from '../dist/index.js';
@@ -16,6 +16,10 @@ const WORKERS = 50;
 const AT_ONCE = 5;
 const SAMPLES = 200;
 const script = new URL('./fixtures/probe-churn-worker.mjs', import.meta.url);
+// Under AddressSanitizer (npm run test:asan: libasan is mapped here) freed memory stays mapped in
+// the sanitizer's quarantine and size-class caches, 54-70 MiB after this churn where the plain
+// allocator gives it back; LeakSanitizer is the leak check there (scripts/test-asan.mjs).
+const RSS_BOUND = (readFileSync('/proc/self/maps', 'latin1').includes('/libasan.') ? 150 : 50) * 2 ** 20;
 
 interface Outcome {
   index: number;
@@ -133,7 +137,7 @@ describe('the addon in worker threads', () => {
     expect(opened.filter((f) => f.includes('-> /proc/'))).toEqual([]);
     expect(opened.length, `new fds: ${opened.join(', ')}`).toBeLessThan(terminated.length);
     const growth = selfRssBytes() - baseRss;
-    expect(growth, `RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB`).toBeLessThan(50 * 2 ** 20);
+    expect(growth, `RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB`).toBeLessThan(RSS_BOUND);
 
     // The main thread's addon instance is untouched by the workers' teardowns.
     const row = new Float64Array(32);

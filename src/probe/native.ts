@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ABI_VERSION, FIELDS } from './layout.js';
 
@@ -173,8 +174,15 @@ export function prebuildPath(dir = root): string {
   return `${dir}prebuilds/${process.platform}-${process.arch}/procprobe.node`;
 }
 
-/** Every binary the loader tries, in order. */
+/**
+ * Every binary the loader tries, in order. PROCPROBE_ADDON_PATH names the one binary to load
+ * instead (`npm run test:asan` points it at the sanitizer build in build/asan/): it is the only
+ * candidate, so a build that does not load is the reason given, never a silent fall-through to
+ * build/Release that would run the sanitizer suite against the plain addon.
+ */
 export function addonCandidates(): AddonCandidate[] {
+  const override = process.env.PROCPROBE_ADDON_PATH;
+  if (override) return [{ path: resolve(override), source: 'local build' }];
   return [
     ...ADDON_PATHS.map((path) => ({ path, source: 'local build' as const })),
     { path: prebuildPath(), source: 'prebuild' },
@@ -238,7 +246,9 @@ export function loadNative(): NativeLoad {
     if (!existsSync(path)) {
       attempts.push({
         path,
-        error: source === 'prebuild'
+        error: process.env.PROCPROBE_ADDON_PATH
+          ? `PROCPROBE_ADDON_PATH names no file: ${path}`
+          : source === 'prebuild'
           ? `no prebuild for ${process.platform}-${process.arch} in this package`
           : 'not built (no prebuild matched and the install script did not run or could not compile it: npm rebuild procprobe)',
       });

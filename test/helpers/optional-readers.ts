@@ -31,7 +31,9 @@ export interface Reader {
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Where the loader finds the addon (src/probe/native.ts), checked here without loading it. */
-const ADDON_FILES = [`${ROOT}build/Release/procprobe.node`, `${ROOT}build/Debug/procprobe.node`, `${ROOT}prebuilds/${process.platform}-${process.arch}/procprobe.node`];
+const ADDON_FILES = process.env.PROCPROBE_ADDON_PATH
+  ? [process.env.PROCPROBE_ADDON_PATH]
+  : [`${ROOT}build/Release/procprobe.node`, `${ROOT}build/Debug/procprobe.node`, `${ROOT}prebuilds/${process.platform}-${process.arch}/procprobe.node`];
 
 function onPath(cmd: string): boolean {
   return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { encoding: 'utf8' }).stdout.trim() !== '';
