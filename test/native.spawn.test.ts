@@ -224,9 +224,12 @@ describe('spawnNative and its host', () => {
       threads = now;
     }
     for (let i = 0; i < 200; i++) await once();
-    // A detached waiter ends just after its last call: give the last ones a moment.
-    for (let i = 0; i < 50 && Number(statusField('Threads')) > threads; i++) await new Promise((ok) => setTimeout(ok, 20));
+    // A detached waiter ends just after its last call: give the last ones a moment (5 s on a
+    // loaded machine).
+    for (let i = 0; i < 250 && Number(statusField('Threads')) > threads; i++) await new Promise((ok) => setTimeout(ok, 20));
     expect(readdirSync('/proc/self/fd').length).toBe(fds);
-    expect(Number(statusField('Threads'))).toBe(threads);
+    // A leaked waiter per spawn would be 200 threads. One more is allowed: V8 and libuv may start a
+    // helper thread of their own during the loop (CI once saw 11 -> 12 with every fd back).
+    expect(Number(statusField('Threads')) - threads).toBeLessThanOrEqual(1);
   });
 });
