@@ -5,10 +5,11 @@
  * is exactly one line with no `at` frame, and, with the file system as the independent reader,
  * that nothing was written where it should not be.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, dataDirIds, newDataDir, oneLineFailure, runCli } from './helpers/cli.js';
+import { CLI, cleanup, dataDirIds, newDataDir, oneLineFailure, runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/temp-dirs.js';
 
 const T = 60_000;
@@ -135,5 +136,22 @@ describe('output paths (export -o, report --html)', () => {
     const r = await runCli(['export', id, '--format', 'json', '-o', target, '--data-dir', dir]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(readFileSync(target, 'utf8')).summary.id).toBe(id);
+  }, T);
+});
+
+describe('a reader that closes the pipe (`procprobe … | head -1`)', () => {
+  it('run: no EPIPE stack, the exit status is the command\'s, the session is still saved whole', async () => {
+    const d = newDataDir();
+    const child = spawn(process.execPath, [CLI, 'run', '--data-dir', d, '--', 'node', '-e', 'setTimeout(() => {}, 300)'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before procprobe prints its report
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+    expect(stderr).not.toMatch(/EPIPE|\n\s+at /);
+    expect(code, stderr).toBe(0);
+    // The file system is the reader: one session file and its index entry.
+    const ids = dataDirIds(d);
+    expect(ids.sessions).toHaveLength(1);
+    expect(ids.index).toEqual(ids.sessions);
   }, T);
 });

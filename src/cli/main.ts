@@ -16,6 +16,17 @@ import { readNativeSwitch } from '../probe/native.js';
 import { escapeControls } from './terminal.js';
 import { runCommand } from './run-command.js';
 
+/**
+ * `procprobe … | head`: once the reader is gone, what is left to print is dropped, not thrown as
+ * an unhandled 'error' (a stack trace, exit 1), and the run goes on: its session is still saved
+ * and the exit status is still the command's.
+ */
+function dropOutputOnClosedPipe(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   // Before the command's own parser, which would refuse --help or a missing <id>.
@@ -75,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+dropOutputOnClosedPipe();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
