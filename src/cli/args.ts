@@ -177,9 +177,18 @@ export function parseRun(argv: string[]): RunOptions {
     keep: v.keep === true,
     graceMs: v.grace === undefined ? 3000 : num('grace', v.grace, 0, 600_000, false),
     dataDir: (v['data-dir'] as string | undefined) ?? DEFAULT_DATA_DIR,
-    label: (v.label as string | undefined) ?? [command, ...args].join(' '),
+    label: (v.label as string | undefined) ?? shellJoin([command, ...args]),
     json: v.json === true,
     quiet: v.quiet === true,
     capture: v.capture === true,
   };
+}
+
+/**
+ * The command line as a POSIX shell would read it back: a word with anything but
+ * `[A-Za-z0-9_@%+=:,./-]` in single quotes (an embedded `'` as `'\''`), an empty word as `''`.
+ * Default labels are this, so `--label "$(…)"` and a paste into a shell give the same command.
+ */
+export function shellJoin(words: string[]): string {
+  return words.map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`)).join(' ');
 }

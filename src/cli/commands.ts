@@ -9,7 +9,9 @@ import { UsageError } from '../errors.js';
 import { num, parse, type Command } from './args.js';
 import { checkOutputPath, writeOutput } from './files.js';
 import { phaseTable, processTable, sparklines } from './report.js';
-import { escapeControls, fmtMs, styleFor, table, writeJsonDocument } from './terminal.js';
+import { escapeControls, fmtMs, middleTruncate, styleFor, table, writeJsonDocument, type Style } from './terminal.js';
+import type { LabelStats } from '../analysis/worker.js';
+import type { PerformanceStats, TrendVerdict } from '../analysis/types.js';
 import { TOTAL_STARTUP, totalStartupMs } from '../session/types.js';
 import { DEFAULT_DATA_DIR } from '../validate.js';
 
@@ -62,11 +64,21 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
   const rows = value.map((s) => [
     escapeControls(s.id),
     new Date(s.startTime).toISOString().replace('T', ' ').slice(0, 19),
-    escapeControls(String(s.metadata?.label ?? '')),
     fmtMs(totalStartupMs(s)),
-    s.incomplete ? style.yellow('incomplete') : s.success ? style.green('ok') : style.red('failed'),
+    s.incomplete ? 'incomplete' : s.success ? 'ok' : 'failed',
+    escapeControls(String(s.metadata?.label ?? '')),
   ]);
-  process.stdout.write(`${rows.length ? table(['id', 'started (UTC)', 'label', 'startup', 'result'], rows, style) : `no sessions in ${escapeControls(store.dir)}`}\n`);
+  // The label goes last, left-aligned, cut in the middle to what is left of 100 columns (--json
+  // has it whole); the result is coloured after the widths are known.
+  const header = ['id', 'started (UTC)', 'startup', 'result', 'label'];
+  const fixed = [0, 1, 2, 3].reduce((sum, c) => sum + Math.max(header[c]!.length, ...rows.map((r) => r[c]!.length)) + 2, 0);
+  const room = Math.max(24, 100 - fixed);
+  const colour = { incomplete: style.yellow, ok: style.green, failed: style.red } as Record<string, (t: string) => string>;
+  for (const r of rows) {
+    r[3] = colour[r[3]!]!(r[3]!);
+    r[4] = middleTruncate(r[4]!, room);
+  }
+  process.stdout.write(`${rows.length ? table(header, rows, style, 'llrll') : `no sessions in ${escapeControls(store.dir)}`}\n`);
   return 0;
 }
 
@@ -85,19 +97,56 @@ export async function showCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * `procprobe stats`: with `--label`, that command's phases, trend and suggestions; without, one row
+ * per label, never one pool across different commands (their timings mean nothing together).
+ */
 export async function statsCommand(argv: string[]): Promise<number> {
   const { values } = parse('stats', argv, false);
   const days = values.days === undefined ? 7 : num('days', values.days, 0, 36500, false);
   const label = values.label as string | undefined;
-  const { stats, warnings } = await runStats({ dataDir: dataDir(values), days, now: Date.now(), ...(label !== undefined ? { label } : {}) });
-  warn(warnings);
+  const result = await runStats({ dataDir: dataDir(values), days, now: Date.now(), ...(label !== undefined ? { label } : { byLabel: true }) });
+  warn(result.warnings);
+  if (label !== undefined && result.stats.sessionCount === 0) {
+    process.stderr.write(`procprobe: no sessions labelled ${escapeControls(JSON.stringify(label))} in ${days} days in ${escapeControls(dataDir(values))}\n`);
+    return 1;
+  }
+  if (label === undefined) return labelOverview(result.byLabel ?? [], days, values.json === true);
   if (values.json) {
-    writeJsonDocument(stats);
+    writeJsonDocument(result.stats);
+    return 0;
+  }
+  labelDetail(result.stats, label, days);
+  return 0;
+}
+
+function labelOverview(byLabel: LabelStats[], days: number, json: boolean): number {
+  if (json) {
+    writeJsonDocument({ days, labels: byLabel });
     return 0;
   }
   const style = styleFor(process.stdout);
+  if (byLabel.length === 0) {
+    process.stdout.write(`no sessions in ${days} days\n`);
+    return 0;
+  }
+  const rows = byLabel.map(({ label, stats }) => [
+    label === null ? style.dim('(no label)') : escapeControls(middleTruncate(label, 48)),
+    String(stats.sessionCount),
+    `${(stats.successRate * 100).toFixed(0)}%`,
+    stats.totalStartup.count ? fmtMs(stats.totalStartup.median) : '-',
+    stats.totalStartup.count ? fmtMs(stats.totalStartup.p90) : '-',
+    trendCell(stats.totalTrend.verdict, style),
+  ]);
+  process.stdout.write(`${table(['label', 'n', 'ok', 'median', 'p90', 'trend'], rows, style, 'lrrrrl')}\n`);
+  process.stdout.write(`${style.dim(`${days} days; the phases of one: procprobe stats --label '<label>' (--json has every label in full)`)}\n`);
+  return 0;
+}
+
+function labelDetail(stats: PerformanceStats, label: string, days: number): void {
+  const style = styleFor(process.stdout);
   const w = (line: string): boolean => process.stdout.write(`${line}\n`);
-  w(`${stats.sessionCount} sessions in ${days} days${label ? ` labelled ${escapeControls(JSON.stringify(label))}` : ''}: ${(stats.successRate * 100).toFixed(1)}% successful, ${stats.incompleteCount} incomplete`);
+  w(`${stats.sessionCount} sessions in ${days} days labelled ${escapeControls(JSON.stringify(label))}: ${(stats.successRate * 100).toFixed(1)}% successful, ${stats.incompleteCount} incomplete`);
   const rows = [{ name: TOTAL_STARTUP, durations: stats.totalStartup, trend: stats.totalTrend }, ...stats.phases.filter((p) => p.name !== TOTAL_STARTUP)].map((p) => [
     escapeControls(p.name),
     String(p.durations.count),
@@ -106,12 +155,17 @@ export async function statsCommand(argv: string[]): Promise<number> {
     fmtMs(p.durations.p90),
     fmtMs(p.durations.p99),
     fmtMs(p.durations.stddev),
-    p.trend.verdict === 'degrading' ? style.red(p.trend.verdict) : p.trend.verdict === 'improving' ? style.green(p.trend.verdict) : p.trend.verdict,
+    trendCell(p.trend.verdict, style),
   ]);
   w(table(['phase', 'n', 'mean', 'median', 'p90', 'p99', 'σ', 'trend'], rows, style));
   for (const [op, n] of Object.entries(stats.errorsByOperation)) w(`${style.red('errors')} ${escapeControls(op)}: ${n}`);
   for (const s of stats.suggestions) w(`${style.yellow('›')} ${escapeControls(s.message)}`); // they quote phase names
-  return 0;
+}
+
+/** The verdict in words (the JSON keeps the key). */
+function trendCell(verdict: TrendVerdict, style: Style): string {
+  if (verdict === 'insufficient_data') return style.dim('too few runs');
+  return verdict === 'degrading' ? style.red(verdict) : verdict === 'improving' ? style.green(verdict) : verdict;
 }
 
 export async function exportCommand(argv: string[]): Promise<number> {

@@ -25,7 +25,7 @@ const HELP: Record<Command, CommandHelp> = {
   },
   sessions: { usage: 'sessions [--data-dir D] [--json]', summary: 'list the sessions in history' },
   show: { usage: 'show <id> [--data-dir D] [--json]', summary: "one session's report (an id prefix is enough)" },
-  stats: { usage: 'stats [--days N] [--label L] [--json]', summary: 'stats, trend and suggestions over history' },
+  stats: { usage: 'stats [--days N] [--label L] [--json]', summary: 'per label: count, median, trend; with --label: its phases and suggestions' },
   export: { usage: 'export <id> --format F [-o file] [--max-points N]', summary: 'one session as a file for other tools' },
   report: { usage: 'report <id> --html out.html', summary: 'a self-contained HTML report' },
   doctor: { usage: 'doctor [--json]', summary: 'which probe tier loads and why; kernel features' },

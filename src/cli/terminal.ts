@@ -128,23 +128,36 @@ export function fmtPct(n: number): string {
   return Number.isFinite(n) ? `${n.toFixed(1)}%` : '-';
 }
 
+/** At most `max` characters: the start and the end kept, the middle as `…` (both ends of a command line tell). */
+export function middleTruncate(s: string, max: number): string {
+  const chars = [...s];
+  if (chars.length <= max) return s;
+  const head = Math.ceil((max - 1) / 2);
+  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (max - 1 - head)).join('')}`;
+}
+
 /** Visible width (ANSI escapes excluded). */
 function width(s: string): number {
   // eslint-disable-next-line no-control-regex
   return [...s.replace(/\x1b\[[0-9;]*m/g, '')].length;
 }
 
-/** Align columns: the first column left, the others right. */
-export function table(header: string[], rows: string[][], style: Style): string {
+/**
+ * Align columns, each as wide as its widest cell: `align` has one letter per column, `l` left
+ * (text) or `r` right (numbers); by default the first column left, the others right.
+ */
+export function table(header: string[], rows: string[][], style: Style, align = ''): string {
   const cols = header.length;
   const w = Array.from({ length: cols }, (_, c) => Math.max(width(header[c]!), ...rows.map((r) => width(r[c] ?? ''))));
+  const left = (c: number): boolean => (align[c] ?? (c === 0 ? 'l' : 'r')) === 'l';
   const line = (cells: string[]) =>
     cells
       .map((cell, c) => {
         const pad = ' '.repeat(w[c]! - width(cell));
-        return c === 0 ? cell + pad : pad + cell;
+        return left(c) ? cell + pad : pad + cell;
       })
-      .join('  ');
+      .join('  ')
+      .trimEnd(); // a left-aligned last column pads nothing after it
   return [style.dim(line(header)), ...rows.map(line)].join('\n');
 }
 
