@@ -4,6 +4,8 @@
  */
 import { TOTAL_STARTUP, type SessionSummary } from '../session/types.js';
 import type { PerformanceStats, Suggestion, SuggestionKind } from './types.js';
+import { COMPUTE_ADVICE, CONTENTION_ADVICE } from './advice.js';
+import { dominantRuntime, type Runtime } from './runtime.js';
 import { quantile, sortedWithoutNaN } from './stats.js';
 
 const MiB = 1024 * 1024;
@@ -94,8 +96,9 @@ export function suggest(stats: Omit<PerformanceStats, 'suggestions'>, sessions: 
     });
   }
   const totalMedian = stats.totalStartup.median;
-  for (const ph of stats.phases) phaseSuggestions(ph, totalMedian, add);
-  for (const [name, r] of resourcesByPhase(sessions)) if (name !== TOTAL_STARTUP) resourceSuggestions(name, r, add);
+  const runtime = dominantRuntime(sessions); // advice only for what the command is
+  for (const ph of stats.phases) phaseSuggestions(ph, totalMedian, runtime, add);
+  for (const [name, r] of resourcesByPhase(sessions)) if (name !== TOTAL_STARTUP) resourceSuggestions(name, r, runtime, add);
 
   const fd = fdLeak(sessions);
   if (fd) add(fd.rise, fd.suggestion);
@@ -107,7 +110,7 @@ export function suggest(stats: Omit<PerformanceStats, 'suggestions'>, sessions: 
 type Add = (weight: number, s: Suggestion) => void;
 
 /** A phase's trend, its share of startup, and whether it computes or waits. */
-function phaseSuggestions(ph: PerformanceStats['phases'][number], totalMedian: number, add: Add): void {
+function phaseSuggestions(ph: PerformanceStats['phases'][number], totalMedian: number, runtime: Runtime, add: Add): void {
   const med = ph.durations.median;
   // total_startup is the whole startup: its trend matters, but where the time and the resources
   // go is told by the phases inside it.
@@ -134,8 +137,8 @@ function phaseSuggestions(ph: PerformanceStats['phases'][number], totalMedian: n
     add(med * cpu, {
       kind: 'cpu_bound_phase',
       phase: ph.name,
-      message: `'${ph.name}' computes rather than waits (mean CPU ${r1(cpu)} % of one core over a median ${ms(med)}). Load modules lazily (import() on first use), cache compiled code (V8 compile cache: NODE_COMPILE_CACHE=dir on Node ≥ 22.1, module.enableCompileCache() on ≥ 22.8), and do less up front: defer what the first request does not need.`,
-      evidence: { meanCpuPercent: cpu, medianMs: med },
+      message: `'${ph.name}' computes rather than waits (mean CPU ${r1(cpu)} % of one core over a median ${ms(med)}). ${COMPUTE_ADVICE[runtime]}`,
+      evidence: { meanCpuPercent: cpu, medianMs: med, runtime },
     });
   }
   if (cpu <= WAITING_PERCENT && med >= WAITING_MIN_MS) {
@@ -149,7 +152,7 @@ function phaseSuggestions(ph: PerformanceStats['phases'][number], totalMedian: n
 }
 
 /** A phase's memory growth and CPU contention, from its resource deltas over the sessions. */
-function resourceSuggestions(name: string, r: PhaseResources, add: Add): void {
+function resourceSuggestions(name: string, r: PhaseResources, runtime: Runtime, add: Add): void {
   const delta = quantile(sortedWithoutNaN(r.rssDelta), 0.5);
   const start = quantile(sortedWithoutNaN(r.rssStart), 0.5);
   if (delta >= RSS_GROWTH_BYTES || (start > 0 && delta >= RSS_GROWTH_FRACTION * start)) {
@@ -166,8 +169,8 @@ function resourceSuggestions(name: string, r: PhaseResources, add: Add): void {
     add(rate, {
       kind: 'cpu_contention',
       phase: name,
-      message: `'${name}' is preempted ${Math.round(rate)} times per CPU-second (involuntary context switches): it competes for CPU. Start fewer threads or processes at once (worker pools, UV_THREADPOOL_SIZE, parallel children) or give it more cores.`,
-      evidence: { involuntarySwitchesPerCpuSecond: rate, involuntaryContextSwitches: r.involuntary, cpuMs: r.cpuMs, samples: r.samples },
+      message: `'${name}' is preempted ${Math.round(rate)} times per CPU-second (involuntary context switches): it competes for CPU. ${CONTENTION_ADVICE[runtime]}`,
+      evidence: { involuntarySwitchesPerCpuSecond: rate, involuntaryContextSwitches: r.involuntary, cpuMs: r.cpuMs, samples: r.samples, runtime },
     });
   }
 }
