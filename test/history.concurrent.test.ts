@@ -66,9 +66,9 @@ describe('concurrent writers', () => {
 describe('session ids across threads', () => {
   it('two threads of one process starting a session in the same ms get different ids', async () => {
     const { Worker } = await import('node:worker_threads');
-    const { newSessionId } = await import('../dist/history/store.js');
+    const { newSessionId } = await import('../dist/history/ids.js');
     const t = Date.UTC(2026, 11, 2, 12, 0, 0, 123);
-    const store = new URL('../dist/history/store.js', import.meta.url).href;
+    const store = new URL('../dist/history/ids.js', import.meta.url).href;
     const worker = new Worker(`import(${JSON.stringify(store)}).then((m) => require('node:worker_threads').parentPort.postMessage(m.newSessionId(${t})))`, { eval: true });
     const [fromWorker] = (await once(worker, 'message')) as [string];
     await worker.terminate();

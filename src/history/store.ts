@@ -20,11 +20,11 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { threadId } from 'node:worker_threads';
 import { Packr, pack, unpack } from 'msgpackr';
 import { DataDirError, DataDirLayoutError, HistoryFormatError } from '../errors.js';
 import type { SessionSummary } from '../session/types.js';
 import { checkDataDir, checkSessionId, ensureDataDir, fileIn, isSessionId } from './data-dir.js';
+import { idStartTime } from './ids.js';
 import { kindOf, MAX_INDEX_ENTRY_BYTES, MAX_SESSION_FILE_BYTES, readBoundedFile, writeNewFile } from './files.js';
 import { processStartEpochMs } from '../probe/probe.js';
 import { withChecksum, type SessionHeader } from './format.js';
@@ -270,26 +270,6 @@ export class HistoryStore {
     }
     return { imported, skipped };
   }
-}
-
-/** Start time encoded in a session id (see newSessionId); NaN for a foreign name. */
-export function idStartTime(id: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z/.exec(id);
-  return m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!) : NaN;
-}
-
-let idCounter = 0;
-
-/**
- * A sortable, unique session id: UTC start time to the ms, then pid (and the worker thread's id,
- * for a session opened in a worker: each thread has its own counter, so two threads starting in
- * the same ms would otherwise name the same file) and a counter.
- */
-export function newSessionId(startTime: number): string {
-  const iso = new Date(startTime).toISOString().replace(/[-:.]/g, ''); // 20261121T055110123Z
-  idCounter = (idCounter + 1) % 46656;
-  const who = threadId === 0 ? process.pid.toString(36) : `${process.pid.toString(36)}.${threadId.toString(36)}`;
-  return `${iso}-${who}-${idCounter.toString(36).padStart(3, '0')}`;
 }
 
 /**
