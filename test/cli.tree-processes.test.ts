@@ -19,6 +19,7 @@ interface Told {
   ppid: number;
   cpuUs: number;
 }
+
 interface Listed {
   pid: number;
   ppid: number;
@@ -61,10 +62,12 @@ describe('procprobe run: the processes of a tree', () => {
       expect(p.cpuMs, msg).toBeLessThanOrEqual(t.cpuUs / 1e3 + 5);
       expect(p.startTime, msg).toBeGreaterThanOrEqual(listed.find((x) => x.pid === command.pid)!.startTime);
     }
-    // The list sums to the tree's CPU: the phase's is the command's wait4 rusage (exact).
+    // The list sums to the tree's CPU: the phase's is the command's wait4 rusage (exact). Each
+    // process's figure is its clock at its last reading, so the work of its exit after it (about
+    // 1 ms a python3; more on a loaded machine, where the last reading comes earlier) is not in it.
     const phase = run.phases.find((x: { name: string }) => x.name === 'process_startup');
     const sum = listed.reduce((a, p) => a + p.cpuMs, 0);
-    expect(sum, `listed ${sum} ms, wait4 ${phase.resources.cpuMs} ms`).toBeGreaterThanOrEqual(phase.resources.cpuMs * 0.97 - 2);
+    expect(sum, `listed ${sum} ms, wait4 ${phase.resources.cpuMs} ms`).toBeGreaterThanOrEqual(phase.resources.cpuMs * 0.9 - 3);
     expect(sum).toBeLessThanOrEqual(phase.resources.cpuMs + 1);
 
     const shown = await runCli(['show', '--json', '--data-dir', dir, run.sessionId]);
