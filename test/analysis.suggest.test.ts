@@ -178,8 +178,18 @@ describe('suggest', () => {
       delete s.resources;
       return s;
     });
-    const { suggestions, ...rest } = computeStats(bare, { days: 7, now: NOW });
-    expect(suggest(rest, bare).map((x) => x.kind)).toEqual(['dominant_phase']);
-    expect(suggestions.map((x) => x.kind)).toEqual(['dominant_phase']);
+    // One phase alone is the whole startup: "it dominates" would point at nothing.
+    expect(computeStats(bare, { days: 7, now: NOW }).suggestions).toEqual([]);
+    const two = Array.from({ length: 6 }, (_, i) => {
+      const s = session(i, [
+        { name: 'a', startOffsetMs: 0, durationMs: 500, success: true },
+        { name: 'b', startOffsetMs: 500, durationMs: 5, success: true },
+      ]);
+      delete s.resources;
+      return s;
+    });
+    const { suggestions, ...rest } = computeStats(two, { days: 7, now: NOW });
+    expect(suggest(rest, two).map((x) => `${x.kind} ${x.phase}`)).toEqual(['dominant_phase a']);
+    expect(suggestions.map((x) => `${x.kind} ${x.phase}`)).toEqual(['dominant_phase a']);
   });
 });

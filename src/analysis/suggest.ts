@@ -12,6 +12,8 @@ const MiB = 1024 * 1024;
 
 /** A phase above half the median startup: nothing else can save as much (the rest is < 50 %). */
 export const DOMINANT_SHARE = 0.5;
+/** ...and another phase of at least 0.5 ms median beside it: one phase alone dominates nothing. */
+export const DOMINANT_MIN_OTHER_MS = 0.5;
 /** Mean CPU ≥ 80 % of one core: the phase computes (parse, compile, run JS) rather than waits. */
 export const CPU_BOUND_PERCENT = 80;
 /** ...over at least 20 ms median: shorter phases are not worth optimising and few samples cover them. */
@@ -68,7 +70,8 @@ const mib = (bytes: number) => `${r1(bytes / MiB)} MiB`;
  * Suggestions, most important first (degrading_trend, dominant_phase, cpu_bound_phase,
  * waiting_phase, rss_growth, fd_leak, cpu_contention; within a kind, the larger effect first).
  * Rules (thresholds are the exported constants):
- * - dominant_phase: a phase's median duration > 50 % of the median total startup.
+ * - dominant_phase: a phase's median duration > 50 % of the median total startup, with another
+ *   phase of ≥ 0.5 ms median beside it.
  * - cpu_bound_phase: mean CPU ≥ 80 % of one core, median duration ≥ 20 ms.
  * - waiting_phase: mean CPU ≤ 20 % of one core, median duration ≥ 100 ms.
  * - rss_growth: median RSS delta over the phase ≥ 50 MiB or ≥ 50 % of its median starting RSS.
@@ -95,9 +98,8 @@ export function suggest(stats: Omit<PerformanceStats, 'suggestions'>, sessions: 
       evidence: evidenceOfTrend('total', t),
     });
   }
-  const totalMedian = stats.totalStartup.median;
   const runtime = dominantRuntime(sessions); // advice only for what the command is
-  for (const ph of stats.phases) phaseSuggestions(ph, totalMedian, runtime, add);
+  for (const ph of stats.phases) phaseSuggestions(ph, stats, runtime, add);
   for (const [name, r] of resourcesByPhase(sessions)) if (name !== TOTAL_STARTUP) resourceSuggestions(name, r, runtime, add);
 
   const fd = fdLeak(sessions);
@@ -110,7 +112,8 @@ export function suggest(stats: Omit<PerformanceStats, 'suggestions'>, sessions: 
 type Add = (weight: number, s: Suggestion) => void;
 
 /** A phase's trend, its share of startup, and whether it computes or waits. */
-function phaseSuggestions(ph: PerformanceStats['phases'][number], totalMedian: number, runtime: Runtime, add: Add): void {
+function phaseSuggestions(ph: PerformanceStats['phases'][number], stats: Omit<PerformanceStats, 'suggestions'>, runtime: Runtime, add: Add): void {
+  const totalMedian = stats.totalStartup.median;
   const med = ph.durations.median;
   // total_startup is the whole startup: its trend matters, but where the time and the resources
   // go is told by the phases inside it.
@@ -124,7 +127,9 @@ function phaseSuggestions(ph: PerformanceStats['phases'][number], totalMedian: n
     });
   }
   if (aggregate) return;
-  if (totalMedian > 0 && med > DOMINANT_SHARE * totalMedian) {
+  // Only beside other phases: a startup that is one phase (a one-shot command) has no lever to point at.
+  const others = stats.phases.filter((p) => p !== ph && p.name !== TOTAL_STARTUP && p.durations.median >= DOMINANT_MIN_OTHER_MS).length;
+  if (totalMedian > 0 && med > DOMINANT_SHARE * totalMedian && others > 0) {
     add(med / totalMedian, {
       kind: 'dominant_phase',
       phase: ph.name,

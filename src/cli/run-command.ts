@@ -3,6 +3,7 @@
  * (0 started and healthy, 1 a phase failed, interrupted, or a session could not be saved).
  */
 import { runStats } from '../analysis/pool.js';
+import { median } from '../analysis/stats.js';
 import { totalStartupMs } from '../session/types.js';
 import { HistoryStore } from '../history/store.js';
 import { PerformanceMonitor } from '../startup/performance-monitor.js';
@@ -93,6 +94,8 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
   }
   w('');
   w(`${style.bold('procprobe run')} — ${escapeControls(o.label)}  ${style.dim(`session ${last.session.id}`)}`);
+  // With --runs the detail is one run's: say which, the series' figures follow.
+  if (measured.length > 1) w(style.dim(`the last run (${measured.length} of ${measured.length}); all runs below`));
   w(phaseTable(last.session.toSummary(), style));
   const procs = processTable(last.session.toSummary(), style);
   if (procs) w(`\n${procs}`);
@@ -120,7 +123,7 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
   w('');
   if (missed) w(missed);
   if (last.daemon) w(style.yellow(`! ${escapeControls(last.daemon.note)}${last.daemon.kept ? '; left running (--keep)' : '; stopped'}`));
-  w(resultLine(o, last, style));
+  w(measured.length > 1 && measured.every((r) => r.ok) ? seriesLine(o, measured, style) : resultLine(o, last, style));
   w(savedLine(o, outcomes, style));
 }
 
@@ -158,6 +161,16 @@ function resultLine(o: RunOptions, r: RunOutcome, style: ReturnType<typeof style
   // A one-shot command (no --port, no --ready-pattern) is done when it exits 0: it did not "start".
   if (o.port === undefined && o.readyPattern === undefined && r.childExit === 'code 0') return style.green(`✓ exited 0 in ${total}`);
   return style.green(`✓ started${summary.phases.some((p) => p.name === 'health_verification') ? ' and healthy' : ''} in ${total}`);
+}
+
+/** The closing line of a successful series: its median and range, not its last run. */
+function seriesLine(o: RunOptions, runs: RunOutcome[], style: ReturnType<typeof styleFor>): string {
+  const totals = runs.map((r) => totalStartupMs(r.session.toSummary())).sort((a, b) => a - b);
+  const n = totals.length;
+  const first = runs[0]!.session.toSummary();
+  const oneShot = o.port === undefined && o.readyPattern === undefined && runs.every((r) => r.childExit === 'code 0');
+  const what = oneShot ? 'exited 0' : `started${first.phases.some((p) => p.name === 'health_verification') ? ' and healthy' : ''}`;
+  return style.green(`✓ ${n} runs ${what} in ${fmtMs(median(totals))} median (${fmtMs(totals[0]!)} … ${fmtMs(totals[n - 1]!)})`);
 }
 
 /** The fields of `run --json` after schemaVersion (README "`procprobe run --json`" lists them). */
