@@ -11,7 +11,7 @@ export function esc(value: unknown): string {
 }
 
 /** Round for SVG coordinates (keeps the file small). */
-const r1 = (v: number): string => String(Math.round(v * 10) / 10);
+export const r1 = (v: number): string => String(Math.round(v * 10) / 10);
 
 /** About `count` round tick values covering [lo, hi] (steps of 1, 2, 2.5 or 5 x 10^k). */
 export function niceTicks(lo: number, hi: number, count: number): { ticks: number[]; step: number } {
@@ -113,7 +113,7 @@ export interface Frame {
 export const xOf = (f: Frame, ms: number): number => f.left + ((ms - f.x0) / (f.x1 - f.x0 || 1)) * (f.right - f.left);
 
 /** Vertical grid lines and tick labels (ms) of the time axis, labels at `labelY`. */
-function timeAxis(f: Frame, top: number, bottom: number, labelY: number): string {
+export function timeAxis(f: Frame, top: number, bottom: number, labelY: number): string {
   const { ticks, step } = niceTicks(f.x0, f.x1, Math.round((f.right - f.left) / 110));
   let s = '';
   for (const t of ticks) {
