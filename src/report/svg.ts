@@ -4,6 +4,7 @@
  * CSS classes styled by the page (see html.ts), so a chart follows the page's light/dark theme.
  */
 import { decimateIndices } from '../export/decimate.js';
+import { num } from './format.js';
 
 /** Escape text for HTML text and attribute values (both quotes, so any attribute quoting is safe). */
 export function esc(value: unknown): string {
@@ -27,13 +28,13 @@ export function niceTicks(lo: number, hi: number, count: number): { ticks: numbe
 /** A tick label with as many decimals as the step needs, thousands separated. */
 export function tickLabel(v: number, step: number): string {
   const decimals = Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9) + (step / 10 ** Math.floor(Math.log10(step) + 1e-9) === 2.5 ? 1 : 0)));
-  return v.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  return num(v, decimals);
 }
 
 /** A data value: integers as such, others with 0 to 2 decimals by size. */
 export function valueLabel(v: number): string {
   const d = Number.isInteger(v) || Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
-  return v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+  return num(v, d);
 }
 
 export interface Points {
