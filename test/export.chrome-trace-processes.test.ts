@@ -4,7 +4,7 @@
  * (fixtures/process-list.ts), whose every field the test reads itself; and a real run of
  * fixtures/fork-tree.py, whose every process reports its own pid on stderr.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportSession } from '../dist/export/index.js';
 import type { ExportInput } from '../dist/export/types.js';
@@ -16,6 +16,9 @@ import { requireAddonFor } from './helpers/optional-readers.js';
 import { tempDir } from './helpers/temp-dirs.js';
 
 afterAll(cleanup);
+
+// Not a `python3` found on PATH: a pyenv shim runs helper processes of its own, which are in the tree too.
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 interface Ev { name: string; ph: string; ts: number; pid: number; tid?: number; dur?: number; cat?: string; args?: Record<string, any> }
 type Doc = { traceEvents: Ev[]; metadata: Record<string, any> };
@@ -111,7 +114,7 @@ describe('chrome-trace of a real run: procprobe export', () => {
 
   it('a track for every process the command started, with the pids they report', async () => {
     const dir = tempDir('procprobe-cli-');
-    const r = await runCli(['run', '--json', '--data-dir', dir, '--', 'python3', 'test/fixtures/fork-tree.py', '2', '10', '300']);
+    const r = await runCli(['run', '--json', '--data-dir', dir, '--', PYTHON, 'test/fixtures/fork-tree.py', '2', '10', '300']);
     expect(r.code, r.stderr).toBe(0);
     const told = r.stderr.split('\n').filter((l) => l.startsWith('{"role"')).map((l) => JSON.parse(l) as { pid: number });
     expect(told).toHaveLength(5);

@@ -2,9 +2,10 @@
  * src/report/processes.ts: the HTML report's per-process Gantt. Oracles: the synthetic tree
  * (fixtures/process-list.ts), whose fields the test reads itself; the phase Gantt of the same
  * page for where an instant lies on the shared time axis; the tag skeleton of the same page with
- * a plain command line; and the DOM headless Chromium builds from it.
+ * a plain command line; the DOM headless Chromium builds from it; and a real run of
+ * fixtures/fork-tree.py, whose every process reports its own pid on stderr.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,9 +14,16 @@ import { MAX_GANTT_PROCESSES } from '../dist/report/processes.js';
 import type { TreeProcess } from '../dist/sampler/processes.js';
 import { runChromium } from './helpers/chromium.js';
 import { skeleton, textOf } from './helpers/html.js';
-import { describeWith } from './helpers/optional-readers.js';
+import { cleanup, runCli } from './helpers/cli.js';
+import { describeWith, requireAddonFor } from './helpers/optional-readers.js';
+import { tempDir } from './helpers/temp-dirs.js';
 import { HOSTILE, processList } from './fixtures/process-list.js';
 import { START, syntheticInput } from './fixtures/report-input.js';
+
+afterAll(cleanup);
+
+// Not a `python3` found on PATH: a pyenv shim runs helper processes of its own, which are in the tree too.
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 const DROPPED = 12;
 
@@ -125,4 +133,25 @@ describeWith('chromium', 'the process Gantt in headless Chromium', () => {
     expect(dom).not.toMatch(/<script/i);
     expect(textOf(dom)).toContain(HOSTILE);
   });
+});
+
+describe('procprobe report --html of a real run', () => {
+  requireAddonFor('native');
+
+  it('a bar for every process the command started, labelled with the pid it reports', async () => {
+    const dir = tempDir('procprobe-cli-');
+    const r = await runCli(['run', '--json', '--data-dir', dir, '--', PYTHON, 'test/fixtures/fork-tree.py', '2', '10', '300']);
+    expect(r.code, r.stderr).toBe(0);
+    const told = r.stderr.split('\n').filter((l) => l.startsWith('{"role"')).map((l) => JSON.parse(l) as { pid: number });
+    expect(told).toHaveLength(5);
+    const out = `${dir}/report.html`;
+    const rep = await runCli(['report', JSON.parse(r.stdout).runs[0].sessionId, '--html', out, '--data-dir', dir]);
+    expect(rep.code, rep.stderr).toBe(0);
+    const built = rows(readFileSync(out, 'utf8'));
+    expect(built.map((x) => pidOf(x.label)).sort()).toEqual(told.map((t) => t.pid).sort());
+    for (const x of built) {
+      expect(textOf(x.label)).toMatch(/^\d+ python3 test\/fix/); // the program's directory left out, to fit
+      expect(textOf(x.tip)).toContain(`: ${PYTHON} test/fixtures/fork-tree.py 2 10 300\n`);
+    }
+  }, 60_000);
 });

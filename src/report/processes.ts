@@ -8,7 +8,7 @@
  * through esc(), like all user text in the report.
  */
 import type { TreeProcess } from '../sampler/processes.js';
-import { exitText, rankProcesses, tailOf, tailPrograms, type ProcessTail } from '../session/process-list.js';
+import { exitText, rankProcesses, shortCommand, tailOf, tailPrograms, type ProcessTail } from '../session/process-list.js';
 import type { SessionSummary } from '../session/types.js';
 import { fmtMiB, fmtMs, num } from './format.js';
 import { esc, r1, timeAxis, xOf, type Frame } from './svg.js';
@@ -38,7 +38,7 @@ function processRow(p: TreeProcess, t0: number, endMs: number): Row {
   const exit = exitText(p);
   const outcome = exit === 'running' ? 'still running at the end' : exit === '' ? 'exit status unknown (its parent reaped it)' : `exit: ${exit}`;
   return {
-    label: `${p.pid} ${p.command}`,
+    label: `${p.pid} ${shortCommand(p.command)}`, // the tooltip has the whole command
     start,
     end,
     cls: badExit(p) ? 'failed' : p.endTime === null ? 'pc2 running' : 'pc1',

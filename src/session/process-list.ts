@@ -43,6 +43,13 @@ export function programOf(command: string): string {
   return first.slice(first.lastIndexOf('/') + 1) || command;
 }
 
+/** The command line with its program's directory left out ("/usr/bin/python3 x.py" -> "python3 x.py"): a label where room is short. */
+export function shortCommand(command: string): string {
+  if (command.startsWith('[')) return command;
+  const space = command.indexOf(' ');
+  return space < 0 ? programOf(command) : `${programOf(command)}${command.slice(space)}`;
+}
+
 /** The long tail as one group (`dropped`: the session's processesDropped). */
 export function tailOf(tail: readonly TreeProcess[], dropped = 0): ProcessTail {
   const counts = new Map<string, number>();
