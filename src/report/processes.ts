@@ -49,8 +49,9 @@ function processRow(p: TreeProcess, t0: number, endMs: number): Row {
 
 function tailRow(t: ProcessTail, t0: number, endMs: number): Row {
   const n = t.count + t.dropped;
-  const start = Number.isFinite(t.firstStart) ? t.firstStart - t0 : 0;
-  const end = t.lastEnd === null ? endMs : t.lastEnd - t0;
+  // Only ended entries that were not kept (t.count 0): nothing is known of when they ran.
+  const start = t.count > 0 && Number.isFinite(t.firstStart) ? t.firstStart - t0 : 0;
+  const end = t.count === 0 ? start : t.lastEnd === null ? endMs : t.lastEnd - t0;
   const dropped = t.dropped > 0 ? ` (${t.dropped} ended ones not kept)` : '';
   return {
     label: `other ${n} processes`,
@@ -63,7 +64,7 @@ function tailRow(t: ProcessTail, t0: number, endMs: number): Row {
 }
 
 /** The rows as SVG: a label left of the plot (cut to fit), the bar, its value after it (or inside at the right edge). */
-function ganttSvg(rows: Row[], f: Frame): string {
+function processGanttSvg(rows: Row[], f: Frame): string {
   const h = TOP + rows.length * ROW_H + 8;
   const room = Math.floor((f.left - 20) / 7.2); // characters of a 12px label that fit left of the plot
   let s = `<svg class="gantt procs" viewBox="0 0 ${f.width} ${h}" role="img" aria-label="Process timeline">`;
@@ -98,6 +99,6 @@ export function processesHtml(summary: SessionSummary, f: Frame): string {
   const total = list.length + dropped;
   const which = rows.length < total ? `the ${top.length} that used the most CPU, in start order; the other ${total - top.length} in the last row` : 'in start order';
   return `<section><h2>Processes</h2>
-<figure class="card">${ganttSvg(rows, f)}<figcaption>${num(total)} processes, ${which} · <span class="key-sw failed"></span> ended by a signal or a non-zero exit code <span class="key-sw pc2"></span> still running at the end · times in ms since the session start; hover a bar for its command, CPU and peak RSS</figcaption></figure>
+<figure class="card">${processGanttSvg(rows, f)}<figcaption>${num(total)} processes, ${which} · <span class="key-sw failed"></span> ended by a signal or a non-zero exit code <span class="key-sw pc2"></span> still running at the end · times in ms since the session start; hover a bar for its command, CPU and peak RSS</figcaption></figure>
 </section>`;
 }
