@@ -46,6 +46,7 @@ export { Gauge, attachGauge, defineGauge } from './ring/gauge.js';
 export { H as RING_HEADER, R as RECORD, RING_VERSION, WriterState, ringGeometry } from './ring/layout.js';
 export type { RingGeometry } from './ring/layout.js';
 export { PerformanceMonitor } from './startup/performance-monitor.js';
+export type { ProcessExit, TreeProcess } from './sampler/processes.js';
 export type { FinishOptions, PerformanceMonitorEvents, PerformanceMonitorOptions, ResourceUsageSummary, StatsOptions } from './startup/performance-monitor.js';
 export { MetricType, StartupPhase } from './session/constants.js';
 export { TimingContext, TimingMetric } from './session/timing.js';

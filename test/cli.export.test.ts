@@ -21,6 +21,7 @@ interface TraceEvent {
   name: string;
   ph: string;
   ts: number;
+  cat?: string;
   dur?: number;
   pid: number;
   args?: { value?: number };
@@ -78,7 +79,8 @@ describe('procprobe export', () => {
     };
     expect(trace.displayTimeUnit).toBe('ms');
     expect(trace.metadata.schemaVersion).toBe(SCHEMA_VERSION);
-    const x = trace.traceEvents.filter((e) => e.ph === 'X');
+    // The phases; the tree's process lifespans (cat 'process') are export.chrome-trace-processes.test.ts's.
+    const x = trace.traceEvents.filter((e) => e.ph === 'X' && e.cat !== 'process');
     expect(x.map((e) => e.name).sort()).toEqual([...PHASES].sort());
     const ev = (name: string) => x.find((e) => e.name === name)!;
     for (const p of summary.phases) {

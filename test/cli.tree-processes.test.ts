@@ -2,12 +2,14 @@
  * The per-process breakdown of a tree: `processes` in run --json, in history (show --json) and in
  * the terminal report of `show`. Oracle: the fixture (fixtures/fork-tree.py), whose every process
  * reports its own pid, parent and CPU (getrusage SELF) on stderr; and /proc/PID/stat as it ran.
+ * Exit statuses: fixtures/fork-exits.py, whose every process says how it is about to end.
  */
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup, runCli } from './helpers/cli.js';
 import { requireAddonFor } from './helpers/optional-readers.js';
 import { tempDir } from './helpers/temp-dirs.js';
+import type { TreeProcess as Listed } from '../dist/sampler/processes.js';
 
 afterAll(cleanup);
 
@@ -19,19 +21,6 @@ interface Told {
   ppid: number;
   cpuUs: number;
 }
-
-interface Listed {
-  pid: number;
-  ppid: number;
-  command: string;
-  startTime: number;
-  adoptedAt: number;
-  endTime: number | null;
-  cpuMs: number;
-  peakRssBytes: number;
-  peakThreads: number;
-}
-
 describe('procprobe run: the processes of a tree', () => {
   requireAddonFor('native');
 
@@ -76,5 +65,48 @@ describe('procprobe run: the processes of a tree', () => {
     const text = await runCli(['show', '--data-dir', dir, run.sessionId]);
     expect(text.code, text.stderr).toBe(0);
     for (const t of told) expect(text.stdout).toMatch(new RegExp(`^${t.pid}\\s+${t.ppid}\\s`, 'm'));
+  }, 60_000);
+
+  it('exit statuses where procprobe can know them: the command (its wait4) and an orphan it adopted (a zombie); null where a parent reaped', async () => {
+    const dir = tempDir('procprobe-cli-');
+    const r = await runCli(['run', '--json', '--data-dir', dir, '--', PYTHON, 'test/fixtures/fork-exits.py']);
+    expect(r.code, r.stderr).toBe(1); // the command exits 4: its startup failed
+    const told = r.stderr.split('\n').filter((l) => l.startsWith('{"role"')).map((l) => JSON.parse(l) as { role: string; pid: number; exitCode?: number; signal?: string });
+    expect(told.map((t) => t.role).sort()).toEqual(['coded', 'command', 'killed', 'orphan', 'parent']);
+    const run = JSON.parse(r.stdout).runs[0];
+    const listed = run.processes as Listed[];
+    expect(listed.map((p) => p.pid).sort()).toEqual(told.map((t) => t.pid).sort());
+    const of = (role: string) => {
+      const t = told.find((x) => x.role === role)!;
+      const p = listed.find((x) => x.pid === t.pid)!;
+      return { t, p: { exitCode: p.exitCode, signal: p.signal } };
+    };
+    // Known: the command (procprobe's own wait4) and the orphan (reparented to procprobe, a zombie at the end).
+    for (const role of ['command', 'orphan']) {
+      const { t, p } = of(role);
+      expect(p, role).toEqual({ exitCode: t.exitCode, signal: null });
+    }
+    // Reaped by their own parents: the status went to the parent alone, so it is unknown (null), never guessed.
+    for (const role of ['coded', 'killed', 'parent']) expect(of(role).p, role).toEqual({ exitCode: null, signal: null });
+    expect(run.childExit).toBe('code 4');
+
+    // Kept in history, shown in the terminal table.
+    const shown = await runCli(['show', '--json', '--data-dir', dir, run.sessionId]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout).processes).toEqual(listed);
+    const text = await runCli(['show', '--data-dir', dir, run.sessionId]);
+    expect(text.stdout).toMatch(new RegExp(`^${of('command').t.pid}\\s.*\\scode 4\\s`, 'm'));
+    expect(text.stdout).toMatch(new RegExp(`^${of('orphan').t.pid}\\s.*\\scode 5\\s`, 'm'));
+  }, 60_000);
+
+  it('a command killed by a signal: its signal, no exit code', async () => {
+    const dir = tempDir('procprobe-cli-');
+    const r = await runCli(['run', '--json', '--data-dir', dir, '--', 'sh', '-c', 'echo "$$" >&2; sleep 0.3; kill -USR1 $$']);
+    expect(r.code, r.stderr).toBe(1);
+    const pid = Number(r.stderr.split('\n').find((l) => /^\d+$/.test(l)));
+    const run = JSON.parse(r.stdout).runs[0];
+    const p = (run.processes as Listed[]).find((x) => x.pid === pid);
+    expect(p, JSON.stringify(run.processes)).toBeDefined();
+    expect({ exitCode: p!.exitCode, signal: p!.signal }).toEqual({ exitCode: null, signal: 'SIGUSR1' });
   }, 60_000);
 });

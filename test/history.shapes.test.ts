@@ -88,6 +88,25 @@ describe('session records of the wrong shape', () => {
     await consumeAll(store);
   });
 
+  it('process exit statuses: a code or a signal or null load, so does an entry saved before they were recorded; a code that is text is refused', async () => {
+    const store = new HistoryStore(tempDir('procprobe-hist-'));
+    const proc = { pid: 10, ppid: 1, command: 'sh -c x', startTime, adoptedAt: startTime + 1, endTime: startTime + 9, cpuMs: 1, peakRssBytes: 1 << 20, peakThreads: 1 };
+    const processes = [
+      { ...proc, exitCode: 3, signal: null },
+      { ...proc, pid: 11, exitCode: null, signal: 'SIGKILL' },
+      { ...proc, pid: 12, exitCode: null, signal: null },
+      { ...proc, pid: 13 }, // saved before exit statuses were recorded
+    ];
+    writeSession(store, [{ t: 'Z', summary: { ...craftedSummary(session), processes, processesDropped: 0 } }], { v: 2 });
+    const loaded = await store.loadSession(id);
+    expect(loaded.warnings).toEqual([]);
+    expect(loaded.value!.summary.processes).toEqual(processes);
+    const offsets = writeSession(store, [{ t: 'Z', summary: { ...craftedSummary(session), processes: [{ ...proc, exitCode: '3', signal: null }] } }], { v: 2 });
+    const bad = await store.loadSession(id);
+    expect(bad.warnings).toEqual([expect.stringMatching(new RegExp(`record at byte ${offsets[0]} of .*: \\.summary\\.processes\\[0\\]\\.exitCode: "3", expected an exit code 0\\.\\.255 or null`))]);
+    expect(bad.value!.summary.incomplete).toBe(true); // its end record was left out
+  });
+
   it('many damaged records: three warnings with offsets, then one with the count', async () => {
     const store = new HistoryStore(tempDir('procprobe-hist-'));
     writeSession(store, Array.from({ length: 10 }, () => ({ t: 'E', timestamp: 'soon', message: 'x' })));

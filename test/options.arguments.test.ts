@@ -95,13 +95,19 @@ describe('PerformanceMonitor methods', () => {
     ]);
   });
 
-  it('finishSession("yes") is refused and the session stays open; getPerformanceStats({ label: 42 }) and { days: -1 } are refused', async () => {
+  it('finishSession("yes") and malformed options.exits are refused and the session stays open; getPerformanceStats({ label: 42 }) and { days: -1 } are refused', async () => {
     const dir = tempDir('procprobe-args-');
     const pm = tracked(new PerformanceMonitor({ dataDir: dir, nodeBootstrap: false }));
     const id = pm.startSession({ label: 'a' });
     await expectRejected(pm.finishSession('yes' as never), 'success', '"yes"');
     await expectRejected(pm.finishSession(true, { incomplete: 1 } as never), 'options.incomplete', '1');
     await expectRejected(pm.finishSession(true, 'x' as never), 'options', '"x"');
+    await expectRejected(pm.finishSession(true, { exits: {} } as never), 'options.exits', 'an object');
+    await expectRejected(pm.finishSession(true, { exits: [{ pid: 0, exitCode: 1, signal: null }] }), 'options.exits[0].pid', '0');
+    await expectRejected(pm.finishSession(true, { exits: [{ pid: 5, exitCode: 256, signal: null }] }), 'options.exits[0].exitCode', '256');
+    await expectRejected(pm.finishSession(true, { exits: [{ pid: 5, exitCode: 1, signal: 'SIGTERM' }] }), 'options.exits[0].signal', '"SIGTERM"');
+    await expectRejected(pm.finishSession(true, { exits: [{ pid: 5, exitCode: null, signal: null }] }), 'options.exits[0].signal', 'null');
+    await expectRejected(pm.finishSession(true, { exits: [{ pid: 5, exitCode: 0, signal: null, code: 0 }] } as never), 'options.exits[0].code', '0');
     expect(pm.currentSession?.id).toBe(id);
     await pm.finishSession(false);
     const [entry] = readIndex(dir);

@@ -16,6 +16,7 @@ import { counterRate, decimateMinMax, esc } from '../dist/report/svg.js';
 import { runChromium, type ChromiumRun } from './helpers/chromium.js';
 import { describeWith } from './helpers/optional-readers.js';
 import { colourStats, decodePng, pixelsNear } from './helpers/png.js';
+import { skeleton, textOf } from './helpers/html.js';
 import { GAUGE, INJECTED, PHASE_NAMES, START, syntheticInput } from './fixtures/report-input.js';
 
 const input = syntheticInput();
@@ -23,15 +24,6 @@ const html = renderHtmlReport(input);
 const ESCAPED = '&#60;script&#62;alert(1)&#60;/script&#62;';
 
 const count = (s: string, re: RegExp): number => s.match(re)?.length ?? 0;
-/** Text content of a serialized document: tags dropped, entities of the escaper decoded. */
-function textOf(doc: string): string {
-  return doc
-    .replace(/<style[\s\S]*?<\/style>/g, ' ')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)))
-    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
-}
-
 describe('renderHtmlReport: the document', () => {
   it('is one self-contained file: no network reference, no script, no external style', () => {
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
@@ -126,13 +118,6 @@ function withText(text: (k: number) => string): { input: typeof input; opts: { t
     opts: { title: t(), command: t() },
   };
 }
-/** Every tag of a document in order: its name and its attribute names (a tokenizer written here). */
-const skeleton = (doc: string): string[] =>
-  [...doc.replace(/<style>[\s\S]*?<\/style>/, '<style></style>').matchAll(/<(\/?[a-zA-Z][^\s/>]*)([^>]*)>/g)].map(
-    // Attributes: a name, then optionally = and a double-quoted, single-quoted or bare value.
-    (m) => `${m[1]}(${[...m[2]!.matchAll(/\s*([^\s="'>/]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?/g)].map((a) => a[1]).join(',')})`,
-  );
-
 const plain = withText((k) => `text${k}`);
 const hostile = withText((k) => `${PAYLOADS[k % PAYLOADS.length]}${k}`);
 const plainDoc = renderHtmlReport(plain.input, plain.opts);

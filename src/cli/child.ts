@@ -15,6 +15,8 @@ const CAPTURE_BYTES = 64 * 1024;
 
 export interface ChildExit {
   code: number | null;
+  /** The signal that ended it (code null), else null. */
+  signal: NodeJS.Signals | null;
   /** When the exit happened, on the performance.now() clock (ms): exact with the native spawn. */
   atMono: number;
   /** The command's wait4 rusage (itself and the descendants it reaped): native spawn only. */
@@ -86,7 +88,7 @@ function nativeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPa
     spawnedAtMono: nc.spawnedAtMonoMs - offset,
     exited: nc.exited.then((e) => {
       child.exit = e.signal ? `signal ${e.signal}` : `code ${e.code}`;
-      return { code: e.code, atMono: e.exitedAtMonoMs - offset, rusage: e.rusage };
+      return { code: e.code, signal: e.signal, atMono: e.exitedAtMonoMs - offset, rusage: e.rusage };
     }),
     spawnError: never,
     sawPattern,
@@ -117,7 +119,7 @@ function nodeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPatt
     spawnedAtMono,
     exited: once(proc, 'exit').then(([code, signal]) => {
       child.exit = signal ? `signal ${signal}` : `code ${code}`;
-      return { code: code as number | null, atMono: performance.now() };
+      return { code: code as number | null, signal: signal as NodeJS.Signals | null, atMono: performance.now() };
     }),
     spawnError: once(proc, 'error').then(([err]) => err as Error),
     sawPattern,

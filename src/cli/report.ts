@@ -7,6 +7,7 @@ import { describe as distribution, median, modifiedZScores } from '../analysis/s
 import { mannWhitney } from '../analysis/trend.js';
 import type { Distribution, Suggestion, Trend } from '../analysis/types.js';
 import { phaseTree, slowestPhase } from '../session/phase-tree.js';
+import { exitText, rankProcesses, tailOf, tailPrograms, type ProcessTail } from '../session/process-list.js';
 import { totalStartupMs, type SessionSummary } from '../session/types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
@@ -40,28 +41,38 @@ export function phaseTable(summary: SessionSummary, style: Style): string {
 
 /**
  * The processes of a tree, the most CPU first (like systemd-analyze blame): the `top` of them,
- * then the rest as one line. Empty when the session sampled one process.
+ * then the rest as one line (how many, which programs, their CPU). Empty when the session
+ * sampled one process.
  */
 export function processTable(summary: SessionSummary, style: Style, top = 8): string {
-  const list = [...(summary.processes ?? [])].sort((a, b) => b.cpuMs - a.cpuMs);
+  const list = summary.processes ?? [];
   if (list.length === 0) return '';
+  const ranked = rankProcesses(list, top);
   const at = (t: number) => `+${fmtMs(t - summary.startTime)}`;
-  const rows = list.slice(0, top).map((p) => [
-    String(p.pid),
-    String(p.ppid),
-    fmtNum(p.cpuMs, 1),
-    fmtBytes(p.peakRssBytes),
-    fmtNum(p.peakThreads),
-    at(p.startTime),
-    p.endTime === null ? 'running' : at(p.endTime),
-    escapeControls(p.command.length > 60 ? `${p.command.slice(0, 59)}…` : p.command), // argv is anyone's bytes
-  ]);
-  const rest = list.slice(top);
-  const dropped = summary.processesDropped ?? 0;
-  const more = rest.length + dropped > 0
-    ? `\n${style.dim(`+ ${rest.length + dropped} more processes, ${fmtNum(rest.reduce((a, p) => a + p.cpuMs, 0), 1)} CPU ms${dropped ? ` (${dropped} not kept)` : ''}`)}`
-    : '';
-  return table(['pid', 'ppid', 'CPU ms', 'peak RSS', 'threads', 'start', 'end', 'command'], rows, style) + more;
+  const rows = ranked.top.map((p) => {
+    const exit = exitText(p);
+    return [
+      String(p.pid),
+      String(p.ppid),
+      fmtNum(p.cpuMs, 1),
+      fmtBytes(p.peakRssBytes),
+      fmtNum(p.peakThreads),
+      at(p.startTime),
+      p.endTime === null ? 'running' : at(p.endTime),
+      exit === '' || exit === 'code 0' || exit === 'running' ? style.dim(exit || '-') : style.red(exit),
+      escapeControls(p.command.length > 60 ? `${p.command.slice(0, 59)}…` : p.command), // argv is anyone's bytes
+    ];
+  });
+  return table(['pid', 'ppid', 'CPU ms', 'peak RSS', 'threads', 'start', 'end', 'exit', 'command'], rows, style) + tailLine(tailOf(ranked.tail, summary.processesDropped ?? 0), style);
+}
+
+/** The long tail as one line: "+ 40 more processes (38 × date, 2 × sh), 12.3 CPU ms, largest 3.2 MiB". */
+function tailLine(t: ProcessTail, style: Style): string {
+  if (t.count + t.dropped === 0) return '';
+  const programs = t.count > 0 ? ` (${escapeControls(tailPrograms(t))})` : ''; // program names are anyone's bytes
+  const rss = t.count > 0 ? `, largest ${fmtBytes(t.peakRssBytes)}` : '';
+  const dropped = t.dropped ? ` (${t.dropped} not kept)` : '';
+  return `\n${style.dim(`+ ${t.count + t.dropped} more processes${programs}, ${fmtNum(t.cpuMs, 1)} CPU ms${rss}${dropped}`)}`;
 }
 
 /** Sparklines of CPU %, RSS and threads over the session's samples. */

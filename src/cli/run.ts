@@ -228,7 +228,11 @@ class StartupRun {
     }
     if (this.daemons.length > 0 && !keep) await stopDaemons(this.daemons, o.graceMs);
     const interrupted = ctx.interrupt.aborted;
-    const session = await pm.finishSession(!this.failed && !interrupted, { incomplete: interrupted });
+    // The command's exit status for its `processes` entry: our wait4 reaped it, so only we know it.
+    // (child.exit is set once `exited` has settled: awaiting it then does not wait.)
+    const e = child && child.exit !== undefined ? await child.exited : null;
+    const exits = e && child && (e.signal !== null || e.code !== null) ? [{ pid: child.pid, exitCode: e.signal ? null : e.code, signal: e.signal }] : [];
+    const session = await pm.finishSession(!this.failed && !interrupted, { incomplete: interrupted, exits });
     const exit = this.child?.exit;
     return {
       session,

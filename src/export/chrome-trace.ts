@@ -17,7 +17,8 @@
  * - tid 3, 4, ... "phases (overlap n)": a phase that sticks out of its would-be parent goes to the
  *   first such track where it nests.
  * Counters (ph 'C') for the process metrics and each gauge, min/max decimated to `maxPoints` per
- * series; errors are global instant events (ph 'i', s 'g').
+ * series; errors are global instant events (ph 'i', s 'g'). A tree session's processes get a
+ * trace process of their own, a track per process (chrome-trace-processes.ts).
  */
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
@@ -27,6 +28,7 @@ import { TOTAL_STARTUP, type PhaseSummary } from '../session/types.js';
 import { SCHEMA_VERSION } from '../schema.js';
 import { checkMaxPoints, decimateIndices } from './decimate.js';
 import { jsonSafe } from './json-safe.js';
+import { MAX_PROCESS_TRACKS, processEvents, TREE_TRACE_PID } from './chrome-trace-processes.js';
 import type { ExportInput } from './types.js';
 import { checkOptions, optionKeys } from '../validate.js';
 
@@ -129,8 +131,9 @@ export function buildChromeTrace(input: ExportInput, opts: ChromeTraceOptions = 
   const phases = phaseEvents(summary, pid, us);
   const events = [...phases.events, ...counterEvents(samples, pid, us, opts.maxPoints), ...errorEvents(summary, pid, us)];
   const meta = metaEvents(summary.id, pid, phases.tids);
+  const tree = processEvents(summary, us, opts.maxPoints);
   return {
-    traceEvents: [...meta, ...events],
+    traceEvents: [...meta, ...events, ...tree],
     displayTimeUnit: 'ms',
     metadata: {
       schemaVersion: SCHEMA_VERSION,
@@ -145,6 +148,7 @@ export function buildChromeTrace(input: ExportInput, opts: ChromeTraceOptions = 
       success: summary.success,
       incomplete: summary.incomplete,
       sessionMetadata: summary.metadata,
+      ...(tree.length > 0 ? { processTree: { pid: TREE_TRACE_PID, processes: summary.processes!.length, tracks: Math.min(MAX_PROCESS_TRACKS, summary.processes!.length), notKept: summary.processesDropped ?? 0 } } : {}),
       ...(input.suggestions ? { suggestions: input.suggestions } : {}),
     },
   };

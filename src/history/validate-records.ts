@@ -127,6 +127,9 @@ function schemas(strict: boolean) {
     pid, ppid: num, command: str, startTime: num, adoptedAt: num,
     endTime: is((v) => v === null || typeof v === 'number', 'a number or null'),
     cpuMs: num, peakRssBytes: num, peakThreads: num,
+    // Optional: sessions saved before exit statuses were recorded lack them (unknown, as null).
+    exitCode: optional(is((v) => v === null || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 255), 'an exit code 0..255 or null')),
+    signal: optional(is((v) => v === null || typeof v === 'string', 'a signal name or null')),
   }, strict);
   const summary = shape<SessionSummary>({
     id: str,

@@ -13,6 +13,8 @@ import type { ExportInput } from '../export/types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 import type { SessionSamples } from '../session/types.js';
+import { fmtMiB, fmtMs, fmtPct, MiB, num } from './format.js';
+import { processesHtml } from './processes.js';
 import { STYLE } from './style.js';
 import { checkOptionalString, checkOptions, optionKeys } from '../validate.js';
 import { counterRate, decimateMinMax, esc, ganttSvg, lineChartSvg, type ChartSpec, type Frame, type PhaseRow, type Points } from './svg.js';
@@ -38,14 +40,7 @@ export const MIN_RATE_INTERVAL_MS = 10;
 function rateIntervals(spanMs: number): number {
   return Math.max(1, Math.min(RATE_INTERVALS, Math.floor(spanMs / MIN_RATE_INTERVAL_MS)));
 }
-const MiB = 1024 * 1024;
 const FRAME_W = 1280;
-
-const num = (v: number, digits = 0): string =>
-  Number.isFinite(v) ? v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '—';
-export const fmtMs = (v: number): string => (Number.isFinite(v) ? `${num(v, Math.abs(v) < 10 ? 2 : Math.abs(v) < 100 ? 1 : 0)} ms` : '—');
-const fmtMiB = (b: number): string => (Number.isFinite(b) ? `${num(b / MiB, 1)} MiB` : '—');
-const fmtPct = (v: number): string => (Number.isFinite(v) ? `${num(v, 1)} %` : '—');
 const fmtTime = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString().replace('T', ' ').replace('Z', ' UTC') : '—');
 /** User metadata as text; a bigint (msgpack's 64-bit integers load as one) as its digits, which JSON.stringify refuses. */
 const text = (v: unknown): string =>
@@ -264,6 +259,7 @@ ${stat('Errors', String(summary.errors.length))}
 <section><h2>Phases</h2>
 ${rows.length ? `<figure class="card">${ganttSvg(rows, frame)}<figcaption><span class="key-sw slowest"></span> slowest phase <span class="key-sw failed"></span> failed phase · times in ms since the session start</figcaption></figure>` : '<p class="note">No phases were timed in this session.</p>'}
 </section>
+${processesHtml(summary, frame)}
 <section><h2>Resources over time</h2>
 ${chartsHtml(input, frame, rows.filter((r) => !r.total))}
 </section>

@@ -35,6 +35,7 @@ svg .plabel{font-size:13px}svg .plabel.bad{fill:var(--bad);font-weight:600}svg .
 svg .pval{font-size:12px;fill:var(--muted)}svg .pval.in{fill:#fff;font-weight:600}svg .pval.in.total{fill:var(--text)}
 svg .bar.total{opacity:.55}
 svg .bar.hl{stroke:#b45309;stroke-width:2}
+svg .plabel.proc{font-size:12px;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono","DejaVu Sans Mono",monospace}svg .pbar.running{opacity:.75}svg .pbar.other{opacity:.8}
 svg .ctitle{font-size:14px;font-weight:650}svg .cnote{font-size:12px;fill:var(--muted)}
 svg .line{fill:none;stroke-width:1.6;stroke-linejoin:round}svg .area{stroke:none;opacity:.16}
 svg .shade{opacity:.09}svg .shade.failed{opacity:.14}

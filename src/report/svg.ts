@@ -4,6 +4,7 @@
  * CSS classes styled by the page (see html.ts), so a chart follows the page's light/dark theme.
  */
 import { decimateIndices } from '../export/decimate.js';
+import { num } from './format.js';
 
 /** Escape text for HTML text and attribute values (both quotes, so any attribute quoting is safe). */
 export function esc(value: unknown): string {
@@ -11,7 +12,7 @@ export function esc(value: unknown): string {
 }
 
 /** Round for SVG coordinates (keeps the file small). */
-const r1 = (v: number): string => String(Math.round(v * 10) / 10);
+export const r1 = (v: number): string => String(Math.round(v * 10) / 10);
 
 /** About `count` round tick values covering [lo, hi] (steps of 1, 2, 2.5 or 5 x 10^k). */
 export function niceTicks(lo: number, hi: number, count: number): { ticks: number[]; step: number } {
@@ -27,13 +28,13 @@ export function niceTicks(lo: number, hi: number, count: number): { ticks: numbe
 /** A tick label with as many decimals as the step needs, thousands separated. */
 export function tickLabel(v: number, step: number): string {
   const decimals = Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9) + (step / 10 ** Math.floor(Math.log10(step) + 1e-9) === 2.5 ? 1 : 0)));
-  return v.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  return num(v, decimals);
 }
 
 /** A data value: integers as such, others with 0 to 2 decimals by size. */
 export function valueLabel(v: number): string {
   const d = Number.isInteger(v) || Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
-  return v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+  return num(v, d);
 }
 
 export interface Points {
@@ -113,7 +114,7 @@ export interface Frame {
 export const xOf = (f: Frame, ms: number): number => f.left + ((ms - f.x0) / (f.x1 - f.x0 || 1)) * (f.right - f.left);
 
 /** Vertical grid lines and tick labels (ms) of the time axis, labels at `labelY`. */
-function timeAxis(f: Frame, top: number, bottom: number, labelY: number): string {
+export function timeAxis(f: Frame, top: number, bottom: number, labelY: number): string {
   const { ticks, step } = niceTicks(f.x0, f.x1, Math.round((f.right - f.left) / 110));
   let s = '';
   for (const t of ticks) {

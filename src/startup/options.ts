@@ -1,6 +1,7 @@
 /** PerformanceMonitor's options and its methods' arguments: what each means, its default, and the one place they are checked. */
 import { InvalidOptionError } from '../errors.js';
 import type { ProbeBackendOption } from '../probe/probe.js';
+import type { ProcessExit } from '../sampler/processes.js';
 import type { ExactTotals } from '../session/resources.js';
 import type { SessionError } from '../session/types.js';
 import {
@@ -10,6 +11,7 @@ import {
   checkOptionalString,
   checkOptions,
   checkPath,
+  checkPid,
   checkPlainObject,
   checkString,
   DEFAULT_DATA_DIR,
@@ -98,6 +100,12 @@ export function resolveOptions(options: PerformanceMonitorOptions | undefined): 
 export interface FinishOptions {
   /** Mark the session incomplete (the CLI's interrupted run). Default false. */
   incomplete?: boolean;
+  /**
+   * Exit statuses of tree processes that the caller reaped itself (the CLI's command), for the
+   * session's `processes` entries: `exitCode` 0..255 and `signal` null, or `exitCode` null and a
+   * signal name. Default none (zombies still unreaped at the end are read from /proc).
+   */
+  exits?: readonly ProcessExit[];
 }
 
 /** getPerformanceStats's options. */
@@ -108,7 +116,8 @@ export interface StatsOptions {
   label?: string;
 }
 
-const FINISH_OPTIONS = optionKeys<FinishOptions>({ incomplete: true });
+const FINISH_OPTIONS = optionKeys<FinishOptions>({ incomplete: true, exits: true });
+const EXIT_KEYS = optionKeys<ProcessExit>({ pid: true, exitCode: true, signal: true });
 const STATS_OPTIONS = optionKeys<StatsOptions>({ days: true, label: true });
 const TOTALS = optionKeys<ExactTotals>({
   cpuUs: true,
@@ -118,9 +127,26 @@ const TOTALS = optionKeys<ExactTotals>({
   majorPageFaults: true,
 });
 
-export function checkFinishSession(success: unknown, options: unknown): { success: boolean; incomplete: boolean } {
+export function checkFinishSession(success: unknown, options: unknown): { success: boolean; incomplete: boolean; exits: ProcessExit[] } {
   const o = checkOptions('options', options, FINISH_OPTIONS, 'finishSession');
-  return { success: checkBoolean('success', success), incomplete: checkBoolean('options.incomplete', o.incomplete ?? false) };
+  return { success: checkBoolean('success', success), incomplete: checkBoolean('options.incomplete', o.incomplete ?? false), exits: checkExits(o.exits) };
+}
+
+/** finishSession's options.exits: an array of { pid, exitCode, signal }, exactly one of the two set. */
+function checkExits(value: unknown): ProcessExit[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new InvalidOptionError('options.exits', 'an array', value);
+  return value.map((v: unknown, i) => {
+    const name = `options.exits[${i}]`;
+    const e = checkOptions(name, v, EXIT_KEYS, 'an exit status');
+    const pid = checkPid(`${name}.pid`, e.pid);
+    if (e.exitCode === null || e.exitCode === undefined) {
+      if (typeof e.signal !== 'string' || e.signal === '') throw new InvalidOptionError(`${name}.signal`, 'a signal name when exitCode is null', e.signal);
+      return { pid, exitCode: null, signal: e.signal };
+    }
+    if (e.signal !== null && e.signal !== undefined) throw new InvalidOptionError(`${name}.signal`, 'null when exitCode is set', e.signal);
+    return { pid, exitCode: checkInteger(`${name}.exitCode`, e.exitCode, 0, 255), signal: null };
+  });
 }
 
 export function checkStatsOptions(options: unknown): { days: number; label?: string } {

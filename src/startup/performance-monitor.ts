@@ -15,6 +15,7 @@ import { newSessionId } from '../history/ids.js';
 import { HistoryStore } from '../history/store.js';
 import { SessionWriter } from '../history/writer.js';
 import { Sampler } from '../sampler/sampler.js';
+import { fillExits, type ProcessExit } from '../sampler/processes.js';
 import { SessionBuffer } from '../session/buffer.js';
 import { nodeBootstrapPhases } from '../session/bootstrap.js';
 import { checkMetadata } from '../session/metadata.js';
@@ -232,7 +233,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const session = this.#session;
     if (session === null) throw new SessionStateError('no open session to finish');
     session.incomplete = a.incomplete;
-    const finishing = this.#finish(session, a.success);
+    const finishing = this.#finish(session, a.success, a.exits);
     this.#finishing = finishing;
     try {
       return await finishing;
@@ -241,7 +242,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     }
   }
 
-  async #finish(session: StartupSession, success: boolean): Promise<StartupSession> {
+  async #finish(session: StartupSession, success: boolean, exits: readonly ProcessExit[]): Promise<StartupSession> {
     this.#book.failOpen('not finished when the session ended');
     const endMono = performance.now();
     this.#book.markSessionEnd();
@@ -253,6 +254,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     await this.#ready?.catch(() => undefined);
     await this.#buffer!.waitPast(session.endTime, 4 * this.#opts.resourceSamplingIntervalMs + 20);
     if (sampler.tree) session.processes = (await sampler.processes()) ?? undefined;
+    if (session.processes) fillExits(session.processes.list, exits);
     sampler.pause(); // kept for the next session: resuming is immediate, starting is not
     // The ring must stop moving before the last drain: the memory copy and the file then hold
     // the same samples (a tick in flight at pause() still writes one).
