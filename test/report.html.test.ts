@@ -80,6 +80,32 @@ describe('renderHtmlReport: the document', () => {
     expect(count(html, /<rect class="shade /g)).toBe(4 * 6);
   });
 
+  it("its cards show the startup's figures (total_startup's, as the phase table), the session's span as a footnote", () => {
+    const base = syntheticInput();
+    const total = base.summary.phases.find((p) => p.name === 'total_startup')!;
+    // procprobe's own setup before the first phase and the teardown after: 310 ms more.
+    const longer = { ...base, summary: { ...base.summary, durationMs: 2300, endTime: base.summary.startTime + 2300 } };
+    const page = renderHtmlReport(longer);
+    const card = (k: string): { v: string; sub: string } => {
+      const m = new RegExp(`<div class="k">${k}</div><div class="v">([^<]*)</div>(?:<div class="sub">([^<]*)</div>)?`).exec(page);
+      expect(m, k).not.toBeNull();
+      return { v: m![1]!, sub: m![2] ?? '' };
+    };
+    const ms = (t: string): number => Number(/^([\d,.]+) ms$/.exec(t)![1]!.replace(/,/g, ''));
+    expect(ms(card('Startup').v)).toBe(total.durationMs);
+    expect(card('Startup').sub).toBe('session 2,300 ms with setup and teardown');
+    expect(ms(card('Startup CPU').v)).toBeCloseTo(total.resources!.cpuMs, total.resources!.cpuMs < 100 ? 1 : 0);
+    expect(card('Startup CPU').sub).toBe(`${total.resources!.cpuPercent.toFixed(1)} % of one core`);
+    expect(Number(card('Peak RSS').v.replace(' MiB', ''))).toBeCloseTo(total.resources!.rssPeakBytes / 2 ** 20, 1);
+  });
+
+  it('writes evidence in words and units, not raw keys', () => {
+    const base = syntheticInput();
+    const page = renderHtmlReport({ ...base, suggestions: [{ kind: 'dominant_phase', phase: 'a', message: 'm', evidence: { phaseMedianMs: 176.211, growthPercent: 295.746, medianRssDeltaBytes: 10 * 2 ** 20, samples: 3 } }] });
+    for (const chip of ['<b>phase median</b> 176 ms', '<b>growth</b> 295.7 %', '<b>median RSS delta</b> 10.0 MiB', '<b>samples</b> 3']) expect(page).toContain(chip);
+    expect(page).not.toMatch(/phaseMedianMs|growthPercent/);
+  });
+
   it('lists the phase table, the suggestions with evidence, and the errors', () => {
     const tbody = /<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
     expect(count(tbody, /<tr/g)).toBe(5);
@@ -87,6 +113,7 @@ describe('renderHtmlReport: the document', () => {
     expect(tbody).toContain(`EADDRINUSE: port 3000 ${ESCAPED}`);
     expect(count(html, /<li class="card sugg">/g)).toBe(2);
     expect(html).toContain('<b>share</b> 0.754');
+    expect(html).toContain('<b>duration</b> 1,500 ms');
     expect(html).toContain('<b>note</b> single-threaded');
     expect(count(html, /<li class="card errcard">/g)).toBe(1);
     expect(html).toContain('+455 ms');

@@ -13,7 +13,7 @@ import type { ExportInput } from '../export/types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 import type { SessionSamples } from '../session/types.js';
-import { fmtMiB, fmtMs, fmtPct, MiB, num } from './format.js';
+import { evidenceText, fmtMiB, fmtMs, fmtPct, MiB, num } from './format.js';
 import { processesHtml } from './processes.js';
 import { STYLE } from './style.js';
 import { checkOptionalString, checkOptions, optionKeys } from '../validate.js';
@@ -195,7 +195,8 @@ function suggestionsHtml(list: Suggestion[] | undefined): string {
   return `<ul class="cards">${list
     .map((s) => {
       const ev = Object.entries(s.evidence)
-        .map(([k, v]) => `<span class="chip"><b>${esc(k)}</b> ${esc(typeof v === 'number' ? num(v, Number.isInteger(v) ? 0 : 3) : v)}</span>`)
+        .map(([k, v]) => evidenceText(k, v))
+        .map(([k, v]) => `<span class="chip"><b>${esc(k)}</b> ${esc(v)}</span>`)
         .join(' ');
       return `<li class="card sugg"><div><span class="pill kind">${esc(s.kind.replace(/_/g, ' '))}</span>${s.phase ? ` <span class="pill">${esc(s.phase)}</span>` : ''}</div><p>${esc(s.message)}</p><div class="evidence">${ev}</div></li>`;
     })
@@ -235,6 +236,10 @@ export function renderHtmlReport(input: ExportInput, options: HtmlReportOptions 
   const res = summary.resources;
   const failedCount = summary.phases.filter((p) => !p.success).length;
   const durationText = Number.isFinite(summary.durationMs) ? fmtMs(summary.durationMs) : `≥ ${fmtMs(span)} (not finished)`;
+  // The cards show the startup (total_startup), the figures the phase table's total row shows;
+  // the session's own span (procprobe's setup and the teardown too) is their footnote.
+  const startup = total && Number.isFinite(total.durationMs) ? total : undefined;
+  const cpuOf = startup?.resources ?? res;
   const stat = (k: string, v: string, sub = '', wide = false): string => `<div class="stat${wide ? ' wide' : ''}"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div>${sub ? `<div class="sub">${esc(sub)}</div>` : ''}</div>`;
   const meta = Object.entries(summary.metadata)
     .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(text(v).slice(0, 2000))}</dd>`)
@@ -250,10 +255,10 @@ export function renderHtmlReport(input: ExportInput, options: HtmlReportOptions 
 <div class="titlebar"><h1>${esc(title)}</h1><span class="badge ${status[1]}">${esc(status[0])}</span></div>
 ${command ? `<div class="cmd"><code>${esc(command)}</code></div>` : ''}
 <div class="stats">
-${stat('Session', summary.id, '', true)}${stat('Started', fmtTime(summary.startTime), '', true)}${stat('Duration', durationText, Number.isFinite(summary.durationMs) && summary.durationMs >= 10_000 ? `${num(summary.durationMs / 1000, 1)} s` : '')}
+${stat('Session', summary.id, '', true)}${stat('Started', fmtTime(summary.startTime), '', true)}${startup ? stat('Startup', fmtMs(startup.durationMs), `session ${durationText} with setup and teardown`) : stat('Duration', durationText, Number.isFinite(summary.durationMs) && summary.durationMs >= 10_000 ? `${num(summary.durationMs / 1000, 1)} s` : '')}
 ${stat('Phases', String(summary.phases.length), failedCount ? `${failedCount} failed` : 'all succeeded')}
 ${stat('Samples', num(samples.count), samples.gaugeNames.length ? `${samples.gaugeNames.length} gauge${samples.gaugeNames.length > 1 ? 's' : ''}` : '')}
-${stat('Peak RSS', fmtMiB(res?.rssPeakBytes ?? NaN))}${stat('CPU time', fmtMs(res?.cpuMs ?? NaN), res ? `${fmtPct(res.cpuPercent)} of one core` : '')}
+${stat('Peak RSS', fmtMiB(cpuOf?.rssPeakBytes ?? NaN), startup?.resources ? 'during startup' : '')}${stat(startup?.resources ? 'Startup CPU' : 'CPU time', fmtMs(cpuOf?.cpuMs ?? NaN), cpuOf ? `${fmtPct(cpuOf.cpuPercent)} of one core` : '')}
 ${stat('Errors', String(summary.errors.length))}
 </div></header>
 <section><h2>Phases</h2>
