@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtmlReport } from '../dist/report/html.js';
 import { counterRate, decimateMinMax, esc } from '../dist/report/svg.js';
+import { F } from '../dist/probe/layout.js';
+import { R } from '../dist/ring/layout.js';
 import { runChromium, type ChromiumRun } from './helpers/chromium.js';
 import { describeWith } from './helpers/optional-readers.js';
 import { colourStats, decodePng, pixelsNear } from './helpers/png.js';
@@ -104,6 +106,31 @@ describe('renderHtmlReport: the document', () => {
     const page = renderHtmlReport({ ...base, suggestions: [{ kind: 'dominant_phase', phase: 'a', message: 'm', evidence: { phaseMedianMs: 176.211, growthPercent: 295.746, medianRssDeltaBytes: 10 * 2 ** 20, samples: 3 } }] });
     for (const chip of ['<b>phase median</b> 176 ms', '<b>growth</b> 295.7 %', '<b>median RSS delta</b> 10.0 MiB', '<b>samples</b> 3']) expect(page).toContain(chip);
     expect(page).not.toMatch(/phaseMedianMs|growthPercent/);
+  });
+
+  it('counts get whole-number ticks; a tree gets a processes chart', () => {
+    const base = syntheticInput();
+    const records = base.samples.records.slice();
+    for (let i = 0; i < base.samples.count; i++) {
+      records[i * base.samples.stride + R.ROW + F.threads] = 1; // "Threads: peak 1" used to be ticked 0, 0.25 … 1
+      records[i * base.samples.stride + R.PROCESSES] = i < base.samples.count / 2 ? 2 : 3;
+    }
+    const tree = { ...base, samples: { ...base.samples, records }, summary: { ...base.summary, processes: [] } };
+    const page = renderHtmlReport(tree);
+    const chart = (title: string): string => {
+      const figures = page.split('<figure class="card chart-card">').slice(1);
+      const f = figures.find((x) => x.includes(`>${title}<`));
+      expect(f, title).toBeDefined();
+      return f!;
+    };
+    const yTicks = (svg: string): string[] => [...svg.matchAll(/<text class="tick" x="[\d.]+" y="[\d.]+" text-anchor="end">([^<]*)<\/text>/g)].map((m) => m[1]!);
+    for (const title of ['Threads (all processes)', 'Processes', 'Open file descriptors (all processes)']) {
+      const ticks = yTicks(chart(title));
+      expect(ticks.length, title).toBeGreaterThanOrEqual(2);
+      for (const t of ticks) expect(t, `${title}: ${ticks.join(' ')}`).toMatch(/^[\d,]+$/);
+    }
+    expect(chart('Processes')).toContain('peak 3');
+    expect(renderHtmlReport(base)).not.toContain('>Processes<'); // one process: no chart of one
   });
 
   it('lists the phase table, the suggestions with evidence, and the errors', () => {

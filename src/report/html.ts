@@ -116,8 +116,9 @@ function chartsHtml(input: ExportInput, frame: Frame, shades: PhaseRow[]): strin
   const gauges = samples.gaugeNames.map((_, i) => R.GAUGES + i);
   const { ts, cols } = columns(samples, summary.startTime, [
     row(F.cpuUserUs), row(F.cpuSystemUs), row(F.cpuPercent), row(F.rssBytes), row(F.threads), row(F.openFds),
-    row(F.voluntaryContextSwitches), row(F.involuntaryContextSwitches), ...gauges,
+    row(F.voluntaryContextSwitches), row(F.involuntaryContextSwitches), ...gauges, R.PROCESSES,
   ]);
+  const procs = cols[cols.length - 1];
   if (ts.length === 0) {
     return '<p class="note">No resource samples were recorded for this session, so there are no resource charts.</p>';
   }
@@ -128,16 +129,19 @@ function chartsHtml(input: ExportInput, frame: Frame, shades: PhaseRow[]): strin
   if (!cpu.ys.some(Number.isFinite)) cpu = decimateMinMax(ts, pct, MAX_CHART_POINTS);
   const lvl = (ys: number[], k = 1): Points => decimateMinMax(ts, k === 1 ? ys : ys.map((v) => v / k), MAX_CHART_POINTS);
   const specs: ChartSpec[] = [];
-  const add = (title: string, unit: string, cls: string, pts: Points, notes: (st: ReturnType<typeof stats>) => string[]): void => {
+  const add = (title: string, unit: string, cls: string, pts: Points, notes: (st: ReturnType<typeof stats>) => string[], integer = false): void => {
     const st = stats(pts);
-    if (Number.isFinite(st.max)) specs.push({ title, unit, area: true, series: [{ name: title, cls, pts }], notes: notes(st) });
+    if (Number.isFinite(st.max)) specs.push({ title, unit, area: true, series: [{ name: title, cls, pts }], notes: notes(st), integer });
     else specs.push({ title, unit, area: false, series: [], notes: [] });
   };
   const cpuMean = summary.resources?.cpuPercent ?? NaN;
   add('CPU', '% of one core', 's-cpu', cpu, (st) => [`peak ${fmtPct(st.max)}`, ...(Number.isFinite(cpuMean) ? [`mean ${fmtPct(cpuMean)}`] : [])]);
   add('Resident memory', 'MiB', 's-rss', lvl(rss, MiB), (st) => [`peak ${num(st.max, 1)} MiB`, `end ${num(st.last, 1)} MiB`]);
-  add('Threads', 'count', 's-thr', lvl(threads), (st) => [`peak ${num(st.max)}`, `end ${num(st.last)}`]);
-  add('Open file descriptors', 'count', 's-fds', lvl(fds), (st) => [`peak ${num(st.max)}`, `end ${num(st.last)}`]);
+  const counted = (st: ReturnType<typeof stats>): string[] => [`peak ${num(st.max)}`, `end ${num(st.last)}`];
+  // A tree's members at each record (summed figures above are theirs): how many there were.
+  if (summary.processes) add('Processes', 'count', 's-thr', lvl(procs!), counted, true);
+  add(summary.processes ? 'Threads (all processes)' : 'Threads', 'count', 's-thr', lvl(threads), counted, true);
+  add(summary.processes ? 'Open file descriptors (all processes)' : 'Open file descriptors', 'count', 's-fds', lvl(fds), counted, true);
   const v = counterRate(ts, vol, 1000, intervals);
   const iv = counterRate(ts, invol, 1000, intervals);
   const sv = stats(v);

@@ -14,12 +14,15 @@ export function esc(value: unknown): string {
 /** Round for SVG coordinates (keeps the file small). */
 export const r1 = (v: number): string => String(Math.round(v * 10) / 10);
 
-/** About `count` round tick values covering [lo, hi] (steps of 1, 2, 2.5 or 5 x 10^k). */
-export function niceTicks(lo: number, hi: number, count: number): { ticks: number[]; step: number } {
+/**
+ * About `count` round tick values covering [lo, hi] (steps of 1, 2, 2.5 or 5 x 10^k), none closer
+ * than `minStep` (1 for counts: no "0.25 threads").
+ */
+export function niceTicks(lo: number, hi: number, count: number, minStep = 0): { ticks: number[]; step: number } {
   if (!(hi > lo)) hi = lo + 1;
-  const raw = (hi - lo) / Math.max(1, count);
+  const raw = Math.max((hi - lo) / Math.max(1, count), minStep);
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 2.5, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
+  const step = ([1, 2, 2.5, 5, 10].find((m) => m * mag >= raw && (minStep < 1 || Number.isInteger(m * mag))) ?? 10) * mag;
   const ticks: number[] = [];
   for (let i = Math.ceil(lo / step - 1e-9); i * step <= hi + step * 1e-9; i++) ticks.push(i * step + 0); // + 0: no '-0'
   return { ticks, step };
@@ -185,6 +188,8 @@ export interface ChartSpec {
   area: boolean;
   /** Short lines under the title, e.g. 'peak 123 MiB'. */
   notes: string[];
+  /** A count (threads, fds, processes): whole-number ticks only. */
+  integer?: boolean;
 }
 
 const CHART_H = 170;
@@ -215,7 +220,7 @@ export function lineChartSvg(spec: ChartSpec, f: Frame, shades: PhaseRow[], id: 
   let lo = 0;
   let hi = 0;
   for (const s of spec.series) for (const v of s.pts.ys) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
-  const yt = niceTicks(lo, hi === lo ? lo + 1 : hi, 4);
+  const yt = niceTicks(lo, hi === lo ? lo + 1 : hi, 4, spec.integer ? 1 : 0);
   const ylo = Math.min(lo, yt.ticks[0] ?? lo);
   const yhi = Math.max(hi, yt.ticks[yt.ticks.length - 1] ?? hi);
   const bottom = CHART_H - PAD_B;
