@@ -3,9 +3,10 @@
  * slowest phase highlighted), sparklines over the startup, hyperfine-style statistics for --runs,
  * and the comparison with history.
  */
-import { describe as distribution, median, modifiedZScores } from '../analysis/stats.js';
+import type { PhaseRunStats } from '../analysis/runs.js';
+import { median } from '../analysis/stats.js';
 import { mannWhitney } from '../analysis/trend.js';
-import type { Distribution, Suggestion, Trend } from '../analysis/types.js';
+import type { Suggestion, Trend } from '../analysis/types.js';
 import { phaseTree, slowestPhase } from '../session/phase-tree.js';
 import { exitText, rankProcesses, tailOf, tailPrograms, type ProcessTail } from '../session/process-list.js';
 import { totalStartupMs, type SessionSummary } from '../session/types.js';
@@ -112,28 +113,7 @@ function cpuPerBucket(samples: SessionSamples, buckets: number): number[] {
   return out;
 }
 
-export interface PhaseRunStats {
-  name: string;
-  durations: Distribution;
-  /** 1-based run numbers whose duration is an outlier (modified z-score > 3.5). */
-  outliers: number[];
-}
-
-/** Per-phase statistics over several runs (failed timings left out). */
-export function runStatistics(runs: readonly SessionSummary[]): PhaseRunStats[] {
-  const names: string[] = [];
-  for (const s of runs) for (const { phase: p } of phaseTree(s.phases)) if (!names.includes(p.name)) names.push(p.name);
-  return names.map((name) => {
-    // A run where this phase failed or did not happen contributes NaN, which the statistics skip.
-    const values = runs.map((s) => {
-      const ok = s.phases.filter((p) => p.name === name && p.success);
-      return ok.length > 0 ? ok.reduce((a, p) => a + p.durationMs, 0) : NaN;
-    });
-    const z = modifiedZScores(values);
-    const outliers = z.flatMap((v, i) => (Math.abs(v) > 3.5 ? [i + 1] : []));
-    return { name, durations: distribution(values), outliers };
-  });
-}
+export { runStatistics, type PhaseRunStats } from '../analysis/runs.js';
 
 export function runsTable(stats: readonly PhaseRunStats[], style: Style): string {
   const rows = stats.map((s) => {
