@@ -69,7 +69,7 @@ function cWatcherSelf(stderr) {
 function procprobeSelf(stdout) {
   const s = JSON.parse(stdout).runs?.[0]?.sampler;
   if (!s) return null;
-  return { corePercent: s.corePercent, hz: s.achievedHz, missed: s.missedDeadlines, ticks: s.ticks };
+  return { corePercent: s.corePercent, hz: s.achievedHz, missed: s.missedDeadlines, ticks: s.records };
 }
 
 function configurations(watcher, dataDir) {

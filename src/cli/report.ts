@@ -7,6 +7,7 @@ import { describe as distribution, median, modifiedZScores } from '../analysis/s
 import { mannWhitney } from '../analysis/trend.js';
 import type { Distribution, Suggestion, Trend } from '../analysis/types.js';
 import { phaseTree, slowestPhase } from '../session/phase-tree.js';
+import { samplerWarning } from '../session/sampler-account.js';
 import { totalStartupMs, type SessionSummary } from '../session/types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
@@ -62,6 +63,19 @@ export function processTable(summary: SessionSummary, style: Style, top = 8): st
     ? `\n${style.dim(`+ ${rest.length + dropped} more processes, ${fmtNum(rest.reduce((a, p) => a + p.cpuMs, 0), 1)} CPU ms${dropped ? ` (${dropped} not kept)` : ''}`)}`
     : '';
   return table(['pid', 'ppid', 'CPU ms', 'peak RSS', 'threads', 'start', 'end', 'command'], rows, style) + more;
+}
+
+/**
+ * The sampler's own cost (one line, dim) and, when it perturbed the session, a warning naming
+ * --interval; empty for a session saved before the self-accounting existed.
+ */
+export function samplerLines(summary: SessionSummary, style: Style): string[] {
+  const a = summary.sampler;
+  if (!a) return [];
+  const cpu = Number.isFinite(a.cpuMs) ? `${fmtNum(a.cpuMs, 1)} ms CPU (${fmtNum(a.corePercent, 1)} % of a core)` : 'CPU not measured on this OS';
+  const line = `sampler: ${cpu} over ${fmtMs(a.wallMs)}, ${fmtNum(a.achievedHz)} Hz of ${fmtNum(a.targetHz)} Hz, ${a.missedDeadlines} deadlines missed (${fmtNum(a.missedPercent, 1)} %)`;
+  const warning = samplerWarning(a, '--interval');
+  return [style.dim(line), ...(warning ? [style.yellow(`! ${warning}`)] : [])];
 }
 
 /** Sparklines of CPU %, RSS and threads over the session's samples. */

@@ -11,7 +11,7 @@
  * has a checker: a field added to SessionSummary fails the build until it is checked here.
  */
 import type { TreeProcess } from '../sampler/processes.js';
-import type { PhaseSummary, ResourceDelta, SessionError, SessionSummary } from '../session/types.js';
+import type { PhaseSummary, ResourceDelta, SamplerAccount, SessionError, SessionSummary } from '../session/types.js';
 import { MAX_CHUNK_SAMPLES, MAX_STORED_GAUGES, SESSION_FORMAT, STORED_COLUMNS, type SessionHeader } from './format.js';
 
 /** What is wrong, in a few words; null when the value fits. */
@@ -128,6 +128,10 @@ function schemas(strict: boolean) {
     endTime: is((v) => v === null || typeof v === 'number', 'a number or null'),
     cpuMs: num, peakRssBytes: num, peakThreads: num,
   }, strict);
+  const sampler = shape<SamplerAccount>({
+    cpuMs: num, wallMs: num, corePercent: num, intervalMs: positive, targetHz: num, achievedHz: num,
+    records: num, missedDeadlines: num, missedPercent: num,
+  }, strict);
   const summary = shape<SessionSummary>({
     id: str,
     startTime: finite,
@@ -141,6 +145,7 @@ function schemas(strict: boolean) {
     resources: optional(resources),
     processes: optional(arrayOf(process)),
     processesDropped: optional(num),
+    sampler: optional(sampler),
   }, strict);
   const header = (v: number): Check => shape<SessionHeader>({
     t: literal('H'), format: literal(SESSION_FORMAT), v: literal(v), id: str, startTime: finite, metadata,
