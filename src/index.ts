@@ -41,7 +41,6 @@ export { Sampler } from './sampler/sampler.js';
 export type { SamplerStats } from './sampler/sampler.js';
 export type { SamplerOptions } from './sampler/options.js';
 export type { SamplerUsageMark } from './sampler/self-usage.js';
-export { samplerAccount, samplerWarning, SAMPLER_CPU_WARN_PERCENT, SAMPLER_MISSED_WARN_PERCENT } from './session/sampler-account.js';
 export { RingReader, RingWriter, createRingBuffer } from './ring/ring.js';
 export type { RingCursor } from './ring/ring.js';
 export { Gauge, attachGauge, defineGauge } from './ring/gauge.js';

@@ -6,7 +6,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HistoryStore, PerformanceMonitor, RingReader, samplerWarning, type SamplerAccount } from '../dist/index.js';
+import { HistoryStore, PerformanceMonitor, RingReader, type SamplerAccount } from '../dist/index.js';
+import { samplerWarning } from '../dist/session/sampler-account.js';
 import { F } from '../dist/probe/layout.js';
 import { R } from '../dist/ring/layout.js';
 import { getconf } from './helpers/readers.js';
