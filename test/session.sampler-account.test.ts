@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HistoryStore, PerformanceMonitor, RingReader, type SamplerAccount } from '../dist/index.js';
 import { samplerWarning } from '../dist/session/sampler-account.js';
+import { indexEntryProblem } from '../dist/history/validate-records.js';
 import { F } from '../dist/probe/layout.js';
 import { R } from '../dist/ring/layout.js';
 import { getconf } from './helpers/readers.js';
@@ -108,5 +109,18 @@ describe('sampler warning', () => {
     expect(cpu).toMatch(/--interval \(now 0\.5 ms\)/);
     expect(samplerWarning(account(0, 1.01), '--interval')).toMatch(/missed 1\.0 % of its deadlines/);
     expect(samplerWarning(account(NaN, 0), '--interval')).toBeNull(); // CPU unknown (not Linux): no guess
+  });
+});
+
+describe('history: the account is checked like every field of a summary', () => {
+  const summary = (sampler: unknown) => ({
+    id: 'x', startTime: 1, endTime: 2, durationMs: 1, success: true, incomplete: false, metadata: {}, phases: [], errors: [], sampler,
+  });
+  it('a damaged account names its field; a whole one (NaN CPU off Linux included) passes', () => {
+    const ok = { cpuMs: NaN, wallMs: 300, corePercent: NaN, intervalMs: 1, targetHz: 1000, achievedHz: 990, records: 297, missedDeadlines: 0, missedPercent: 0 };
+    expect(indexEntryProblem(summary(ok), 'x')).toBeNull();
+    expect(indexEntryProblem(summary({ ...ok, records: '297' }), 'x')).toMatch(/sampler\.records/);
+    expect(indexEntryProblem(summary({ ...ok, intervalMs: 0 }), 'x')).toMatch(/sampler\.intervalMs/);
+    expect(indexEntryProblem(summary([ok]), 'x')).toMatch(/sampler/);
   });
 });
