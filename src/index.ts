@@ -40,6 +40,7 @@ export type { PerformanceSnapshot } from './monitor/snapshot.js';
 export { Sampler } from './sampler/sampler.js';
 export type { SamplerStats } from './sampler/sampler.js';
 export type { SamplerOptions } from './sampler/options.js';
+export type { SamplerUsageMark } from './sampler/self-usage.js';
 export { RingReader, RingWriter, createRingBuffer } from './ring/ring.js';
 export type { RingCursor } from './ring/ring.js';
 export { Gauge, attachGauge, defineGauge } from './ring/gauge.js';
@@ -51,7 +52,7 @@ export type { FinishOptions, PerformanceMonitorEvents, PerformanceMonitorOptions
 export { MetricType, StartupPhase } from './session/constants.js';
 export { TimingContext, TimingMetric } from './session/timing.js';
 export { ResourceSnapshot, StartupSession } from './session/session.js';
-export type { PhaseSummary, ResourceDelta, SampleAccount, SessionError, SessionSamples, SessionSummary } from './session/types.js';
+export type { PhaseSummary, ResourceDelta, SampleAccount, SamplerAccount, SessionError, SessionSamples, SessionSummary } from './session/types.js';
 export { TOTAL_STARTUP, totalStartupMs } from './session/types.js';
 export { HistoryStore } from './history/store.js';
 export type { LoadedSession } from './history/parse.js';

@@ -94,7 +94,7 @@ describe('procprobe run: the quick start', () => {
     // The shape README "procprobe run --json" documents, schemaVersion first.
     expect(Object.keys(doc)).toEqual(['schemaVersion', 'command', 'label', 'dataDir', 'ok', 'saved', 'runs', 'statistics', 'comparison']);
     expect(doc.schemaVersion).toBe(SCHEMA_VERSION);
-    const always = ['sessionId', 'warmup', 'ok', 'interrupted', 'saved', 'totalStartupMs', 'samples', 'sampleAccount', 'phases', 'resources', 'processes', 'processesDropped'];
+    const always = ['sessionId', 'warmup', 'ok', 'interrupted', 'saved', 'totalStartupMs', 'samples', 'sampleAccount', 'phases', 'resources', 'processes', 'processesDropped', 'sampler'];
     const sometimes = ['saveError', 'failedPhase', 'reason', 'childExit', 'output'];
     expect(Object.keys(doc.runs[0]).filter((k) => !sometimes.includes(k))).toEqual(always);
     expect(doc.statistics).toBeNull(); // one run

@@ -8,7 +8,7 @@ import { renderHtmlReport } from '../report/html.js';
 import { UsageError } from '../errors.js';
 import { num, parse, type Command } from './args.js';
 import { checkOutputPath, writeOutput } from './files.js';
-import { phaseTable, processTable, sparklines } from './report.js';
+import { phaseTable, processTable, samplerLines, sparklines } from './report.js';
 import { escapeControls, fmtMs, middleTruncate, styleFor, table, writeJsonDocument, type Style } from './terminal.js';
 import type { LabelStats } from '../analysis/worker.js';
 import type { PerformanceStats, TrendVerdict } from '../analysis/types.js';
@@ -93,6 +93,7 @@ export async function showCommand(argv: string[]): Promise<number> {
   process.stdout.write(`${style.bold(escapeControls(sum.id))}  ${escapeControls(String(sum.metadata?.label ?? ''))}  ${sum.incomplete ? style.yellow('incomplete') : sum.success ? style.green('ok') : style.red('failed')}\n`);
   const procs = processTable(sum, style);
   process.stdout.write(`${phaseTable(sum, style)}\n${procs ? `\n${procs}\n` : ''}\n${sparklines(s.samples, style)}\n`);
+  for (const line of samplerLines(sum, style)) process.stdout.write(`${line}\n`);
   for (const e of sum.errors) process.stdout.write(`${style.red('error')} ${e.operation ? `[${escapeControls(e.operation)}] ` : ''}${escapeControls(e.message)}\n`);
   return 0;
 }

@@ -9,6 +9,7 @@ import { mannWhitney } from '../analysis/trend.js';
 import type { Suggestion, Trend } from '../analysis/types.js';
 import { phaseTree, slowestPhase } from '../session/phase-tree.js';
 import { exitText, rankProcesses, tailOf, tailPrograms, type ProcessTail } from '../session/process-list.js';
+import { samplerWarning } from '../session/sampler-account.js';
 import { totalStartupMs, type SessionSummary } from '../session/types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
@@ -74,6 +75,19 @@ function tailLine(t: ProcessTail, style: Style): string {
   const rss = t.count > 0 ? `, largest ${fmtBytes(t.peakRssBytes)}` : '';
   const dropped = t.dropped ? ` (${t.dropped} not kept)` : '';
   return `\n${style.dim(`+ ${t.count + t.dropped} more processes${programs}, ${fmtNum(t.cpuMs, 1)} CPU ms${rss}${dropped}`)}`;
+}
+
+/**
+ * The sampler's own cost (one line, dim) and, when it perturbed the session, a warning naming
+ * --interval; empty for a session saved before the self-accounting existed.
+ */
+export function samplerLines(summary: SessionSummary, style: Style): string[] {
+  const a = summary.sampler;
+  if (!a) return [];
+  const cpu = Number.isFinite(a.cpuMs) ? `${fmtNum(a.cpuMs, 1)} ms CPU (${fmtNum(a.corePercent, 1)} % of a core)` : 'CPU not measured on this OS';
+  const line = `sampler: ${cpu} over ${fmtMs(a.wallMs)}, ${fmtNum(a.achievedHz)} Hz of ${fmtNum(a.targetHz)} Hz, ${a.missedDeadlines} deadlines missed (${fmtNum(a.missedPercent, 1)} %)`;
+  const warning = samplerWarning(a, '--interval');
+  return [style.dim(line), ...(warning ? [style.yellow(`! ${warning}`)] : [])];
 }
 
 /** Sparklines of CPU %, RSS and threads over the session's samples. */

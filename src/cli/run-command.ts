@@ -9,7 +9,7 @@ import { HistoryStore } from '../history/store.js';
 import { PerformanceMonitor } from '../startup/performance-monitor.js';
 import { adoptOrphans } from './daemon.js';
 import type { RunOptions } from './args.js';
-import { compare, phaseTable, processTable, renderComparison, runStatistics, runsTable, sparklines, type Comparison } from './report.js';
+import { compare, phaseTable, processTable, samplerLines, renderComparison, runStatistics, runsTable, sparklines, type Comparison } from './report.js';
 import { runOnce, type RunOutcome } from './run.js';
 import { escapeControls, fmtMs, Progress, styleFor, writeJsonDocument } from './terminal.js';
 
@@ -121,6 +121,7 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
   }
   const missed = missedLine(outcomes, style);
   w('');
+  for (const line of samplerLines(last.session.toSummary(), style)) w(line);
   if (missed) w(missed);
   if (last.daemon) w(style.yellow(`! ${escapeControls(last.daemon.note)}${last.daemon.kept ? '; left running (--keep)' : '; stopped'}`));
   w(measured.length > 1 && measured.every((r) => r.ok) ? seriesLine(o, measured, style) : resultLine(o, last, style));
@@ -200,6 +201,7 @@ function jsonReport(o: RunOptions, outcomes: RunOutcome[], comparison: Compariso
       resources: r.session.resources ?? null,
       processes: r.session.processes?.list ?? [],
       processesDropped: r.session.processes?.dropped ?? 0,
+      sampler: r.session.sampler ?? null,
     })),
     statistics: measured.length > 1 ? runStatistics(measured.map((r) => r.session.toSummary())) : null,
     comparison,

@@ -11,7 +11,7 @@
  * has a checker: a field added to SessionSummary fails the build until it is checked here.
  */
 import type { TreeProcess } from '../sampler/processes.js';
-import type { PhaseSummary, ResourceDelta, SessionError, SessionSummary } from '../session/types.js';
+import type { PhaseSummary, ResourceDelta, SamplerAccount, SessionError, SessionSummary } from '../session/types.js';
 import { MAX_CHUNK_SAMPLES, MAX_STORED_GAUGES, SESSION_FORMAT, STORED_COLUMNS, type SessionHeader } from './format.js';
 
 /** What is wrong, in a few words; null when the value fits. */
@@ -131,6 +131,10 @@ function schemas(strict: boolean) {
     exitCode: optional(is((v) => v === null || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 255), 'an exit code 0..255 or null')),
     signal: optional(is((v) => v === null || typeof v === 'string', 'a signal name or null')),
   }, strict);
+  const sampler = shape<SamplerAccount>({
+    cpuMs: num, wallMs: num, corePercent: num, intervalMs: positive, targetHz: num, achievedHz: num,
+    records: num, missedDeadlines: num, missedPercent: num,
+  }, strict);
   const summary = shape<SessionSummary>({
     id: str,
     startTime: finite,
@@ -144,6 +148,7 @@ function schemas(strict: boolean) {
     resources: optional(resources),
     processes: optional(arrayOf(process)),
     processesDropped: optional(num),
+    sampler: optional(sampler),
   }, strict);
   const header = (v: number): Check => shape<SessionHeader>({
     t: literal('H'), format: literal(SESSION_FORMAT), v: literal(v), id: str, startTime: finite, metadata,

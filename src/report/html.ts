@@ -6,6 +6,7 @@
  */
 import type { Suggestion } from '../analysis/types.js';
 import { phaseTree, slowestPhase } from '../session/phase-tree.js';
+import { samplerWarning } from '../session/sampler-account.js';
 import { shownValue } from '../session/resources.js';
 import { TOTAL_STARTUP, type PhaseSummary, type ResourceDelta, type SessionSummary } from '../session/types.js';
 import { jsonSafe } from '../export/json-safe.js';
@@ -216,6 +217,19 @@ function errorsHtml(summary: SessionSummary): string {
 
 const REPORT_OPTIONS = optionKeys<HtmlReportOptions>({ title: true, command: true });
 
+/** The sampler's own cost as a stat card (absent for sessions saved before it was measured). */
+function samplerStat(summary: SessionSummary, stat: (k: string, v: string, sub: string) => string): string {
+  const a = summary.sampler;
+  if (!a) return '';
+  return stat('Sampler', Number.isFinite(a.corePercent) ? `${fmtPct(a.corePercent)} of a core` : 'CPU not measured', `${num(a.achievedHz)} Hz of ${num(a.targetHz)} Hz · ${num(a.missedDeadlines)} deadlines missed`);
+}
+
+/** The warning when the sampler perturbed the session (session/sampler-account.ts). */
+function samplerNote(summary: SessionSummary): string {
+  const w = summary.sampler ? samplerWarning(summary.sampler, '--interval (resourceSamplingIntervalMs)') : null;
+  return w ? `<p class="note sampler-warning">${esc(w)}</p>` : '';
+}
+
 function checkReportOptions(options: unknown): HtmlReportOptions {
   const o = checkOptions('options', options, REPORT_OPTIONS, 'renderHtmlReport');
   const title = checkOptionalString('options.title', o.title);
@@ -263,8 +277,8 @@ ${stat('Session', summary.id, '', true)}${stat('Started', fmtTime(summary.startT
 ${stat('Phases', String(summary.phases.length), failedCount ? `${failedCount} failed` : 'all succeeded')}
 ${stat('Samples', num(samples.count), samples.gaugeNames.length ? `${samples.gaugeNames.length} gauge${samples.gaugeNames.length > 1 ? 's' : ''}` : '')}
 ${stat('Peak RSS', fmtMiB(cpuOf?.rssPeakBytes ?? NaN), startup?.resources ? 'during startup' : '')}${stat(startup?.resources ? 'Startup CPU' : 'CPU time', fmtMs(cpuOf?.cpuMs ?? NaN), cpuOf ? `${fmtPct(cpuOf.cpuPercent)} of one core` : '')}
-${stat('Errors', String(summary.errors.length))}
-</div></header>
+${stat('Errors', String(summary.errors.length))}${samplerStat(summary, stat)}
+</div>${samplerNote(summary)}</header>
 <section><h2>Phases</h2>
 ${rows.length ? `<figure class="card">${ganttSvg(rows, frame)}<figcaption><span class="key-sw slowest"></span> slowest phase <span class="key-sw failed"></span> failed phase · times in ms since the session start</figcaption></figure>` : '<p class="note">No phases were timed in this session.</p>'}
 </section>

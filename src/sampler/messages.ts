@@ -19,7 +19,8 @@ export interface SamplerWorkerData {
 
 export type WorkerMessage =
   /** The first sample is in the ring. */
-  | { code: 'READY'; backend: ProbeBackend; backendReason: string; intervalMs: number; firstSeq: number; treeDiscovery: string | null }
+  /** `tid`: the worker thread's kernel id (self-usage.ts), null where the OS has none to give. */
+  | { code: 'READY'; backend: ProbeBackend; backendReason: string; intervalMs: number; firstSeq: number; treeDiscovery: string | null; tid: number | null }
   /** Something the user should know, sampling goes on (e.g. interval clamped). */
   | { code: 'WARNING'; error: ErrorData }
   /** Sampling failed and stopped. */

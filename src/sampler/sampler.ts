@@ -13,6 +13,7 @@ import { notifyWord, waitOnWord } from '../ring/wait.js';
 import { startWorker } from '../worker-options.js';
 import type { SamplerWorkerData, WorkerMessage } from './messages.js';
 import type { TreeProcess } from './processes.js';
+import { usageMark, type SamplerUsageMark } from './self-usage.js';
 import { resolveSamplerOptions, type ResolvedSamplerOptions, type SamplerOptions } from './options.js';
 
 export interface SamplerStats {
@@ -76,6 +77,8 @@ export class Sampler extends EventEmitter<SamplerEvents> {
   #startedAt = 0;
   #startSeq = 0;
   #firstSeq = -1;
+  #tid: number | null = null;
+  #readyMark: SamplerUsageMark | null = null;
   #ref = new WeakRef(this);
 
   constructor(options?: SamplerOptions) {
@@ -135,6 +138,20 @@ export class Sampler extends EventEmitter<SamplerEvents> {
       achievedHz: this.#startedAt > 0 && elapsed > 0 ? (samples - this.#startSeq) / elapsed : 0,
       intervalMs: this.#intervalMs,
     };
+  }
+
+  /**
+   * The sampler's own cost so far (its thread's CPU, records written, deadlines missed): two marks
+   * bound an interval (session/sampler-account.ts). null before the worker's first sample, when
+   * its thread is not known yet: see `readyMark`.
+   */
+  usageMark(): SamplerUsageMark | null {
+    return this.#readyMark === null ? null : usageMark(this.#tid, this.reader);
+  }
+
+  /** The mark taken when the latest worker reported its first sample (null before). */
+  get readyMark(): SamplerUsageMark | null {
+    return this.#readyMark;
   }
 
   /**
@@ -199,6 +216,9 @@ export class Sampler extends EventEmitter<SamplerEvents> {
         this.#startedAt = performance.now();
         this.#startSeq = this.reader.latestSeq();
         this.#firstSeq = m.firstSeq;
+        this.#tid = m.tid;
+        // From the worker's first sample on: that record counts, the boot before it does not.
+        this.#readyMark = { ...usageMark(m.tid, this.reader), records: m.firstSeq };
         run.worker.unref(); // from now on the sampler never keeps the host alive
         resolve();
         break;

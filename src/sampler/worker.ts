@@ -20,6 +20,7 @@ import type { SamplerWorkerData, WorkerMessage } from './messages.js';
 import { CPU_WINDOW_MS, CpuWindow } from './cpu-window.js';
 import { openForkEvents, type ForkEvents } from './fork-events.js';
 import { TreeSource } from './tree.js';
+import { ownThreadId } from './self-usage.js';
 import { errorData, IntervalClampedWarning } from '../errors.js';
 
 const SHORT_INTERVAL_MS = 5;
@@ -266,11 +267,11 @@ async function main(): Promise<void> {
       intervalMs = SI_MIN_INTERVAL_MS;
     }
     const first = await probe.sample().catch(() => null);
-    post({ code: 'READY', backend: probe.backend, backendReason: probe.backendReason, intervalMs, firstSeq: writer.nextSeq, treeDiscovery: opened.discovery });
+    post({ code: 'READY', backend: probe.backend, backendReason: probe.backendReason, intervalMs, firstSeq: writer.nextSeq, treeDiscovery: opened.discovery, tid: ownThreadId() });
     status = first ? await runAsync(probe, intervalMs) : ProbeStatus.EXITED;
   } else {
     status = record(source, 0);
-    post({ code: 'READY', backend: probe.backend, backendReason: probe.backendReason, intervalMs, firstSeq: writer.nextSeq - 1, treeDiscovery: opened.discovery });
+    post({ code: 'READY', backend: probe.backend, backendReason: probe.backendReason, intervalMs, firstSeq: writer.nextSeq - 1, treeDiscovery: opened.discovery, tid: ownThreadId() });
     const loop = !tree && intervalMs < SHORT_INTERVAL_MS ? nativeLoop(probe) : null;
     if (!finished(status)) status = (loop ? runNative(loop, intervalMs) : null) ?? runSync(opened, intervalMs, tree ? null : nativeTick(probe));
   }

@@ -1,5 +1,5 @@
 /** StartupSession and ResourceSnapshot: the seed's data classes. */
-import type { PhaseSummary, ResourceDelta, SampleAccount, SessionError, SessionSamples, SessionSummary } from './types.js';
+import type { PhaseSummary, ResourceDelta, SampleAccount, SamplerAccount, SessionError, SessionSamples, SessionSummary } from './types.js';
 import { FIELD_COUNT, FIELDS, type ProcessSample } from '../probe/layout.js';
 import { createProbe, type Probe } from '../probe/probe.js';
 import { R } from '../ring/layout.js';
@@ -30,6 +30,8 @@ export class StartupSession {
   samples: SessionSamples | undefined = undefined;
   /** What the figures rest on and what the ring's readers missed (set by finishSession). */
   sampleAccount: SampleAccount | undefined = undefined;
+  /** What the sampler itself cost during the session (set by finishSession). */
+  sampler: SamplerAccount | undefined = undefined;
   /** A tree's processes at the end (set by finishSession). */
   processes: { list: TreeProcess[]; dropped: number } | undefined = undefined;
 
@@ -80,6 +82,7 @@ export class StartupSession {
       errors: this.errors,
       ...(this.resources ? { resources: this.resources } : {}),
       ...(this.processes ? { processes: this.processes.list, processesDropped: this.processes.dropped } : {}),
+      ...(this.sampler ? { sampler: this.sampler } : {}),
     };
   }
 }

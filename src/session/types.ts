@@ -79,6 +79,33 @@ export interface SessionSummary {
   processes?: TreeProcess[];
   /** Ended processes left out of `processes` beyond its bound. */
   processesDropped?: number;
+  /** What the sampler itself cost during the session (session/sampler-account.ts); absent when it never sampled. */
+  sampler?: SamplerAccount;
+}
+
+/**
+ * The sampler's own cost over a session: its worker thread's CPU (the kernel's per-thread
+ * account), the rate it achieved and the deadlines it missed. Measured from the session start, or
+ * from the sampler's first sample when its worker was still booting then (its boot is not
+ * sampling), to its pause at the session end.
+ */
+export interface SamplerAccount {
+  /** The sampler thread's CPU, ms; NaN where the OS does not say (Linux only). */
+  cpuMs: number;
+  /** The wall time that was measured over, ms. */
+  wallMs: number;
+  /** cpuMs over wallMs; 100 = one core. */
+  corePercent: number;
+  /** The interval asked for, ms, and the rate it means. */
+  intervalMs: number;
+  targetHz: number;
+  /** Records written over wallMs, per second. */
+  achievedHz: number;
+  records: number;
+  /** Deadlines passed by a whole interval, skipped, never made up. */
+  missedDeadlines: number;
+  /** missedDeadlines over (records + missedDeadlines), %. */
+  missedPercent: number;
 }
 
 /** The samples of a session, in ring record layout (see RECORD): `count` records of `stride` doubles. */

@@ -16,6 +16,8 @@ import { HistoryStore } from '../history/store.js';
 import { SessionWriter } from '../history/writer.js';
 import { Sampler } from '../sampler/sampler.js';
 import { fillExits, type ProcessExit } from '../sampler/processes.js';
+import type { SamplerUsageMark } from '../sampler/self-usage.js';
+import { samplerAccount } from '../session/sampler-account.js';
 import { SessionBuffer } from '../session/buffer.js';
 import { nodeBootstrapPhases } from '../session/bootstrap.js';
 import { checkMetadata } from '../session/metadata.js';
@@ -50,6 +52,8 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   readonly #opts: ResolvedOptions;
   readonly #sessions: StartupSession[] = [];
   readonly #sampler: Sampler;
+  /** The sampler's usage at the open session's start (sampler/self-usage.ts). */
+  #usageStart: SamplerUsageMark | null = null;
   /** Resolves when the open session's first sample is in. */
   #ready: Promise<void> | null = null;
   #session: StartupSession | null = null;
@@ -113,6 +117,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     const id = newSessionId(startTime);
     const session = new StartupSession(id, checked, startTime);
     const startSeq = sampler.reader.latestSeq() + 1;
+    this.#usageStart = sampler.usageMark(); // null while the worker boots: then from its first sample
     this.#session = session;
     this.#buffer = new SessionBuffer(sampler.reader, startSeq, this.#opts.maxSessionSamples);
     this.#book.reset();
@@ -259,6 +264,9 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     // The ring must stop moving before the last drain: the memory copy and the file then hold
     // the same samples (a tick in flight at pause() still writes one).
     await sampler.whenPaused();
+    const usageFrom = this.#usageStart ?? sampler.readyMark;
+    const usageTo = sampler.usageMark();
+    if (usageFrom && usageTo) session.sampler = samplerAccount(usageFrom, usageTo, sampler.intervalMs);
     this.#housekeep(session);
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
