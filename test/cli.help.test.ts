@@ -13,6 +13,7 @@ const OPTIONS: Record<string, string[]> = {
   run: [
     '--port', '--host', '--health-url', '--ready-pattern', '--require-env', '--cwd', '--interval', '--timeout',
     '--runs', '--warmup', '--keep', '--grace', '--data-dir', '--label', '--capture', '--json', '--quiet',
+    '--save-baseline', '--baseline', '--max-regression', '--alpha', '--gate-phase', '--markdown', '--export-hyperfine', '--export-bmf',
   ],
   sessions: ['--data-dir', '--json'],
   show: ['--data-dir', '--json'],

@@ -3,6 +3,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_DATA_DIR } from '../validate.js';
 import { UsageError } from '../errors.js';
 import { EXPORT_FORMATS } from '../export/types.js';
+import { TOTAL_STARTUP } from '../session/types.js';
+import { checkOutputPath } from './files.js';
 
 export interface RunOptions {
   command: string;
@@ -24,6 +26,20 @@ export interface RunOptions {
   json: boolean;
   quiet: boolean;
   capture: boolean;
+  ci: CiOptions;
+}
+
+/** The CI flags of `run` (cli/gate.ts): a baseline to write or to gate on, and files for other tools. */
+export interface CiOptions {
+  saveBaseline: string | undefined;
+  baseline: string | undefined;
+  /** A fraction: `--max-regression 5%` is 0.05. */
+  maxRegression: number;
+  alpha: number;
+  gatePhases: string[];
+  markdown: string | undefined;
+  exportHyperfine: string | undefined;
+  exportBmf: string | undefined;
 }
 
 export const COMMANDS = ['run', 'sessions', 'show', 'stats', 'export', 'report', 'doctor', 'bench'] as const;
@@ -63,6 +79,14 @@ export const FLAGS: Record<Command, Record<string, Flag>> = {
     capture: { type: 'boolean', help: "capture the command's output instead of passing it through" },
     json: { type: 'boolean', help: "print one JSON document (the command's stdout goes to stderr)" },
     quiet: { type: 'boolean', help: 'print one line' },
+    'save-baseline': { type: 'string', arg: 'FILE', help: 'write the runs as a baseline file (JSON) for --baseline' },
+    baseline: { type: 'string', arg: 'FILE', help: 'compare with this baseline: exit 3 on a regression' },
+    'max-regression': { type: 'string', arg: 'P%', help: 'with --baseline: a slowdown above P percent can fail (default 5%)' },
+    alpha: { type: 'string', arg: 'A', help: 'with --baseline: significance level of the one-sided test (default 0.01)' },
+    'gate-phase': { type: 'string', arg: 'NAME', multiple: true, help: 'with --baseline: a phase to gate on (repeatable; default total_startup)' },
+    markdown: { type: 'string', arg: 'FILE', help: 'write the result as a Markdown table (e.g. $GITHUB_STEP_SUMMARY)' },
+    'export-hyperfine': { type: 'string', arg: 'FILE', help: "write the runs in hyperfine's --export-json format" },
+    'export-bmf': { type: 'string', arg: 'FILE', help: 'write the runs in Bencher Metric Format (JSON)' },
   },
   sessions: { ...DATA_DIR, ...JSON_OUT },
   show: { ...DATA_DIR, ...JSON_OUT },
@@ -181,5 +205,41 @@ export function parseRun(argv: string[]): RunOptions {
     json: v.json === true,
     quiet: v.quiet === true,
     capture: v.capture === true,
+    ci: parseCi(v),
+  };
+}
+
+/** `--max-regression`: a percentage, the `%` optional (`5%`, `5`, `2.5%`). */
+function percent(raw: unknown): number {
+  const text = typeof raw === 'string' && raw.endsWith('%') ? raw.slice(0, -1) : raw;
+  try {
+    return num('max-regression', text, 0, 1000, false) / 100;
+  } catch {
+    throw new UsageError(`--max-regression must be a percentage from 0% to 1000% (e.g. 5%), got ${JSON.stringify(raw)}`);
+  }
+}
+
+/** The CI flags, each output path checked before any run (a typo must not cost the whole job). */
+function parseCi(v: Record<string, string | boolean | string[] | undefined>): CiOptions {
+  const path = (flag: string): string | undefined => {
+    const p = v[flag] as string | undefined;
+    if (p !== undefined) checkOutputPath(`--${flag}`, p);
+    return p;
+  };
+  const baseline = v.baseline as string | undefined;
+  if (baseline === undefined) {
+    for (const flag of ['max-regression', 'alpha', 'gate-phase']) if (v[flag] !== undefined) throw new UsageError(`--${flag} needs --baseline FILE: it sets how the runs are compared with it`);
+  }
+  if (baseline === '') throw new UsageError('--baseline needs a file name, got ""');
+  const gatePhases = (v['gate-phase'] as string[] | undefined) ?? [TOTAL_STARTUP];
+  return {
+    saveBaseline: path('save-baseline'),
+    baseline,
+    maxRegression: v['max-regression'] === undefined ? 0.05 : percent(v['max-regression']),
+    alpha: v.alpha === undefined ? 0.01 : num('alpha', v.alpha, 0.000001, 0.5, false),
+    gatePhases: [...new Set(gatePhases)],
+    markdown: path('markdown'),
+    exportHyperfine: path('export-hyperfine'),
+    exportBmf: path('export-bmf'),
   };
 }

@@ -6,8 +6,8 @@
 import { describe as distribution, median, modifiedZScores } from '../analysis/stats.js';
 import { mannWhitney } from '../analysis/trend.js';
 import type { Distribution, Suggestion, Trend } from '../analysis/types.js';
-import { phaseTree, slowestPhase } from '../session/phase-tree.js';
-import { totalStartupMs, type SessionSummary } from '../session/types.js';
+import { phaseNames, phaseTree, slowestPhase } from '../session/phase-tree.js';
+import { phaseDurationMs, totalStartupMs, type SessionSummary } from '../session/types.js';
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 import type { SessionSamples } from '../session/types.js';
@@ -110,14 +110,9 @@ export interface PhaseRunStats {
 
 /** Per-phase statistics over several runs (failed timings left out). */
 export function runStatistics(runs: readonly SessionSummary[]): PhaseRunStats[] {
-  const names: string[] = [];
-  for (const s of runs) for (const { phase: p } of phaseTree(s.phases)) if (!names.includes(p.name)) names.push(p.name);
-  return names.map((name) => {
+  return phaseNames(runs).map((name) => {
     // A run where this phase failed or did not happen contributes NaN, which the statistics skip.
-    const values = runs.map((s) => {
-      const ok = s.phases.filter((p) => p.name === name && p.success);
-      return ok.length > 0 ? ok.reduce((a, p) => a + p.durationMs, 0) : NaN;
-    });
+    const values = runs.map((s) => phaseDurationMs(s, name));
     const z = modifiedZScores(values);
     const outliers = z.flatMap((v, i) => (Math.abs(v) > 3.5 ? [i + 1] : []));
     return { name, durations: distribution(values), outliers };

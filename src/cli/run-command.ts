@@ -1,6 +1,7 @@
 /**
- * `procprobe run`: warmups, runs, Ctrl-C, the report or one JSON document, the exit status
- * (0 started and healthy, 1 a phase failed, interrupted, or a session could not be saved).
+ * `procprobe run`: warmups, runs, Ctrl-C, the report or one JSON document, the CI files
+ * (cli/gate.ts), the exit status (0 started and healthy, 1 a phase failed, interrupted, or a
+ * session could not be saved, 3 a gated phase regressed against --baseline).
  */
 import { runStats } from '../analysis/pool.js';
 import { totalStartupMs } from '../session/types.js';
@@ -10,9 +11,11 @@ import { adoptOrphans } from './daemon.js';
 import type { RunOptions } from './args.js';
 import { compare, phaseTable, processTable, renderComparison, runStatistics, runsTable, sparklines, type Comparison } from './report.js';
 import { runOnce, type RunOutcome } from './run.js';
+import { EXIT_REGRESSION, loadBaseline, renderGate, runGate, writeCiFiles } from './gate.js';
 import { escapeControls, fmtMs, Progress, styleFor, writeJsonDocument } from './terminal.js';
 
 export async function runCommand(o: RunOptions): Promise<number> {
+  const baseline = loadBaseline(o.ci); // before any run: a wrong file must not cost the runs
   const out = o.json ? null : process.stdout;
   const style = styleFor(process.stdout);
   const progress = new Progress(!o.quiet && !o.json);
@@ -59,13 +62,19 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const failed = outcomes.find((r) => !r.ok);
   const comparison = measured.length > 0 && !failed ? await historyComparison(o, measured, started).catch(() => null) : null;
   await pm.close();
+  // The gate and the CI files need every run: after a failed one, only the report (exit 1).
+  const summaries = measured.map((r) => r.session.toSummary());
+  const gate = baseline && measured.length > 0 && !failed ? runGate(o, baseline, summaries) : null;
+  if (measured.length > 0 && !failed) writeCiFiles(o, summaries, measured.map((r) => r.childExit), gate);
 
   if (o.json) {
-    writeJsonDocument(jsonReport(o, outcomes, comparison));
+    writeJsonDocument({ ...jsonReport(o, outcomes, comparison), gate });
   } else {
     printReport(o, outcomes, comparison, style);
+    if (gate && !o.quiet) process.stdout.write(`\n${renderGate(gate, o.ci.baseline!, style)}\n`);
   }
-  return failed || outcomes.some((r) => !r.session.saved) ? 1 : 0;
+  if (failed || outcomes.some((r) => !r.session.saved)) return 1;
+  return gate?.regression ? EXIT_REGRESSION : 0;
 }
 
 async function historyComparison(o: RunOptions, measured: RunOutcome[], started: number): Promise<Comparison> {
