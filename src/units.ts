@@ -26,3 +26,9 @@ export function fmtChange(f: number): string {
   if (f === Infinity) return '+∞';
   return Number.isFinite(f) ? `${f >= 0 ? '+' : ''}${(f * 100).toFixed(1)}%` : '-';
 }
+
+/** A relative change as a ratio for a person: 0.5 → `1.50×`; `∞×` for an unbounded end, `-` when unknown. */
+export function fmtRatio(change: number): string {
+  if (change === Infinity) return '∞×';
+  return Number.isFinite(change) ? `${(1 + change).toFixed(2)}×` : '-';
+}

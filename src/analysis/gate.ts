@@ -8,7 +8,8 @@
  * outlier moves it; the Mann–Whitney U test uses ranks only, is exact for small samples (no
  * approximation at n = 5), and keeps its false-alarm rate at α whatever the distribution.
  */
-import { median } from './stats.js';
+import { describe, median } from './stats.js';
+import type { Distribution } from './types.js';
 import { mannWhitney } from './trend.js';
 import { ratioEstimate, smallestP } from './shift.js';
 
@@ -67,4 +68,26 @@ export function gatePhase(phase: string, current: readonly number[], baseline: r
     smallestP: smallestP(est.n1, est.n2),
     verdict,
   };
+}
+
+/** One command's durations of a phase in `compare`, and how they stand against the first command's. */
+export interface CommandPhase {
+  name: string;
+  durations: Distribution;
+  /** null for the first command (the reference); change + 1 is the ratio, `verdict` at threshold 0. */
+  vsFirst: PhaseGate | null;
+}
+
+/**
+ * `compare`'s figures for one phase: each command's distribution and, for every command after
+ * the first, the ratio of its durations to the first's with its 1 − 2α interval and p (the gate
+ * with no threshold: `regression` means significantly slower, `improvement` faster).
+ */
+export function compareToFirst(phase: string, perCommand: readonly { name: string; values: readonly number[] }[], alpha: number): CommandPhase[] {
+  const first = perCommand[0]?.values ?? [];
+  return perCommand.map((c, i) => ({
+    name: c.name,
+    durations: describe(c.values),
+    vsFirst: i === 0 ? null : gatePhase(phase, c.values, first, { maxRegression: 0, alpha }),
+  }));
 }

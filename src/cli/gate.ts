@@ -117,6 +117,6 @@ export function writeCiFiles(o: RunOptions, runs: readonly SessionSummary[], exi
   }
   const input: RunsExportInput = { label: o.label, runs, exits, ...(gate ? { gate } : {}) };
   if (ci.markdown !== undefined) writeOutputAtomic('--markdown', ci.markdown, toMarkdown(input));
-  if (ci.exportHyperfine !== undefined) writeOutputAtomic('--export-hyperfine', ci.exportHyperfine, toHyperfineJson(input));
-  if (ci.exportBmf !== undefined) writeOutputAtomic('--export-bmf', ci.exportBmf, toBmf(input));
+  if (ci.exportHyperfine !== undefined) writeOutputAtomic('--export-hyperfine', ci.exportHyperfine, toHyperfineJson([input]));
+  if (ci.exportBmf !== undefined) writeOutputAtomic('--export-bmf', ci.exportBmf, toBmf([input]));
 }

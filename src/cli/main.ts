@@ -9,6 +9,7 @@
 import { BaselineFormatError, ProcprobeError, UsageError } from '../errors.js';
 import { parseRun } from './args.js';
 import { benchCommand } from './bench.js';
+import { compareCommand } from './compare.js';
 import { exportCommand, reportCommand, sessionsCommand, showCommand, statsCommand } from './commands.js';
 import { doctorCommand } from './doctor.js';
 import { isSystemError, missingCwd } from './files.js';
@@ -38,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'run':
       return runCommand(parseRun(rest));
+    case 'compare':
+      return compareCommand(rest);
     case 'sessions':
       return sessionsCommand(rest);
     case 'show':

@@ -19,27 +19,8 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const out = o.json ? null : process.stdout;
   const style = styleFor(process.stdout);
   const progress = new Progress(!o.quiet && !o.json);
-  adoptOrphans(); // a command that daemonizes stays in the tree (cli/daemon.ts)
-  const pm = new PerformanceMonitor({
-    dataDir: o.dataDir,
-    pid: process.pid,
-    tree: true,
-    excludeRoot: true, // the command and its descendants, not procprobe itself
-    resourceSamplingIntervalMs: o.intervalMs,
-    nodeBootstrap: false,
-  });
-  pm.on('warning', (w) => process.stderr.write(`procprobe: ${escapeControls(w.message)}\n`));
-  pm.on('error', (e) => process.stderr.write(`procprobe: ${escapeControls(e.message)}\n`));
-
-  // Ctrl-C: stop the child, save the session as incomplete, exit 1. A second Ctrl-C exits at once.
-  const interrupt = new AbortController();
-  const onSigint = (): void => {
-    if (interrupt.signal.aborted) process.exit(130);
-    interrupt.abort();
-    process.stderr.write('\nprocprobe: interrupted, stopping the command and saving the session…\n');
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  const pm = runMonitor(o);
+  const { interrupt, release } = interruptOnSignals();
 
   const started = Date.now();
   const outcomes: RunOutcome[] = [];
@@ -55,8 +36,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     }
   } finally {
     progress.clear();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    release();
   }
   const measured = outcomes.filter((r) => !r.warmup);
   const failed = outcomes.find((r) => !r.ok);
@@ -75,6 +55,38 @@ export async function runCommand(o: RunOptions): Promise<number> {
   }
   if (failed || outcomes.some((r) => !r.session.saved)) return 1;
   return gate?.regression ? EXIT_REGRESSION : 0;
+}
+
+/** The monitor of `run` and `compare`: the commands' process trees, not procprobe itself. */
+export function runMonitor(o: RunOptions): PerformanceMonitor {
+  adoptOrphans(); // a command that daemonizes stays in the tree (cli/daemon.ts)
+  const pm = new PerformanceMonitor({
+    dataDir: o.dataDir,
+    pid: process.pid,
+    tree: true,
+    excludeRoot: true, // the command and its descendants, not procprobe itself
+    resourceSamplingIntervalMs: o.intervalMs,
+    nodeBootstrap: false,
+  });
+  pm.on('warning', (w) => process.stderr.write(`procprobe: ${escapeControls(w.message)}\n`));
+  pm.on('error', (e) => process.stderr.write(`procprobe: ${escapeControls(e.message)}\n`));
+  return pm;
+}
+
+/**
+ * Ctrl-C (or SIGTERM): stop the child, save the session as incomplete, exit 1. A second Ctrl-C
+ * exits at once. `release` removes the handlers.
+ */
+export function interruptOnSignals(): { interrupt: AbortController; release: () => void } {
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort();
+    process.stderr.write('\nprocprobe: interrupted, stopping the command and saving the session…\n');
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  return { interrupt, release: () => (process.off('SIGINT', onSigint), process.off('SIGTERM', onSigint)) };
 }
 
 async function historyComparison(o: RunOptions, measured: RunOutcome[], started: number): Promise<Comparison> {

@@ -6,10 +6,10 @@
  */
 import { describe } from '../analysis/stats.js';
 import type { Distribution } from '../analysis/types.js';
-import type { PhaseGate } from '../analysis/gate.js';
+import type { CommandPhase, PhaseGate } from '../analysis/gate.js';
 import { phaseNames } from '../session/phase-tree.js';
 import { phaseDurationMs, TOTAL_STARTUP, type SessionSummary } from '../session/types.js';
-import { fmtChange, fmtMs } from '../units.js';
+import { fmtChange, fmtMs, fmtRatio } from '../units.js';
 
 export interface RunsExportInput {
   /** The command line as run (hyperfine's `command`, BMF's benchmark name prefix). */
@@ -41,15 +41,11 @@ function exitCode(exit: string | undefined): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/**
- * hyperfine's `--export-json` document (checked against hyperfine 1.15's own output): one result,
- * the total startup, with `times` and the statistics in seconds. `user` and `system` are left
- * out: procprobe measures their sum (`cpuMs`), not the split, and a made-up split would mislead.
- */
-export function toHyperfineJson(input: RunsExportInput): string {
+/** One command's result in hyperfine's schema: `times` and the statistics of total_startup in seconds. */
+function hyperfineResult(input: RunsExportInput): object {
   const times = input.runs.map((s) => phaseDurationMs(s, TOTAL_STARTUP)).map((ms) => (Number.isNaN(ms) ? null : ms / 1e3));
   const d = describe(times.filter((t): t is number => t !== null));
-  const result = {
+  return {
     command: input.label,
     mean: d.mean,
     stddev: d.count > 1 ? d.stddev : null, // hyperfine writes null for one run
@@ -59,19 +55,29 @@ export function toHyperfineJson(input: RunsExportInput): string {
     times,
     exit_codes: input.runs.map((_, i) => exitCode(input.exits?.[i])),
   };
-  return `${JSON.stringify({ results: [result] }, null, 2)}\n`;
 }
 
 /**
- * Bencher Metric Format: one benchmark per phase, named `<label> <phase>`, with the `latency`
+ * hyperfine's `--export-json` document (checked against hyperfine 1.15's own output): one result
+ * per command, as hyperfine writes for several. `user` and `system` are left out: procprobe
+ * measures their sum (`cpuMs`), not the split, and a made-up split would mislead.
+ */
+export function toHyperfineJson(inputs: readonly RunsExportInput[]): string {
+  return `${JSON.stringify({ results: inputs.map(hyperfineResult) }, null, 2)}\n`;
+}
+
+/**
+ * Bencher Metric Format: one benchmark per command and phase, named `<label> <phase>`, with the `latency`
  * measure in nanoseconds (Bencher's built-in unit for it): value the median, lower_value and
  * upper_value the fastest and slowest run.
  */
-export function toBmf(input: RunsExportInput): string {
+export function toBmf(inputs: readonly RunsExportInput[]): string {
   const doc: Record<string, { latency: { value: number; lower_value: number; upper_value: number } }> = {};
-  for (const p of phases(input)) {
-    if (p.stats.count === 0) continue; // a phase that never succeeded has nothing to track
-    doc[`${input.label} ${p.name}`] = { latency: { value: p.stats.median * 1e6, lower_value: p.stats.min * 1e6, upper_value: p.stats.max * 1e6 } };
+  for (const input of inputs) {
+    for (const p of phases(input)) {
+      if (p.stats.count === 0) continue; // a phase that never succeeded has nothing to track
+      doc[`${input.label} ${p.name}`] = { latency: { value: p.stats.median * 1e6, lower_value: p.stats.min * 1e6, upper_value: p.stats.max * 1e6 } };
+    }
   }
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
@@ -115,6 +121,22 @@ export function toMarkdown(input: RunsExportInput): string {
   for (const p of phases(input)) {
     const d = p.stats;
     lines.push(`| ${md(p.name)} | ${fmtMs(d.mean)} ± ${fmtMs(d.stddev)} | ${fmtMs(d.min)} … ${fmtMs(d.max)} | ${fmtMs(d.median)} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** `compare`'s Markdown: per phase, each command's mean ± σ and median, and its ratio to the first. */
+export function toCompareMarkdown(names: readonly string[], table: readonly { phase: string; commands: readonly CommandPhase[] }[], runs: number): string {
+  const first = names[0] ?? '';
+  const lines = [`### procprobe compare: ${names.map(md).join(' vs ')}`, '', `${runs} runs of each, interleaved (ABBA order).`, ''];
+  lines.push(`| phase | command | mean ± σ | median | vs ${md(first)} | p |`, '| --- | --- | ---: | ---: | ---: | ---: |');
+  for (const { phase, commands } of table) {
+    for (const c of commands) {
+      const d = c.durations;
+      const g = c.vsFirst;
+      const ratio = g ? `${fmtRatio(g.change)} [${fmtRatio(g.ciLow)}, ${fmtRatio(g.ciHigh)}]` : '1';
+      lines.push(`| ${md(phase)} | ${md(c.name)} | ${fmtMs(d.mean)} ± ${fmtMs(d.stddev)} | ${fmtMs(d.median)} | ${ratio} | ${g && Number.isFinite(g.p) ? g.p.toPrecision(2) : ''} |`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }
