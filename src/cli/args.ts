@@ -26,6 +26,9 @@ export interface RunOptions {
   json: boolean;
   quiet: boolean;
   capture: boolean;
+  /** Shell commands before and after each run (cli/hooks.ts), not timed. */
+  prepare: string | undefined;
+  cleanup: string | undefined;
   ci: CiOptions;
 }
 
@@ -78,6 +81,8 @@ const RUN_FLAGS: Record<string, Flag> = {
   capture: { type: 'boolean', help: "capture the command's output instead of passing it through" },
   json: { type: 'boolean', help: "print one JSON document (the command's stdout goes to stderr)" },
   quiet: { type: 'boolean', help: 'print one line' },
+  prepare: { type: 'string', arg: 'CMD', help: 'a shell command before each run, not timed (e.g. clear a cache)' },
+  cleanup: { type: 'string', arg: 'CMD', help: 'a shell command after each run, not timed' },
   'save-baseline': { type: 'string', arg: 'FILE', help: 'write the runs as a baseline file (JSON) for --baseline' },
   baseline: { type: 'string', arg: 'FILE', help: 'compare with this baseline: exit 3 on a regression' },
   'max-regression': { type: 'string', arg: 'P%', help: 'with --baseline: a slowdown above P percent can fail (default 5%)' },
@@ -89,7 +94,7 @@ const RUN_FLAGS: Record<string, Flag> = {
 };
 
 /** run's flags that `compare` shares: how each command is made ready and sampled, and the files. */
-const SHARED_WITH_COMPARE = ['port', 'host', 'health-url', 'ready-pattern', 'cwd', 'interval', 'timeout', 'grace', 'data-dir', 'markdown', 'export-hyperfine', 'export-bmf'];
+const SHARED_WITH_COMPARE = ['port', 'host', 'health-url', 'ready-pattern', 'cwd', 'interval', 'timeout', 'grace', 'prepare', 'cleanup', 'data-dir', 'markdown', 'export-hyperfine', 'export-bmf'];
 
 /** Every command's flags, in the order `--help` lists them (help.ts renders them from here). */
 export const FLAGS: Record<Command, Record<string, Flag>> = {
@@ -229,6 +234,8 @@ export function runOptionsFrom(v: FlagValues, command: string, args: string[], l
     json: v.json === true,
     quiet: v.quiet === true,
     capture: v.capture === true,
+    prepare: v.prepare as string | undefined,
+    cleanup: v.cleanup as string | undefined,
     ci: parseCi(v),
   };
 }

@@ -15,6 +15,7 @@ import { num, parse, runOptionsFrom, type FlagValues, type RunOptions } from './
 import { writeOutputAtomic } from './files.js';
 import { interruptOnSignals, runMonitor } from './run-command.js';
 import { runOnce } from './run.js';
+import { withHooks } from './hooks.js';
 import { shellWords } from './shell-words.js';
 import { escapeControls, fmtMs, Progress, styleFor, table, writeJsonDocument, type Style } from './terminal.js';
 
@@ -84,10 +85,11 @@ export async function compareCommand(argv: string[]): Promise<number> {
       const o = c.commands[slot.k]!;
       if (!c.json) process.stdout.write(style.dim(`${slot.warmup ? 'warmup' : 'run'} ${i + 1}/${slots.length}: ${escapeControls(o.label)}\n`));
       const n = slot.warmup ? Math.floor(i / c.commands.length) + 1 : measured[slot.k]!.runs.length + 1; // this command's run number
-      const r = await runOnce(o, pm, { run: n, warmup: slot.warmup, progress, interrupt: interrupt.signal });
-      if (!r.ok) {
-        failure = { name: o.label, reason: r.interrupted ? 'interrupted' : `${r.failedPhase} failed: ${r.reason ?? ''}` };
-        break; // the ratios need every command's runs: a failed startup ends the comparison
+      const { value: r, failure: hook } = await withHooks(o, () => runOnce(o, pm, { run: n, warmup: slot.warmup, progress, interrupt: interrupt.signal }));
+      if (!r || !r.ok || hook) {
+        const reason = !r ? hook! : !r.ok ? (r.interrupted ? 'interrupted' : `${r.failedPhase} failed: ${r.reason ?? ''}`) : hook!;
+        failure = { name: o.label, reason };
+        break; // the ratios need every command's runs: a failed startup (or hook) ends the comparison
       }
       if (slot.warmup) continue;
       measured[slot.k]!.runs.push(r.session.toSummary());

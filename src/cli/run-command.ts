@@ -11,6 +11,7 @@ import { adoptOrphans } from './daemon.js';
 import type { RunOptions } from './args.js';
 import { compare, phaseTable, processTable, renderComparison, runStatistics, runsTable, sparklines, type Comparison } from './report.js';
 import { runOnce, type RunOutcome } from './run.js';
+import { withHooks } from './hooks.js';
 import { EXIT_REGRESSION, loadBaseline, renderGate, runGate, writeCiFiles } from './gate.js';
 import { escapeControls, fmtMs, Progress, styleFor, writeJsonDocument } from './terminal.js';
 
@@ -24,14 +25,16 @@ export async function runCommand(o: RunOptions): Promise<number> {
 
   const started = Date.now();
   const outcomes: RunOutcome[] = [];
+  let hookFailure: string | null = null;
   try {
     for (let i = 0; i < o.warmup + o.runs && !interrupt.signal.aborted; i++) {
       const warmup = i < o.warmup;
       const n = warmup ? i + 1 : i - o.warmup + 1;
       if (!o.quiet && out && o.warmup + o.runs > 1) out.write(style.dim(`${warmup ? 'warmup' : 'run'} ${n}/${warmup ? o.warmup : o.runs}\n`));
-      const r = await runOnce(o, pm, { run: n, warmup, progress, interrupt: interrupt.signal });
-      outcomes.push(r);
-      if (!r.ok) break; // a failed startup is reported, not repeated
+      const { value: r, failure } = await withHooks(o, () => runOnce(o, pm, { run: n, warmup, progress, interrupt: interrupt.signal }));
+      if (r) outcomes.push(r);
+      hookFailure = failure;
+      if (!r || !r.ok || failure) break; // a failed startup (or hook) is reported, not repeated
       if (!r.session.saved) break; // a full disk fails every later run the same way
     }
   } finally {
@@ -39,7 +42,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     release();
   }
   const measured = outcomes.filter((r) => !r.warmup);
-  const failed = outcomes.find((r) => !r.ok);
+  const failed = outcomes.some((r) => !r.ok) || hookFailure !== null; // a failed startup or hook: no gate, no CI files
   const comparison = measured.length > 0 && !failed ? await historyComparison(o, measured, started).catch(() => null) : null;
   await pm.close();
   // The gate and the CI files need every run: after a failed one, only the report (exit 1).
@@ -48,11 +51,12 @@ export async function runCommand(o: RunOptions): Promise<number> {
   if (measured.length > 0 && !failed) writeCiFiles(o, summaries, measured.map((r) => r.childExit), gate);
 
   if (o.json) {
-    writeJsonDocument({ ...jsonReport(o, outcomes, comparison), gate });
+    writeJsonDocument({ ...jsonReport(o, outcomes, comparison), gate, hookFailure });
   } else {
     printReport(o, outcomes, comparison, style);
     if (gate && !o.quiet) process.stdout.write(`\n${renderGate(gate, o.ci.baseline!, style)}\n`);
   }
+  if (hookFailure !== null) process.stderr.write(`procprobe: ${escapeControls(hookFailure)}\n`);
   if (failed || outcomes.some((r) => !r.session.saved)) return 1;
   return gate?.regression ? EXIT_REGRESSION : 0;
 }
