@@ -152,3 +152,22 @@ describe('gatePhase: threshold AND significance', () => {
     expect([g.currentCount, g.baselineCount, g.currentMedianMs, g.baselineMedianMs]).toEqual([3, 6, 120, 102.5]);
   });
 });
+
+describe('gatePhase on seeded samples: the issue\'s rates, without a machine\'s drift', () => {
+  const o = { maxRegression: 0.05, alpha: 0.01 };
+  const rate = (trials: number, now: (r: () => number) => number[], base: (r: () => number) => number[], seed: number): number => {
+    const rand = mulberry32(seed);
+    let hits = 0;
+    for (let t = 0; t < trials; t++) if (gatePhase('p', now(rand), base(rand), o).verdict === 'regression') hits++;
+    return hits / trials;
+  };
+
+  it('100 ms against 100 ms (lognormal, 10 % spread, 6 runs each): a regression in at most 1 % of 2000 trials', () => {
+    const same = (r: () => number) => lognormal(r, 6, 100, 0.1);
+    expect(rate(2000, same, same, 7)).toBeLessThanOrEqual(0.01);
+  });
+
+  it('140 ms against 100 ms (same spread): a regression in at least 99 % of 2000 trials', () => {
+    expect(rate(2000, (r) => lognormal(r, 6, 140, 0.1), (r) => lognormal(r, 6, 100, 0.1), 8)).toBeGreaterThanOrEqual(0.99);
+  });
+});

@@ -54,7 +54,8 @@ export async function runCommand(o: RunOptions): Promise<number> {
     writeJsonDocument({ ...jsonReport(o, outcomes, comparison), gate, hookFailure });
   } else {
     printReport(o, outcomes, comparison, style);
-    if (gate && !o.quiet) process.stdout.write(`\n${renderGate(gate, o.ci.baseline!, style)}\n`);
+    // --quiet: the gate's verdict line only (the last of its report), after the result line.
+    if (gate) process.stdout.write(o.quiet ? `${renderGate(gate, o.ci.baseline!, style).split('\n').at(-1)}\n` : `\n${renderGate(gate, o.ci.baseline!, style)}\n`);
   }
   if (hookFailure !== null) process.stderr.write(`procprobe: ${escapeControls(hookFailure)}\n`);
   if (failed || outcomes.some((r) => !r.session.saved)) return 1;
