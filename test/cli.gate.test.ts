@@ -181,6 +181,15 @@ describe('procprobe run --save-baseline / --baseline', () => {
     );
   }, T);
 
+  it('--quiet: the result line, then the verdict line alone', async () => {
+    const r = await runCli(['run', '--quiet', '--runs', '5', '--data-dir', join(dir, 'data-q'), '--baseline', baseline, '--', 'sleep', '0.45']);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^✓ exited 0 in \d+ ms$/);
+    expect(lines[1]).toBe('✗ regression in total_startup: slower by more than 5.0% at p < 0.01 (exit 3)');
+  }, T);
+
   it('a corrupt, foreign or newer baseline file, a missing one, an unknown --gate-phase: one line, exit 2, before any run', async () => {
     const write = (name: string, text: string): string => (writeFileSync(out(name), text), out(name));
     const cases: [string[], RegExp][] = [
