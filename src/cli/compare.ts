@@ -91,6 +91,10 @@ export async function compareCommand(argv: string[]): Promise<number> {
         failure = { name: o.label, reason };
         break; // the ratios need every command's runs: a failed startup (or hook) ends the comparison
       }
+      if (!r.session.saved) {
+        failure = { name: o.label, reason: `the session was not saved to ${o.dataDir}: ${r.session.saveError?.message ?? 'the history writer failed'}` };
+        break; // as run: a full disk fails every later run the same way
+      }
       if (slot.warmup) continue;
       measured[slot.k]!.runs.push(r.session.toSummary());
       measured[slot.k]!.exits.push(r.childExit);
