@@ -8,7 +8,7 @@
  * the kernel's release string in /proc, hyperfine's own --export-json.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,8 @@ describe('procprobe run --save-baseline / --baseline', () => {
 
   it('--save-baseline writes a self-describing JSON baseline, the runs as the index has them, the machine as the kernel says', async () => {
     const data = join(dir, 'data-a');
+    writeFileSync(baseline, 'an older baseline');
+    const before = lstatSync(baseline).ino;
     const r = await runCli(['run', '--runs', RUNS, '--data-dir', data, '--save-baseline', baseline, '--', 'sleep', '0.3']);
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(readFileSync(baseline, 'utf8'));
@@ -68,7 +70,8 @@ describe('procprobe run --save-baseline / --baseline', () => {
       expect(run.totalStartupMs).toBeGreaterThanOrEqual(300); // the kernel slept 300 ms in it
       expect(run.phases.find((p: { name: string }) => p.name === 'process_startup').resources).toHaveProperty('cpuMs');
     }
-    // Written through a temp file and a rename: nothing else is left beside it.
+    // Written through a temp file and a rename: a new inode replaced the old file, and nothing else is left beside it.
+    expect(lstatSync(baseline).ino).not.toBe(before);
     expect(readdirSync(dir).filter((n) => n !== 'data-a')).toEqual(['baseline.json']);
   }, T);
 
@@ -87,6 +90,8 @@ describe('procprobe run --save-baseline / --baseline', () => {
 
   it('a real slowdown (sleep 0.3 → 0.45, +50 %) exits 3, names the phase, and writes the Markdown, hyperfine and BMF files', async () => {
     const data = join(dir, 'data-c');
+    // A symlink (as a CI step summary path may be) is written through, not replaced by a file.
+    symlinkSync(out('summary-target.md'), out('summary.md'));
     const r = await runCli([
       'run', '--runs', RUNS, '--data-dir', data, '--baseline', baseline,
       '--markdown', out('summary.md'), '--export-hyperfine', out('hyperfine.json'), '--export-bmf', out('bmf.json'), '--', 'sleep', '0.45',
@@ -121,7 +126,8 @@ describe('procprobe run --save-baseline / --baseline', () => {
     expect(bmf['sleep 0.45 total_startup'].latency.upper_value).toBeCloseTo(Math.max(...totals) * 1e6, 3);
 
     // Markdown: every table row has its header's cell count; the gate's row says regression.
-    const md = readFileSync(out('summary.md'), 'utf8');
+    expect(lstatSync(out('summary.md')).isSymbolicLink()).toBe(true);
+    const md = readFileSync(out('summary-target.md'), 'utf8');
     expect(md.split('\n')[0]).toBe('### procprobe: sleep 0.45');
     expect(md).toContain('**❌ regression** in total_startup');
     const blocks = md.split('\n\n').filter((b) => b.startsWith('|'));
