@@ -207,6 +207,15 @@ export class HistoryFormatError extends MessageError {
   static override readonly code = 'ERR_PROCPROBE_HISTORY_FORMAT';
 }
 
+/**
+ * A baseline file (`run --baseline`) is not one: not JSON, another program's JSON, a newer
+ * format, or missing the runs or phases a comparison needs. The CLI exits 2 (the command line
+ * named the wrong file).
+ */
+export class BaselineFormatError extends MessageError {
+  static override readonly code = 'ERR_PROCPROBE_BASELINE_FORMAT';
+}
+
 /** A history file was skipped or repaired while loading (emitted as 'warning', naming it). */
 export class HistorySkippedError extends MessageError {
   static override readonly code = 'ERR_PROCPROBE_HISTORY_SKIPPED';
@@ -243,7 +252,7 @@ export const ERROR_CLASSES: Readonly<Record<string, typeof ProcprobeError>> = Ob
     [
       InvalidOptionError, ProcessNotFoundError, AccessDeniedError, ProcessExitedError, ZombieProcessError, NativeUnavailableError,
       SyncUnsupportedError, ClosedError, ProbeReadError, SpawnError, DataDirLayoutError, SessionStateError, DataDirError, HistoryWriteError,
-      HistoryFormatError, HistorySkippedError, CallbackError, SamplerError, WorkerFailedError, IntervalClampedWarning, UsageError,
+      HistoryFormatError, BaselineFormatError, HistorySkippedError, CallbackError, SamplerError, WorkerFailedError, IntervalClampedWarning, UsageError,
     ].map((c) => [c.code, c as typeof ProcprobeError]),
   ),
 );

@@ -1,5 +1,6 @@
 export {
   AccessDeniedError,
+  BaselineFormatError,
   CallbackError,
   ClosedError,
   DataDirError,

@@ -8,4 +8,12 @@
  * a field removed or renamed, its type, unit or meaning changed, a bare value wrapped. Adding a
  * field does not; readers ignore fields they do not know.
  */
+import { readFileSync } from 'node:fs';
+
 export const SCHEMA_VERSION = 1;
+
+/** procprobe's version, from its package.json (stamped in baseline files, printed by --version). */
+export function procprobeVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

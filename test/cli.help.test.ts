@@ -13,6 +13,11 @@ const OPTIONS: Record<string, string[]> = {
   run: [
     '--port', '--host', '--health-url', '--ready-pattern', '--require-env', '--cwd', '--interval', '--timeout',
     '--runs', '--warmup', '--keep', '--grace', '--data-dir', '--label', '--capture', '--json', '--quiet',
+    '--prepare', '--cleanup', '--save-baseline', '--baseline', '--max-regression', '--alpha', '--gate-phase', '--markdown', '--export-hyperfine', '--export-bmf',
+  ],
+  compare: [
+    '--runs', '--warmup', '-n, --name', '--alpha', '--port', '--host', '--health-url', '--ready-pattern', '--cwd', '--interval', '--timeout',
+    '--grace', '--prepare', '--cleanup', '--data-dir', '--markdown', '--export-hyperfine', '--export-bmf', '--json',
   ],
   sessions: ['--data-dir', '--json'],
   show: ['--data-dir', '--json'],

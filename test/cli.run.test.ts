@@ -92,7 +92,7 @@ describe('procprobe run: the quick start', () => {
     const reported = serverLine(r.stderr, port); // the child's stdout went to stderr
 
     // The shape README "procprobe run --json" documents, schemaVersion first.
-    expect(Object.keys(doc)).toEqual(['schemaVersion', 'command', 'label', 'dataDir', 'ok', 'saved', 'runs', 'statistics', 'comparison']);
+    expect(Object.keys(doc)).toEqual(['schemaVersion', 'command', 'label', 'dataDir', 'ok', 'saved', 'runs', 'statistics', 'comparison', 'gate', 'hookFailure']);
     expect(doc.schemaVersion).toBe(SCHEMA_VERSION);
     const always = ['sessionId', 'warmup', 'ok', 'interrupted', 'saved', 'totalStartupMs', 'samples', 'sampleAccount', 'phases', 'resources', 'processes', 'processesDropped', 'sampler'];
     const sometimes = ['saveError', 'failedPhase', 'reason', 'childExit', 'output'];

@@ -3,8 +3,8 @@
  * distribution of its durations and which runs stand out. Shared by the terminal report, --json
  * and the HTML series page.
  */
-import { phaseTree } from '../session/phase-tree.js';
-import type { SessionSummary } from '../session/types.js';
+import { phaseNames } from '../session/phase-tree.js';
+import { phaseDurationMs, type SessionSummary } from '../session/types.js';
 import { describe as distribution, median, modifiedZScores } from './stats.js';
 import type { Distribution } from './types.js';
 
@@ -22,14 +22,9 @@ export interface PhaseRunStats {
 
 /** Per-phase statistics over several runs (failed timings left out). */
 export function runStatistics(runs: readonly SessionSummary[]): PhaseRunStats[] {
-  const names: string[] = [];
-  for (const s of runs) for (const { phase: p } of phaseTree(s.phases)) if (!names.includes(p.name)) names.push(p.name);
-  return names.map((name) => {
+  return phaseNames(runs).map((name) => {
     // A run where this phase failed or did not happen contributes NaN, which the statistics skip.
-    const values = runs.map((s) => {
-      const ok = s.phases.filter((p) => p.name === name && p.success);
-      return ok.length > 0 ? ok.reduce((a, p) => a + p.durationMs, 0) : NaN;
-    });
+    const values = runs.map((s) => phaseDurationMs(s, name));
     const z = modifiedZScores(values);
     const mid = median(values);
     // A flag worth a look: far out by the robust z-score and by at least OUTLIER_MIN_MS (a 0.3 ms

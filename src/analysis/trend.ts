@@ -138,9 +138,10 @@ export function mannWhitneyLess(x: ArrayLike<number>, y: ArrayLike<number>): num
  * (1 − q^i), m = min(n1, n2), M = max(n1, n2). The product is built in place, truncated after q^k
  * (Harding 1984, Appl. Stat. 33:1): O(m·k) time, O(k) memory. In doubles: counts up to
  * C(200,100) ≈ 9·10⁵⁸ fit, and against an additions-only knapsack count the lower half agreed to
- * 10⁻¹⁴ relative for every n1·n2 ≤ 10 000 shape tried (1×10000 to 100×100).
+ * 10⁻¹⁴ relative for every n1·n2 ≤ 10 000 shape tried (1×10000 to 100×100). Also used for the
+ * exact confidence interval of a shift (analysis/shift.ts).
  */
-function exactLowerTail(n1: number, n2: number, k: number): number {
+export function exactLowerTail(n1: number, n2: number, k: number): number {
   const total = n1 * n2;
   if (k < 0) return 0;
   if (k >= total) return 1;
@@ -163,7 +164,7 @@ function exactLowerTail(n1: number, n2: number, k: number): number {
 }
 
 /** Upper tail of the standard normal, 1 − Φ(z). */
-function normalUpper(z: number): number {
+export function normalUpper(z: number): number {
   return 0.5 * erfc(z / Math.SQRT2);
 }
 

@@ -3,6 +3,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_DATA_DIR } from '../validate.js';
 import { UsageError } from '../errors.js';
 import { EXPORT_FORMATS } from '../export/types.js';
+import { TOTAL_STARTUP } from '../session/types.js';
+import { checkOutputPath } from './files.js';
+import { shellJoin } from './shell-words.js';
 
 export interface RunOptions {
   command: string;
@@ -24,9 +27,26 @@ export interface RunOptions {
   json: boolean;
   quiet: boolean;
   capture: boolean;
+  /** Shell commands before and after each run (cli/hooks.ts), not timed. */
+  prepare: string | undefined;
+  cleanup: string | undefined;
+  ci: CiOptions;
 }
 
-export const COMMANDS = ['run', 'sessions', 'show', 'stats', 'export', 'report', 'doctor', 'bench'] as const;
+/** The CI flags of `run` (cli/gate.ts): a baseline to write or to gate on, and files for other tools. */
+export interface CiOptions {
+  saveBaseline: string | undefined;
+  baseline: string | undefined;
+  /** A fraction: `--max-regression 5%` is 0.05. */
+  maxRegression: number;
+  alpha: number;
+  gatePhases: string[];
+  markdown: string | undefined;
+  exportHyperfine: string | undefined;
+  exportBmf: string | undefined;
+}
+
+export const COMMANDS = ['run', 'compare', 'sessions', 'show', 'stats', 'export', 'report', 'doctor', 'bench'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** One command-line flag: what the parser accepts and what `--help` says, in one place. */
@@ -43,26 +63,50 @@ export interface Flag {
 const DATA_DIR: Record<string, Flag> = { 'data-dir': { type: 'string', arg: 'DIR', help: `history location (default ${DEFAULT_DATA_DIR})` } };
 const JSON_OUT: Record<string, Flag> = { json: { type: 'boolean', help: 'print one JSON document (with schemaVersion) instead of the table' } };
 
+/** run's flags, in the order `--help` lists them (help.ts renders them from FLAGS). */
+const RUN_FLAGS: Record<string, Flag> = {
+  port: { type: 'string', arg: 'N', help: 'the port the command listens on: checked free before, waited for after' },
+  host: { type: 'string', arg: 'H', help: 'host for --port (default 127.0.0.1)' },
+  'health-url': { type: 'string', arg: 'URL', help: 'wait until it answers 2xx (retries with backoff)' },
+  'ready-pattern': { type: 'string', arg: 'RE', help: 'ready when a line of output matches RE' },
+  'require-env': { type: 'string', arg: 'NAME', multiple: true, help: 'fail environment_validation unless NAME is set (repeatable)' },
+  cwd: { type: 'string', arg: 'DIR', help: 'working directory of the command' },
+  interval: { type: 'string', arg: 'MS', help: 'sampling interval (default 1)' },
+  timeout: { type: 'string', arg: 'MS', help: 'give up on startup after MS (default 30000)' },
+  runs: { type: 'string', arg: 'N', help: 'measured startups (default 1; statistics over the runs)' },
+  warmup: { type: 'string', arg: 'N', help: 'startups before them, saved but not measured (default 0)' },
+  keep: { type: 'boolean', help: 'leave the command running (default: SIGTERM, then SIGKILL after --grace)' },
+  grace: { type: 'string', arg: 'MS', help: 'time between SIGTERM and SIGKILL (default 3000)' },
+  ...DATA_DIR,
+  label: { type: 'string', arg: 'L', help: 'name in history (default: the command line)' },
+  capture: { type: 'boolean', help: "capture the command's output instead of passing it through" },
+  json: { type: 'boolean', help: "print one JSON document (the command's stdout goes to stderr)" },
+  quiet: { type: 'boolean', help: 'print one line' },
+  prepare: { type: 'string', arg: 'CMD', help: 'a shell command before each run, not timed (e.g. clear a cache)' },
+  cleanup: { type: 'string', arg: 'CMD', help: 'a shell command after each run, not timed' },
+  'save-baseline': { type: 'string', arg: 'FILE', help: 'write the runs as a baseline file (JSON) for --baseline' },
+  baseline: { type: 'string', arg: 'FILE', help: 'compare with this baseline: exit 3 on a regression' },
+  'max-regression': { type: 'string', arg: 'P%', help: 'with --baseline: a slowdown above P percent can fail (default 5%)' },
+  alpha: { type: 'string', arg: 'A', help: 'with --baseline: significance level of the one-sided test (default 0.01)' },
+  'gate-phase': { type: 'string', arg: 'NAME', multiple: true, help: 'with --baseline: a phase to gate on (repeatable; default total_startup)' },
+  markdown: { type: 'string', arg: 'FILE', help: 'write the result as a Markdown table (e.g. $GITHUB_STEP_SUMMARY)' },
+  'export-hyperfine': { type: 'string', arg: 'FILE', help: "write the runs in hyperfine's --export-json format" },
+  'export-bmf': { type: 'string', arg: 'FILE', help: 'write the runs in Bencher Metric Format (JSON)' },
+};
+
+/** run's flags that `compare` shares: how each command is made ready and sampled, and the files. */
+const SHARED_WITH_COMPARE = ['port', 'host', 'health-url', 'ready-pattern', 'cwd', 'interval', 'timeout', 'grace', 'prepare', 'cleanup', 'data-dir', 'markdown', 'export-hyperfine', 'export-bmf'];
+
 /** Every command's flags, in the order `--help` lists them (help.ts renders them from here). */
 export const FLAGS: Record<Command, Record<string, Flag>> = {
-  run: {
-    port: { type: 'string', arg: 'N', help: 'the port the command listens on: checked free before, waited for after' },
-    host: { type: 'string', arg: 'H', help: 'host for --port (default 127.0.0.1)' },
-    'health-url': { type: 'string', arg: 'URL', help: 'wait until it answers 2xx (retries with backoff)' },
-    'ready-pattern': { type: 'string', arg: 'RE', help: 'ready when a line of output matches RE' },
-    'require-env': { type: 'string', arg: 'NAME', multiple: true, help: 'fail environment_validation unless NAME is set (repeatable)' },
-    cwd: { type: 'string', arg: 'DIR', help: 'working directory of the command' },
-    interval: { type: 'string', arg: 'MS', help: 'sampling interval (default 1)' },
-    timeout: { type: 'string', arg: 'MS', help: 'give up on startup after MS (default 30000)' },
-    runs: { type: 'string', arg: 'N', help: 'measured startups (default 1; statistics over the runs)' },
-    warmup: { type: 'string', arg: 'N', help: 'startups before them, saved but not measured (default 0)' },
-    keep: { type: 'boolean', help: 'leave the command running (default: SIGTERM, then SIGKILL after --grace)' },
-    grace: { type: 'string', arg: 'MS', help: 'time between SIGTERM and SIGKILL (default 3000)' },
-    ...DATA_DIR,
-    label: { type: 'string', arg: 'L', help: 'name in history (default: the command line)' },
-    capture: { type: 'boolean', help: "capture the command's output instead of passing it through" },
-    json: { type: 'boolean', help: "print one JSON document (the command's stdout goes to stderr)" },
-    quiet: { type: 'boolean', help: 'print one line' },
+  run: RUN_FLAGS,
+  compare: {
+    runs: { type: 'string', arg: 'N', help: 'measured startups of each command (default 10), interleaved ABBA' },
+    warmup: { type: 'string', arg: 'N', help: 'startups of each command before them, not measured (default 0)' },
+    name: { type: 'string', arg: 'NAME', short: 'n', multiple: true, help: 'the name of each command in turn (default: the command line; the history label)' },
+    alpha: { type: 'string', arg: 'A', help: 'the ratio\'s confidence interval is at 1 − 2A (default 0.01: 98 %)' },
+    ...Object.fromEntries(SHARED_WITH_COMPARE.map((n) => [n, RUN_FLAGS[n]!])),
+    ...JSON_OUT,
   },
   sessions: { ...DATA_DIR, ...JSON_OUT },
   show: { ...DATA_DIR, ...JSON_OUT },
@@ -144,8 +188,18 @@ export function parseRun(argv: string[]): RunOptions {
   if (dash < 0 || dash === argv.length - 1) throw new UsageError('no command after --: procprobe run [options] -- <command> [args...]');
   const { values, positionals } = parse('run', argv.slice(0, dash));
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} before --`);
-  const v = values as Record<string, string | boolean | string[] | undefined>;
   const [command, ...args] = argv.slice(dash + 1) as [string, ...string[]];
+  return runOptionsFrom(values as FlagValues, command, args);
+}
+
+/** Parsed flag values, by name (node:util's parseArgs result). */
+export type FlagValues = Record<string, string | boolean | string[] | undefined>;
+
+/**
+ * The RunOptions of one command from the flags of `run` or `compare` (which shares run's
+ * readiness and sampling flags): each flag that is not given takes its default.
+ */
+export function runOptionsFrom(v: FlagValues, command: string, args: string[], label?: string): RunOptions {
   let readyPattern: RegExp | undefined;
   if (v['ready-pattern'] !== undefined) {
     try {
@@ -177,18 +231,47 @@ export function parseRun(argv: string[]): RunOptions {
     keep: v.keep === true,
     graceMs: v.grace === undefined ? 3000 : num('grace', v.grace, 0, 600_000, false),
     dataDir: (v['data-dir'] as string | undefined) ?? DEFAULT_DATA_DIR,
-    label: (v.label as string | undefined) ?? shellJoin([command, ...args]),
+    label: label ?? (v.label as string | undefined) ?? shellJoin([command, ...args]),
     json: v.json === true,
     quiet: v.quiet === true,
     capture: v.capture === true,
+    prepare: v.prepare as string | undefined,
+    cleanup: v.cleanup as string | undefined,
+    ci: parseCi(v),
   };
 }
 
-/**
- * The command line as a POSIX shell would read it back: a word with anything but
- * `[A-Za-z0-9_@%+=:,./-]` in single quotes (an embedded `'` as `'\''`), an empty word as `''`.
- * Default labels are this, so `--label "$(…)"` and a paste into a shell give the same command.
- */
-export function shellJoin(words: string[]): string {
-  return words.map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`)).join(' ');
+/** `--max-regression`: a percentage, the `%` optional (`5%`, `5`, `2.5%`). */
+function percent(raw: unknown): number {
+  const text = typeof raw === 'string' && raw.endsWith('%') ? raw.slice(0, -1) : raw;
+  try {
+    return num('max-regression', text, 0, 1000, false) / 100;
+  } catch {
+    throw new UsageError(`--max-regression must be a percentage from 0% to 1000% (e.g. 5%), got ${JSON.stringify(raw)}`);
+  }
+}
+
+/** The CI flags, each output path checked before any run (a typo must not cost the whole job). */
+function parseCi(v: Record<string, string | boolean | string[] | undefined>): CiOptions {
+  const path = (flag: string): string | undefined => {
+    const p = v[flag] as string | undefined;
+    if (p !== undefined) checkOutputPath(`--${flag}`, p);
+    return p;
+  };
+  const baseline = v.baseline as string | undefined;
+  if (baseline === undefined) {
+    for (const flag of ['max-regression', 'alpha', 'gate-phase']) if (v[flag] !== undefined) throw new UsageError(`--${flag} needs --baseline FILE: it sets how the runs are compared with it`);
+  }
+  if (baseline === '') throw new UsageError('--baseline needs a file name, got ""');
+  const gatePhases = (v['gate-phase'] as string[] | undefined) ?? [TOTAL_STARTUP];
+  return {
+    saveBaseline: path('save-baseline'),
+    baseline,
+    maxRegression: v['max-regression'] === undefined ? 0.05 : percent(v['max-regression']),
+    alpha: v.alpha === undefined ? 0.01 : num('alpha', v.alpha, 0.000001, 0.5, false),
+    gatePhases: [...new Set(gatePhases)],
+    markdown: path('markdown'),
+    exportHyperfine: path('export-hyperfine'),
+    exportBmf: path('export-bmf'),
+  };
 }

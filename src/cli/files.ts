@@ -4,8 +4,8 @@
  * the command line got wrong is a UsageError (exit 2) found before any work is done; a failure of
  * the system itself (a full disk) is a Node system error that main.ts prints in one line (exit 1).
  */
-import { statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { lstatSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 
 /** An error from a system call (fs, net, process.cwd): it has an errno code and the call's name. */
@@ -65,9 +65,39 @@ export function writeOutput(flag: string, path: string, data: string | Uint8Arra
   try {
     writeFileSync(path, data);
   } catch (err) {
-    if (!isSystemError(err)) throw err;
-    if (PATH_ERRNOS.has(err.code)) throw new UsageError(`${flag} ${path}: ${err.message}`, { cause: err });
-    err.message = `${flag} ${path}: ${err.message}`; // ENOSPC, EIO...: printed as it is, exit 1
-    throw err;
+    writeFailed(flag, path, err);
+  }
+}
+
+/** A write's failure, naming the flag and the path: the path's fault is a UsageError (exit 2). */
+function writeFailed(flag: string, path: string, err: unknown): never {
+  if (!isSystemError(err)) throw err;
+  if (PATH_ERRNOS.has(err.code)) throw new UsageError(`${flag} ${path}: ${err.message}`, { cause: err });
+  err.message = `${flag} ${path}: ${err.message}`; // ENOSPC, EIO...: printed as it is, exit 1
+  throw err;
+}
+
+/**
+ * Write `data` to the file `flag` named so that a reader never sees half of it: into a temp file
+ * beside it (created exclusively, `wx`), then renamed over it. A CI job that is killed mid-write,
+ * or a second job writing the same cache path, leaves either the old file or the new one, never a
+ * torn baseline that would fail the next gate. What is not a regular file (a FIFO, /dev/stdout, a
+ * symlink to one) is written in place: renaming would replace the device node or the link itself.
+ */
+export function writeOutputAtomic(flag: string, path: string, data: string | Uint8Array): void {
+  let regular = true;
+  try {
+    regular = lstatSync(path).isFile();
+  } catch {
+    // missing: created by the rename
+  }
+  if (!regular) return writeOutput(flag, path, data);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  try {
+    writeFileSync(tmp, data, { flag: 'wx' });
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true }); // a full disk must not leave a temp file behind
+    writeFailed(flag, path, err);
   }
 }

@@ -21,7 +21,13 @@ const HELP: Record<Command, CommandHelp> = {
     usage: 'run [options] -- <command> [args...]',
     summary: 'start a command, time its startup phases',
     notes:
-      'Without --port or --ready-pattern, a command is ready when it exits 0 (one-shot commands).\nExit status: 0 started (and healthy), 1 a phase failed, interrupted, or the session could not be saved, 2 bad usage.',
+      'Without --port or --ready-pattern, a command is ready when it exits 0 (one-shot commands).\nExit status: 0 started (and healthy), 1 a phase failed, interrupted, or the session could not be saved, 2 bad usage\n(or a --baseline file that is not one), 3 a gated phase regressed against --baseline.',
+  },
+  compare: {
+    usage: "compare [options] '<cmd A>' '<cmd B>' [...]",
+    summary: 'startups of several commands, interleaved, with ratios',
+    notes:
+      "Each command is one string, split into words as a shell would (quotes, backslashes) but never run by one.\nRuns alternate A B, B A, ... so that drift hits every command alike. Exit status: 0, 1 a startup failed, 2 bad usage.",
   },
   sessions: { usage: 'sessions [--data-dir D] [--json]', summary: 'list the sessions in history' },
   show: { usage: 'show <id> [--data-dir D] [--json]', summary: "one session's report (an id prefix is enough)" },

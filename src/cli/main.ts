@@ -2,17 +2,20 @@
 /**
  * procprobe: profile any command's startup, report it, compare it with history, export it.
  * Exit status: 0 success; 1 a phase (or the command) failed, its session could not be saved, or
- * the system refused (a data dir that is not a directory, a deleted cwd, a full disk); 2 bad usage.
+ * the system refused (a data dir that is not a directory, a deleted cwd, a full disk); 2 bad usage
+ * (a --baseline file that is not one too); 3 `run --baseline` found a regression.
  * Every expected failure is one line on stderr; a stack trace means a bug in procprobe.
  */
-import { ProcprobeError, UsageError } from '../errors.js';
+import { BaselineFormatError, ProcprobeError, UsageError } from '../errors.js';
 import { parseRun } from './args.js';
 import { benchCommand } from './bench.js';
+import { compareCommand } from './compare.js';
 import { exportCommand, reportCommand, sessionsCommand, showCommand, statsCommand } from './commands.js';
 import { doctorCommand } from './doctor.js';
 import { isSystemError, missingCwd } from './files.js';
 import { commandHelp, isCommand, topLevelHelp, wantsHelp } from './help.js';
 import { readNativeSwitch } from '../probe/native.js';
+import { procprobeVersion } from '../schema.js';
 import { escapeControls } from './terminal.js';
 import { runCommand } from './run-command.js';
 
@@ -47,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'run':
       return runCommand(parseRun(rest));
+    case 'compare':
+      return compareCommand(rest);
     case 'sessions':
       return sessionsCommand(rest);
     case 'show':
@@ -75,12 +80,9 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(topLevelHelp());
       return cmd === undefined ? 2 : 0;
     case '--version':
-    case '-v': {
-      const { readFileSync } = await import('node:fs');
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-      process.stdout.write(`${pkg.version}\n`);
+    case '-v':
+      process.stdout.write(`${procprobeVersion()}\n`);
       return 0;
-    }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(cmd)} (procprobe --help)`);
   }
@@ -95,6 +97,10 @@ main(process.argv.slice(2)).then(
     // Messages quote arguments, file names and what the data dir holds: escaped, one line each.
     if (err instanceof UsageError) {
       process.stderr.write(`procprobe: ${escapeControls(err.message)}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof BaselineFormatError) {
+      // The command line named a file that is not a baseline: its mistake, as a usage error is.
+      process.stderr.write(`procprobe: ${escapeControls(err.message)} (${err.code})\n`);
       process.exitCode = 2;
     } else if (err instanceof ProcprobeError) {
       process.stderr.write(`procprobe: ${escapeControls(err.message)} (${err.code})\n`);

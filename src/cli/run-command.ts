@@ -1,6 +1,7 @@
 /**
- * `procprobe run`: warmups, runs, Ctrl-C, the report or one JSON document, the exit status
- * (0 started and healthy, 1 a phase failed, interrupted, or a session could not be saved).
+ * `procprobe run`: warmups, runs, Ctrl-C, the report or one JSON document, the CI files
+ * (cli/gate.ts), the exit status (0 started and healthy, 1 a phase failed, interrupted, or a
+ * session could not be saved, 3 a gated phase regressed against --baseline).
  */
 import { runStats } from '../analysis/pool.js';
 import { median } from '../analysis/stats.js';
@@ -11,12 +12,59 @@ import { adoptOrphans } from './daemon.js';
 import type { RunOptions } from './args.js';
 import { compare, phaseTable, processTable, samplerLines, renderComparison, runStatistics, runsTable, sparklines, type Comparison } from './report.js';
 import { runOnce, type RunOutcome } from './run.js';
+import { withHooks } from './hooks.js';
+import { EXIT_REGRESSION, loadBaseline, renderGate, runGate, writeCiFiles } from './gate.js';
 import { escapeControls, fmtMs, Progress, styleFor, writeJsonDocument } from './terminal.js';
 
 export async function runCommand(o: RunOptions): Promise<number> {
+  const baseline = loadBaseline(o.ci); // before any run: a wrong file must not cost the runs
   const out = o.json ? null : process.stdout;
   const style = styleFor(process.stdout);
   const progress = new Progress(!o.quiet && !o.json);
+  const pm = runMonitor(o);
+  const { interrupt, release } = interruptOnSignals();
+
+  const started = Date.now();
+  const outcomes: RunOutcome[] = [];
+  let hookFailure: string | null = null;
+  try {
+    for (let i = 0; i < o.warmup + o.runs && !interrupt.signal.aborted; i++) {
+      const warmup = i < o.warmup;
+      const n = warmup ? i + 1 : i - o.warmup + 1;
+      if (!o.quiet && out && o.warmup + o.runs > 1) out.write(style.dim(`${warmup ? 'warmup' : 'run'} ${n}/${warmup ? o.warmup : o.runs}\n`));
+      const { value: r, failure } = await withHooks(o, () => runOnce(o, pm, { run: n, warmup, progress, interrupt: interrupt.signal }));
+      if (r) outcomes.push(r);
+      hookFailure = failure;
+      if (!r || !r.ok || failure) break; // a failed startup (or hook) is reported, not repeated
+      if (!r.session.saved) break; // a full disk fails every later run the same way
+    }
+  } finally {
+    progress.clear();
+    release();
+  }
+  const measured = outcomes.filter((r) => !r.warmup);
+  const failed = outcomes.some((r) => !r.ok) || hookFailure !== null; // a failed startup or hook: no gate, no CI files
+  const comparison = measured.length > 0 && !failed ? await historyComparison(o, measured, started).catch(() => null) : null;
+  await pm.close();
+  // The gate and the CI files need every run: after a failed one, only the report (exit 1).
+  const summaries = measured.map((r) => r.session.toSummary());
+  const gate = baseline && measured.length > 0 && !failed ? runGate(o, baseline, summaries) : null;
+  if (measured.length > 0 && !failed) writeCiFiles(o, summaries, measured.map((r) => r.childExit), gate);
+
+  if (o.json) {
+    writeJsonDocument({ ...jsonReport(o, outcomes, comparison), gate, hookFailure });
+  } else {
+    printReport(o, outcomes, comparison, style);
+    // --quiet: the gate's verdict line only (the last of its report), after the result line.
+    if (gate) process.stdout.write(o.quiet ? `${renderGate(gate, o.ci.baseline!, style).split('\n').at(-1)}\n` : `\n${renderGate(gate, o.ci.baseline!, style)}\n`);
+  }
+  if (hookFailure !== null) process.stderr.write(`procprobe: ${escapeControls(hookFailure)}\n`);
+  if (failed || outcomes.some((r) => !r.session.saved)) return 1;
+  return gate?.regression ? EXIT_REGRESSION : 0;
+}
+
+/** The monitor of `run` and `compare`: the commands' process trees, not procprobe itself. */
+export function runMonitor(o: RunOptions): PerformanceMonitor {
   adoptOrphans(); // a command that daemonizes stays in the tree (cli/daemon.ts)
   const pm = new PerformanceMonitor({
     dataDir: o.dataDir,
@@ -28,8 +76,14 @@ export async function runCommand(o: RunOptions): Promise<number> {
   });
   pm.on('warning', (w) => process.stderr.write(`procprobe: ${escapeControls(w.message)}\n`));
   pm.on('error', (e) => process.stderr.write(`procprobe: ${escapeControls(e.message)}\n`));
+  return pm;
+}
 
-  // Ctrl-C: stop the child, save the session as incomplete, exit 1. A second Ctrl-C exits at once.
+/**
+ * Ctrl-C (or SIGTERM): stop the child, save the session as incomplete, exit 1. A second Ctrl-C
+ * exits at once. `release` removes the handlers.
+ */
+export function interruptOnSignals(): { interrupt: AbortController; release: () => void } {
   const interrupt = new AbortController();
   const onSigint = (): void => {
     if (interrupt.signal.aborted) process.exit(130);
@@ -38,35 +92,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
-
-  const started = Date.now();
-  const outcomes: RunOutcome[] = [];
-  try {
-    for (let i = 0; i < o.warmup + o.runs && !interrupt.signal.aborted; i++) {
-      const warmup = i < o.warmup;
-      const n = warmup ? i + 1 : i - o.warmup + 1;
-      if (!o.quiet && out && o.warmup + o.runs > 1) out.write(style.dim(`${warmup ? 'warmup' : 'run'} ${n}/${warmup ? o.warmup : o.runs}\n`));
-      const r = await runOnce(o, pm, { run: n, warmup, progress, interrupt: interrupt.signal });
-      outcomes.push(r);
-      if (!r.ok) break; // a failed startup is reported, not repeated
-      if (!r.session.saved) break; // a full disk fails every later run the same way
-    }
-  } finally {
-    progress.clear();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
-  }
-  const measured = outcomes.filter((r) => !r.warmup);
-  const failed = outcomes.find((r) => !r.ok);
-  const comparison = measured.length > 0 && !failed ? await historyComparison(o, measured, started).catch(() => null) : null;
-  await pm.close();
-
-  if (o.json) {
-    writeJsonDocument(jsonReport(o, outcomes, comparison));
-  } else {
-    printReport(o, outcomes, comparison, style);
-  }
-  return failed || outcomes.some((r) => !r.session.saved) ? 1 : 0;
+  return { interrupt, release: () => (process.off('SIGINT', onSigint), process.off('SIGTERM', onSigint)) };
 }
 
 async function historyComparison(o: RunOptions, measured: RunOutcome[], started: number): Promise<Comparison> {

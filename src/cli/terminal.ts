@@ -101,12 +101,7 @@ export function sparkline(values: readonly number[], width = 48): string {
   return peaks.map((v) => (Number.isFinite(v) ? BARS[hi > lo ? Math.round(((v - lo) / (hi - lo)) * 7) : 0] : ' ')).join('');
 }
 
-export function fmtMs(ms: number): string {
-  if (!Number.isFinite(ms)) return '-';
-  if (Math.abs(ms) >= 10_000) return `${(ms / 1e3).toFixed(2)} s`;
-  if (Math.abs(ms) >= 100) return `${ms.toFixed(0)} ms`;
-  return `${ms.toFixed(1)} ms`;
-}
+export { fmtMs } from '../units.js';
 
 export function fmtBytes(b: number): string {
   if (!Number.isFinite(b)) return '-';

@@ -52,3 +52,10 @@ export function slowestPhase(phases: readonly PhaseSummary[]): PhaseSummary | un
   }
   return slowest;
 }
+
+/** Every phase name of these sessions, once, in tree order of the first session that has it. */
+export function phaseNames(sessions: readonly { phases: readonly PhaseSummary[] }[]): string[] {
+  const names: string[] = [];
+  for (const s of sessions) for (const { phase: p } of phaseTree(s.phases)) if (!names.includes(p.name)) names.push(p.name);
+  return names;
+}

@@ -147,3 +147,19 @@ export const TOTAL_STARTUP = StartupPhase.TOTAL_STARTUP;
 export function totalStartupMs(s: Pick<SessionSummary, 'phases' | 'durationMs'>): number {
   return s.phases.find((p) => p.name === TOTAL_STARTUP)?.durationMs ?? s.durationMs;
 }
+
+/**
+ * A phase's duration in one session: the sum of its successful timings of that name (a phase
+ * timed twice counts both), NaN when it failed or never ran, which the statistics skip. The one
+ * rule for the runs table, the baseline file and the regression gate.
+ */
+export function phaseDurationMs(s: Pick<SessionSummary, 'phases'>, name: string): number {
+  let sum = 0;
+  let found = false;
+  for (const p of s.phases) {
+    if (p.name !== name || !p.success) continue;
+    sum += p.durationMs;
+    found = true;
+  }
+  return found ? sum : NaN;
+}

@@ -103,6 +103,11 @@ export const READERS = {
     how: 'run as root with util-linux installed (CI runs as root)',
     available: () => onPath('unshare') && spawnSync('unshare', ['-p', '-f', 'true'], { stdio: 'ignore' }).status === 0,
   },
+  hyperfine: {
+    what: "hyperfine (its own --export-json: the field names procprobe's hyperfine export must have)",
+    pkg: 'hyperfine',
+    available: () => onPath('hyperfine'),
+  },
   compiler: {
     what: "a C++ toolchain for node-gyp (makes the package's prebuilt addon at npm pack)",
     pkg: 'g++ make python3',
