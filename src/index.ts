@@ -70,6 +70,8 @@ export { SCHEMA_VERSION } from './schema.js';
 export { EXPORT_FORMATS, exportSession, toChromeTrace, toCsv, toJson, toMsgpack, toOpenMetrics } from './export/index.js';
 export type { ExportFormat, ExportInput, ExportOptions } from './export/index.js';
 export { renderHtmlReport } from './report/html.js';
+export { renderSeriesReport } from './report/series.js';
+export type { SeriesReportInput, SeriesReportOptions } from './report/series.js';
 export type { HtmlReportOptions } from './report/html.js';
 export { LiveWindow, PEAK_FIELDS } from './metrics/window.js';
 export type { LiveSource, LiveWindowOptions, PeakField } from './metrics/window.js';

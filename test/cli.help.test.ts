@@ -13,7 +13,7 @@ const OPTIONS: Record<string, string[]> = {
   run: [
     '--port', '--host', '--health-url', '--ready-pattern', '--require-env', '--cwd', '--interval', '--timeout',
     '--runs', '--warmup', '--keep', '--grace', '--data-dir', '--label', '--capture', '--json', '--quiet',
-    '--prepare', '--cleanup', '--save-baseline', '--baseline', '--max-regression', '--alpha', '--gate-phase', '--markdown', '--export-hyperfine', '--export-bmf',
+    '--prepare', '--cleanup', '--save-baseline', '--baseline', '--max-regression', '--alpha', '--gate-phase', '--markdown', '--export-hyperfine', '--export-bmf', '--html',
   ],
   compare: [
     '--runs', '--warmup', '-n, --name', '--alpha', '--port', '--host', '--health-url', '--ready-pattern', '--cwd', '--interval', '--timeout',
@@ -23,7 +23,7 @@ const OPTIONS: Record<string, string[]> = {
   show: ['--data-dir', '--json'],
   stats: ['--days', '--label', '--data-dir', '--json'],
   export: ['--format', '-o, --output', '--max-points', '--data-dir'],
-  report: ['--html', '--data-dir'],
+  report: ['--html', '--label', '--last', '--data-dir'],
   doctor: ['--json'],
   bench: ['--quick', '--json'],
 };

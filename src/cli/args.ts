@@ -44,6 +44,8 @@ export interface CiOptions {
   markdown: string | undefined;
   exportHyperfine: string | undefined;
   exportBmf: string | undefined;
+  /** `--html FILE`: the session's report, or with --runs the series page. */
+  html: string | undefined;
 }
 
 export const COMMANDS = ['run', 'compare', 'sessions', 'show', 'stats', 'export', 'report', 'doctor', 'bench'] as const;
@@ -92,6 +94,7 @@ const RUN_FLAGS: Record<string, Flag> = {
   markdown: { type: 'string', arg: 'FILE', help: 'write the result as a Markdown table (e.g. $GITHUB_STEP_SUMMARY)' },
   'export-hyperfine': { type: 'string', arg: 'FILE', help: "write the runs in hyperfine's --export-json format" },
   'export-bmf': { type: 'string', arg: 'FILE', help: 'write the runs in Bencher Metric Format (JSON)' },
+  html: { type: 'string', arg: 'FILE', help: 'write the HTML report: of the session, or with --runs of the series' },
 };
 
 /** run's flags that `compare` shares: how each command is made ready and sampled, and the files. */
@@ -122,7 +125,12 @@ export const FLAGS: Record<Command, Record<string, Flag>> = {
     'max-points': { type: 'string', arg: 'N', help: 'at most N points per chrome-trace counter series (default: all)' },
     ...DATA_DIR,
   },
-  report: { html: { type: 'string', arg: 'FILE', help: 'the file to write (required)' }, ...DATA_DIR },
+  report: {
+    html: { type: 'string', arg: 'FILE', help: 'the file to write (required)' },
+    label: { type: 'string', arg: 'L', help: "instead of <id>: a page of the label's latest runs (distribution, order, history)" },
+    last: { type: 'string', arg: 'N', help: 'with --label: how many of its latest runs (default 10)' },
+    ...DATA_DIR,
+  },
   doctor: { ...JSON_OUT },
   bench: { quick: { type: 'boolean', help: 'measure for 1 s instead of 5' }, ...JSON_OUT },
 };
@@ -273,5 +281,6 @@ function parseCi(v: Record<string, string | boolean | string[] | undefined>): Ci
     markdown: path('markdown'),
     exportHyperfine: path('export-hyperfine'),
     exportBmf: path('export-bmf'),
+    html: path('html'),
   };
 }

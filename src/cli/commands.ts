@@ -8,6 +8,7 @@ import { renderHtmlReport } from '../report/html.js';
 import { UsageError } from '../errors.js';
 import { num, parse, type Command } from './args.js';
 import { checkOutputPath, writeOutput } from './files.js';
+import { reportLabel } from './series-html.js';
 import { phaseTable, processTable, samplerLines, sparklines } from './report.js';
 import { escapeControls, fmtMs, middleTruncate, styleFor, table, writeJsonDocument, type Style } from './terminal.js';
 import type { LabelStats } from '../analysis/worker.js';
@@ -188,10 +189,22 @@ export async function exportCommand(argv: string[]): Promise<number> {
 }
 
 export async function reportCommand(argv: string[]): Promise<number> {
-  const { id, values } = parseOne('report', argv);
+  const { values, positionals } = parse('report', argv);
   const target = values.html as string | undefined;
   if (target === undefined) throw new UsageError('--html <file> is required');
   checkOutputPath('--html', target); // before the session is read, as export does
+  const label = values.label as string | undefined;
+  if (label !== undefined) {
+    // A series: the label's latest runs, no single session.
+    if (positionals.length > 0) throw new UsageError(`--label and a session id are exclusive: got ${JSON.stringify(positionals[0])}`);
+    const last = values.last === undefined ? 10 : num('last', values.last, 1, 100_000, true);
+    const { runs, warnings } = await reportLabel(target, dataDir(values), label, last);
+    warn(warnings);
+    process.stdout.write(`wrote ${escapeControls(target)} (${runs} runs)\n`);
+    return 0;
+  }
+  if (values.last !== undefined) throw new UsageError('--last needs --label L: it picks how many of its runs');
+  const { id } = parseOne('report', argv);
   const s = await loadSession(id, values);
   const { stats } = await runStats({ dataDir: dataDir(values), days: 3650, now: Date.now(), ...(typeof s.summary.metadata?.label === 'string' ? { label: s.summary.metadata.label } : {}) });
   writeOutput('--html', target, renderHtmlReport({ summary: s.summary, samples: s.samples, suggestions: stats.suggestions }));

@@ -33,7 +33,7 @@ const HELP: Record<Command, CommandHelp> = {
   show: { usage: 'show <id> [--data-dir D] [--json]', summary: "one session's report (an id prefix is enough)" },
   stats: { usage: 'stats [--days N] [--label L] [--json]', summary: 'per label: count, median, trend; with --label: its phases and suggestions' },
   export: { usage: 'export <id> --format F [-o file] [--max-points N]', summary: 'one session as a file for other tools' },
-  report: { usage: 'report <id> --html out.html', summary: 'a self-contained HTML report' },
+  report: { usage: 'report <id> --html out.html | report --label L [--last N] --html out.html', summary: 'a self-contained HTML report of a session, or of a series of runs' },
   doctor: { usage: 'doctor [--json]', summary: 'which probe tier loads and why; kernel features' },
   bench: { usage: 'bench [--quick] [--json]', summary: "this machine's overhead, against baselines" },
 };

@@ -13,6 +13,9 @@ import type { RunOptions } from './args.js';
 import { compare, phaseTable, processTable, samplerLines, renderComparison, runStatistics, runsTable, sparklines, type Comparison } from './report.js';
 import { runOnce, type RunOutcome } from './run.js';
 import { withHooks } from './hooks.js';
+import { renderHtmlReport } from '../report/html.js';
+import { writeOutput } from './files.js';
+import { writeSeriesHtml } from './series-html.js';
 import { EXIT_REGRESSION, loadBaseline, renderGate, runGate, writeCiFiles } from './gate.js';
 import { escapeControls, fmtMs, Progress, styleFor, writeJsonDocument } from './terminal.js';
 
@@ -50,6 +53,8 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const summaries = measured.map((r) => r.session.toSummary());
   const gate = baseline && measured.length > 0 && !failed ? runGate(o, baseline, summaries) : null;
   if (measured.length > 0 && !failed) writeCiFiles(o, summaries, measured.map((r) => r.childExit), gate);
+  // The page is written for a failed run too: it shows which phase failed and why.
+  if (o.ci.html !== undefined && measured.length > 0) await writeRunHtml(o, o.ci.html, measured, comparison);
 
   if (o.json) {
     writeJsonDocument({ ...jsonReport(o, outcomes, comparison), gate, hookFailure });
@@ -61,6 +66,14 @@ export async function runCommand(o: RunOptions): Promise<number> {
   if (hookFailure !== null) process.stderr.write(`procprobe: ${escapeControls(hookFailure)}\n`);
   if (failed || outcomes.some((r) => !r.session.saved)) return 1;
   return gate?.regression ? EXIT_REGRESSION : 0;
+}
+
+/** `--html FILE`: one run's session page, or the series page of several. */
+async function writeRunHtml(o: RunOptions, file: string, measured: RunOutcome[], comparison: Comparison | null): Promise<void> {
+  if (measured.length > 1) return writeSeriesHtml('--html', file, o.dataDir, o.label, measured.map((r) => r.session.toSummary()));
+  const { session } = measured[0]!;
+  const samples = session.samples ?? { records: new Float64Array(0), stride: 0, count: 0, gaugeNames: [] };
+  writeOutput('--html', file, renderHtmlReport({ summary: session.toSummary(), samples, suggestions: comparison?.suggestions ?? [] }));
 }
 
 /** The monitor of `run` and `compare`: the commands' process trees, not procprobe itself. */
@@ -113,8 +126,9 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
   const last = outcomes[outcomes.length - 1];
   if (!last) return;
   const measured = outcomes.filter((r) => !r.warmup);
+  const closing = measured.length > 1 && measured.every((r) => r.ok) ? seriesLine(o, measured, style) : resultLine(o, last, style);
   if (o.quiet) {
-    w(resultLine(o, last, style));
+    w(closing);
     if (outcomes.some((r) => !r.session.saved)) w(savedLine(o, outcomes, style));
     return;
   }
@@ -150,7 +164,7 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
   for (const line of samplerLines(last.session.toSummary(), style)) w(line);
   if (missed) w(missed);
   if (last.daemon) w(style.yellow(`! ${escapeControls(last.daemon.note)}${last.daemon.kept ? '; left running (--keep)' : '; stopped'}`));
-  w(measured.length > 1 && measured.every((r) => r.ok) ? seriesLine(o, measured, style) : resultLine(o, last, style));
+  w(closing);
   w(savedLine(o, outcomes, style));
 }
 
