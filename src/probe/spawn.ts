@@ -28,6 +28,7 @@ import { getSystemErrorName } from 'node:util';
 import { InvalidOptionError, SpawnError, type SpawnStep } from '../errors.js';
 import { checkBoolean, checkObject, checkOptions, checkPath, checkString, optionKeys } from '../validate.js';
 import { loadNative, type NativeRawExit, type NativeRusage } from './native.js';
+import { nativePipeReadable } from './ready.js';
 
 export type { NativeRusage } from './native.js';
 
@@ -74,7 +75,11 @@ export interface NativeChild {
   readonly spawnReturnedAtMonoMs: number;
   /** Writable end of the child's fd 0 when stdio[0] is 'pipe', else null. */
   readonly stdin: Writable | null;
-  /** Readable ends of fds 1 and 2 when 'pipe', else null. They end when the child (and every process holding the pipe) closes it. */
+  /**
+   * Readable ends of fds 1 and 2 when 'pipe', else null. They end when the child (and every
+   * process holding the pipe) closes it. With the addon a native thread reads them, and
+   * chunkReadAt(chunk) tells when each chunk's read returned.
+   */
   readonly stdout: Readable | null;
   readonly stderr: Readable | null;
   /** Resolves once with the exit; rejects with SpawnError (step 'wait') only if the child could not be reaped. */
@@ -121,8 +126,8 @@ export function spawnNative(options: NativeSpawnOptions): NativeChild | null {
     spawnedAtMonoMs: r.beforeMonoMs,
     spawnReturnedAtMonoMs: r.afterMonoMs,
     stdin: r.fds[0] >= 0 ? new Socket({ fd: r.fds[0], readable: false, writable: true }) : null,
-    stdout: r.fds[1] >= 0 ? new Socket({ fd: r.fds[1], readable: true, writable: false }) : null,
-    stderr: r.fds[2] >= 0 ? new Socket({ fd: r.fds[2], readable: true, writable: false }) : null,
+    stdout: r.fds[1] >= 0 ? readEnd(r.fds[1]) : null,
+    stderr: r.fds[2] >= 0 ? readEnd(r.fds[2]) : null,
     exited,
     kill(signal: NodeJS.Signals | number = 'SIGTERM', group = false): boolean {
       // After the waiter reaped it the pid may belong to someone else: never signal it then.
@@ -137,6 +142,11 @@ export function spawnNative(options: NativeSpawnOptions): NativeChild | null {
       }
     },
   };
+}
+
+/** A read end: a native reader thread stamping each chunk (chunkReadAt), else a Socket on the event loop. */
+function readEnd(fd: number): Readable {
+  return nativePipeReadable(fd) ?? new Socket({ fd, readable: true, writable: false });
 }
 
 const SPAWN_OPTIONS = optionKeys<NativeSpawnOptions>({
