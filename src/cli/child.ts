@@ -75,7 +75,7 @@ function nativeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPa
   const toNow = monoToNow(native); // the addon's instants are CLOCK_MONOTONIC ms
   let c: NativeChild | null;
   try {
-    c = spawnNative({ command: path, args: o.args, argv0: o.command, ...(o.cwd ? { cwd: o.cwd } : {}), stdio: ['ignore', out, out], newProcessGroup: true });
+    c = spawnNative({ command: path, args: o.args, argv0: o.command, ...(o.cwd ? { cwd: o.cwd } : {}), stdio: ['ignore', out, out], newSession: true }); // as `detached` below: its own session
   } catch (err) {
     return { child: failed(err as Error, sawPattern), streams: null };
   }

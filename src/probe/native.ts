@@ -105,7 +105,7 @@ export interface NativeAddon {
     envp: readonly string[],
     cwd: string | null,
     stdio: Int32Array,
-    newGroup: 0 | 1,
+    newGroup: 0 | 1 | 2,
     onExit: (exit: NativeRawExit) => void,
   ): NativeRawSpawn | { err: number; step: string };
 }

@@ -50,6 +50,12 @@ export interface NativeSpawnOptions {
   stdio?: NativeStdio | readonly [NativeStdio, NativeStdio, NativeStdio];
   /** Start the child in a new process group (its pgid = its pid), so kill(sig, true) reaches its whole tree. */
   newProcessGroup?: boolean;
+  /**
+   * Start the child in a new session (setsid, as child_process's `detached`): a new process group
+   * too, no controlling terminal, and, where the kernel schedules by autogroup, a CPU share of its
+   * own instead of one shared with this process's threads. Implies newProcessGroup.
+   */
+  newSession?: boolean;
 }
 
 export interface NativeExit {
@@ -84,7 +90,7 @@ export interface NativeChild {
   readonly stderr: Readable | null;
   /** Resolves once with the exit; rejects with SpawnError (step 'wait') only if the child could not be reaped. */
   readonly exited: Promise<NativeExit>;
-  /** Send a signal (default SIGTERM) to the child, or to its process group when `group` (needs newProcessGroup). false once it has exited. */
+  /** Send a signal (default SIGTERM) to the child, or to its process group when `group` (needs newProcessGroup or newSession). false once it has exited. */
   kill(signal?: NodeJS.Signals | number, group?: boolean): boolean;
 }
 
@@ -103,7 +109,7 @@ export function spawnNative(options: NativeSpawnOptions): NativeChild | null {
   const stdio = stdioModes(opts.stdio);
   let settle: ((e: NativeRawExit) => void) | undefined;
   const early: NativeRawExit[] = [];
-  const r = addon.spawn(file, argv, envp, cwd, stdio, opts.newProcessGroup ? 1 : 0, (e) => (settle ? settle(e) : early.push(e)));
+  const r = addon.spawn(file, argv, envp, cwd, stdio, opts.newSession ? 2 : opts.newProcessGroup ? 1 : 0, (e) => (settle ? settle(e) : early.push(e)));
   if (!('pid' in r)) {
     const step = r.step as SpawnStep;
     throw new SpawnError(step === 'cwd' ? cwd! : file, step, getSystemErrorName(-r.err));
@@ -157,6 +163,7 @@ const SPAWN_OPTIONS = optionKeys<NativeSpawnOptions>({
   cwd: true,
   stdio: true,
   newProcessGroup: true,
+  newSession: true,
 });
 
 /** Every option of spawnNative checked (stdio by stdioModes), on every platform: before it knows whether it can spawn. */
@@ -174,6 +181,7 @@ function checkSpawnOptions(options: unknown): NativeSpawnOptions {
     for (const [k, v] of Object.entries(o.env)) if (v !== undefined) checkText(`options.env.${k}`, v);
   }
   if (o.newProcessGroup !== undefined) checkBoolean('options.newProcessGroup', o.newProcessGroup);
+  if (o.newSession !== undefined) checkBoolean('options.newSession', o.newSession);
   return o as NativeSpawnOptions;
 }
 
