@@ -2,7 +2,8 @@
  * How exact is `procprobe run` on one-shot commands: its total_startup against hyperfine -N
  * (a dedicated runner: no shell, no sampler, posix_spawn and wait4) on the same commands in the
  * same run, and against itself with child_process.spawn (`--keep` makes the CLI use it), the way
- * every run was timed before the native spawn. Each table's baseline is hyperfine's median.
+ * every run was timed before the native spawn, in alternating blocks. Each table's baseline is
+ * hyperfine's median.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -50,26 +51,39 @@ const stats = (ms) => {
 };
 
 export async function run({ quick }) {
-  const runs = quick ? 5 : 20;
+  // Alternating blocks, so that a load change on a shared machine hits all three alike: the
+  // ratio is taken within one run, block by block, not across minutes of different load.
+  const [blocks, per] = quick ? [1, 5] : [4, 5];
+  const runs = blocks * per;
   const tables = [];
   for (const cmd of commands()) {
     const dir = mkdtempSync(join(tmpdir(), 'procprobe-bench-startup-'));
+    const hf = [], native = { ms: [], sampled: 0 }, node = { ms: [], sampled: 0 };
     try {
-      const hf = hyperfine(cmd, runs, dir);
-      if (!hf) throw new Error('hyperfine is not installed (apt-get install hyperfine): no baseline, no result');
-      const floor = summarize(hf).median;
-      const native = procprobe(cmd, runs, dir, []);
-      const node = procprobe(cmd, runs, dir, ['--keep']);
-      const over = (ms) => `+${(summarize(ms).median - floor).toFixed(2)} ms over hyperfine's median`;
-      const rows = [
-        row(BASELINE, stats(hf), `median of ${hf.length}`, true),
-        row('procprobe run (native spawn, wait4)', stats(native.ms), `${over(native.ms)}; ${native.sampled}/${runs} runs sampled`),
-        row('procprobe run --keep (child_process)', stats(node.ms), `${over(node.ms)}; ${node.sampled}/${runs} runs sampled`),
-      ];
-      tables.push({ title: `total_startup of \`${cmd.map((w) => (w === process.execPath ? 'node' : w)).join(' ')}\`, ${runs} runs each`, baselineName: BASELINE, rows });
+      for (let b = 0; b < blocks; b++) {
+        const h = hyperfine(cmd, per, dir);
+        if (!h) throw new Error('hyperfine is not installed (apt-get install hyperfine): no baseline, no result');
+        hf.push(...h);
+        for (const [into, extra] of [[native, []], [node, ['--keep']]]) {
+          const r = procprobe(cmd, per, dir, extra);
+          into.ms.push(...r.ms);
+          into.sampled += r.sampled;
+        }
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+    const floor = summarize(hf).median;
+    const over = (ms) => {
+      const m = summarize(ms).median;
+      return `${m >= floor ? '+' : ''}${(m - floor).toFixed(2)} ms over hyperfine's median; target ≤ 1.05x + 0.5 ms: ${m <= floor * 1.05 + 0.5 ? 'met' : 'MISSED'}`;
+    };
+    const rows = [
+      row(BASELINE, stats(hf), `median of ${hf.length}`, true),
+      row('procprobe run (native spawn, wait4)', stats(native.ms), `${over(native.ms)}; ${native.sampled}/${runs} runs sampled`),
+      row('procprobe run --keep (child_process)', stats(node.ms), `${over(node.ms)}; ${node.sampled}/${runs} runs sampled`),
+    ];
+    tables.push({ title: `total_startup of \`${cmd.map((w) => (w === process.execPath ? 'node' : w)).join(' ')}\`, ${runs} runs each in ${blocks} alternating blocks`, baselineName: BASELINE, rows });
   }
   if (tables.length === 0) tables.push({ title: 'no command', baselineName: BASELINE, rows: [noteRow(BASELINE, 'nothing to run')] });
   return { baselineName: BASELINE, rows: tables[0].rows, tables, machine: machine() };

@@ -25,6 +25,7 @@ const char* const pp_field_names[PP_FIELD_COUNT] = {
 
 void pp_define_spawn(Napi::Env env, Napi::Object exports);  // spawn_addon.cc
 void pp_define_forkwatch(Napi::Env env, Napi::Object exports);  // forkwatch_addon.cc
+void pp_define_ready(Napi::Env env, Napi::Object exports);  // ready_addon.cc
 
 class ProbeAddon : public Napi::Addon<ProbeAddon> {
  public:
@@ -48,6 +49,7 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
                          });
     pp_define_spawn(env, exports);
     pp_define_forkwatch(env, exports);
+    pp_define_ready(env, exports);
   }
 
   ~ProbeAddon() {

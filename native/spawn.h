@@ -21,7 +21,8 @@ struct pp_spawn_opts {
   char* const* envp;   // NULL-terminated: exactly the child's environment
   const char* cwd;     // NULL: this process's
   int stdio[3];        // pp_stdio_mode for fds 0, 1, 2
-  int new_group;       // 1: the child leads a new process group (pgid = its pid)
+  int new_group;       // 1: the child leads a new process group (pgid = its pid); 2: a new
+                       // session too (setsid: sid = pgid = its pid), see attributes()
 };
 
 // Which step failed, for the error message (PP_SPAWN_STEP_NAMES in spawn_addon.cc).

@@ -94,7 +94,7 @@ Napi::Value Success(Napi::Env env, const pp_spawn_result& r) {
   return o;
 }
 
-// spawn(file, argv, envp, cwd|null, stdio: Int32Array(3), newGroup: 0|1, onExit) -> { pid, fds,
+// spawn(file, argv, envp, cwd|null, stdio: Int32Array(3), newGroup: 0|1|2 (2: new session), onExit) -> { pid, fds,
 // beforeMs, afterMs, beforeMonoMs, afterMonoMs } or { err, step } (err: the errno). onExit is
 // called once with { pid, err, code, signal, exitedAtMs, exitedAtMonoMs, rusage }.
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
@@ -107,7 +107,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   double group;
   if (!a.String(0, "file", false, &file) || !a.Strings(1, "argv", 1 << 20, &argv) || !a.Strings(2, "envp", 1 << 20, &envp) ||
       !a.String(3, "cwd", true, &cwd, &no_cwd) || !a.View(4, "stdio", napi_int32_array, 3, &stdio) ||
-      !a.Integer(5, "newGroup", 0, 1, &group) || !a.Function(6, "onExit")) {
+      !a.Integer(5, "newGroup", 0, 2, &group) || !a.Function(6, "onExit")) {
     return env.Undefined();
   }
   if (file.empty() || file[0] != '/') {
@@ -127,7 +127,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   o.argv = argp.data();
   o.envp = envpp.data();
   o.cwd = no_cwd ? nullptr : cwd.c_str();
-  o.new_group = group != 0;
+  o.new_group = (int)group;
   if (!pp_spawn_supported()) return Failure(env, ENOSYS, PP_STEP_UNSUPPORTED);
   Waiter* w = new Waiter();
   w->fn = ExitFn::New(env, info[6].As<Napi::Function>(), "procprobe.spawn.exit", 0, 1);

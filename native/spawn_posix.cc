@@ -101,15 +101,26 @@ int file_actions(const struct pp_spawn_opts* o, const int* child, posix_spawn_fi
 // The default set is every bit set by memset, not sigfillset: glibc's sigfillset leaves out its
 // internal signals 32 and 33, and posix_spawn then sets those to SIG_IGN in the child (glibc 2.36
 // spawni.c), which child_process does not do; a memcpy'd set is taken as is.
+//
+// new_group 2 is a new session (POSIX_SPAWN_SETSID, glibc 2.26), as child_process's `detached`
+// does: with the kernel's autogroup scheduling (sched_autogroup_enabled, on in most desktop and
+// server kernels) a session is a scheduling group, and a child left in procprobe's session shares
+// that group's CPU share with procprobe's own sampler, writer and main threads on a busy machine,
+// where a command run by a shell or by hyperfine has its group to itself.
 int attributes(const struct pp_spawn_opts* o, posix_spawnattr_t* at) {
   sigset_t all, none;
   memset(&all, 0xff, sizeof all);
   sigemptyset(&none);
-  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (o->new_group ? POSIX_SPAWN_SETPGROUP : 0);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+#ifdef POSIX_SPAWN_SETSID
+  if (o->new_group == 2) flags |= POSIX_SPAWN_SETSID;  // the session leader leads its group too
+  else
+#endif
+  if (o->new_group) flags |= POSIX_SPAWN_SETPGROUP;
   int rc = posix_spawnattr_setflags(at, flags);
   if (rc == 0) rc = posix_spawnattr_setsigmask(at, &none);
   if (rc == 0) rc = posix_spawnattr_setsigdefault(at, &all);
-  if (rc == 0 && o->new_group) rc = posix_spawnattr_setpgroup(at, 0);  // 0: pgid = the child's pid
+  if (rc == 0 && (flags & POSIX_SPAWN_SETPGROUP)) rc = posix_spawnattr_setpgroup(at, 0);  // 0: pgid = the child's pid
   return rc;
 }
 

@@ -118,6 +118,22 @@ describe('spawnNative exit, errors and stdio', () => {
     await d.exited;
   });
 
+  it('leads a new session when asked: its own sid, pgid and (with autogroup scheduling) autogroup, read from /proc', async (ctx) => {
+    const c = start(ctx, { command: '/bin/sleep', args: ['10'], stdio: 'ignore', newSession: true });
+    const fields = (pid: number | 'self'): string[] => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' '); // [0] is field 3 (state)
+    };
+    expect(Number(fields(c.pid)[2]), 'pgrp').toBe(c.pid);
+    expect(Number(fields(c.pid)[3]), 'session').toBe(c.pid);
+    expect(Number(fields('self')[3])).not.toBe(c.pid);
+    if (readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1') {
+      expect(readFileSync(`/proc/${c.pid}/autogroup`, 'utf8')).not.toBe(readFileSync('/proc/self/autogroup', 'utf8'));
+    }
+    expect(c.kill('SIGKILL', true)).toBe(true);
+    expect(await c.exited).toMatchObject({ signal: 'SIGKILL' });
+  });
+
   it('throws typed errors for a missing file, a file without exec rights, a bad cwd and an unknown name, leaving no child', (ctx) => {
     need(ctx, 'addon');
     const before = children();

@@ -65,6 +65,38 @@ describe('boundary reads', () => {
     }
   });
 
+  it('150 timings in each of two sessions, nested in one outer: each read apart, none carrying another\'s (slots reused)', async () => {
+    const pm = new PerformanceMonitor({ dataDir: tempDir('procprobe-hist-'), nodeBootstrap: false });
+    try {
+      for (let session = 0; session < 2; session++) {
+        pm.startSession();
+        await pm.samplingReady();
+        const seen = new Map<string, number>();
+        const cpu = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000;
+        const o0 = process.cpuUsage();
+        const outer = pm.startTiming('outer');
+        for (let i = 0; i < 150; i++) {
+          const c0 = process.cpuUsage();
+          const id = pm.startTiming(`t${i}`);
+          spin(1 + (i % 3)); // 1, 2, 3 ms: neighbours differ, so a swapped slot would show
+          pm.finishTiming(id);
+          seen.set(`t${i}`, cpu(process.cpuUsage(c0)));
+        }
+        pm.finishTiming(outer);
+        seen.set('outer', cpu(process.cpuUsage(o0)));
+        const s = await pm.finishSession();
+        const errors = [...seen].map(([name, ms]) => Math.abs(s.timings.find((t) => t.name === name)!.resources!.cpuMs - ms));
+        errors.sort((a, b) => a - b);
+        const line = `session ${session + 1}: median error ${errors[75]!.toFixed(3)} ms, max ${errors[150]!.toFixed(3)} ms`;
+        // As above: the median within 0.5 ms; any one read may lag a tick per busy thread.
+        expect(errors[75], line).toBeLessThan(0.5);
+        expect(errors[150], line).toBeLessThan(8);
+      }
+    } finally {
+      await pm.close();
+    }
+  });
+
   it('a phase touching 64 MiB and burning 300 ms: faults and CPU agree with /proc/self/stat', async () => {
     const pm = new PerformanceMonitor({ dataDir: tempDir('procprobe-hist-'), nodeBootstrap: false });
     try {

@@ -9,6 +9,7 @@ import { request as requestHttps } from 'node:https';
 import { connect, createServer } from 'node:net';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { watchPortNative } from '../probe/ready.js';
 
 /** The executable a command name resolves to, or an error message. */
 export function resolveCommand(command: string, cwd: string, env: NodeJS.ProcessEnv): { path: string } | { error: string } {
@@ -84,24 +85,39 @@ export function portHolder(port: number): { pid: number; name: string } | null {
   return null;
 }
 
-/** Try to connect until it succeeds (true) or `signal` aborts (false). 5 ms between attempts. */
-export async function waitForPort(port: number, host: string, signal: AbortSignal): Promise<boolean> {
+/** How often the port is tried: the interval of the oracle launcher the README compares with. */
+export const PORT_POLL_MS = 0.5;
+
+/**
+ * Try to connect until it succeeds or `signal` aborts: the instant the first connect completed,
+ * on the performance.now() clock (ms), or null when aborted first. With the addon a native thread
+ * connects every 0.5 ms and stamps the success as it happens (probe/ready.ts); without it the
+ * event loop tries every 5 ms and stamps the 'connect' event.
+ */
+export async function waitForPort(port: number, host: string, signal: AbortSignal): Promise<number | null> {
+  const native = watchPortNative(host, port, PORT_POLL_MS, signal);
+  const r = native ? await native : null;
+  if (r?.ok) return r.atMono;
+  if (r && r.error === undefined) return null; // stopped by the signal
+  // No native watch, or it could not resolve the host: the event loop tries (and keeps trying a
+  // name that may resolve later), as it always did.
   while (!signal.aborted) {
-    const ok = await new Promise<boolean>((done) => {
+    const at = await new Promise<number | null>((done) => {
       const sock = connect({ port, host });
       sock.once('connect', () => {
+        const t = performance.now();
         // A connection to a free port in the ephemeral range can be given that very port as its
         // own local port (TCP simultaneous open): connected to itself, not to the command.
         const self = sock.localPort === port && (sock.localAddress === sock.remoteAddress);
         sock.destroy();
-        done(!self);
+        done(self ? null : t);
       });
-      sock.once('error', () => done(false));
+      sock.once('error', () => done(null));
     });
-    if (ok) return true;
+    if (at !== null) return at;
     await sleep(5, undefined, { signal }).catch(() => undefined);
   }
-  return false;
+  return null;
 }
 
 export interface HealthResult {

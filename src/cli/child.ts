@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadNative } from '../probe/native.js';
+import { chunkReadAt, monoToNow } from '../probe/ready.js';
 import { spawnNative, type NativeChild, type NativeRusage } from '../probe/spawn.js';
 import type { RunOptions } from './args.js';
 
@@ -33,8 +34,12 @@ export interface StartedChild {
   readonly exited: Promise<ChildExit>;
   /** Settles if it could not be started at all. */
   readonly spawnError: Promise<Error>;
-  /** Settles when a line of its output matches --ready-pattern (never without one). */
-  readonly sawPattern: Promise<void>;
+  /**
+   * Settles when a line of its output matches --ready-pattern (never without one), with the
+   * instant (performance.now() ms) the read of the chunk that completed the match returned: on
+   * the native reader's thread with the addon, else when the event loop got the chunk.
+   */
+  readonly sawPattern: Promise<number>;
   exit: string | undefined;
   /** With --capture: the last 64 KiB of its output. */
   output: string;
@@ -52,8 +57,8 @@ export interface StartedChild {
 export function startChild(path: string, o: RunOptions): StartedChild {
   const pipe = o.readyPattern !== undefined || o.capture || o.json;
   const out = pipe ? 'pipe' : 'inherit';
-  let seen = (): void => undefined;
-  const sawPattern = new Promise<void>((resolve) => (seen = resolve));
+  let seen = (_at: number): void => undefined;
+  const sawPattern = new Promise<number>((resolve) => (seen = resolve));
   const started = (o.keep ? null : nativeChild(path, o, out, sawPattern)) ?? nodeChild(path, o, out, sawPattern);
   if (started.streams) {
     started.streams[0]?.on('data', watchOutput(o, started.child, o.json ? process.stderr : process.stdout, seen));
@@ -66,17 +71,13 @@ type Made = { child: StartedChild; streams: [Readable | null, Readable | null] |
 
 const never = new Promise<never>(() => undefined);
 
-function nativeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPattern: Promise<void>): Made | null {
+function nativeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPattern: Promise<number>): Made | null {
   const native = loadNative().addon;
   if (!native) return null;
-  // The addon's instants are CLOCK_MONOTONIC ms; performance.now() runs on the same clock from
-  // another origin: the offset, read back to back here, is constant for the process's life.
-  const cell = new Float64Array(1);
-  native.nowInto(cell, 0);
-  const offset = cell[0]! - performance.now();
+  const toNow = monoToNow(native); // the addon's instants are CLOCK_MONOTONIC ms
   let c: NativeChild | null;
   try {
-    c = spawnNative({ command: path, args: o.args, argv0: o.command, ...(o.cwd ? { cwd: o.cwd } : {}), stdio: ['ignore', out, out], newProcessGroup: true });
+    c = spawnNative({ command: path, args: o.args, argv0: o.command, ...(o.cwd ? { cwd: o.cwd } : {}), stdio: ['ignore', out, out], newSession: true }); // as `detached` below: its own session
   } catch (err) {
     return { child: failed(err as Error, sawPattern), streams: null };
   }
@@ -85,10 +86,10 @@ function nativeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPa
   const child: StartedChild = {
     pid: nc.pid,
     how: 'native',
-    spawnedAtMono: nc.spawnedAtMonoMs - offset,
+    spawnedAtMono: toNow(nc.spawnedAtMonoMs),
     exited: nc.exited.then((e) => {
       child.exit = e.signal ? `signal ${e.signal}` : `code ${e.code}`;
-      return { code: e.code, signal: e.signal, atMono: e.exitedAtMonoMs - offset, rusage: e.rusage };
+      return { code: e.code, signal: e.signal, atMono: toNow(e.exitedAtMonoMs), rusage: e.rusage };
     }),
     spawnError: never,
     sawPattern,
@@ -101,11 +102,11 @@ function nativeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPa
 }
 
 /** A command that could not be started (not found, not executable, a bad cwd). */
-function failed(err: Error, sawPattern: Promise<void>): StartedChild {
+function failed(err: Error, sawPattern: Promise<number>): StartedChild {
   return { pid: NaN, how: 'native', spawnedAtMono: performance.now(), exited: never, spawnError: Promise.resolve(err), sawPattern, exit: undefined, output: '', signal: () => undefined, release: () => undefined };
 }
 
-function nodeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPattern: Promise<void>): Made {
+function nodeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPattern: Promise<number>): Made {
   const spawnedAtMono = performance.now();
   const proc: ChildProcess = spawn(path, o.args, {
     cwd: o.cwd,
@@ -142,7 +143,7 @@ function nodeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPatt
 }
 
 /** One output stream: captured or forwarded, and its lines matched against --ready-pattern. */
-function watchOutput(o: RunOptions, started: StartedChild, forward: NodeJS.WritableStream, seen: () => void): (chunk: Buffer) => void {
+function watchOutput(o: RunOptions, started: StartedChild, forward: NodeJS.WritableStream, seen: (at: number) => void): (chunk: Buffer) => void {
   let partial = '';
   return (chunk) => {
     const text = chunk.toString('utf8');
@@ -151,7 +152,8 @@ function watchOutput(o: RunOptions, started: StartedChild, forward: NodeJS.Writa
     if (!o.readyPattern) return;
     const lines = (partial + text).split('\n');
     partial = lines.pop() ?? '';
-    if (lines.some((l) => o.readyPattern!.test(l)) || o.readyPattern.test(partial)) seen();
+    // The match is complete with this chunk: ready when its read returned.
+    if (lines.some((l) => o.readyPattern!.test(l)) || o.readyPattern.test(partial)) seen(chunkReadAt(chunk) ?? performance.now());
   };
 }
 

@@ -71,8 +71,8 @@ class StartupRun {
   totalId = '';
   /** Descendants left running by a command that daemonized (cli/daemon.ts). */
   daemons: number[] = [];
-  /** A one-shot command's exit: the instant (ms since epoch) and its wait4 totals, when known. */
-  exitEnd: { atMs: number; totals?: ExactTotals } | undefined = undefined;
+  /** process_startup's end: the exit of a one-shot command (with its wait4 totals, when known) or readiness (ms since epoch). */
+  startupEnd: { atMs: number; totals?: ExactTotals } | undefined = undefined;
 
   constructor(o: RunOptions, pm: PerformanceMonitor, ctx: RunContext) {
     this.o = o;
@@ -125,8 +125,8 @@ class StartupRun {
     const failed = this.failed as { phase: string } | null; // set by the awaited phases
     const ok = !failed && !ctx.interrupt.aborted;
     const why = failed ? `${failed.phase} failed` : undefined;
-    // A one-shot command with nothing after it: the startup ended when the command did.
-    const end = this.exitEnd;
+    // Nothing after process_startup: the startup ended when the command exited or was ready.
+    const end = this.startupEnd;
     if (end && !o.healthUrl) pm.finishTimingAt(this.totalId, end.atMs, ok, why, end.totals);
     else pm.finishTiming(this.totalId, ok, why);
     clearTimeout(timer);
@@ -151,13 +151,18 @@ class StartupRun {
     const portAc = new AbortController();
     const stopPortWait = (): void => portAc.abort();
     ac.signal.addEventListener('abort', stopPortWait, { once: true });
-    // With both --port and --ready-pattern, ready means both.
-    const conditions: Promise<boolean>[] = [];
+    // With both --port and --ready-pattern, ready means both: at the later of their instants.
+    const conditions: Promise<number | null>[] = [];
     if (o.port !== undefined) conditions.push(waitForPort(o.port, o.host, portAc.signal));
-    if (o.readyPattern) conditions.push(child.sawPattern.then(() => true));
+    if (o.readyPattern) conditions.push(child.sawPattern);
+    let readyAt = NaN;
     const ready: Promise<'ready' | 'exited'> =
       conditions.length > 0
-        ? Promise.all(conditions).then((ok) => (ok.every(Boolean) ? 'ready' : 'exited'))
+        ? Promise.all(conditions).then((at) => {
+            if (at.some((x) => x === null)) return 'exited';
+            readyAt = Math.max(...(at as number[]));
+            return 'ready';
+          })
         : child.exited.then((e) => (e.code === 0 ? 'ready' : 'exited'));
     const aborted = new Promise<'aborted'>((r) => ac.signal.addEventListener('abort', () => r('aborted'), { once: true }));
     let first = await Promise.race([ready, child.exited.then(() => 'exited' as const), aborted, child.spawnError.then(() => 'spawn-error' as const)]);
@@ -174,7 +179,8 @@ class StartupRun {
     // A one-shot command is ready by exiting 0; everything else exiting first failed its startup.
     const oneShotOk = (first === 'ready' || first === 'exited') && conditions.length === 0 && (await child.exited).code === 0;
     if (oneShotOk) return this.finishAtExit(t, await child.exited);
-    if (first === 'ready') return void pm.finishTiming(t, true);
+    // Ready at the instant the check succeeded (stamped where it happened), not when this loop got to it.
+    if (first === 'ready') return this.finishAt(t, performance.timeOrigin + readyAt);
     const reason =
       first === 'spawn-error'
         ? `could not start ${o.command}: ${(await child.spawnError).message}`
@@ -193,8 +199,13 @@ class StartupRun {
   finishAtExit(t: string, e: ChildExit): void {
     const r = e.rusage;
     const totals = r && { cpuUs: r.userUs + r.systemUs, voluntaryContextSwitches: r.voluntaryCtx, involuntaryContextSwitches: r.involuntaryCtx, minorPageFaults: r.minorFaults, majorPageFaults: r.majorFaults };
-    this.exitEnd = { atMs: performance.timeOrigin + e.atMono, ...(totals ? { totals } : {}) };
-    this.pm.finishTimingAt(t, this.exitEnd.atMs, true, undefined, totals);
+    this.finishAt(t, performance.timeOrigin + e.atMono, totals);
+  }
+
+  /** process_startup ends successfully at `atMs` (ms since epoch), where total_startup ends too unless health follows. */
+  finishAt(t: string, atMs: number, totals?: ExactTotals): void {
+    this.startupEnd = { atMs, ...(totals ? { totals } : {}) };
+    this.pm.finishTimingAt(t, atMs, true, undefined, totals);
   }
 
   /** 4. --health-url answers 2xx (retried with backoff) before the command exits or time runs out. */

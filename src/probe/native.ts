@@ -85,6 +85,17 @@ export interface NativeAddon {
   forkWatchDrain?(handle: number, out: Int32Array): number;
   /** Stop listening; idempotent. */
   forkWatchClose?(handle: number): void;
+  /** Whether portWatch and pipeRead work here (Linux, with the native spawn); absent in builds before them. */
+  readonly readySupported?: boolean;
+  /** A thread connecting to host:port every intervalMs until one succeeds or readyStop (native/ready.h); a handle, or -errno. */
+  portWatch?(host: string, port: number, intervalMs: number, onDone: (r: NativeRawPortReady) => void): NativeReadyHandle | number;
+  /**
+   * A thread reading fd (it owns it from the call on): onChunk(bytes, readAtMonoMs) per read,
+   * then once onChunk(null, atMonoMs, errno) at EOF (errno 0), an error, or after readyStop.
+   */
+  pipeRead?(fd: number, onChunk: (bytes: Buffer | null, atMonoMs: number, err: number) => void): NativeReadyHandle | number;
+  /** Stop a portWatch or pipeRead thread (idempotent; it reports within 10 ms / 100 ms). */
+  readyStop?(handle: NativeReadyHandle): void;
   /** Whether `spawn` is implemented on this platform (Linux); absent in builds before it. */
   readonly spawnSupported?: boolean;
   /** posix_spawn + a wait4 thread (native/spawn.h); wrapped by spawnNative in src/probe/spawn.ts. */
@@ -94,9 +105,22 @@ export interface NativeAddon {
     envp: readonly string[],
     cwd: string | null,
     stdio: Int32Array,
-    newGroup: 0 | 1,
+    newGroup: 0 | 1 | 2,
     onExit: (exit: NativeRawExit) => void,
   ): NativeRawSpawn | { err: number; step: string };
+}
+
+/** An opaque handle of a portWatch or pipeRead thread (an External). */
+export type NativeReadyHandle = object;
+
+/** What portWatch's thread reports: ok, or why it could not poll (err ENOSYS/EINVAL, error: the resolver's message). */
+export interface NativeRawPortReady {
+  ok: boolean;
+  err: number;
+  error: string;
+  /** CLOCK_MONOTONIC ms when the successful connect completed; NaN without one. */
+  readyAtMonoMs: number;
+  attempts: number;
 }
 
 /** What native spawn returns on success: fds are this process's pipe ends (-1: not a pipe). */

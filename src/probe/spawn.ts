@@ -28,6 +28,7 @@ import { getSystemErrorName } from 'node:util';
 import { InvalidOptionError, SpawnError, type SpawnStep } from '../errors.js';
 import { checkBoolean, checkObject, checkOptions, checkPath, checkString, optionKeys } from '../validate.js';
 import { loadNative, type NativeRawExit, type NativeRusage } from './native.js';
+import { nativePipeReadable } from './ready.js';
 
 export type { NativeRusage } from './native.js';
 
@@ -49,6 +50,12 @@ export interface NativeSpawnOptions {
   stdio?: NativeStdio | readonly [NativeStdio, NativeStdio, NativeStdio];
   /** Start the child in a new process group (its pgid = its pid), so kill(sig, true) reaches its whole tree. */
   newProcessGroup?: boolean;
+  /**
+   * Start the child in a new session (setsid, as child_process's `detached`): a new process group
+   * too, no controlling terminal, and, where the kernel schedules by autogroup, a CPU share of its
+   * own instead of one shared with this process's threads. Implies newProcessGroup.
+   */
+  newSession?: boolean;
 }
 
 export interface NativeExit {
@@ -74,12 +81,16 @@ export interface NativeChild {
   readonly spawnReturnedAtMonoMs: number;
   /** Writable end of the child's fd 0 when stdio[0] is 'pipe', else null. */
   readonly stdin: Writable | null;
-  /** Readable ends of fds 1 and 2 when 'pipe', else null. They end when the child (and every process holding the pipe) closes it. */
+  /**
+   * Readable ends of fds 1 and 2 when 'pipe', else null. They end when the child (and every
+   * process holding the pipe) closes it. With the addon a native thread reads them, and
+   * chunkReadAt(chunk) tells when each chunk's read returned.
+   */
   readonly stdout: Readable | null;
   readonly stderr: Readable | null;
   /** Resolves once with the exit; rejects with SpawnError (step 'wait') only if the child could not be reaped. */
   readonly exited: Promise<NativeExit>;
-  /** Send a signal (default SIGTERM) to the child, or to its process group when `group` (needs newProcessGroup). false once it has exited. */
+  /** Send a signal (default SIGTERM) to the child, or to its process group when `group` (needs newProcessGroup or newSession). false once it has exited. */
   kill(signal?: NodeJS.Signals | number, group?: boolean): boolean;
 }
 
@@ -98,7 +109,7 @@ export function spawnNative(options: NativeSpawnOptions): NativeChild | null {
   const stdio = stdioModes(opts.stdio);
   let settle: ((e: NativeRawExit) => void) | undefined;
   const early: NativeRawExit[] = [];
-  const r = addon.spawn(file, argv, envp, cwd, stdio, opts.newProcessGroup ? 1 : 0, (e) => (settle ? settle(e) : early.push(e)));
+  const r = addon.spawn(file, argv, envp, cwd, stdio, opts.newSession ? 2 : opts.newProcessGroup ? 1 : 0, (e) => (settle ? settle(e) : early.push(e)));
   if (!('pid' in r)) {
     const step = r.step as SpawnStep;
     throw new SpawnError(step === 'cwd' ? cwd! : file, step, getSystemErrorName(-r.err));
@@ -121,8 +132,8 @@ export function spawnNative(options: NativeSpawnOptions): NativeChild | null {
     spawnedAtMonoMs: r.beforeMonoMs,
     spawnReturnedAtMonoMs: r.afterMonoMs,
     stdin: r.fds[0] >= 0 ? new Socket({ fd: r.fds[0], readable: false, writable: true }) : null,
-    stdout: r.fds[1] >= 0 ? new Socket({ fd: r.fds[1], readable: true, writable: false }) : null,
-    stderr: r.fds[2] >= 0 ? new Socket({ fd: r.fds[2], readable: true, writable: false }) : null,
+    stdout: r.fds[1] >= 0 ? readEnd(r.fds[1]) : null,
+    stderr: r.fds[2] >= 0 ? readEnd(r.fds[2]) : null,
     exited,
     kill(signal: NodeJS.Signals | number = 'SIGTERM', group = false): boolean {
       // After the waiter reaped it the pid may belong to someone else: never signal it then.
@@ -139,6 +150,11 @@ export function spawnNative(options: NativeSpawnOptions): NativeChild | null {
   };
 }
 
+/** A read end: a native reader thread stamping each chunk (chunkReadAt), else a Socket on the event loop. */
+function readEnd(fd: number): Readable {
+  return nativePipeReadable(fd) ?? new Socket({ fd, readable: true, writable: false });
+}
+
 const SPAWN_OPTIONS = optionKeys<NativeSpawnOptions>({
   command: true,
   args: true,
@@ -147,6 +163,7 @@ const SPAWN_OPTIONS = optionKeys<NativeSpawnOptions>({
   cwd: true,
   stdio: true,
   newProcessGroup: true,
+  newSession: true,
 });
 
 /** Every option of spawnNative checked (stdio by stdioModes), on every platform: before it knows whether it can spawn. */
@@ -164,6 +181,7 @@ function checkSpawnOptions(options: unknown): NativeSpawnOptions {
     for (const [k, v] of Object.entries(o.env)) if (v !== undefined) checkText(`options.env.${k}`, v);
   }
   if (o.newProcessGroup !== undefined) checkBoolean('options.newProcessGroup', o.newProcessGroup);
+  if (o.newSession !== undefined) checkBoolean('options.newSession', o.newSession);
   return o as NativeSpawnOptions;
 }
 

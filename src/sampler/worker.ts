@@ -217,7 +217,12 @@ function runSync(opened: Opened, intervalMs: number, tick: ((cell: Float64Array,
     if (tree && Atomics.exchange(header, H.PROCESSES, 0) !== 0) post({ code: 'PROCESSES', ...tree.processList() });
     // Children born since the last tick join now; if the kernel dropped events, rescan at once.
     const lost = tree !== null && births !== null && !tree.adoptBorn(births);
-    if (tree && (lost || next >= nextRescan || Atomics.exchange(header, H.RESCAN, 0) !== 0)) {
+    // A rescan asked for right after a spawn: with fork events, adoptBorn above has adopted the
+    // child already (its fork event is queued before the spawn returns), so the full scan, which
+    // reads every process's stat (milliseconds on a busy box, on a core the new command needs),
+    // is left to the periodic safety net. Without fork events it runs at once.
+    const asked = Atomics.exchange(header, H.RESCAN, 0) !== 0 && births === null;
+    if (tree && (lost || next >= nextRescan || asked)) {
       tree.rescan();
       nextRescan = next + data.rescanIntervalMs;
     }

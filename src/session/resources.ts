@@ -13,6 +13,7 @@
  */
 import type { PhaseSummary, ResourceDelta, SessionSamples } from './types.js';
 import { F } from '../probe/layout.js';
+import { SELF_USAGE } from '../probe/self-usage.js';
 import { R } from '../ring/layout.js';
 import { cpuPercent } from '../units.js';
 
@@ -145,14 +146,19 @@ export interface ExactTotals {
   majorPageFaults: number;
 }
 
-/** Totals between two process.resourceUsage() readings (getrusage(RUSAGE_SELF): every thread). */
-export function usageBetween(a: NodeJS.ResourceUsage, b: NodeJS.ResourceUsage): ExactTotals {
+/**
+ * Totals between two getrusage(RUSAGE_SELF) readings (every thread), SELF_USAGE.FIELDS numbers
+ * each, the first at u[at] and the second right after it.
+ */
+export function usageBetween(u: Float64Array, at = 0): ExactTotals {
+  const b = at + SELF_USAGE.FIELDS;
+  const d = (k: number): number => u[b + k]! - u[at + k]!;
   return {
-    cpuUs: b.userCPUTime - a.userCPUTime + b.systemCPUTime - a.systemCPUTime,
-    voluntaryContextSwitches: b.voluntaryContextSwitches - a.voluntaryContextSwitches,
-    involuntaryContextSwitches: b.involuntaryContextSwitches - a.involuntaryContextSwitches,
-    minorPageFaults: b.minorPageFault - a.minorPageFault,
-    majorPageFaults: b.majorPageFault - a.majorPageFault,
+    cpuUs: d(SELF_USAGE.userUs) + d(SELF_USAGE.systemUs),
+    voluntaryContextSwitches: d(SELF_USAGE.voluntaryCtx),
+    involuntaryContextSwitches: d(SELF_USAGE.involuntaryCtx),
+    minorPageFaults: d(SELF_USAGE.minorFaults),
+    majorPageFaults: d(SELF_USAGE.majorFaults),
   };
 }
 

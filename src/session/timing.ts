@@ -18,9 +18,13 @@ export class TimingMetric {
   endMono = NaN;
   success: boolean | undefined = undefined;
   errorMessage: string | undefined = undefined;
-  /** process.resourceUsage() right before start and after finish, when the monitor takes boundary reads. */
-  startUsage: NodeJS.ResourceUsage | undefined = undefined;
-  endUsage: NodeJS.ResourceUsage | undefined = undefined;
+  /**
+   * Boundary reads, when the monitor takes them: the slot of this timing's two getrusage
+   * readings (right before start, right after finish) in its TimingBook's slab, -1 for none;
+   * `usageEnded` once the second was taken.
+   */
+  usageSlot = -1;
+  usageEnded = false;
   /** Resource use over this timing; undefined until computed (after finish) or when no sample covers it. */
   resources: ResourceDelta | undefined = undefined;
 

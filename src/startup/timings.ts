@@ -8,19 +8,24 @@ import type { SessionRecord } from '../history/format.js';
 import { applyExactTotals, resourceDelta, totalsOnlyDelta, usageBetween, type ExactTotals } from '../session/resources.js';
 import type { StartupSession } from '../session/session.js';
 import { SessionStateError } from '../errors.js';
+import { readSelfUsage, SELF_USAGE } from '../probe/self-usage.js';
 import { TimingMetric } from '../session/timing.js';
 import type { PhaseSummary, ResourceDelta, SessionError, SessionSamples } from '../session/types.js';
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+/** Numbers per slot: two boundary readings, the start's and the finish's (TimingMetric.usageSlot). */
+const READS = 2 * SELF_USAGE.FIELDS;
 
 /** Records in ring layout: a session's samples in memory (SessionBuffer) or loaded from disk. */
 type Rows = Pick<SessionSamples, 'records' | 'stride' | 'count'>;
 
 export class TimingBook {
   /**
-   * Read process.resourceUsage() at each timing's start and finish (~0.75 µs each), for exact
-   * cumulative figures: only when the session samples this process alone (PerformanceMonitor
-   * decides), since the reads know nothing of other pids or descendants.
+   * Read getrusage(RUSAGE_SELF) at each timing's start and finish (probe/self-usage.ts: one
+   * syscall that sums every thread, into #usage: nothing kept per read), for exact cumulative
+   * figures: only when
+   * the session samples this process alone (PerformanceMonitor decides), since the reads know
+   * nothing of other pids or descendants.
    */
   boundaryReads = false;
   readonly #timings = new Map<string, TimingMetric>();
@@ -34,22 +39,41 @@ export class TimingBook {
   #pending: TimingMetric[] = [];
   #records: SessionRecord[] = [];
   #next = 0;
+  /**
+   * The boundary reads of this session's timings, READS numbers per slot (TimingMetric.usageSlot):
+   * one growing array, so a timing allocates nothing for them; slots are reused from the next
+   * session on, when every timing of this one has settled.
+   */
+  #usage = new Float64Array(READS * 64);
+  #slots = 0;
 
   /** A new session: no timing of the last one can be finished or named in it. */
   reset(): void {
     this.#timings.clear();
     this.#open = [];
     this.#records = [];
+    if (this.#pending.length === 0) this.#slots = 0; // else a pending timing still reads its slot
+  }
+
+  /** A free slot for a timing's two readings, the slab grown (doubled) when full. */
+  #slot(): number {
+    if ((this.#slots + 1) * READS > this.#usage.length) {
+      const grown = new Float64Array(this.#usage.length * 2);
+      grown.set(this.#usage);
+      this.#usage = grown;
+    }
+    return this.#slots++;
   }
 
   /** `atMono`: the start on the performance.now() clock when it was taken elsewhere (no boundary read then). */
   start(operation: string, metadata: Record<string, unknown> | undefined, atMono?: number): string {
     const id = `t${++this.#next}`;
     // Read before the timing's monotonic mark (and after it at finish): the reads bracket it.
-    const usage = this.boundaryReads && atMono === undefined ? process.resourceUsage() : undefined;
+    const slot = this.boundaryReads && atMono === undefined ? this.#slot() : -1;
+    if (slot >= 0) readSelfUsage(this.#usage, slot * READS);
     const parent = this.#open.length > 0 ? this.#open[this.#open.length - 1]!.id : undefined;
     const t = new TimingMetric(id, operation, metadata ?? EMPTY, parent, atMono);
-    t.startUsage = usage;
+    t.usageSlot = slot;
     this.#timings.set(id, t);
     this.#open.push(t);
     return id;
@@ -64,9 +88,16 @@ export class TimingBook {
     if (t === undefined) throw new SessionStateError(`unknown timing id ${String(timingId)}`);
     t.finish(success, errorMessage, at?.mono);
     if (at?.totals) this.#given.set(t, at.totals);
-    else if (t.startUsage && at === undefined) t.endUsage = process.resourceUsage();
-    const i = this.#open.lastIndexOf(t);
-    if (i >= 0) this.#open.splice(i, 1);
+    else if (t.usageSlot >= 0 && at === undefined) {
+      readSelfUsage(this.#usage, t.usageSlot * READS + SELF_USAGE.FIELDS);
+      t.usageEnded = true;
+    }
+    // The innermost is the usual one to finish: popped without a search.
+    if (this.#open[this.#open.length - 1] === t) this.#open.pop();
+    else {
+      const i = this.#open.lastIndexOf(t);
+      if (i >= 0) this.#open.splice(i, 1);
+    }
     this.#pending.push(t);
   }
 
@@ -118,7 +149,7 @@ export class TimingBook {
   /** Give a finished timing its resource delta, and record it in the session and for the file. */
   #settle(session: StartupSession, t: TimingMetric, s: Rows | null): void {
     t.resources = s ? resourceDelta(s.records, s.stride, s.count, t.startTime, t.endTime) : undefined;
-    const reads = this.#given.get(t) ?? (t.startUsage && t.endUsage ? usageBetween(t.startUsage, t.endUsage) : undefined);
+    const reads = this.#given.get(t) ?? (t.usageEnded ? usageBetween(this.#usage, t.usageSlot * READS) : undefined);
     // No sample covers it: the exact totals alone (s null: memory overflowed, the file decides).
     if (reads) t.resources = t.resources ? withTotals(t.resources, reads, t.durationMs) : s ? totalsOnlyDelta(reads, t.startTime, t.endTime) : undefined;
     const phase: PhaseSummary = {
@@ -135,16 +166,20 @@ export class TimingBook {
   }
 
   /** The session's own boundary reads, as its timings' (startSession, finishSession). */
-  #sessionStart: NodeJS.ResourceUsage | undefined;
-  #sessionEnd: NodeJS.ResourceUsage | undefined;
+  readonly #sessionUsage = new Float64Array(READS);
+  #sessionRead = false;
+  #sessionEnded = false;
 
   markSessionStart(): void {
-    this.#sessionStart = this.boundaryReads ? process.resourceUsage() : undefined;
-    this.#sessionEnd = undefined;
+    this.#sessionRead = this.boundaryReads;
+    this.#sessionEnded = false;
+    if (this.#sessionRead) readSelfUsage(this.#sessionUsage, 0);
   }
 
   markSessionEnd(): void {
-    if (this.#sessionStart) this.#sessionEnd = process.resourceUsage();
+    if (!this.#sessionRead) return;
+    readSelfUsage(this.#sessionUsage, SELF_USAGE.FIELDS);
+    this.#sessionEnded = true;
   }
 
   /**
@@ -152,8 +187,8 @@ export class TimingBook {
    * phases and the session's own resources.
    */
   applyExact(phases: PhaseSummary[], session?: StartupSession): void {
-    if (session && this.#sessionStart && this.#sessionEnd) {
-      const x = usageBetween(this.#sessionStart, this.#sessionEnd);
+    if (session && this.#sessionEnded) {
+      const x = usageBetween(this.#sessionUsage);
       session.resources = session.resources ? withTotals(session.resources, x, session.durationMs) : totalsOnlyDelta(x, session.startTime, session.endTime);
     }
     for (const p of phases) {
