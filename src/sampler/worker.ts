@@ -55,7 +55,8 @@ function openSource(): Opened {
     const tree = new TreeSource(data.pid, data.backend, data.excludeRoot);
     const births = openForkEvents(); // listening before the first scan: no child falls between
     tree.rescan();
-    return { source: tree, probe: tree.root, tree, births: births.events, discovery: births.reason };
+    const discovery = `${births.reason}; rescans every rescanIntervalMs: ${tree.descendants.reason}`;
+    return { source: tree, probe: tree.root, tree, births: births.events, discovery };
   }
   const probe = createProbe({ pid: data.pid, backend: data.backend });
   const source = { sampleInto: (r: Float64Array, o: number) => probe.sampleInto(r, o), processes: 1, joinedCpuUs: 0, close: () => probe.close() };
