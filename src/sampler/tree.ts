@@ -223,6 +223,13 @@ export class TreeSource {
     }
   }
 
+  /** The pids of the counted members read at least once: whose PSS a round reads (allocates). */
+  pssPids(): number[] {
+    const out: number[] = [];
+    for (const [pid, m] of this.#members) if (this.#counted(m) && m.seen) out.push(pid);
+    return out;
+  }
+
   #peaks(m: Member): void {
     const info = m.info;
     if (m.last[F.rssBytes]! > info.peakRssBytes) info.peakRssBytes = m.last[F.rssBytes]!;
