@@ -257,7 +257,7 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     *r = {(int32_t*)header.data, (double*)records.data, (int32_t*)versions.data, (double*)gauges.data,
           l[PP_L_CAPACITY], l[PP_L_STRIDE], l[PP_L_GAUGE_COUNT],
           l[PP_L_H_LAST_SLOT], l[PP_L_H_MISSED], l[PP_L_H_STOP], l[PP_L_H_PAUSE],
-          l[PP_L_R_SEQ], l[PP_L_R_STATUS], l[PP_L_R_LAG], l[PP_L_R_PROCESSES], l[PP_L_R_ROW], l[PP_L_R_GAUGES],
+          l[PP_L_R_SEQ], l[PP_L_R_STATUS], l[PP_L_R_LAG], l[PP_L_R_PROCESSES], l[PP_L_R_PSS], l[PP_L_R_ROW], l[PP_L_R_GAUGES],
           l[PP_L_F_PID], l[PP_L_F_TIMESTAMP], l[PP_L_F_CPU_USER], l[PP_L_F_CPU_SYSTEM], l[PP_L_F_CPU_PERCENT]};
     pp_loop_sizes n = {header.length, records.length, versions.length, gauges.length};
     pp_loop_fault f;
@@ -271,7 +271,8 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
   // Blocks the calling thread (the sampler worker) until the ring's stop or pause word is set, the
   // target is gone, or maxMs elapsed (0 with sampleFirst: one sample, then return). layout: Int32Array of offsets (runNative in
   // src/sampler/worker.ts); params: [intervalMs, windowMs, sampleFirst, maxMs]; state: [nextSeq
-  // in/out, lastStatus out, deadline in/out]; win: the CPU window's state [head, size, ts.., cpu..].
+  // in/out, lastStatus out, deadline in/out, pending PSS in/out (NaN: none; the next record takes
+  // it)]; win: the CPU window's state [head, size, ts.., cpu..].
   // Every cell is read once into a local and checked there, for the same reason as the layout.
   Napi::Value RunLoop(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -280,7 +281,7 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     pp_loop_ring r;
     pp_view params, state, win;
     if (t == nullptr || !Ring(a, &r) || !a.View(6, "params", napi_float64_array, 4, &params) ||
-        !a.View(7, "state", napi_float64_array, 3, &state) ||
+        !a.View(7, "state", napi_float64_array, 4, &state) ||
         !a.View(8, "win", napi_float64_array, 6, &win)) {
       return env.Undefined();
     }
@@ -300,7 +301,9 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
     }
     pp_loop_window lw = {w, (int)cap, (int)head, (int)size};
     int last_status = PP_OK;
-    int exit = pp_run_loop(t, &r, interval, window, first != 0, max_ms, &lw, &seq, &deadline, &last_status);
+    double pss = s[3];  // any double: copied into a record, never used as an offset
+    int exit = pp_run_loop(t, &r, interval, window, first != 0, max_ms, &lw, &seq, &deadline, &last_status, &pss);
+    s[3] = pss;
     s[0] = seq;
     s[1] = last_status;
     s[2] = deadline;

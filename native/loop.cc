@@ -75,6 +75,7 @@ int pp_loop_check(const pp_loop_ring* r, const pp_loop_sizes* n, pp_loop_fault* 
       {"r_status", (double)r->r_status, 0, stride - 1},
       {"r_lag", (double)r->r_lag, 0, stride - 1},
       {"r_processes", (double)r->r_processes, 0, stride - 1},
+      {"r_pss", (double)r->r_pss, 0, stride - 1},
       {"r_row", (double)r->r_row, 0, stride - PP_FIELD_COUNT},
       {"r_gauges", (double)r->r_gauges, 0, stride - gauges},
       {"f_pid", (double)r->f_pid, 0, last_field},
@@ -92,7 +93,8 @@ int pp_loop_check(const pp_loop_ring* r, const pp_loop_sizes* n, pp_loop_fault* 
 }
 
 int pp_run_loop(pp_target* t, const pp_loop_ring* r, double interval_ms, double window_ms, int sample_first,
-                double max_ms, const pp_loop_window* lw, double* next_seq, double* deadline, int* last_status) {
+                double max_ms, const pp_loop_window* lw, double* next_seq, double* deadline, int* last_status,
+                double* pending_pss) {
   pp_thread_tune();
   // The window lives in the caller's array, so that it survives the loop's periodic returns.
   double* win = lw->win;
@@ -147,6 +149,8 @@ int pp_run_loop(pp_target* t, const pp_loop_ring* r, double interval_ms, double 
     rec[r->r_status] = (double)st;
     rec[r->r_lag] = lag * 1e3;
     rec[r->r_processes] = 1;
+    rec[r->r_pss] = *pending_pss;
+    *pending_pss = NAN;
     if (st == PP_OK) window_apply(&w, row, r);
     for (int g = 0; g < r->gauge_count; g++) rec[r->r_gauges + g] = r->gauges[g];
     store(&r->versions[slot], v + 1);  // even: complete

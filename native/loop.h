@@ -16,7 +16,7 @@ struct pp_loop_ring {
   // Int32 word indices in header (H in src/ring/layout.ts).
   int32_t h_last_slot, h_missed, h_stop, h_pause;
   // Float64 offsets in a record (R) and in its row (F).
-  int32_t r_seq, r_status, r_lag, r_processes, r_row, r_gauges;
+  int32_t r_seq, r_status, r_lag, r_processes, r_pss, r_row, r_gauges;
   int32_t f_pid, f_timestamp, f_cpu_user, f_cpu_system, f_cpu_percent;
 };
 
@@ -34,6 +34,7 @@ enum pp_loop_layout {
   PP_L_R_STATUS,
   PP_L_R_LAG,
   PP_L_R_PROCESSES,
+  PP_L_R_PSS,
   PP_L_R_ROW,
   PP_L_R_GAUGES,
   PP_L_F_PID,
@@ -81,8 +82,10 @@ struct pp_loop_window {
 // Tick until stopped, paused, the target is gone, or max_ms elapsed. *next_seq: the sequence
 // number of the next record (in and out). *deadline: the last deadline (in and out; 0 starts a
 // new grid, at once when sample_first), so that calls in a row keep one drift-free grid.
+// *pending_pss: a PSS reading the caller took (src/probe/pss.ts) for the next record, NaN for
+// none; the first record takes it and sets it to NaN, so every other record's PSS is NaN.
 int pp_run_loop(struct pp_target* t, const struct pp_loop_ring* r, double interval_ms, double window_ms,
                 int sample_first, double max_ms, const struct pp_loop_window* w, double* next_seq, double* deadline,
-                int* last_status);
+                int* last_status, double* pending_pss);
 
 #endif  // PROCPROBE_LOOP_H_

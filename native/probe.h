@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 // Bump when the row layout or the status codes change; src/probe/layout.ts checks it at load.
-#define PP_ABI_VERSION 2
+#define PP_ABI_VERSION 3
 
 enum pp_status {
   PP_OK = 0,

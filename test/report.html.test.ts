@@ -11,10 +11,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderHtmlReport } from '../dist/report/html.js';
-import { counterRate, decimateMinMax, esc } from '../dist/report/svg.js';
 import { F } from '../dist/probe/layout.js';
+import { renderHtmlReport } from '../dist/report/html.js';
 import { R } from '../dist/ring/layout.js';
+import { counterRate, decimateMinMax, esc } from '../dist/report/svg.js';
 import { runChromium, type ChromiumRun } from './helpers/chromium.js';
 import { describeWith } from './helpers/optional-readers.js';
 import { colourStats, decodePng, pixelsNear } from './helpers/png.js';
@@ -233,7 +233,7 @@ describe('renderHtmlReport: degenerate sessions', () => {
   it('an incomplete session without phases, and a metric that was never measured', () => {
     const { records, stride } = input.samples;
     const noThreads = records.slice();
-    for (let i = 0; i < input.samples.count; i++) noThreads[i * stride + 4 + 9] = NaN; // R.ROW + F.threads
+    for (let i = 0; i < input.samples.count; i++) noThreads[i * stride + R.ROW + F.threads] = NaN;
     const doc = renderHtmlReport({
       summary: { ...input.summary, phases: [], errors: [], endTime: NaN, durationMs: NaN, incomplete: true, metadata: {} },
       samples: { ...input.samples, records: noThreads },

@@ -16,8 +16,8 @@ import { expectInvalidOption } from './helpers/errors.js';
 const line = (word: number) => Math.floor((word * 4) / CACHE_LINE);
 
 describe('record fields', () => {
-  it('are SEQ, STATUS, LAG_US, PROCESSES, then the probe row, then the gauges', () => {
-    expect([R.SEQ, R.STATUS, R.LAG_US, R.PROCESSES, R.ROW]).toEqual([0, 1, 2, 3, 4]);
+  it('are SEQ, STATUS, LAG_US, PROCESSES, PSS_BYTES, then the probe row, then the gauges', () => {
+    expect([R.SEQ, R.STATUS, R.LAG_US, R.PROCESSES, R.PSS_BYTES, R.ROW]).toEqual([0, 1, 2, 3, 4, 5]);
     expect(R.ROW + FIELD_COUNT).toBe(R.GAUGES);
     expect(FIELD_COUNT).toBeGreaterThan(0);
   });

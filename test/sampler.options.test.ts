@@ -22,6 +22,9 @@ const CASES: [string, Record<string, unknown>, string, string][] = [
   ['pid 1.5', { pid: 1.5 }, 'options.pid', '1.5'],
   ["backend 'bogus'", { backend: 'bogus' }, 'options.backend', '"bogus"'],
   ['tree "yes"', { tree: 'yes' }, 'options.tree', '"yes"'],
+  ['pssIntervalMs -1', { pssIntervalMs: -1 }, 'options.pssIntervalMs', '-1'],
+  ['pssIntervalMs NaN', { pssIntervalMs: NaN }, 'options.pssIntervalMs', 'NaN'],
+  ['pssIntervalMs "250"', { pssIntervalMs: '250' }, 'options.pssIntervalMs', '"250"'],
 ];
 
 describe('bad options', () => {

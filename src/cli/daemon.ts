@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { statFields } from '../probe/builtin.js';
 import { loadNative } from '../probe/native.js';
-import { scanProcesses } from '../sampler/tree.js';
+import { scanProcesses } from '../sampler/descendants.js';
 
 let subreaper: boolean | null = null;
 

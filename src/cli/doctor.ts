@@ -2,6 +2,7 @@
 import { release } from 'node:os';
 import { loadNative } from '../probe/native.js';
 import { probeCost } from './bench.js';
+import { Descendants } from '../sampler/descendants.js';
 import { openForkEvents } from '../sampler/fork-events.js';
 import { Sampler } from '../sampler/sampler.js';
 import { parse } from './args.js';
@@ -14,6 +15,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const probe = probeCost(20_000); // one sample, and the same system calls in a C loop
   const births = openForkEvents(); // what a tree sampler here would use
   births.events?.close();
+  const rescans = Descendants.open().reason;
   // One second at 1 kHz in the worker.
   const sampler = new Sampler({ samplingIntervalMs: 1, capacity: 2048 });
   await sampler.start();
@@ -29,7 +31,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     addonSource: load.source,
     attempts: load.attempts,
     features,
-    treeDiscovery: births.reason,
+    treeDiscovery: `${births.reason}; rescans every rescanIntervalMs: ${rescans}`,
     sampleUs: probe.sampleUs,
     baselineUs: Number.isFinite(probe.baselineUs) ? probe.baselineUs : null,
     sampler1kHz: { achievedHz: stats.achievedHz, missedDeadlines: stats.missedDeadlines, samples: stats.samples },
@@ -50,7 +52,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     w(`per-process CPU clock for other pids: ${yes(features.cpuClock)}`);
     w(`page size ${features.pageSize} B, USER_HZ ${features.clockTicks}, RAM ${(features.memTotalBytes / 2 ** 30).toFixed(1)} GiB`);
   }
-  w(`tree discovery: ${births.events ? s.green(births.reason) : s.yellow(births.reason)}`);
+  w(`tree discovery: ${births.events ? s.green(births.reason) : s.yellow(births.reason)}; rescans: ${rescans}`);
   w(`one sample of this process: ${probe.sampleUs.toFixed(2)} µs${report.baselineUs === null ? '' : ` (the same system calls in C: ${report.baselineUs.toFixed(2)} µs, ${(probe.sampleUs / report.baselineUs).toFixed(2)}×)`}`);
   const met = stats.samples / (stats.samples + stats.missedDeadlines);
   w(`sampler at 1 kHz for 1 s: ${stats.achievedHz.toFixed(0)} Hz, ${stats.missedDeadlines} missed deadlines (${(met * 100).toFixed(2)}% met)`);

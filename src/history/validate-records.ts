@@ -110,7 +110,7 @@ function shape<T>(fields: Shape<T>, strict: boolean): Check {
 function schemas(strict: boolean) {
   const resources = shape<ResourceDelta>({
     fromTimestamp: num, toTimestamp: num, samples: num, cpuMs: num, cpuPercent: num,
-    rssStartBytes: num, rssEndBytes: num, rssPeakBytes: num, rssDeltaBytes: num,
+    rssStartBytes: num, rssEndBytes: num, rssPeakBytes: num, rssDeltaBytes: num, pssPeakBytes: optional(num),
     fdsStart: num, fdsEnd: num, fdsPeak: num, threadsStart: num, threadsEnd: num, threadsPeak: num,
     voluntaryContextSwitches: num, involuntaryContextSwitches: num, minorPageFaults: num, majorPageFaults: num,
   }, strict);

@@ -28,6 +28,11 @@ export interface PerformanceSnapshot extends ProcessSample {
   eventLoopUtilization: number;
   /** Processes summed (1 unless sampling a tree). */
   processes: number;
+  /**
+   * Proportional set size, bytes (a tree: its members' sum, which counts shared pages once):
+   * in the samples where it was read (every pssIntervalMs), NaN in the others.
+   */
+  pssBytes: number;
   /** How late the sampler woke for this sample, µs. */
   lagUs: number;
   /** ProbeStatus of the read. */
@@ -42,6 +47,7 @@ export function recordToSnapshot(rec: Float64Array, at: number, gaugeNames: read
   s.status = rec[at + R.STATUS]!;
   s.lagUs = rec[at + R.LAG_US]!;
   s.processes = rec[at + R.PROCESSES]!;
+  s.pssBytes = rec[at + R.PSS_BYTES]!;
   s.memoryMb = s.rssBytes / 1048576;
   s.openFiles = s.openFds;
   s.contextSwitches = s.voluntaryContextSwitches + s.involuntaryContextSwitches;

@@ -34,7 +34,7 @@ export const F = Object.freeze(
 );
 
 /** Row layout version the addon must report (PP_ABI_VERSION in native/probe.h). */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /**
  * The reaped-children totals Probe.childrenInto writes (struct pp_children in native/probe.h):

@@ -18,7 +18,7 @@ import { InvalidOptionError } from '../errors.js';
 import { F, FIELD_COUNT } from '../probe/layout.js';
 
 export const RING_MAGIC = 0x70707262; // 'pprb'
-export const RING_VERSION = 1;
+export const RING_VERSION = 2; // 2: R.PSS_BYTES before the row
 export const CACHE_LINE = 64;
 
 /** Int32 word indices of the header. */
@@ -64,10 +64,15 @@ export const R = Object.freeze({
   LAG_US: 2,
   /** Processes summed into the row (1 unless sampling a tree). */
   PROCESSES: 3,
+  /**
+   * Proportional set size, bytes (a tree: its members' sum) in the records where it was read
+   * (every pssIntervalMs: reading it walks page tables), NaN in the others (src/probe/pss.ts).
+   */
+  PSS_BYTES: 4,
   /** The probe row: FIELD_COUNT fields in src/probe/layout.ts order. */
-  ROW: 4,
+  ROW: 5,
   /** Gauge values follow the row. */
-  GAUGES: 4 + FIELD_COUNT,
+  GAUGES: 5 + FIELD_COUNT,
 });
 
 export const GAUGE_NAME_BYTES = 64;
@@ -121,7 +126,7 @@ export function ringGeometry(capacity: number, gaugeSlots: number): RingGeometry
 export const LOOP_LAYOUT = Object.freeze([
   'capacity', 'stride', 'gauge_count',
   'h_last_slot', 'h_missed', 'h_stop', 'h_pause',
-  'r_seq', 'r_status', 'r_lag', 'r_processes', 'r_row', 'r_gauges',
+  'r_seq', 'r_status', 'r_lag', 'r_processes', 'r_pss', 'r_row', 'r_gauges',
   'f_pid', 'f_timestamp', 'f_cpu_user', 'f_cpu_system', 'f_cpu_percent',
 ] as const);
 export type LoopLayoutName = (typeof LOOP_LAYOUT)[number];
@@ -131,7 +136,7 @@ export function loopLayout(g: RingGeometry): Int32Array {
   const at: Record<LoopLayoutName, number> = {
     capacity: g.capacity, stride: g.stride, gauge_count: g.gaugeSlots,
     h_last_slot: H.LAST_SLOT, h_missed: H.MISSED, h_stop: H.STOP, h_pause: H.PAUSE,
-    r_seq: R.SEQ, r_status: R.STATUS, r_lag: R.LAG_US, r_processes: R.PROCESSES, r_row: R.ROW, r_gauges: R.GAUGES,
+    r_seq: R.SEQ, r_status: R.STATUS, r_lag: R.LAG_US, r_processes: R.PROCESSES, r_pss: R.PSS_BYTES, r_row: R.ROW, r_gauges: R.GAUGES,
     f_pid: F.pid, f_timestamp: F.timestamp, f_cpu_user: F.cpuUserUs, f_cpu_system: F.cpuSystemUs, f_cpu_percent: F.cpuPercent,
   };
   return Int32Array.from(LOOP_LAYOUT, (name) => at[name]);

@@ -2,7 +2,7 @@
  * A tree's births as they happen: the Linux proc connector (native/forkwatch.h), drained once per
  * sampler tick, so a child is a member from the first tick after its fork instead of the next
  * rescan (up to rescanIntervalMs later, and never for a child that lives less than that). The
- * full scan (TreeSource.rescan) stays: it is the periodic safety net, it runs at once when events
+ * rescan (TreeSource.rescan) stays: it is the periodic safety net, it runs at once when events
  * were lost, and it is all there is when the connector cannot be opened (another OS, no addon, a
  * kernel that refuses: see openForkEvents).
  *
@@ -21,7 +21,7 @@ const FIELDS = 3;
 /** Events copied per addon call; a tick calls again while batches come back full. */
 const BATCH = 1024;
 
-/** The kill switch: PROCPROBE_FORK_EVENTS=0 keeps trees on the scan alone. */
+/** The kill switch: PROCPROBE_FORK_EVENTS=0 keeps trees on rescans alone. */
 export const FORK_EVENTS_ENV = 'PROCPROBE_FORK_EVENTS';
 
 /** What the tree gives the event source: who is a member, and how to adopt one. */
@@ -55,17 +55,17 @@ export type ForkEventsOpen = { events: ForkEvents; reason: string } | { events: 
  * descendants by scanning only.
  */
 export function openForkEvents(): ForkEventsOpen {
-  if (process.env[FORK_EVENTS_ENV] === '0') return { events: null, reason: `scan only: ${FORK_EVENTS_ENV}=0` };
+  if (process.env[FORK_EVENTS_ENV] === '0') return { events: null, reason: `rescans only: ${FORK_EVENTS_ENV}=0` };
   const load = loadNative();
   const addon = load.addon;
-  if (addon === null) return { events: null, reason: `scan only: no native addon (${load.reason})` };
-  if (addon.forkWatchOpen === undefined) return { events: null, reason: 'scan only: the native addon predates fork events (rebuild it)' };
+  if (addon === null) return { events: null, reason: `rescans only: no native addon (${load.reason})` };
+  if (addon.forkWatchOpen === undefined) return { events: null, reason: 'rescans only: the native addon predates fork events (rebuild it)' };
   const handle = addon.forkWatchOpen();
   if (handle < 0) {
     const name = errnoName(-handle);
-    return { events: null, reason: `scan only: the proc connector refused (${name}: ${REFUSALS[name] ?? 'unexpected'})` };
+    return { events: null, reason: `rescans only: the proc connector refused (${name}: ${REFUSALS[name] ?? 'unexpected'})` };
   }
-  return { events: new ForkEvents(addon, handle), reason: 'fork events (Linux proc connector), and a full scan every rescanIntervalMs' };
+  return { events: new ForkEvents(addon, handle), reason: 'fork events (Linux proc connector)' };
 }
 
 export class ForkEvents {

@@ -15,6 +15,8 @@ export interface SamplerWorkerData {
   intervalMs: number;
   backend: ProbeBackendOption;
   rescanIntervalMs: number;
+  /** ms between PSS readings; 0: none. */
+  pssIntervalMs: number;
 }
 
 export type WorkerMessage =

@@ -20,6 +20,11 @@ export interface SamplerOptions {
   rescanIntervalMs?: number;
   /** With tree: count only the descendants, not the root itself. Default false. */
   excludeRoot?: boolean;
+  /**
+   * ms between readings of PSS (/proc/PID/smaps_rollup, each member of a tree): it walks page
+   * tables, so it runs at this lower rate; 0: never. Default 250.
+   */
+  pssIntervalMs?: number;
 }
 
 /** Every option's name: the Sampler's, and the share of a monitor's options it passes on. */
@@ -32,6 +37,7 @@ export const SAMPLER_OPTIONS = optionKeys<SamplerOptions>({
   backend: true,
   rescanIntervalMs: true,
   excludeRoot: true,
+  pssIntervalMs: true,
 });
 
 const DEFAULTS = Object.freeze({
@@ -42,6 +48,7 @@ const DEFAULTS = Object.freeze({
   backend: 'auto' as ProbeBackendOption,
   rescanIntervalMs: 50,
   excludeRoot: false,
+  pssIntervalMs: 250,
 });
 export type ResolvedSamplerOptions = Required<Omit<SamplerOptions, 'pid'>>;
 
@@ -60,6 +67,7 @@ export function resolveSamplerOptions(options: SamplerOptions | undefined): { pi
       backend: checkOneOf('options.backend', o.backend ?? DEFAULTS.backend, PROBE_BACKENDS),
       rescanIntervalMs: checkNumber('options.rescanIntervalMs', o.rescanIntervalMs ?? DEFAULTS.rescanIntervalMs, 1),
       excludeRoot: checkBoolean('options.excludeRoot', o.excludeRoot ?? DEFAULTS.excludeRoot),
+      pssIntervalMs: checkNumber('options.pssIntervalMs', o.pssIntervalMs ?? DEFAULTS.pssIntervalMs, 0, 2 ** 31 - 1),
     },
   };
 }

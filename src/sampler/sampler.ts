@@ -181,6 +181,7 @@ export class Sampler extends EventEmitter<SamplerEvents> {
       intervalMs: this.#options.samplingIntervalMs,
       backend: this.#options.backend,
       rescanIntervalMs: this.#options.rescanIntervalMs,
+      pssIntervalMs: this.#options.pssIntervalMs,
     };
     // The host's execArgv and NODE_OPTIONS are not ours to inherit: see src/worker-options.ts.
     const worker = startWorker(new URL('./worker.js', import.meta.url), {

@@ -7,10 +7,10 @@
  * a member's last reading is folded into an "exited" total, like getrusage(RUSAGE_CHILDREN).
  * Levels (RSS, VMS, fds, threads) are summed over live members only.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { F, FIELD_COUNT, ProbeStatus } from '../probe/layout.js';
 import { createProbe, type Probe, type ProbeBackendOption } from '../probe/probe.js';
 import { cpuPercent } from '../units.js';
+import { Descendants } from './descendants.js';
 import type { BirthSink, ForkEvents } from './fork-events.js';
 import { EndedProcesses, newEntry, readCommand, readPpid, type TreeProcess } from './processes.js';
 import { ReapedTotals } from './reaped.js';
@@ -66,10 +66,13 @@ export class TreeSource {
   }
 
   readonly #excludeRoot: boolean;
+  /** How rescan() finds descendants (sampler/descendants.ts). */
+  readonly descendants: Descendants;
 
-  constructor(rootPid: number, backend: ProbeBackendOption, excludeRoot = false) {
+  constructor(rootPid: number, backend: ProbeBackendOption, excludeRoot = false, descendants = Descendants.open()) {
     this.#backend = backend;
     this.#excludeRoot = excludeRoot;
+    this.descendants = descendants;
     this.root = createProbe({ pid: rootPid, backend });
     const root = newMember(this.root, NaN, undefined);
     root.info.ppid = readPpid(rootPid);
@@ -80,25 +83,16 @@ export class TreeSource {
     return this.#members.size - (this.#excludeRoot && this.#members.has(this.root.pid) ? 1 : 0);
   }
 
-  /** Find descendants of the live members; adopt new ones. Allocates: call at the rescan rate. */
+  /**
+   * Find descendants of the live members (from their children files, or a full scan: see
+   * sampler/descendants.ts); adopt new ones. Allocates: call at the rescan rate.
+   */
   rescan(): void {
-    const { children, all } = scanProcesses();
-    const queue = [...this.#members.keys()];
-    const found = new Map<number, number>(queue.map((pid) => [pid, NaN])); // pid -> parent pid
-    while (queue.length > 0) {
-      const parent = queue.pop()!;
-      for (const child of children.get(parent) ?? []) {
-        if (found.has(child)) continue;
-        found.set(child, parent);
-        queue.push(child);
-      }
-    }
-    // Parents are found before their children, so the parent's member exists by now.
-    for (const [pid, ppid] of found) this.#adopt(pid, ppid);
+    // Parents come before their children, so the parent's member exists by the child's adoption.
+    for (const [pid, ppid] of this.descendants.find(this.#members.keys())) this.#adopt(pid, ppid);
     // A forked child execs after its adoption: its argv is read again at each rescan.
     for (const [pid, m] of this.#members) if (this.#counted(m)) m.info.command = readCommand(pid, m.info.command);
-    // A retired pid that no longer exists may be reused by a new descendant later: forget it.
-    for (const pid of this.#retired.keys()) if (!all.has(pid)) this.#retired.delete(pid);
+    this.descendants.prune(this.#retired);
   }
 
   /**
@@ -229,6 +223,13 @@ export class TreeSource {
     }
   }
 
+  /** The pids of the counted members read at least once: whose PSS a round reads (allocates). */
+  pssPids(): number[] {
+    const out: number[] = [];
+    for (const [pid, m] of this.#members) if (this.#counted(m) && m.seen) out.push(pid);
+    return out;
+  }
+
   #peaks(m: Member): void {
     const info = m.info;
     if (m.last[F.rssBytes]! > info.peakRssBytes) info.peakRssBytes = m.last[F.rssBytes]!;
@@ -294,32 +295,4 @@ export class TreeSource {
     for (const m of this.#members.values()) m.probe.close();
     this.#members.clear();
   }
-}
-
-/** parent pid -> child pids, from /proc/[pid]/stat field 4 (Linux), and every pid seen. */
-export function scanProcesses(): { children: Map<number, number[]>; all: Set<number> } {
-  const map = new Map<number, number[]>();
-  const all = new Set<number>();
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return { children: map, all }; // no /proc: the tree is the root alone
-  }
-  for (const name of entries) {
-    const c = name.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${name}/stat`, 'latin1');
-    } catch {
-      continue;
-    }
-    const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ', 3)[1]);
-    all.add(Number(name));
-    const list = map.get(ppid);
-    if (list) list.push(Number(name));
-    else map.set(ppid, [Number(name)]);
-  }
-  return { children: map, all };
 }

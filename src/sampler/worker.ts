@@ -20,6 +20,7 @@ import type { SamplerWorkerData, WorkerMessage } from './messages.js';
 import { CPU_WINDOW_MS, CpuWindow } from './cpu-window.js';
 import { openForkEvents, type ForkEvents } from './fork-events.js';
 import { TreeSource } from './tree.js';
+import { PssSchedule } from './pss-readings.js';
 import { ownThreadId } from './self-usage.js';
 import { errorData, IntervalClampedWarning } from '../errors.js';
 
@@ -42,6 +43,9 @@ interface Source {
 
 const cpuWindow = new CpuWindow(data.intervalMs);
 
+/** PSS readings at their own lower rate, for the next record (sampler/pss-readings.ts). */
+const pss = new PssSchedule(data.pssIntervalMs, data.pid);
+
 interface Opened {
   source: Source;
   probe: Probe;
@@ -56,7 +60,8 @@ function openSource(): Opened {
     const tree = new TreeSource(data.pid, data.backend, data.excludeRoot);
     const births = openForkEvents(); // listening before the first scan: no child falls between
     tree.rescan();
-    return { source: tree, probe: tree.root, tree, births: births.events, discovery: births.reason };
+    const discovery = `${births.reason}; rescans every rescanIntervalMs: ${tree.descendants.reason}`;
+    return { source: tree, probe: tree.root, tree, births: births.events, discovery };
   }
   const probe = createProbe({ pid: data.pid, backend: data.backend });
   const source = { sampleInto: (r: Float64Array, o: number) => probe.sampleInto(r, o), processes: 1, joinedCpuUs: 0, close: () => probe.close() };
@@ -82,6 +87,8 @@ function publish(base: number, status: ProbeStatus, source: Source, lagMs: numbe
   rec[base + R.STATUS] = status;
   rec[base + R.LAG_US] = lagMs * 1e3;
   rec[base + R.PROCESSES] = source.processes;
+  const pssBytes = pss.takePending();
+  rec[base + R.PSS_BYTES] = status === ProbeStatus.OK ? pssBytes : NaN;
   if (status === ProbeStatus.OK) cpuWindow.apply(rec, base, source.joinedCpuUs);
   if (status !== ProbeStatus.OK && status !== ProbeStatus.ZOMBIE) {
     rec.fill(NaN, base + R.ROW, base + R.ROW + FIELD_COUNT);
@@ -127,14 +134,18 @@ function runNative(loop: NativeLoop, intervalMs: number): ProbeStatus | null {
   // [intervalMs, windowMs, sampleFirst, maxMs]: the loop returns every 100 ms, because a worker
   // blocked in C cannot be terminated; it is called again at once on the same deadline grid.
   const params = Float64Array.of(intervalMs, windowMs, 0, 100);
-  const state = new Float64Array(3); // [nextSeq, lastStatus, deadline]
+  const state = Float64Array.of(0, 0, 0, NaN); // [nextSeq, lastStatus, deadline, pending PSS]
   const cap = Math.min(100_000, Math.ceil(windowMs / intervalMs) + 2);
   const win = new Float64Array(2 + 2 * cap); // the CPU window, kept across calls
   for (;;) {
     state[0] = writer.nextSeq;
     // Right after a resume the loop runs for one sample only (maxMs 0), so that this thread can
     // notify Sampler.resume() that it is in: C cannot wake a JavaScript waiter.
-    params[3] = resumed ? 0 : 100;
+    // The loop also returns when a PSS reading is due: this thread reads it (readPssBytes) and
+    // the loop's next record carries it (state[3]).
+    pss.take(performance.now(), null);
+    state[3] = pss.takePending();
+    params[3] = resumed ? 0 : Math.min(100, pss.untilDue(performance.now()));
     const exit = loop(v.header, v.records, v.versions, v.gauges, layout, params, state, win);
     writer.seekTo(state[0]!);
     if (resumed) {
@@ -228,6 +239,7 @@ function runSync(opened: Opened, intervalMs: number, tick: ((cell: Float64Array,
     }
     status = read >= 0 ? recordFrom(row, read as ProbeStatus, source, lag) : record(source, lag);
     if (finished(status)) return status;
+    pss.take(performance.now(), tree);
   }
 }
 
@@ -246,6 +258,7 @@ async function runAsync(probe: Probe, intervalMs: number): Promise<ProbeStatus> 
     rec[base + R.STATUS] = sample ? ProbeStatus.OK : ProbeStatus.EXITED;
     rec[base + R.LAG_US] = Math.max(0, performance.now() - next) * 1e3;
     rec[base + R.PROCESSES] = 1;
+    rec[base + R.PSS_BYTES] = NaN; // this tier is for where smaps_rollup is not
     writer.commit();
     notifyWord(header, H.LAST_SLOT); // a read costs ~100 ms here: a notify per record is free
     if (!sample) return ProbeStatus.EXITED;

@@ -76,6 +76,7 @@ export function resourceDelta(rec: Float64Array, stride: number, count: number, 
   let last = -1;
   let lastLive = -1;
   let rssPeak = -Infinity;
+  let pssPeak = NaN; // PSS is read at its own rate: most records carry none
   let fdsPeak = -Infinity;
   let threadsPeak = -Infinity;
   for (let i = a; i <= b; i++) {
@@ -86,6 +87,8 @@ export function resourceDelta(rec: Float64Array, stride: number, count: number, 
     last = at;
     if (isLiveReading(rec, i * stride)) lastLive = at;
     rssPeak = Math.max(rssPeak, rec[at + F.rssBytes]!);
+    const pss = rec[i * stride + R.PSS_BYTES]!;
+    if (!Number.isNaN(pss) && !(pss <= pssPeak)) pssPeak = pss; // (pss <= NaN is false: the first reading)
     fdsPeak = Math.max(fdsPeak, rec[at + F.openFds]!);
     threadsPeak = Math.max(threadsPeak, rec[at + F.threads]!);
   }
@@ -106,6 +109,7 @@ export function resourceDelta(rec: Float64Array, stride: number, count: number, 
     rssEndBytes: rec[end + F.rssBytes]!,
     rssPeakBytes: rssPeak,
     rssDeltaBytes: rec[end + F.rssBytes]! - rec[first + F.rssBytes]!,
+    pssPeakBytes: pssPeak,
     fdsStart: rec[first + F.openFds]!,
     fdsEnd: rec[end + F.openFds]!,
     fdsPeak,
@@ -192,6 +196,7 @@ export function totalsOnlyDelta(x: ExactTotals, fromTs: number, toTs: number): R
     rssEndBytes: NaN,
     rssPeakBytes: NaN,
     rssDeltaBytes: NaN,
+    pssPeakBytes: NaN,
     fdsStart: NaN,
     fdsEnd: NaN,
     fdsPeak: NaN,

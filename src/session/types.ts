@@ -25,6 +25,13 @@ export interface ResourceDelta {
   rssEndBytes: number;
   rssPeakBytes: number;
   rssDeltaBytes: number;
+  /**
+   * The largest PSS read in the interval (a tree: the sum over its members, where rssPeakBytes
+   * sums RSS and so counts a page shared by N processes N times). Read every pssIntervalMs, so
+   * it may miss a peak between two readings; NaN when none was read; absent in sessions saved
+   * before procprobe read PSS.
+   */
+  pssPeakBytes?: number;
   fdsStart: number;
   fdsEnd: number;
   fdsPeak: number;

@@ -49,6 +49,8 @@ export interface PerformanceMonitorOptions {
    * the caller the two reads (~1.5 µs per timing), and the figures are then the samples' around it.
    */
   boundaryReads?: boolean;
+  /** ms between PSS readings (the sampler's option of that name); 0: none. Default 250. */
+  pssIntervalMs?: number;
 }
 
 export type ResolvedOptions = Required<Omit<PerformanceMonitorOptions, 'pid' | 'dataDir'>> & { pid: number; dataDir: string };
@@ -67,6 +69,7 @@ const MONITOR_OPTIONS = optionKeys<PerformanceMonitorOptions>({
   nodeBootstrap: true,
   excludeRoot: true,
   boundaryReads: true,
+  pssIntervalMs: true,
 });
 
 /** Every option checked (InvalidOptionError naming it, unknown names too) and defaulted. */
@@ -86,6 +89,7 @@ export function resolveOptions(options: PerformanceMonitorOptions | undefined): 
     nodeBootstrap: checkBoolean('options.nodeBootstrap', o.nodeBootstrap ?? true),
     excludeRoot: checkBoolean('options.excludeRoot', o.excludeRoot ?? false),
     boundaryReads: checkBoolean('options.boundaryReads', o.boundaryReads ?? true),
+    pssIntervalMs: checkNumber('options.pssIntervalMs', o.pssIntervalMs ?? 250, 0, 2 ** 31 - 1),
   };
 }
 

@@ -339,6 +339,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
       capacity: 65_536,
       maxGauges: 0,
       backend: this.#opts.backend,
+      pssIntervalMs: this.#opts.pssIntervalMs,
     });
     sampler.on('error', (e) => this.#report('error', e));
     sampler.on('warning', (e) => this.#report('warning', e));

@@ -15,6 +15,7 @@
 //   harness --plant-leak the same, but one probe is never closed: the run that proves LSan is on
 //   harness --churn      the child: threads that start and end, until killed
 #include <dirent.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -124,19 +125,19 @@ void spawn_rounds(int n) {
 // A ring laid out here (the offsets only have to pass pp_loop_check): capacity 64, 2 gauges.
 struct ring {
   int32_t header[8] = {};
-  double records[64 * (4 + PP_FIELD_COUNT + 2)] = {};
+  double records[64 * (5 + PP_FIELD_COUNT + 2)] = {};
   int32_t versions[64] = {};
   double gauges[2] = {1.5, 2.5};
   double win[2 + 2 * 16] = {};
-  pp_loop_ring r = {header, records, versions, gauges, 64, 4 + PP_FIELD_COUNT + 2, 2, 0, 1, 2, 3,
-                    0,      1,       2,        3,      4,  4 + PP_FIELD_COUNT,     0, 1, 2, 3, 4};
+  pp_loop_ring r = {header, records, versions, gauges, 64, 5 + PP_FIELD_COUNT + 2, 2, 0, 1, 2, 3,
+                    0,      1,       2,        3,      4,  5,  5 + PP_FIELD_COUNT, 0, 1, 2, 3, 4};
   pp_loop_sizes n = {8, sizeof records / sizeof(double), 64, 2};
 };
 
 int run(pp_target* t, ring* g, double max_ms, double* seq, int* status) {
   pp_loop_window w = {g->win, 16, (int)g->win[0], (int)g->win[1]};
-  double deadline = 0;
-  return pp_run_loop(t, &g->r, 0.2, 50, 1, max_ms, &w, seq, &deadline, status);
+  double deadline = 0, pss = NAN;
+  return pp_run_loop(t, &g->r, 0.2, 50, 1, max_ms, &w, seq, &deadline, status, &pss);
 }
 
 void loop_rounds(int n) {
