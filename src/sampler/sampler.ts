@@ -4,7 +4,6 @@
  * worker's failures reported as events, never thrown into the host.
  */
 import { EventEmitter } from 'node:events';
-import type { Worker } from 'node:worker_threads';
 import { emitOrWarn, rebuildError, SamplerError, WorkerFailedError, type ProcprobeError } from '../errors.js';
 import type { ProbeBackend } from '../probe/probe.js';
 import { H, WriterState } from '../ring/layout.js';
@@ -12,8 +11,8 @@ import { createRingBuffer, RingReader } from '../ring/ring.js';
 import { notifyWord, waitOnWord } from '../ring/wait.js';
 import { startWorker } from '../worker-options.js';
 import type { SamplerWorkerData, WorkerMessage } from './messages.js';
-import type { TreeProcess } from './processes.js';
 import { usageMark, type SamplerUsageMark } from './self-usage.js';
+import { hookExit, live, ProcessWaiters, type ProcessList, type WorkerRun } from './worker-run.js';
 import { resolveSamplerOptions, type ResolvedSamplerOptions, type SamplerOptions } from './options.js';
 
 export interface SamplerStats {
@@ -28,30 +27,6 @@ export interface SamplerStats {
 }
 
 const STOP_GRACE_MS = 2000;
-
-/** One worker's life: from its spawn to its exit. */
-interface WorkerRun {
-  worker: Worker;
-  running: boolean;
-  /** Its first sample is in the ring. */
-  ready: boolean;
-  /** What went wrong, reported when it has exited. */
-  failure: ProcprobeError | null;
-  stoppedReason: 'target-exited' | null;
-}
-
-/** Samplers alive in this thread, so that process exit can stop their writers first. */
-const live = new Set<WeakRef<Sampler>>();
-let exitHooked = false;
-
-function hookExit(): void {
-  if (exitHooked) return;
-  exitHooked = true;
-  // On exit the ring must stop moving so that 'exit' handlers read the last samples as they are.
-  process.once('exit', () => {
-    for (const ref of live) ref.deref()?.requestStop();
-  });
-}
 
 export interface SamplerEvents {
   error: [ProcprobeError];
@@ -232,11 +207,11 @@ export class Sampler extends EventEmitter<SamplerEvents> {
         run.running = false;
         break;
       case 'PROCESSES':
-        for (const waiter of this.#processWaiters.splice(0)) waiter({ list: m.list, dropped: m.dropped });
+        this.#processWaiters.answer({ list: m.list, dropped: m.dropped });
         break;
       case 'STOPPED':
         run.running = false;
-        for (const waiter of this.#processWaiters.splice(0)) waiter(null);
+        this.#processWaiters.answer(null);
         if (m.reason === 'target-exited') run.stoppedReason = m.reason;
         if (!run.ready) run.failure ??= new SamplerError(`sampler stopped before its first sample (${m.reason})`);
         break;
@@ -266,28 +241,18 @@ export class Sampler extends EventEmitter<SamplerEvents> {
     }
   }
 
-  readonly #processWaiters: Array<(r: { list: TreeProcess[]; dropped: number } | null) => void> = [];
+  readonly #processWaiters = new ProcessWaiters();
 
   /**
    * A tree sampler's process list (sampler/processes.ts), posted by the worker at its next tick;
    * null when this is not a tree, the sampler is not running (paused or stopped) or no tick came
    * within `timeoutMs`.
    */
-  processes(timeoutMs = 1000): Promise<{ list: TreeProcess[]; dropped: number } | null> {
+  processes(timeoutMs = 1000): Promise<ProcessList | null> {
     if (!this.tree || !this.isRunning) return Promise.resolve(null);
-    return new Promise((resolve) => {
-      // Not unref'd: the worker is, so an awaiting host would otherwise exit before the answer.
-      // The wait is bounded by the timeout.
-      const timer = setTimeout(() => done(null), timeoutMs);
-      const done = (r: { list: TreeProcess[]; dropped: number } | null) => {
-        clearTimeout(timer);
-        const i = this.#processWaiters.indexOf(done);
-        if (i >= 0) this.#processWaiters.splice(i, 1);
-        resolve(r);
-      };
-      this.#processWaiters.push(done);
-      Atomics.store(this.reader.views.header, H.PROCESSES, 1);
-    });
+    const answer = this.#processWaiters.wait(timeoutMs);
+    Atomics.store(this.reader.views.header, H.PROCESSES, 1);
+    return answer;
   }
 
   /** Ask a tree sampler to look for new descendants at its next tick (e.g. right after a spawn). */
