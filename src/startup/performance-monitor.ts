@@ -15,9 +15,8 @@ import { newSessionId } from '../history/ids.js';
 import { HistoryStore } from '../history/store.js';
 import { SessionWriter } from '../history/writer.js';
 import { Sampler } from '../sampler/sampler.js';
-import { fillExits, type ProcessExit } from '../sampler/processes.js';
+import type { ProcessExit } from '../sampler/processes.js';
 import type { SamplerUsageMark } from '../sampler/self-usage.js';
-import { samplerAccount } from '../session/sampler-account.js';
 import { SessionBuffer } from '../session/buffer.js';
 import { nodeBootstrapPhases } from '../session/bootstrap.js';
 import { checkMetadata } from '../session/metadata.js';
@@ -30,6 +29,7 @@ import { checkFinishSession, checkRecordError, checkStatsOptions, checkTimingFin
 import type { FinishOptions, PerformanceMonitorOptions, ResolvedOptions, StatsOptions } from './options.js';
 import { flushAtExit, housekeep } from './housekeeping.js';
 import { saveSession } from './save.js';
+import { createSessionSampler, quiesceSampler } from './sampling.js';
 import { usageSummary, type ResourceUsageSummary } from './usage.js';
 import { TimingBook } from './timings.js';
 
@@ -255,18 +255,8 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
     this.#session = null;
     this.#unhookExit?.();
     this.#unhookExit = null;
-    const sampler = this.#sampler;
     await this.#ready?.catch(() => undefined);
-    await this.#buffer!.waitPast(session.endTime, 4 * this.#opts.resourceSamplingIntervalMs + 20);
-    if (sampler.tree) session.processes = (await sampler.processes()) ?? undefined;
-    if (session.processes) fillExits(session.processes.list, exits);
-    sampler.pause(); // kept for the next session: resuming is immediate, starting is not
-    // The ring must stop moving before the last drain: the memory copy and the file then hold
-    // the same samples (a tick in flight at pause() still writes one).
-    await sampler.whenPaused();
-    const usageFrom = this.#usageStart ?? sampler.readyMark;
-    const usageTo = sampler.usageMark();
-    if (usageFrom && usageTo) session.sampler = samplerAccount(usageFrom, usageTo, sampler.intervalMs);
+    await quiesceSampler(this.#sampler, this.#buffer!, session, { exits, usageStart: this.#usageStart, intervalMs: this.#opts.resourceSamplingIntervalMs });
     this.#housekeep(session);
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
@@ -331,16 +321,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceMonitorEvents> {
   }
 
   #createSampler(): Sampler {
-    const sampler = new Sampler({
-      pid: this.#opts.pid,
-      tree: this.#opts.tree,
-      excludeRoot: this.#opts.excludeRoot,
-      samplingIntervalMs: this.#opts.resourceSamplingIntervalMs,
-      capacity: 65_536,
-      maxGauges: 0,
-      backend: this.#opts.backend,
-      pssIntervalMs: this.#opts.pssIntervalMs,
-    });
+    const sampler = createSessionSampler(this.#opts);
     sampler.on('error', (e) => this.#report('error', e));
     sampler.on('warning', (e) => this.#report('warning', e));
     return sampler;
