@@ -24,6 +24,8 @@ export interface RunOptions {
   json: boolean;
   quiet: boolean;
   capture: boolean;
+  /** Preload node-hooks into the command's Node processes (--no-node-hooks: false). */
+  nodeHooks: boolean;
 }
 
 export const COMMANDS = ['run', 'sessions', 'show', 'stats', 'export', 'report', 'doctor', 'bench'] as const;
@@ -63,6 +65,7 @@ export const FLAGS: Record<Command, Record<string, Flag>> = {
     capture: { type: 'boolean', help: "capture the command's output instead of passing it through" },
     json: { type: 'boolean', help: "print one JSON document (the command's stdout goes to stderr)" },
     quiet: { type: 'boolean', help: 'print one line' },
+    'no-node-hooks': { type: 'boolean', help: "don't preload procprobe's module-timing hooks into Node processes (NODE_OPTIONS)" },
   },
   sessions: { ...DATA_DIR, ...JSON_OUT },
   show: { ...DATA_DIR, ...JSON_OUT },
@@ -181,5 +184,6 @@ export function parseRun(argv: string[]): RunOptions {
     json: v.json === true,
     quiet: v.quiet === true,
     capture: v.capture === true,
+    nodeHooks: v['no-node-hooks'] !== true,
   };
 }

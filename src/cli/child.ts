@@ -47,12 +47,12 @@ export interface StartedChild {
  * the spawn is posix_spawn (no fork of this large process) and the exit is stamped by a thread
  * blocked in wait4; --keep (the command outlives procprobe) and a missing addon use child_process.
  */
-export function startChild(path: string, o: RunOptions): StartedChild {
+export function startChild(path: string, o: RunOptions, env: NodeJS.ProcessEnv = process.env): StartedChild {
   const pipe = o.readyPattern !== undefined || o.capture || o.json;
   const out = pipe ? 'pipe' : 'inherit';
   let seen = (): void => undefined;
   const sawPattern = new Promise<void>((resolve) => (seen = resolve));
-  const started = (o.keep ? null : nativeChild(path, o, out, sawPattern)) ?? nodeChild(path, o, out, sawPattern);
+  const started = (o.keep ? null : nativeChild(path, o, out, sawPattern, env)) ?? nodeChild(path, o, out, sawPattern, env);
   if (started.streams) {
     started.streams[0]?.on('data', watchOutput(o, started.child, o.json ? process.stderr : process.stdout, seen));
     started.streams[1]?.on('data', watchOutput(o, started.child, process.stderr, seen));
@@ -64,7 +64,7 @@ type Made = { child: StartedChild; streams: [Readable | null, Readable | null] |
 
 const never = new Promise<never>(() => undefined);
 
-function nativeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPattern: Promise<void>): Made | null {
+function nativeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPattern: Promise<void>, env: NodeJS.ProcessEnv): Made | null {
   const native = loadNative().addon;
   if (!native) return null;
   // The addon's instants are CLOCK_MONOTONIC ms; performance.now() runs on the same clock from
@@ -74,7 +74,7 @@ function nativeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPa
   const offset = cell[0]! - performance.now();
   let c: NativeChild | null;
   try {
-    c = spawnNative({ command: path, args: o.args, argv0: o.command, ...(o.cwd ? { cwd: o.cwd } : {}), stdio: ['ignore', out, out], newProcessGroup: true });
+    c = spawnNative({ command: path, args: o.args, argv0: o.command, env, ...(o.cwd ? { cwd: o.cwd } : {}), stdio: ['ignore', out, out], newProcessGroup: true });
   } catch (err) {
     return { child: failed(err as Error, sawPattern), streams: null };
   }
@@ -103,11 +103,12 @@ function failed(err: Error, sawPattern: Promise<void>): StartedChild {
   return { pid: NaN, how: 'native', spawnedAtMono: performance.now(), exited: never, spawnError: Promise.resolve(err), sawPattern, exit: undefined, output: '', signal: () => undefined, release: () => undefined };
 }
 
-function nodeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPattern: Promise<void>): Made {
+function nodeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPattern: Promise<void>, env: NodeJS.ProcessEnv): Made {
   const spawnedAtMono = performance.now();
   const proc: ChildProcess = spawn(path, o.args, {
     cwd: o.cwd,
     argv0: o.command,
+    env,
     detached: true, // its own process group: stopped as a whole, and Ctrl-C reaches us first
     stdio: ['ignore', out, out],
   });

@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { num, parse, type Command } from './args.js';
 import { checkOutputPath, writeOutput } from './files.js';
 import { phaseTable, processTable, sparklines } from './report.js';
+import { nodeSection } from './node-report.js';
 import { escapeControls, fmtMs, styleFor, table, writeJsonDocument } from './terminal.js';
 import { TOTAL_STARTUP, totalStartupMs } from '../session/types.js';
 import { DEFAULT_DATA_DIR } from '../validate.js';
@@ -80,7 +81,8 @@ export async function showCommand(argv: string[]): Promise<number> {
   const sum = s.summary;
   process.stdout.write(`${style.bold(escapeControls(sum.id))}  ${escapeControls(String(sum.metadata?.label ?? ''))}  ${sum.incomplete ? style.yellow('incomplete') : sum.success ? style.green('ok') : style.red('failed')}\n`);
   const procs = processTable(sum, style);
-  process.stdout.write(`${phaseTable(sum, style)}\n${procs ? `\n${procs}\n` : ''}\n${sparklines(s.samples, style)}\n`);
+  const node = nodeSection(sum, style);
+  process.stdout.write(`${phaseTable(sum, style)}\n${procs ? `\n${procs}\n` : ''}${node ? `\n${node}\n` : ''}\n${sparklines(s.samples, style)}\n`);
   for (const e of sum.errors) process.stdout.write(`${style.red('error')} ${e.operation ? `[${escapeControls(e.operation)}] ` : ''}${escapeControls(e.message)}\n`);
   return 0;
 }

@@ -10,6 +10,7 @@ import { adoptOrphans } from './daemon.js';
 import type { RunOptions } from './args.js';
 import { compare, phaseTable, processTable, renderComparison, runStatistics, runsTable, sparklines, type Comparison } from './report.js';
 import { runOnce, type RunOutcome } from './run.js';
+import { nodeSection } from './node-report.js';
 import { escapeControls, fmtMs, Progress, styleFor, writeJsonDocument } from './terminal.js';
 
 export async function runCommand(o: RunOptions): Promise<number> {
@@ -96,6 +97,8 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
   w(phaseTable(last.session.toSummary(), style));
   const procs = processTable(last.session.toSummary(), style);
   if (procs) w(`\n${procs}`);
+  const node = nodeSection(last.session.toSummary(), style);
+  if (node) w(`\n${node}`);
   if (last.session.samples) {
     w('');
     w(sparklines(last.session.samples, style));
@@ -187,6 +190,7 @@ function jsonReport(o: RunOptions, outcomes: RunOutcome[], comparison: Compariso
       resources: r.session.resources ?? null,
       processes: r.session.processes?.list ?? [],
       processesDropped: r.session.processes?.dropped ?? 0,
+      node: r.session.node ?? null,
     })),
     statistics: measured.length > 1 ? runStatistics(measured.map((r) => r.session.toSummary())) : null,
     comparison,

@@ -21,6 +21,8 @@ import { checkPortFree, resolveCommand, waitForHealth, waitForPort } from './che
 import { startChild, stopTree, type ChildExit, type StartedChild } from './child.js';
 import { daemonNote, orphans, stopDaemons } from './daemon.js';
 import type { Progress } from './terminal.js';
+import { openNodeHooks, type NodeHooks } from '../node-hooks/receiver.js';
+import { recordNodeProfile } from '../node-hooks/record.js';
 
 export interface RunOutcome {
   session: StartupSession;
@@ -47,8 +49,11 @@ export interface RunContext {
 
 /** One startup: the phases in order, each its own function below; the first failure is kept. */
 export async function runOnce(o: RunOptions, pm: PerformanceMonitor, ctx: RunContext): Promise<RunOutcome> {
+  // Made before the session: the channel's mkfifo must not be sampled as one of the command's processes.
+  const hooks = o.nodeHooks ? openHooks() : null;
   pm.startSession({ label: ctx.warmup ? `${o.label} (warmup)` : o.label, command: [o.command, ...o.args], run: ctx.run, warmup: ctx.warmup, cwd: o.cwd });
   const run = new StartupRun(o, pm, ctx);
+  run.hooks = hooks;
   const path = run.environmentValidation();
   if (!run.failed && o.port !== undefined) await run.portManagement(o.port);
   // The run's own abort: Ctrl-C or --timeout, whichever comes first.
@@ -58,6 +63,12 @@ export async function runOnce(o: RunOptions, pm: PerformanceMonitor, ctx: RunCon
   if (!run.failed && !run.ac.signal.aborted && path !== null) await run.totalStartup(path);
   ctx.interrupt.removeEventListener('abort', onInterrupt);
   return run.finish();
+}
+
+function openHooks(): NodeHooks | null {
+  const h = openNodeHooks();
+  if ('error' in h) process.stderr.write(`procprobe: ${h.error}\n`);
+  return 'error' in h ? null : h;
 }
 
 class StartupRun {
@@ -73,6 +84,8 @@ class StartupRun {
   daemons: number[] = [];
   /** A one-shot command's exit: the instant (ms since epoch) and its wait4 totals, when known. */
   exitEnd: { atMs: number; totals?: ExactTotals } | undefined = undefined;
+  /** The node-hooks channel of this run (node-hooks/), null with --no-node-hooks or when it could not be made. */
+  hooks: NodeHooks | null = null;
 
   constructor(o: RunOptions, pm: PerformanceMonitor, ctx: RunContext) {
     this.o = o;
@@ -138,7 +151,7 @@ class StartupRun {
     const { o, pm, ctx, ac } = this;
     // The phase starts just before the spawn: with the addon that instant is read by the spawn
     // itself (posix_spawn), so the mark is taken after it, at the instant it reports.
-    const child = (this.child = startChild(path, o));
+    const child = (this.child = startChild(path, o, this.hooks?.env(process.env)));
     const spawnedAt = performance.timeOrigin + child.spawnedAtMono;
     this.totalId = pm.startTimingAt(StartupPhase.TOTAL_STARTUP, spawnedAt);
     const t = pm.startTimingAt(StartupPhase.PROCESS_STARTUP, spawnedAt);
@@ -153,12 +166,15 @@ class StartupRun {
     ac.signal.addEventListener('abort', stopPortWait, { once: true });
     // With both --port and --ready-pattern, ready means both.
     const conditions: Promise<boolean>[] = [];
-    if (o.port !== undefined) conditions.push(waitForPort(o.port, o.host, portAc.signal));
+    // A Node server's own listen() is the exact instant (node-hooks/); the poll stays for the rest.
+    let listenAt: number | undefined;
+    const listened = this.hooks?.listened(o.port).then((l) => (listenAt = l.atMs));
+    if (o.port !== undefined) conditions.push(listened ? Promise.race([waitForPort(o.port, o.host, portAc.signal), listened.then(() => true)]) : waitForPort(o.port, o.host, portAc.signal));
     if (o.readyPattern) conditions.push(child.sawPattern.then(() => true));
     const ready: Promise<'ready' | 'exited'> =
       conditions.length > 0
         ? Promise.all(conditions).then((ok) => (ok.every(Boolean) ? 'ready' : 'exited'))
-        : child.exited.then((e) => (e.code === 0 ? 'ready' : 'exited'));
+        : Promise.race([child.exited.then((e): 'ready' | 'exited' => (e.code === 0 ? 'ready' : 'exited')), ...(listened ? [listened.then(() => 'ready' as const)] : [])]);
     const aborted = new Promise<'aborted'>((r) => ac.signal.addEventListener('abort', () => r('aborted'), { once: true }));
     let first = await Promise.race([ready, child.exited.then(() => 'exited' as const), aborted, child.spawnError.then(() => 'spawn-error' as const)]);
     // Exited 0 before it was ready, leaving a descendant adopted by procprobe: a daemon. Follow it.
@@ -171,6 +187,7 @@ class StartupRun {
     }
     stopPortWait();
     ac.signal.removeEventListener('abort', stopPortWait);
+    if (first === 'ready' && listenAt !== undefined && !o.readyPattern) return void pm.finishTimingAt(t, listenAt, true);
     // A one-shot command is ready by exiting 0; everything else exiting first failed its startup.
     const oneShotOk = (first === 'ready' || first === 'exited') && conditions.length === 0 && (await child.exited).code === 0;
     if (oneShotOk) return this.finishAtExit(t, await child.exited);
@@ -227,6 +244,7 @@ class StartupRun {
       else await stopTree(child, o.graceMs);
     }
     if (this.daemons.length > 0 && !keep) await stopDaemons(this.daemons, o.graceMs);
+    if (this.hooks) recordNodeProfile(pm, this.hooks.close(o.cwd), child?.pid ?? NaN);
     const interrupted = ctx.interrupt.aborted;
     const session = await pm.finishSession(!this.failed && !interrupted, { incomplete: interrupted });
     const exit = this.child?.exit;

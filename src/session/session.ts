@@ -5,6 +5,7 @@ import { createProbe, type Probe } from '../probe/probe.js';
 import { R } from '../ring/layout.js';
 import type { ProcprobeError } from '../errors.js';
 import type { TreeProcess } from '../sampler/processes.js';
+import type { NodeProfile } from '../node-hooks/types.js';
 
 /** Complete startup session data. */
 export class StartupSession {
@@ -32,6 +33,8 @@ export class StartupSession {
   sampleAccount: SampleAccount | undefined = undefined;
   /** A tree's processes at the end (set by finishSession). */
   processes: { list: TreeProcess[]; dropped: number } | undefined = undefined;
+  /** What the run's Node processes reported from inside (procprobe run's node hooks). */
+  node: NodeProfile | undefined = undefined;
 
   constructor(id: string, metadata: Record<string, unknown>, startTime: number) {
     this.id = id;
@@ -80,6 +83,7 @@ export class StartupSession {
       errors: this.errors,
       ...(this.resources ? { resources: this.resources } : {}),
       ...(this.processes ? { processes: this.processes.list, processesDropped: this.processes.dropped } : {}),
+      ...(this.node ? { node: this.node } : {}),
     };
   }
 }

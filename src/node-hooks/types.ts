@@ -1,0 +1,77 @@
+/**
+ * What the preload sends (one JSON line per message, see channel.cts) and what procprobe keeps of
+ * it in a session (`SessionSummary.node`). Plain data, no imports: the preload side is a leaf.
+ * Instants are ms since the epoch on each process's `performance.timeOrigin + performance.now()`
+ * clock, the one procprobe's own phases use.
+ */
+
+/** The kinds of module a Node process loads. */
+export type NodeModuleKind = 'esm' | 'commonjs' | 'builtin' | 'json' | 'addon' | 'wasm';
+
+/** performance.nodeTiming of one Node process, as instants (null: not reached when it reported). */
+export interface NodeMilestones {
+  timeOrigin: number;
+  nodeStart: number | null;
+  v8Start: number | null;
+  environment: number | null;
+  bootstrapComplete: number | null;
+  loopStart: number | null;
+}
+
+/** One Node process of the run's tree that loaded the preload. */
+export interface NodeProcess {
+  pid: number;
+  ppid: number;
+  nodeVersion: string;
+  milestones: NodeMilestones | null;
+}
+
+/** One module loaded during the run. */
+export interface NodeModule {
+  pid: number;
+  /** Relative to the run's cwd (a `node:` name for a builtin; absolute when outside the cwd's tree is shorter). */
+  path: string;
+  kind: NodeModuleKind;
+  /** The module that loaded it first (same form as `path`), null for an entry point. */
+  parent: string | null;
+  /** When its loading started (ms since epoch). */
+  startTime: number;
+  /** Time in this module alone: its own resolve, read and evaluation, its dependencies excluded. */
+  selfMs: number;
+  /** selfMs plus the totals of the modules it loaded first. */
+  totalMs: number;
+  /** It threw while loading or evaluating. */
+  failed: boolean;
+}
+
+/** The first server listen() that succeeded in the tree. */
+export interface NodeListen {
+  pid: number;
+  /** When 'listening' fired (ms since epoch): the socket accepted connections from then on. */
+  atMs: number;
+  /** null for a unix socket or named pipe. */
+  port: number | null;
+  address: string;
+  family: string | null;
+}
+
+/** What a run learnt from inside its Node processes. */
+export interface NodeProfile {
+  processes: NodeProcess[];
+  modules: NodeModule[];
+  listen: NodeListen | null;
+  /** Modules over the bound (MAX_MODULES) and lines that did not parse: counted, not kept. */
+  dropped: number;
+}
+
+/** Messages on the channel, each tagged with the sender's pid (several processes share one). */
+export type HookMessage =
+  | { k: 'hello'; pid: number; ppid: number; node: string }
+  | { k: 'milestones'; pid: number; m: NodeMilestones }
+  /** CommonJS loads: [kind, absolute path, parent path | null, start, selfMs, totalMs, failed 0/1]. */
+  | { k: 'cjs'; pid: number; l: [NodeModuleKind, string, string | null, number, number, number, number][] }
+  /** ESM evaluations timed on the main thread: [url, start, ms | null (threw)]. */
+  | { k: 'eval'; pid: number; l: [string, number, number | null][] }
+  /** One ESM resolve + load timed on the hooks thread. */
+  | { k: 'esm'; pid: number; u: string; p: string | null; f: string; t: number; r: number; ld: number }
+  | { k: 'listen'; pid: number; t: number; port: number | null; address: string; family: string | null };
