@@ -117,9 +117,9 @@ function nodeProfile(strict: boolean): Check {
   const proc = shape<NodeProcess>({ pid, ppid: num, nodeVersion: str, milestones: (v) => (v === null ? null : milestones(v)) }, strict);
   const mod = shape<NodeModule>({
     pid, path: str, kind: is((v) => NODE_KINDS.includes(v as string), `one of ${NODE_KINDS.join(', ')}`), parent: strOrNull,
-    startTime: num, selfMs: num, totalMs: num, failed: bool,
+    startTime: num, selfMs: num, totalMs: num, loadMs: numOrNull, failed: bool,
   }, strict);
-  const listen = shape<NodeListen>({ pid, atMs: num, port: numOrNull, address: str, family: strOrNull }, strict);
+  const listen = shape<NodeListen>({ pid, atMs: num, bindStartMs: num, port: numOrNull, address: str, family: strOrNull }, strict);
   return shape<NodeProfile>({ processes: arrayOf(proc), modules: arrayOf(mod), listen: (v) => (v === null ? null : listen(v)), dropped: num }, strict);
 }
 

@@ -1,17 +1,18 @@
 /**
  * module.register hooks (loaded by preload.cts), on Node's hooks thread: each module's resolve and
  * load timed there and reported at once (the thread has no exit of its own to flush at), and a
- * module's source wrapped in two calls that time its evaluation on the main thread.
+ * call appended to each ES module's source that marks the end of its evaluation on the main thread.
  *
- * Timing: the main thread waits for these hooks, so their wall time is the module's resolve and
- * read time; the clock is performance.timeOrigin + performance.now(), which this thread shares
- * with the main thread up to a few µs (both origins are taken from the same process clock).
+ * Timing: each hook's wall time is that module's resolve and read time, overlapping other
+ * modules' (the loader asks for a graph's modules concurrently), on performance.timeOrigin +
+ * performance.now(), the main thread's clock too (one process clock, one origin).
  *
- * The evaluation calls: `globalThis[Symbol.for('procprobe.esm')]?.(0, url);` is put before the
- * first line (after a `#!` line), on the same line, so line numbers (stack traces, source maps)
- * are unchanged; only columns of line 1 shift. Imports are hoisted, so it runs when the body
- * starts, after every dependency evaluated; the closing call is appended on a line of its own. A
- * body with top-level await includes its waiting; one that throws never reaches the closing call.
+ * The evaluation's end: `;globalThis[Symbol.for('procprobe.esm')]?.(url);` is appended on a
+ * line of its own, so lines and columns (stack traces, source maps, the source line Node prints
+ * with an uncaught error) are unchanged. Nothing is put at the start: a prefix would shift every
+ * column of a one-line bundle. The body's start is taken as the previous main-thread event (an ES
+ * body's end, or the last load of its graph: a graph evaluates once every module is loaded) in
+ * profile.ts. A body with top-level await includes its waiting; one that throws never calls.
  */
 import { now, send } from './channel.cjs';
 
@@ -43,7 +44,7 @@ export async function load(url: string, context: object, next: NextLoad): Promis
   const ms = now() - start;
   const first = parents.get(url);
   if (first && first.ms >= 0) {
-    send({ k: 'esm', pid, u: url, p: first.parent, f: String(r.format ?? ''), t: first.start, r: first.ms, ld: ms });
+    send({ k: 'esm', pid, u: url, p: first.parent, f: String(r.format ?? ''), t: first.start, r: first.ms, ld: ms, e: start + ms });
     first.ms = -1; // reported: a second load of the same URL (another loader) is not a second module
   }
   if (r.format !== 'module' || r.source === null || r.source === undefined) return r;
@@ -54,8 +55,5 @@ const decoder = new TextDecoder();
 
 function wrap(url: string, source: string | ArrayBuffer | ArrayBufferView): string {
   const text = typeof source === 'string' ? source : decoder.decode(source as ArrayBuffer);
-  const call = (phase: number): string => `globalThis[Symbol.for('procprobe.esm')]?.(${phase},${JSON.stringify(url)});`;
-  const bang = text.startsWith('#!') ? text.indexOf('\n') + 1 : 0;
-  if (bang === 0 && text.startsWith('#!')) return text; // a lone '#!' line: nothing to time
-  return `${text.slice(0, bang)}${call(0)}${text.slice(bang)}\n${call(1)}\n`;
+  return `${text}\n;globalThis[Symbol.for('procprobe.esm')]?.(${JSON.stringify(url)});\n`;
 }

@@ -3,12 +3,11 @@
  * `--require`, see receiver.ts for why not `--import`). On the main thread only (workers and the
  * ESM hooks thread load it too, and return at once), it reports over channel.cts:
  *
- * - performance.nodeTiming's milestones, at the first turn of the event loop (or at exit);
- * - CommonJS loads, by wrapping Module.prototype.load (called once per module actually loaded,
- *   never for a cache hit): self and total time with a stack of the loads in progress;
+ * - performance.nodeTiming's milestones, at the first turn of the event loop (and at exit);
+ * - CommonJS loads, seen through require.cache (below): self and total time with a stack;
  * - ESM resolves and loads, by module.register hooks (esm-hooks.ts) on the hooks thread, and
- *   ESM evaluations, by two calls the load hook puts around each module's source;
- * - the first server listen() that succeeds: port, address, instant.
+ *   the instant each ES module's body finished, by a call the load hook appends to its source;
+ * - the first server socket to listen: port, address, instant.
  *
  * It writes nothing to stdout/stderr, and any failure of its own leaves the process as it was.
  * Dependency-free on purpose: it runs inside the user's process, whatever Node version that is.
@@ -19,14 +18,10 @@ import { now, send } from './channel.cjs';
 type Row = ['commonjs' | 'json' | 'addon', string, string | null, number, number, number, number];
 
 const pending: Row[] = [];
-const evals: [string, number, number | null][] = [];
+const evals: [string, number][] = [];
 const pid = process.pid;
-/** Total ms of CommonJS loads started outside any other CommonJS load (subtracted from ESM bodies). */
-let topLevelCjsMs = 0;
-/** ES module bodies running: [url, start, topLevelCjsMs at start]. Only require(esm) nests them. */
-const evaluating: [string, number, number][] = [];
 
-/** Buffered module rows out in one or a few lines (at loop start, listen, exit, and every 100 ms). */
+/** Buffered rows out in one or a few lines (at loop start, listen, exit, and every 100 ms). */
 function flush(): void {
   if (pending.length > 0) send({ k: 'cjs', pid, l: pending.splice(0) });
   if (evals.length > 0) send({ k: 'eval', pid, l: evals.splice(0) });
@@ -45,82 +40,122 @@ function sendMilestones(): void {
 }
 
 interface Frame {
+  file: string;
   start: number;
   /** Total time of the loads nested directly inside this one. */
   children: number;
-  file: string;
 }
 
-/** CommonJS: self = total − the direct children's totals; the stack holds the loads in progress. */
+interface CjsModule {
+  loaded: boolean;
+}
+
+/**
+ * CommonJS without a wrapper around any loader function: a wrapper's frame would show in the stack
+ * of every error thrown through require() (and push real frames past Error.stackTraceLimit).
+ * Module._load puts a new module into Module._cache just before loading it, sets its `loaded`
+ * when done, and deletes the cache entry when loading threw (lib/internal/modules/cjs/loader.js).
+ * So a Proxy over the cache sees a load start, an accessor on the new module's `loaded` its end,
+ * and the delete its failure; none of them is on the stack while the module's code runs.
+ */
 function hookCommonJs(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Module = require('node:module') as { prototype: { load(this: { filename?: string }, filename: string): void } };
-  const original = Module.prototype.load;
+  const Module = require('node:module') as unknown as { _cache: Record<string, CjsModule> };
   const stack: Frame[] = [];
-  // One frame per nesting level shows in the stack of an error thrown through require() (README).
-  Module.prototype.load = function load(filename: string): void {
-    const parent = stack.length > 0 ? stack[stack.length - 1]! : null;
-    const frame: Frame = { start: now(), children: 0, file: filename };
-    stack.push(frame);
-    let failed = 1;
-    try {
-      original.call(this, filename);
-      failed = 0;
-    } finally {
-      stack.pop();
-      const total = now() - frame.start;
-      if (parent) parent.children += total;
-      else topLevelCjsMs += total; // inside an ES module's body (createRequire), or an entry
-      const kind = filename.endsWith('.json') ? 'json' : filename.endsWith('.node') ? 'addon' : 'commonjs';
-      const importer = parent?.file ?? evaluating[evaluating.length - 1]?.[0] ?? null;
-      pending.push([kind, filename, importer, frame.start, total - frame.children, total, failed]);
-      if (failed) flush(); // the process may be about to die of it
-    }
+  const end = (frame: Frame, failed: number): void => {
+    const i = stack.lastIndexOf(frame);
+    if (i < 0) return;
+    stack.length = i; // frames above it (a load that never ended) close with it
+    const total = now() - frame.start;
+    const parent = stack[i - 1];
+    if (parent) parent.children += total;
+    const f = frame.file;
+    const kind = f.endsWith('.json') ? 'json' : f.endsWith('.node') ? 'addon' : 'commonjs';
+    pending.push([kind, f, parent?.file ?? null, frame.start, total - frame.children, total, failed]);
+    if (failed) flush(); // the process may be about to die of it
   };
+  const frames = new WeakMap<object, Frame>();
+  Module._cache = new Proxy(Module._cache, {
+    set(target, key, value: CjsModule) {
+      target[key as string] = value;
+      if (typeof key === 'string' && value && typeof value === 'object' && value.loaded === false && !frames.has(value)) {
+        const frame: Frame = { file: key, start: now(), children: 0 };
+        frames.set(value, frame);
+        stack.push(frame);
+        let loaded = false;
+        Object.defineProperty(value, 'loaded', {
+          configurable: true,
+          enumerable: true,
+          get: () => loaded,
+          set(v: boolean) {
+            loaded = v;
+            if (!v) return;
+            // Back to a plain property: nothing of ours stays on the module.
+            Object.defineProperty(value, 'loaded', { value: v, writable: true, configurable: true, enumerable: true });
+            end(frame, 0);
+          },
+        });
+      }
+      return true;
+    },
+    deleteProperty(target, key) {
+      const m = target[key as string];
+      const frame = m && frames.get(m);
+      if (frame && !m.loaded) end(frame, 1);
+      return delete target[key as string];
+    },
+  });
 }
 
-/** ESM: the hooks run on their own thread; the evaluation calls land here (esm-hooks.ts injects them). */
+/** ESM: the hooks run on their own thread; each body's end lands here (esm-hooks.ts appends the call). */
 function hookEsm(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require('node:module') as { register?: (specifier: string, parentURL: string, options?: object) => void };
+  const mod = require('node:module') as { register?: (specifier: string, parentURL: string) => void };
   if (typeof mod.register !== 'function') return; // Node < 20.6: CommonJS only
-  (globalThis as Record<symbol, unknown>)[Symbol.for('procprobe.esm')] = (phase: number, url: string): void => {
-    if (phase === 0) return void evaluating.push([url, now(), topLevelCjsMs]);
-    const i = evaluating.findLastIndex((e) => e[0] === url);
-    if (i < 0) return;
-    const [, t, cjsBefore] = evaluating[i]!;
-    evaluating.splice(i, 1);
-    // Its own time: what it required through createRequire is those modules' time.
-    evals.push([url, t, now() - t - (topLevelCjsMs - cjsBefore)]);
-  };
-  // A body that threw never reached its end call: reported without a time.
-  process.once('exit', () => {
-    for (const [url, t] of evaluating.splice(0)) evals.push([url, t, null]);
-  });
+  (globalThis as Record<symbol, unknown>)[Symbol.for('procprobe.esm')] = (url: string): void => void evals.push([url, now()]);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   mod.register('./esm-hooks.js', (require('node:url') as typeof import('node:url')).pathToFileURL(__filename).href);
 }
 
-/** The first 'listening' of any net.Server (http, https, net): the socket accepts from then on. */
+/**
+ * The first server socket of any net.Server (http, https, net) to listen. Without a wrapper (its
+ * frame would show in the stack of every listen error): Server.prototype._listen2 becomes an
+ * accessor, and listenInCluster (lib/net.js) reads it just before the bind+listen it performs.
+ * The getter notes that instant, puts the plain property back (V8 names the frame
+ * `setupListenHandle [as _listen2]` from it when an error's stack is printed) and queues a tick,
+ * which runs once that call returned and before Node's own 'listening' or 'error' tick. A listen
+ * that failed re-arms the accessor after those ticks. Cluster workers listen through the primary
+ * and are not seen.
+ */
 function hookListen(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const net = require('node:net') as typeof import('node:net');
-  const original = net.Server.prototype.listen;
-  let reported = false;
-  net.Server.prototype.listen = function listen(this: import('node:net').Server, ...args: unknown[]) {
-    if (!reported) {
-      this.once('listening', () => {
-        if (reported) return;
-        reported = true;
-        const a = this.address();
-        const tcp = a !== null && typeof a === 'object';
-        sendMilestones();
-        flush();
-        send({ k: 'listen', pid, t: now(), port: tcp ? a.port : null, address: tcp ? a.address : String(a), family: tcp ? a.family : null });
-      });
-    }
-    return (original as (...a: unknown[]) => import('node:net').Server).apply(this, args);
-  } as typeof original;
+  const proto = (require('node:net') as typeof import('node:net')).Server.prototype;
+  const plain = Object.getOwnPropertyDescriptor(proto, '_listen2');
+  if (typeof plain?.value !== 'function') return;
+  const report = (server: import('node:net').Server, bindStartMs: number): void => {
+    if (!server.listening) return void setImmediate(arm);
+    const t = now();
+    const a = server.address();
+    const tcp = a !== null && typeof a === 'object';
+    sendMilestones();
+    flush();
+    send({ k: 'listen', pid, t, b: bindStartMs, port: tcp ? a.port : null, address: tcp ? a.address : String(a), family: tcp ? a.family : null });
+  };
+  function arm(): void {
+    Object.defineProperty(proto, '_listen2', {
+      configurable: true,
+      get(this: import('node:net').Server) {
+        const bindStartMs = now();
+        Object.defineProperty(proto, '_listen2', plain!);
+        process.nextTick(() => report(this, bindStartMs));
+        return plain!.value;
+      },
+      set(this: object, v: unknown) {
+        Object.defineProperty(this, '_listen2', { value: v, writable: true, configurable: true, enumerable: true });
+      },
+    });
+  }
+  arm();
 }
 
 function main(): void {
@@ -135,9 +170,13 @@ function main(): void {
     flush();
   }).unref();
   setInterval(flush, 100).unref();
+  // A monitor only observes: the exception still ends the process as it would have.
+  let uncaught = false;
+  process.on('uncaughtExceptionMonitor', () => (uncaught = true));
   process.once('exit', () => {
     sendMilestones();
     flush();
+    send({ k: 'exit', pid, uncaught });
   });
 }
 

@@ -1,8 +1,8 @@
 /**
  * The messages of a run (receiver.ts) into its NodeProfile: one record per module and process,
  * paths relative to the run's cwd, an ES module's hooks-thread resolve+load joined with its
- * main-thread evaluation, and each module's total = its self time + the totals of the modules it
- * loaded first (for CommonJS that equals the wall time of its require(), measured in the child).
+ * evaluation, and each module's total = its self time + the totals of the modules it loaded
+ * first (for CommonJS that equals the wall time of its require(), measured in the child).
  *
  * The lines come from the user's processes: anything that is not the shape the preload sends is
  * counted in `dropped` and left out, never trusted.
@@ -21,61 +21,109 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isPid = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
 
-interface Draft {
-  pid: number;
-  path: string;
-  kind: NodeModuleKind;
-  parent: string | null;
-  startTime: number;
-  selfMs: number;
-  failed: boolean;
+/** What one process said, message by message, before the modules are put together. */
+interface Said {
+  hello?: { ppid: number; node: string };
+  milestones?: NodeMilestones;
+  uncaught: boolean;
+  /** CommonJS rows: kind, file, CommonJS parent, start, self, total, failed. */
+  cjs: [NodeModuleKind, string, string | null, number, number, number, boolean][];
+  esm: { u: string; p: string | null; f: string; t: number; loadMs: number; e: number }[];
+  /** ES bodies' ends, in the order they came (the order they happened). */
+  ends: [string, number][];
 }
 
 export function buildProfile(messages: readonly HookMessage[], cwd: string, bad: number): NodeProfile {
-  const processes = new Map<number, NodeProcess>();
-  const drafts = new Map<string, Draft>();
+  const by = new Map<number, Said>();
   let dropped = bad;
   let listen: NodeListen | null = null;
-  const shown = (name: string): string => shownPath(name, cwd);
-  const draft = (pid: number, path: string, d: Omit<Draft, 'pid' | 'path'>): void => {
-    const key = `${pid} ${path}`;
-    const had = drafts.get(key);
-    if (!had) return void drafts.set(key, { pid, path, ...d });
-    // The same file seen by both loaders (an ES import of CommonJS): its times add up.
-    had.selfMs += d.selfMs;
-    had.failed ||= d.failed;
-    had.startTime = Math.min(had.startTime, d.startTime);
-    if (d.kind === 'commonjs') had.kind = 'commonjs';
-    had.parent ??= d.parent;
+  const said = (pid: number): Said => {
+    let s = by.get(pid);
+    if (!s) by.set(pid, (s = { uncaught: false, cjs: [], esm: [], ends: [] }));
+    return s;
   };
   for (const m of messages) {
-    if (!m || typeof m !== 'object' || !isPid(m.pid)) {
-      dropped++;
-      continue;
-    }
-    if (m.k === 'hello' && isPid(m.ppid) && isStr(m.node)) processes.set(m.pid, { pid: m.pid, ppid: m.ppid, nodeVersion: m.node, milestones: processes.get(m.pid)?.milestones ?? null });
-    else if (m.k === 'milestones' && milestones(m.m)) {
-      const p = processes.get(m.pid) ?? { pid: m.pid, ppid: 0, nodeVersion: '', milestones: null };
-      processes.set(m.pid, { ...p, milestones: m.m });
-    } else if (m.k === 'cjs' && Array.isArray(m.l)) {
+    if (!m || typeof m !== 'object' || !isPid(m.pid)) dropped++;
+    else if (m.k === 'hello' && isPid(m.ppid) && isStr(m.node)) said(m.pid).hello = { ppid: m.ppid, node: m.node };
+    else if (m.k === 'milestones' && milestones(m.m)) said(m.pid).milestones = m.m;
+    else if (m.k === 'exit') said(m.pid).uncaught = m.uncaught === true;
+    else if (m.k === 'cjs' && Array.isArray(m.l)) {
       for (const r of m.l) {
-        if (!Array.isArray(r) || !KINDS.has(r[0]) || !isStr(r[1]) || !(r[2] === null || isStr(r[2])) || !isNum(r[3]) || !isNum(r[4])) dropped++;
-        else draft(m.pid, shown(r[1]), { kind: r[0], parent: r[2] === null ? null : shown(r[2]), startTime: r[3], selfMs: r[4], failed: r[6] === 1 });
+        if (Array.isArray(r) && KINDS.has(r[0]) && isStr(r[1]) && (r[2] === null || isStr(r[2])) && isNum(r[3]) && isNum(r[4]) && isNum(r[5])) said(m.pid).cjs.push([r[0], r[1], r[2], r[3], r[4], r[5], r[6] === 1]);
+        else dropped++;
       }
-    } else if (m.k === 'esm' && isStr(m.u) && isNum(m.t) && isNum(m.r) && isNum(m.ld) && (m.p === null || isStr(m.p))) {
-      draft(m.pid, shown(m.u), { kind: FORMATS[m.f] ?? 'esm', parent: m.p === null ? null : shown(m.p), startTime: m.t, selfMs: m.r + m.ld, failed: false });
+    } else if (m.k === 'esm' && isStr(m.u) && (m.p === null || isStr(m.p)) && isStr(m.f) && isNum(m.t) && isNum(m.r) && isNum(m.ld) && isNum(m.e)) {
+      said(m.pid).esm.push({ u: m.u, p: m.p, f: m.f, t: m.t, loadMs: m.r + m.ld, e: m.e });
     } else if (m.k === 'eval' && Array.isArray(m.l)) {
       for (const r of m.l) {
-        if (!Array.isArray(r) || !isStr(r[0]) || !isNum(r[1]) || !(r[2] === null || isNum(r[2]))) dropped++;
-        else draft(m.pid, shown(r[0]), { kind: 'esm', parent: null, startTime: r[1], selfMs: r[2] ?? 0, failed: r[2] === null });
+        if (Array.isArray(r) && isStr(r[0]) && isNum(r[1])) said(m.pid).ends.push([r[0], r[1]]);
+        else dropped++;
       }
-    } else if (m.k === 'listen' && isNum(m.t) && (m.port === null || isNum(m.port)) && isStr(m.address)) {
-      listen ??= { pid: m.pid, atMs: m.t, port: m.port, address: m.address, family: isStr(m.family) ? m.family : null };
+    } else if (m.k === 'listen' && isNum(m.t) && isNum(m.b) && (m.port === null || isNum(m.port)) && isStr(m.address)) {
+      listen ??= { pid: m.pid, atMs: m.t, bindStartMs: m.b, port: m.port, address: m.address, family: isStr(m.family) ? m.family : null };
     } else dropped++;
   }
-  const all = [...drafts.values()].sort((a, b) => a.startTime - b.startTime);
+  const processes: NodeProcess[] = [];
+  const all: NodeModule[] = [];
+  for (const [pid, s] of by) {
+    if (s.hello || s.milestones) processes.push({ pid, ppid: s.hello?.ppid ?? 0, nodeVersion: s.hello?.node ?? '', milestones: s.milestones ?? null });
+    all.push(...modulesOf(pid, s, (name) => shownPath(name, cwd)));
+  }
+  all.sort((a, b) => a.startTime - b.startTime);
   const kept = all.slice(0, MAX_MODULES);
-  return { processes: [...processes.values()], modules: withTotals(kept), listen, dropped: dropped + all.length - kept.length };
+  return { processes, modules: kept, listen, dropped: dropped + all.length - kept.length };
+}
+
+/**
+ * One process's modules. An ES body's evaluation: from the previous main-thread event (the end
+ * of the body before it, or the last load of its graph, whichever is later) to its end, minus
+ * the CommonJS loads run in between (CommonJS dependencies, createRequire).
+ */
+function modulesOf(pid: number, s: Said, shown: (name: string) => string): NodeModule[] {
+  const drafts = new Map<string, NodeModule>();
+  const loadEnds = s.esm.map((x) => x.e).sort((a, b) => a - b);
+  const topCjs = s.cjs.filter((r) => r[2] === null).map((r) => [r[3], r[3] + r[5]] as const).sort((a, b) => a[0] - b[0]);
+  const evalMs = new Map<string, number>();
+  // The windows [from, end] follow each other in time (the ends came in order): one pass over the
+  // CommonJS intervals, a binary search in the load ends.
+  let previous = -Infinity;
+  let c = 0;
+  for (const [url, end] of s.ends) {
+    const from = Math.max(previous, lastBefore(loadEnds, end));
+    while (c < topCjs.length && topCjs[c]![1] <= from) c++;
+    let inCjs = 0;
+    for (let i = c; i < topCjs.length && topCjs[i]![0] < end; i++) inCjs += Math.max(0, Math.min(topCjs[i]![1], end) - Math.max(topCjs[i]![0], from));
+    if (Number.isFinite(from)) evalMs.set(url, Math.max(0, end - from - inCjs));
+    previous = end;
+  }
+  const ended = new Set(s.ends.map(([u]) => u));
+  for (const x of s.esm) {
+    const path = shown(x.u);
+    const kind = FORMATS[x.f] ?? 'esm';
+    // An ES module that never finished, in a process an uncaught exception ended: it failed (or one of its dependencies did).
+    const failed = kind === 'esm' && !ended.has(x.u) && s.uncaught;
+    drafts.set(path, { pid, path, kind, parent: x.p === null ? null : shown(x.p), startTime: x.t, selfMs: evalMs.get(x.u) ?? 0, totalMs: 0, loadMs: x.loadMs, failed });
+  }
+  for (const [kind, file, parent, start, self, , failed] of s.cjs) {
+    const path = shown(file);
+    const had = drafts.get(path);
+    // The same file through both loaders (an ES import of CommonJS): the hooks' read, CommonJS's run.
+    if (had) Object.assign(had, { kind, selfMs: self, failed, parent: had.parent ?? (parent === null ? null : shown(parent)) });
+    else drafts.set(path, { pid, path, kind, parent: parent === null ? null : shown(parent), startTime: start, selfMs: self, totalMs: 0, loadMs: null, failed });
+  }
+  return withTotals([...drafts.values()]);
+}
+
+/** The largest of the sorted `values` below `t`, -Infinity if none. */
+function lastBefore(values: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 ? values[lo - 1]! : -Infinity;
 }
 
 function milestones(m: unknown): m is NodeMilestones {
@@ -96,37 +144,37 @@ export function shownPath(name: string, cwd: string): string {
   }
   if (!isAbsolute(path)) return path;
   const rel = relative(cwd, path);
-  return rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel) ? path : rel;
+  return rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? path : rel;
 }
 
-/** total = self + Σ children's totals, children being the modules each one loaded first (per pid). */
-function withTotals(drafts: Draft[]): NodeModule[] {
-  const children = new Map<string, Draft[]>();
-  for (const d of drafts) {
-    if (d.parent === null) continue;
-    const key = `${d.pid} ${d.parent}`;
-    const list = children.get(key);
-    if (list) list.push(d);
-    else children.set(key, [d]);
+/** totalMs = self + Σ children's totals, children being the modules each one loaded first (one process). */
+function withTotals(modules: NodeModule[]): NodeModule[] {
+  const children = new Map<string, NodeModule[]>();
+  for (const m of modules) {
+    if (m.parent === null || m.parent === m.path) continue;
+    const list = children.get(m.parent);
+    if (list) list.push(m);
+    else children.set(m.parent, [m]);
   }
-  const totals = new Map<Draft, number>();
-  const visiting = new Set<Draft>();
+  const done = new Set<NodeModule>();
+  const visiting = new Set<NodeModule>();
   // Iterative post-order: a deep dependency chain must not overflow the stack.
-  for (const root of drafts) {
-    const stack: [Draft, boolean][] = [[root, false]];
+  for (const root of modules) {
+    const stack: [NodeModule, boolean][] = [[root, false]];
     while (stack.length > 0) {
-      const [d, expanded] = stack.pop()!;
-      if (totals.has(d)) continue;
-      const kids = (children.get(`${d.pid} ${d.path}`) ?? []).filter((k) => k !== d);
-      if (!expanded) {
-        if (visiting.has(d)) continue; // a cycle in first-importer links: its total is its own
-        visiting.add(d);
-        stack.push([d, true]);
-        for (const k of kids) if (!totals.has(k) && !visiting.has(k)) stack.push([k, false]);
+      const [m, expanded] = stack.pop()!;
+      if (done.has(m)) continue;
+      const kids = children.get(m.path) ?? [];
+      if (expanded) {
+        m.totalMs = m.selfMs + kids.reduce((sum, k) => sum + (done.has(k) ? k.totalMs : 0), 0);
+        done.add(m);
         continue;
       }
-      totals.set(d, d.selfMs + kids.reduce((s, k) => s + (totals.get(k) ?? 0), 0));
+      if (visiting.has(m)) continue; // a cycle in first-importer links: counted once
+      visiting.add(m);
+      stack.push([m, true]);
+      for (const k of kids) if (!done.has(k) && !visiting.has(k)) stack.push([k, false]);
     }
   }
-  return drafts.map((d) => ({ pid: d.pid, path: d.path, kind: d.kind, parent: d.parent, startTime: d.startTime, selfMs: d.selfMs, totalMs: totals.get(d) ?? d.selfMs, failed: d.failed }));
+  return modules;
 }

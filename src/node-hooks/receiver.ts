@@ -129,7 +129,7 @@ class Receiver implements NodeHooks {
       }
       if (this.#messages.length >= MAX_MESSAGES) this.#bad++;
       else this.#messages.push(m);
-      if (m.k === 'listen') this.#listen({ pid: m.pid, atMs: m.t, port: m.port, address: m.address, family: m.family });
+      if (m.k === 'listen' && typeof m.t === 'number' && typeof m.b === 'number') this.#listen({ pid: m.pid, atMs: m.t, bindStartMs: m.b, port: m.port, address: m.address, family: m.family });
     }
   }
 

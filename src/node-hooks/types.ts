@@ -36,19 +36,29 @@ export interface NodeModule {
   parent: string | null;
   /** When its loading started (ms since epoch). */
   startTime: number;
-  /** Time in this module alone: its own resolve, read and evaluation, its dependencies excluded. */
+  /**
+   * Time in this module alone, its dependencies excluded: CommonJS, JSON, addons: read, compile
+   * and run (require() is serial); ES modules: the evaluation of its body (README: how exact).
+   */
   selfMs: number;
   /** selfMs plus the totals of the modules it loaded first. */
   totalMs: number;
-  /** It threw while loading or evaluating. */
+  /**
+   * ES modules: resolve + load on the hooks thread (reading the source). Not part of selfMs: the
+   * loader reads a graph's modules concurrently, so these overlap. null for CommonJS (inside selfMs).
+   */
+  loadMs: number | null;
+  /** It never finished loading: it threw, or a module it depends on did (its process died of the exception). */
   failed: boolean;
 }
 
 /** The first server listen() that succeeded in the tree. */
 export interface NodeListen {
   pid: number;
-  /** When 'listening' fired (ms since epoch): the socket accepted connections from then on. */
+  /** Listening by this instant (ms since epoch): the bind+listen call had returned. */
   atMs: number;
+  /** Not listening before this instant: just before that call. */
+  bindStartMs: number;
   /** null for a unix socket or named pipe. */
   port: number | null;
   address: string;
@@ -70,8 +80,10 @@ export type HookMessage =
   | { k: 'milestones'; pid: number; m: NodeMilestones }
   /** CommonJS loads: [kind, absolute path, parent path | null, start, selfMs, totalMs, failed 0/1]. */
   | { k: 'cjs'; pid: number; l: [NodeModuleKind, string, string | null, number, number, number, number][] }
-  /** ESM evaluations timed on the main thread: [url, start, ms | null (threw)]. */
-  | { k: 'eval'; pid: number; l: [string, number, number | null][] }
-  /** One ESM resolve + load timed on the hooks thread. */
-  | { k: 'esm'; pid: number; u: string; p: string | null; f: string; t: number; r: number; ld: number }
-  | { k: 'listen'; pid: number; t: number; port: number | null; address: string; family: string | null };
+  /** ES module bodies that finished, on the main thread: [url, instant]. */
+  | { k: 'eval'; pid: number; l: [string, number][] }
+  /** One ESM resolve + load on the hooks thread: resolve start t, resolve ms r, load ms ld, load end e. */
+  | { k: 'esm'; pid: number; u: string; p: string | null; f: string; t: number; r: number; ld: number; e: number }
+  /** At exit: whether an uncaught exception ends the process. */
+  | { k: 'exit'; pid: number; uncaught: boolean }
+  | { k: 'listen'; pid: number; t: number; b: number; port: number | null; address: string; family: string | null };
