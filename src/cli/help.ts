@@ -21,7 +21,7 @@ const HELP: Record<Command, CommandHelp> = {
     usage: 'run [options] -- <command> [args...]',
     summary: 'start a command, time its startup phases',
     notes:
-      'Without --port or --ready-pattern, a command is ready when it exits 0 (one-shot commands).\nExit status: 0 started (and healthy), 1 a phase failed, interrupted, or the session could not be saved, 2 bad usage.',
+      'Without --port or --ready-pattern, a command is ready when it exits 0 (one-shot commands),\nor when one of its Node processes listens (node hooks: the instant is its own).\nExit status: 0 started (and healthy), 1 a phase failed, interrupted, or the session could not be saved, 2 bad usage.',
   },
   sessions: { usage: 'sessions [--data-dir D] [--json]', summary: 'list the sessions in history' },
   show: { usage: 'show <id> [--data-dir D] [--json]', summary: "one session's report (an id prefix is enough)" },
