@@ -146,6 +146,7 @@ describe('node hooks: module times and milestones', () => {
       expect(text).toMatch(/^modules: \d+ loaded in/m);
       expect(text).toMatch(/^busy60\.cjs\s+commonjs\s/m);
       expect(text).toMatch(/^fakepkg\s+\S+ ms\s+2\s+node_modules\/fakepkg\/inner\.js$/m);
+      expect(text).toMatch(/^@fake\/scoped\s+\S+ ms\s+1\s+node_modules\/@fake\/scoped\/index\.js$/m);
     }
     const json = JSON.parse((await runCli(['show', id, '--data-dir', data, '--json'])).stdout);
     expect(json.node.modules.length).toBeGreaterThan(5);
