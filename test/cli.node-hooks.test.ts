@@ -7,58 +7,17 @@
  * that marks the processes it ran in; the temp dir procprobe was given (TMPDIR) for leftovers.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanup, freePortBelowEphemeral, newDataDir, runCli, startCli, type CliResult } from './helpers/cli.js';
-import { FIXTURES } from './helpers/readers.js';
+import { cleanup, freePortBelowEphemeral, newDataDir, runCli, startCli } from './helpers/cli.js';
+import { CJS, ESM, HOOKS, hooked, moduleAt, threadsWithoutHooks, type Hooked } from './helpers/node-hooks.js';
 import { tempDir } from './helpers/temp-dirs.js';
 import { nodeOptionsWith } from '../src/node-hooks/receiver.js';
-import type { NodeModule, NodeProfile } from '../src/node-hooks/types.js';
+import type { NodeProfile } from '../src/node-hooks/types.js';
 
 const T = 120_000;
-const HOOKS = join(FIXTURES, 'node-hooks');
-const ESM = join(HOOKS, 'esm-app');
-const CJS = join(HOOKS, 'cjs-app');
-
-interface Oracle {
-  busy: { pid: number; file: string; ms: number }[];
-  entries: { pid: number; ppid: number; what: string; timeOrigin: number; at: number; threads: number }[];
-}
-
-interface Hooked {
-  r: CliResult;
-  run: any;
-  node: NodeProfile;
-  oracle: Oracle;
-  /** The test's clock around procprobe's life: every child instant lies inside. */
-  t0: number;
-  t1: number;
-}
-
-/** `procprobe run --json … -- cmd` in `cwd`, with its own TMPDIR (checked empty after) and oracle file. */
-async function hooked(cmd: string[], cwd: string, flags: string[] = [], env: Record<string, string> = {}): Promise<Hooked> {
-  const dir = tempDir('procprobe-nodehooks-');
-  const tmp = join(dir, 'tmp');
-  mkdirSync(tmp);
-  const oracleFile = join(dir, 'oracle.jsonl');
-  const t0 = performance.timeOrigin + performance.now();
-  const r = await runCli(['run', '--json', '--data-dir', newDataDir(), '--cwd', cwd, ...flags, '--', ...cmd], { env: { TMPDIR: tmp, ORACLE_FILE: oracleFile, ...env } });
-  const t1 = performance.timeOrigin + performance.now();
-  expect(r.code, r.stderr).toBe(0);
-  // Nothing left behind: the channel's directory and FIFO are gone.
-  expect(readdirSync(tmp)).toEqual([]);
-  const lines = existsSync(oracleFile) ? readFileSync(oracleFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
-  const run = JSON.parse(r.stdout).runs[0];
-  return { r, run, node: run.node, oracle: { busy: lines.filter((l) => 'ms' in l), entries: lines.filter((l) => 'what' in l) }, t0, t1 };
-}
-
-function moduleAt(node: NodeProfile, path: string): NodeModule {
-  const m = node.modules.find((x) => x.path === path);
-  if (!m) throw new Error(`no module ${path} in ${node.modules.map((x) => x.path).join(', ')}`);
-  return m;
-}
 
 /** Each busy module's self time against what it measured itself: within 10 % + 5 ms. */
 function expectBusyTimes(h: Hooked, cwd: string): void {
@@ -90,14 +49,6 @@ function expectMilestones(h: Hooked): void {
     expect(ph.startOffsetMs).toBeGreaterThanOrEqual(ps.startOffsetMs);
     expect(ph.startOffsetMs + ph.durationMs).toBeLessThanOrEqual(ps.startOffsetMs + ps.durationMs + 1e-6);
   }
-}
-
-/** The threads the entry had when its body ran, started without procprobe (the kernel's /proc/self/task). */
-function threadsWithoutHooks(cwd: string, file: string): number {
-  const oracleFile = join(tempDir('procprobe-nodehooks-'), 'oracle.jsonl');
-  const r = spawnSync(process.execPath, [file], { cwd, env: { ...process.env, NODE_OPTIONS: '', ORACLE_FILE: oracleFile } });
-  expect(r.status, r.stderr.toString()).toBe(0);
-  return readFileSync(oracleFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.what === 'main').threads;
 }
 
 afterAll(cleanup);

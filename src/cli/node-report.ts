@@ -1,7 +1,8 @@
 /**
  * The node-hooks part of the terminal report (`procprobe run`, `show`): the slowest modules by
  * self time, the packages (node_modules/<pkg>, @scope/pkg included) by the self time of their
- * modules, and the first listen(). Everything is in `--json` (the session's `node`).
+ * modules, the first listen(), GC pauses and the loop's use before listen(). Everything is in
+ * `--json` (the session's `node`).
  */
 import type { NodeModule, NodeProfile } from '../node-hooks/types.js';
 import type { SessionSummary } from '../session/types.js';
@@ -57,6 +58,14 @@ export function nodeSection(summary: SessionSummary, style: Style, top = 8): str
     const where = l.port === null ? l.address : `${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`;
     out.push(style.dim(`listen(): ${escapeControls(where)} by pid ${l.pid} at +${fmtMs(l.atMs - summary.startTime)}`));
   }
+  if (node.gc.length > 0) {
+    const longest = node.gc.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
+    const sum = node.gc.reduce((t, g) => t + g.durationMs, 0);
+    out.push(`GC: ${node.gc.length} pause${node.gc.length > 1 ? 's' : ''}, ${fmtMs(sum)} in all, longest ${fmtMs(longest.durationMs)} (${escapeControls(longest.kind)}) at +${fmtMs(longest.startTime - summary.startTime)}`);
+  }
+  const loop = node.loop.find((l) => l.at === 'listen' && l.pid === node.listen?.pid);
+  // Before the loop started (a listen() in the entry's synchronous run) there is nothing to say.
+  if (loop && loop.activeMs + loop.idleMs > 0) out.push(`event loop before listen(): busy ${fmtMs(loop.activeMs)} of ${fmtMs(loop.activeMs + loop.idleMs)} since it started`);
   if (node.dropped > 0) out.push(style.dim(`(${node.dropped} node-hooks records not kept)`));
   return out.join('\n');
 }

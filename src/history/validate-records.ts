@@ -11,7 +11,7 @@
  * has a checker: a field added to SessionSummary fails the build until it is checked here.
  */
 import type { TreeProcess } from '../sampler/processes.js';
-import type { NodeListen, NodeMilestones, NodeModule, NodeProcess, NodeProfile } from '../node-hooks/types.js';
+import type { NodeGc, NodeListen, NodeLoop, NodeMilestones, NodeModule, NodeProcess, NodeProfile } from '../node-hooks/types.js';
 import type { PhaseSummary, ResourceDelta, SessionError, SessionSummary } from '../session/types.js';
 import { MAX_CHUNK_SAMPLES, MAX_STORED_GAUGES, SESSION_FORMAT, STORED_COLUMNS, type SessionHeader } from './format.js';
 
@@ -120,7 +120,9 @@ function nodeProfile(strict: boolean): Check {
     startTime: num, selfMs: num, totalMs: num, loadMs: numOrNull, failed: bool,
   }, strict);
   const listen = shape<NodeListen>({ pid, atMs: num, bindStartMs: num, port: numOrNull, address: str, family: strOrNull }, strict);
-  return shape<NodeProfile>({ processes: arrayOf(proc), modules: arrayOf(mod), listen: (v) => (v === null ? null : listen(v)), dropped: num }, strict);
+  const gc = shape<NodeGc>({ pid, kind: str, startTime: num, durationMs: num }, strict);
+  const loop = shape<NodeLoop>({ pid, at: is((v) => v === 'listen' || v === 'exit', "'listen' or 'exit'"), atMs: num, idleMs: num, activeMs: num }, strict);
+  return shape<NodeProfile>({ processes: arrayOf(proc), modules: arrayOf(mod), listen: (v) => (v === null ? null : listen(v)), gc: arrayOf(gc), loop: arrayOf(loop), dropped: num }, strict);
 }
 
 /** The checks of one format version's records; `strict`: no unknown keys (see STRICT). */

@@ -7,7 +7,8 @@
  * - CommonJS loads, seen through require.cache (below): self and total time with a stack;
  * - ESM resolves and loads, by module.register hooks (esm-hooks.ts) on the hooks thread, and
  *   the instant each ES module's body finished, by a call the load hook appends to its source;
- * - the first server socket to listen: port, address, instant.
+ * - the first server socket to listen: port, address, instant;
+ * - GC pauses, and the event loop's utilisation at that listen and at exit.
  *
  * It writes nothing to stdout/stderr, and any failure of its own leaves the process as it was.
  * Dependency-free on purpose: it runs inside the user's process, whatever Node version that is.
@@ -21,8 +22,14 @@ const pending: Row[] = [];
 const evals: [string, number][] = [];
 const pid = process.pid;
 
+const gcs: [string, number, number][] = [];
+/** Entries the GC observer holds but has not delivered yet (its callback runs on the loop). */
+let takeGc = (): void => undefined;
+
 /** Buffered rows out in one or a few lines (at loop start, listen, exit, and every 100 ms). */
 function flush(): void {
+  takeGc();
+  if (gcs.length > 0) send({ k: 'gc', pid, l: gcs.splice(0) });
   if (pending.length > 0) send({ k: 'cjs', pid, l: pending.splice(0) });
   if (evals.length > 0) send({ k: 'eval', pid, l: evals.splice(0) });
 }
@@ -172,6 +179,7 @@ function hookListen(): void {
     const tcp = a !== null && typeof a === 'object';
     sendMilestones();
     flush();
+    sendLoop('listen');
     send({ k: 'listen', pid, t, b: bindStartMs, port: tcp ? a.port : null, address: tcp ? a.address : String(a), family: tcp ? a.family : null });
   };
   function arm(): void {
@@ -191,12 +199,39 @@ function hookListen(): void {
   arm();
 }
 
+/**
+ * GC pauses (perf_hooks 'gc' entries: kind, start, duration), and the event loop's utilisation
+ * when the process listens or exits. Entries of a GC during the synchronous startup are only
+ * delivered once the loop runs: takeRecords() collects them at every flush, exit included.
+ */
+function hookGc(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PerformanceObserver, constants: c } = require('node:perf_hooks') as typeof import('node:perf_hooks');
+  const kinds: Record<number, string> = { [c.NODE_PERFORMANCE_GC_MAJOR]: 'major', [c.NODE_PERFORMANCE_GC_MINOR]: 'minor', [c.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [c.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb' };
+  const add = (entries: readonly import('node:perf_hooks').PerformanceEntry[]): void => {
+    for (const e of entries) {
+      const kind = ((e as { detail?: { kind?: number } }).detail ?? (e as { kind?: number })).kind; // Node < 16: e.kind
+      gcs.push([kinds[kind ?? -1] ?? 'other', performance.timeOrigin + e.startTime, e.duration]);
+    }
+  };
+  const observer = new PerformanceObserver((list) => add(list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  takeGc = () => add(observer.takeRecords());
+}
+
+/** The main thread's event-loop utilisation since the loop started (Node's own accounting). */
+function sendLoop(at: string): void {
+  const u = performance.eventLoopUtilization();
+  send({ k: 'loop', pid, at, t: now(), idleMs: u.idle, activeMs: u.active });
+}
+
 function main(): void {
   if (!isMainThread || !process.env.PROCPROBE_NODE_HOOKS) return;
   send({ k: 'hello', pid, ppid: process.ppid, node: process.version });
   hookCommonJs();
   hookEsm();
   hookListen();
+  hookGc();
   // The first turn of the loop: loopStart is set. Unref'd, like the timer: they never keep it alive.
   setImmediate(() => {
     sendMilestones();
@@ -209,6 +244,7 @@ function main(): void {
   process.once('exit', () => {
     sendMilestones();
     flush();
+    sendLoop('exit');
     send({ k: 'exit', pid, uncaught });
   });
 }

@@ -9,10 +9,11 @@
  */
 import { isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HookMessage, NodeListen, NodeMilestones, NodeModule, NodeModuleKind, NodeProcess, NodeProfile } from './types.js';
+import type { HookMessage, NodeGc, NodeListen, NodeLoop, NodeMilestones, NodeModule, NodeModuleKind, NodeProcess, NodeProfile } from './types.js';
 
-/** Modules kept per run; beyond it they are counted in `dropped`. */
+/** Modules and GC pauses kept per run; beyond them they are counted in `dropped`. */
 export const MAX_MODULES = 20_000;
+export const MAX_GC = 10_000;
 
 const FORMATS: Record<string, NodeModuleKind> = { module: 'esm', commonjs: 'commonjs', json: 'json', builtin: 'builtin', wasm: 'wasm', addon: 'addon' };
 const KINDS = new Set<string>(Object.values(FORMATS));
@@ -37,6 +38,8 @@ export function buildProfile(messages: readonly HookMessage[], cwd: string, bad:
   const by = new Map<number, Said>();
   let dropped = bad;
   let listen: NodeListen | null = null;
+  const gc: NodeGc[] = [];
+  const loop: NodeLoop[] = [];
   const said = (pid: number): Said => {
     let s = by.get(pid);
     if (!s) by.set(pid, (s = { uncaught: false, cjs: [], esm: [], ends: [] }));
@@ -59,6 +62,13 @@ export function buildProfile(messages: readonly HookMessage[], cwd: string, bad:
         if (Array.isArray(r) && isStr(r[0]) && isNum(r[1])) said(m.pid).ends.push([r[0], r[1]]);
         else dropped++;
       }
+    } else if (m.k === 'gc' && Array.isArray(m.l)) {
+      for (const r of m.l) {
+        if (Array.isArray(r) && isStr(r[0]) && isNum(r[1]) && isNum(r[2]) && gc.length < MAX_GC) gc.push({ pid: m.pid, kind: r[0], startTime: r[1], durationMs: r[2] });
+        else dropped++;
+      }
+    } else if (m.k === 'loop' && (m.at === 'listen' || m.at === 'exit') && isNum(m.t) && isNum(m.idleMs) && isNum(m.activeMs)) {
+      loop.push({ pid: m.pid, at: m.at, atMs: m.t, idleMs: m.idleMs, activeMs: m.activeMs });
     } else if (m.k === 'listen' && isNum(m.t) && isNum(m.b) && (m.port === null || isNum(m.port)) && isStr(m.address)) {
       listen ??= { pid: m.pid, atMs: m.t, bindStartMs: m.b, port: m.port, address: m.address, family: isStr(m.family) ? m.family : null };
     } else dropped++;
@@ -71,7 +81,7 @@ export function buildProfile(messages: readonly HookMessage[], cwd: string, bad:
   }
   all.sort((a, b) => a.startTime - b.startTime);
   const kept = all.slice(0, MAX_MODULES);
-  return { processes, modules: kept, listen, dropped: dropped + all.length - kept.length };
+  return { processes, modules: kept, listen, gc, loop, dropped: dropped + all.length - kept.length };
 }
 
 /**

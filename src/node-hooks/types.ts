@@ -65,11 +65,33 @@ export interface NodeListen {
   family: string | null;
 }
 
+/** One GC pause of a Node process's main thread (perf_hooks 'gc' entries). */
+export interface NodeGc {
+  pid: number;
+  /** 'major', 'minor', 'incremental', 'weakcb' (or 'other'). */
+  kind: string;
+  startTime: number;
+  durationMs: number;
+}
+
+/** A process's event-loop utilisation since its loop started, as of `atMs` (`at`: when it was read). */
+export interface NodeLoop {
+  pid: number;
+  at: 'listen' | 'exit';
+  atMs: number;
+  idleMs: number;
+  activeMs: number;
+}
+
 /** What a run learnt from inside its Node processes. */
 export interface NodeProfile {
   processes: NodeProcess[];
   modules: NodeModule[];
   listen: NodeListen | null;
+  /** GC pauses of every process, the first MAX_GC kept. */
+  gc: NodeGc[];
+  /** Event-loop utilisation readings (at the listen, at exit). */
+  loop: NodeLoop[];
   /** Modules over the bound (MAX_MODULES) and lines that did not parse: counted, not kept. */
   dropped: number;
 }
@@ -84,6 +106,9 @@ export type HookMessage =
   | { k: 'eval'; pid: number; l: [string, number][] }
   /** One ESM resolve + load on the hooks thread: resolve start t, resolve ms r, load ms ld, load end e. */
   | { k: 'esm'; pid: number; u: string; p: string | null; f: string; t: number; r: number; ld: number; e: number }
+  /** GC pauses: [kind, start, ms]. */
+  | { k: 'gc'; pid: number; l: [string, number, number][] }
+  | { k: 'loop'; pid: number; at: string; t: number; idleMs: number; activeMs: number }
   /** At exit: whether an uncaught exception ends the process. */
   | { k: 'exit'; pid: number; uncaught: boolean }
   | { k: 'listen'; pid: number; t: number; b: number; port: number | null; address: string; family: string | null };
