@@ -189,6 +189,7 @@ describe('node hooks: invisible to the child', () => {
     [CJS, 'main.cjs'],
     [ESM, 'throws.mjs'],
     [CJS, 'throws.cjs'],
+    [ESM, 'worker-app.mjs'],
   ])('%s/%s: stdout, stderr (a stack trace included) and exit status byte-identical to a run without procprobe', async (cwd, file) => {
     const [direct, hookedRun] = [await outputOf(cwd, file, 'direct'), await outputOf(cwd, file, 'procprobe')];
     expect(hookedRun.status).toBe(direct.status);
