@@ -87,6 +87,16 @@ describe('node hooks: module times and milestones', () => {
     expect(moduleAt(h.node, 'node_modules/fakepkg/inner.js').parent).toBe('node_modules/fakepkg/index.js');
   }, T);
 
+  it('an ES module that require()s CommonJS (createRequire): its self time leaves the CommonJS module\'s out', async () => {
+    const h = await hooked(['node', 'mixed-main.mjs'], ESM);
+    expect(h.oracle.busy.length).toBe(2);
+    for (const b of h.oracle.busy) {
+      const m = moduleAt(h.node, b.file.startsWith(ESM) ? b.file.slice(ESM.length + 1) : b.file);
+      expect(Math.abs(m.selfMs - b.ms), `${m.path}: reported ${m.selfMs} ms, measured ${b.ms} ms`).toBeLessThanOrEqual(0.1 * b.ms + 5);
+    }
+    expect(moduleAt(h.node, join(CJS, 'busy40.cjs')).kind).toBe('commonjs');
+  }, T);
+
   it('the report and `show` (through history) list the slowest modules and the package under node_modules', async () => {
     const data = newDataDir();
     const r = await runCli(['run', '--data-dir', data, '--cwd', CJS, '--', 'node', 'main.cjs']);

@@ -85,24 +85,28 @@ export function buildProfile(messages: readonly HookMessage[], cwd: string, bad:
 }
 
 /**
- * One process's modules. An ES body's evaluation: from the previous main-thread event (the end
- * of the body before it, or the last load of its graph, whichever is later) to its end, minus
- * the CommonJS loads run in between (CommonJS dependencies, createRequire).
+ * One process's modules. An ES body's evaluation: from the previous main-thread event of its graph
+ * (the end of the ES body or CommonJS module evaluated before it, or the last load of the graph,
+ * whichever is later) to its end, minus the CommonJS loads its body ran (createRequire): those
+ * are the require()s the loader's hooks never saw.
  */
 function modulesOf(pid: number, s: Said, shown: (name: string) => string): NodeModule[] {
   const drafts = new Map<string, NodeModule>();
   const loadEnds = s.esm.map((x) => x.e).sort((a, b) => a - b);
-  const topCjs = s.cjs.filter((r) => r[2] === null).map((r) => [r[3], r[3] + r[5]] as const).sort((a, b) => a[0] - b[0]);
+  const inGraph = new Set(s.esm.map((x) => shown(x.u)));
+  const top = s.cjs.filter((r) => r[2] === null).map((r) => ({ graph: inGraph.has(shown(r[1])), from: r[3], to: r[3] + r[5] }));
+  const graphEnds = top.filter((c) => c.graph).map((c) => c.to).sort((a, b) => a - b);
+  const required = top.filter((c) => !c.graph).sort((a, b) => a.from - b.from);
   const evalMs = new Map<string, number>();
   // The windows [from, end] follow each other in time (the ends came in order): one pass over the
-  // CommonJS intervals, a binary search in the load ends.
+  // required intervals, binary searches in the boundaries.
   let previous = -Infinity;
   let c = 0;
   for (const [url, end] of s.ends) {
-    const from = Math.max(previous, lastBefore(loadEnds, end));
-    while (c < topCjs.length && topCjs[c]![1] <= from) c++;
+    const from = Math.max(previous, lastBefore(loadEnds, end), lastBefore(graphEnds, end));
+    while (c < required.length && required[c]!.to <= from) c++;
     let inCjs = 0;
-    for (let i = c; i < topCjs.length && topCjs[i]![0] < end; i++) inCjs += Math.max(0, Math.min(topCjs[i]![1], end) - Math.max(topCjs[i]![0], from));
+    for (let i = c; i < required.length && required[i]!.from < end; i++) inCjs += Math.max(0, Math.min(required[i]!.to, end) - Math.max(required[i]!.from, from));
     if (Number.isFinite(from)) evalMs.set(url, Math.max(0, end - from - inCjs));
     previous = end;
   }
