@@ -24,7 +24,7 @@ interface ResolveContext {
 }
 interface LoadResult {
   format?: string | null;
-  source?: string | ArrayBuffer | ArrayBufferView | null;
+  source?: string | ArrayBuffer | ArrayBufferView | Uint8Array | null;
   shortCircuit?: boolean;
 }
 type NextResolve = (specifier: string, context: ResolveContext) => Promise<{ url: string }>;
@@ -51,9 +51,10 @@ export async function load(url: string, context: object, next: NextLoad): Promis
   return { ...r, source: wrap(url, r.source) };
 }
 
-const decoder = new TextDecoder();
-
-function wrap(url: string, source: string | ArrayBuffer | ArrayBufferView): string {
-  const text = typeof source === 'string' ? source : decoder.decode(source as ArrayBuffer);
-  return `${text}\n;globalThis[Symbol.for('procprobe.esm')]?.(${JSON.stringify(url)});\n`;
+/** The source with the end call appended; bytes stay bytes (no decode and re-encode of every module). */
+function wrap(url: string, source: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
+  const tail = `\n;globalThis[Symbol.for('procprobe.esm')]?.(${JSON.stringify(url)});\n`;
+  if (typeof source === 'string') return source + tail;
+  const bytes = ArrayBuffer.isView(source) ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength) : new Uint8Array(source);
+  return Buffer.concat([bytes, Buffer.from(tail)]);
 }
