@@ -247,8 +247,9 @@ describe('node hooks: invisible to the child', () => {
     // What the child's environment held, as a shell prints it.
     const envFile = join(dir, 'env');
     for (const flags of [[], ['--no-node-hooks']]) {
-      const r = await runCli(['run', '--data-dir', newDataDir(), ...flags, '--', '/bin/sh', '-c', 'printf "%s\\n%s\\n" "$NODE_OPTIONS" "${PROCPROBE_NODE_HOOKS-unset}" > "$0"', envFile], { env: { NODE_OPTIONS: userOptions } });
+      const r = await runCli(['run', '--json', '--data-dir', newDataDir(), ...flags, '--', '/bin/sh', '-c', 'printf "%s\\n%s\\n" "$NODE_OPTIONS" "${PROCPROBE_NODE_HOOKS-unset}" > "$0"', envFile], { env: { NODE_OPTIONS: userOptions } });
       expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).runs[0].node).toBeNull(); // no Node process in it: no profile
       const [options, channel] = readFileSync(envFile, 'utf8').split('\n');
       if (flags.length === 0) {
         expect(options!.startsWith(`${userOptions} --require "`)).toBe(true);

@@ -21,7 +21,9 @@ function phases(m: NodeMilestones): [string, number | null, number | null][] {
 
 export function recordNodeProfile(pm: PerformanceMonitor, profile: NodeProfile, commandPid: number): void {
   const session = pm.currentSession;
-  if (!session) return;
+  // A command with no Node process in it (or none that reported): no profile, as with --no-node-hooks.
+  const empty = profile.processes.length === 0 && profile.modules.length === 0 && profile.listen === null && profile.dropped === 0;
+  if (!session || empty) return;
   session.node = profile;
   const shown = [profile.listen?.pid, commandPid, profile.processes[0]?.pid].map((pid) => profile.processes.find((p) => p.pid === pid && p.milestones)).find(Boolean);
   if (!shown?.milestones) return;
