@@ -7,11 +7,11 @@
  * that marks the processes it ran in; the temp dir procprobe was given (TMPDIR) for leftovers.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanup, freePortBelowEphemeral, newDataDir, runCli, startCli } from './helpers/cli.js';
+import { cleanup, freePortBelowEphemeral, listeners, newDataDir, runCli, startCli } from './helpers/cli.js';
 import { CJS, ESM, HOOKS, hooked, moduleAt, threadsWithoutHooks, type Hooked } from './helpers/node-hooks.js';
 import { tempDir } from './helpers/temp-dirs.js';
 import { nodeOptionsWith } from '../src/node-hooks/receiver.js';
@@ -144,9 +144,24 @@ describe('node hooks: readiness from listen()', () => {
   ])('%s: process_startup ends at the listen() instant, which agrees with the port becoming connectable', async (_, flag) => {
     const port = await freePortBelowEphemeral();
     const flags = flag.length > 0 ? ['--port', String(port)] : [];
+    // --keep: the server stays up after procprobe exits (stopped by pid after), so every connect
+    // the test starts after listen() must succeed.
+    try {
+      await readinessRun(port, flags);
+    } finally {
+      stopKept(port);
+    }
+  }, T);
+
+  /** The server --keep left running: killed by pid (cleanup() stops only what runs in the repository root). */
+  function stopKept(port: number): void {
+    for (const pid of listeners(port)) {
+      if (readlinkSync(`/proc/${pid}/cwd`).startsWith(HOOKS)) process.kill(pid, 'SIGKILL');
+    }
+  }
+
+  async function readinessRun(port: number, flags: string[]): Promise<void> {
     const dir = tempDir('procprobe-nodehooks-');
-    // --keep: the server stays up after procprobe exits (cleanup() stops what holds the port), so
-    // every connect the test starts after listen() must succeed.
     const started = startCli(['run', '--json', '--keep', '--data-dir', newDataDir(), '--cwd', CJS, ...flags, '--', 'node', 'main.cjs'], { env: { PORT: String(port), ORACLE_FILE: join(dir, 'o') } });
     const tries = await probePort(port, started.result);
     const r = await started.result;
@@ -170,7 +185,7 @@ describe('node hooks: readiness from listen()', () => {
     for (const t of after.filter((x) => x.start > l.atMs)) expect(t.ok).toBe(true);
     // process_startup ends at exactly that instant: session start + offset + duration.
     expect(spawnedAt + ps.durationMs).toBeCloseTo(l.atMs, 2);
-  }, T);
+  }
 
   it('a Node server started by another Node process (npm start → node): the grandchild reports its listen() and modules on the same channel', async () => {
     const port = await freePortBelowEphemeral();
