@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Packr, Unpackr, pack, unpack } from 'msgpackr';
 import { F, HistoryStore, PerformanceMonitor, RECORD as R } from '../dist/index.js';
 import { decodeChunk, encodeChunk, SESSION_FORMAT, SESSION_FORMAT_VERSION } from '../dist/history/format.js';
-import { newSessionId } from '../dist/history/store.js';
+import { newSessionId } from '../dist/history/ids.js';
 import { releaseAnalysisPool } from '../dist/analysis/pool.js';
 import statsTask from '../dist/analysis/worker.js';
 import { machine, noteRow, row, runSuite, summarize, withRatios } from './harness.mjs';

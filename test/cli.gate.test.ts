@@ -192,7 +192,7 @@ describe('procprobe run --save-baseline / --baseline', () => {
     expect(r.code, r.stdout + r.stderr).toBe(3);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^✓ exited 0 in \d+ ms$/);
+    expect(lines[0]).toMatch(/^✓ 5 runs exited 0 in [\d.]+ m?s median \([\d.]+ m?s … [\d.]+ m?s\)$/); // the series, not its last run
     expect(lines[1]).toBe('✗ regression in total_startup: slower by more than 5.0% at p < 0.01 (exit 3)');
   }, T);
 

@@ -4,7 +4,7 @@
  * commands (sessions, show, stats) checked against the data dir's files decoded here.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, dataDirIds, freePort, lineMatching, newDataDir, PHASES, readIndex, runCli } from './helpers/cli.js';
+import { cleanup, dataDirIds, freePort, lineMatching, newDataDir, notNodeHooks, PHASES, readIndex, runCli } from './helpers/cli.js';
 import { SCHEMA_VERSION } from '../dist/schema.js';
 import { median } from './helpers/numbers.js';
 
@@ -79,7 +79,7 @@ describe('procprobe run --runs / --warmup', () => {
     expect(stat.durations.median).toBeCloseTo(median(totals), 6);
     expect(stat.durations.min).toBe(Math.min(...totals));
     expect(stat.durations.max).toBe(Math.max(...totals));
-    expect(doc.statistics.map((s: { name: string }) => s.name).sort()).toEqual([...PHASES].sort());
+    expect(doc.statistics.map((s: { name: string }) => s.name).filter(notNodeHooks).sort()).toEqual([...PHASES].sort());
     expect(doc.comparison.baselineCount).toBe(5); // the warmup is not a baseline
     expect(doc.comparison.baselineMedianMs).toBeCloseTo(median(firstTotals), 6);
     expect(doc.comparison.currentMedianMs).toBeCloseTo(median(totals), 6);

@@ -17,6 +17,7 @@ import {
   listeners,
   newDataDir,
   PHASES,
+  notNodeHooks,
   portAccepts,
   readIndex,
   runCli,
@@ -73,7 +74,7 @@ describe('procprobe run: the quick start', () => {
     expect(s.success).toBe(true);
     expect(s.incomplete).toBe(false);
     expect(s.metadata.command).toEqual(['node', 'examples/server.mjs', String(port)]);
-    expect(s.phases.map((p: Phase) => p.name).sort()).toEqual([...PHASES].sort());
+    expect(s.phases.map((p: Phase) => p.name).filter(notNodeHooks).sort()).toEqual([...PHASES].sort());
     expect(s.phases.every((p: Phase) => p.success)).toBe(true);
 
     // Stopped afterwards: nothing listens on the port any more, and a connect is refused.
@@ -94,7 +95,7 @@ describe('procprobe run: the quick start', () => {
     // The shape README "procprobe run --json" documents, schemaVersion first.
     expect(Object.keys(doc)).toEqual(['schemaVersion', 'command', 'label', 'dataDir', 'ok', 'saved', 'runs', 'statistics', 'comparison', 'gate', 'hookFailure']);
     expect(doc.schemaVersion).toBe(SCHEMA_VERSION);
-    const always = ['sessionId', 'warmup', 'ok', 'interrupted', 'saved', 'totalStartupMs', 'samples', 'sampleAccount', 'phases', 'resources', 'processes', 'processesDropped', 'sampler'];
+    const always = ['sessionId', 'warmup', 'ok', 'interrupted', 'saved', 'totalStartupMs', 'samples', 'sampleAccount', 'phases', 'resources', 'processes', 'processesDropped', 'sampler', 'node'];
     const sometimes = ['saveError', 'failedPhase', 'reason', 'childExit', 'output'];
     expect(Object.keys(doc.runs[0]).filter((k) => !sometimes.includes(k))).toEqual(always);
     expect(doc.statistics).toBeNull(); // one run
@@ -111,7 +112,7 @@ describe('procprobe run: the quick start', () => {
     expect(run.interrupted).toBe(false);
     expect(dataDirIds(dir).sessions).toEqual([run.sessionId]);
     const phases = run.phases as Phase[];
-    expect(phases.map((p) => p.name).sort()).toEqual([...PHASES].sort());
+    expect(phases.map((p) => p.name).filter(notNodeHooks).sort()).toEqual([...PHASES].sort());
 
     const total = byName(phases, 'total_startup');
     const proc = byName(phases, 'process_startup');
@@ -153,7 +154,7 @@ describe('procprobe run: readiness modes', () => {
     const [s] = readIndex(dir);
     expect(s.success).toBe(true);
     // No --port: no port_management; no --health-url: no health_verification.
-    expect(s.phases.map((p: Phase) => p.name).sort()).toEqual(['environment_validation', 'process_startup', 'total_startup']);
+    expect(s.phases.map((p: Phase) => p.name).filter(notNodeHooks).sort()).toEqual(['environment_validation', 'process_startup', 'total_startup']);
     expect(byName(s.phases, 'process_startup').durationMs).toBeGreaterThanOrEqual(reported - 1);
     expect(listeners(port)).toEqual([]);
     expect(await portAccepts(port)).toBe(false);

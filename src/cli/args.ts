@@ -31,6 +31,8 @@ export interface RunOptions {
   prepare: string | undefined;
   cleanup: string | undefined;
   ci: CiOptions;
+  /** Preload node-hooks into the command's Node processes (--no-node-hooks: false). */
+  nodeHooks: boolean;
 }
 
 /** The CI flags of `run` (cli/gate.ts): a baseline to write or to gate on, and files for other tools. */
@@ -84,6 +86,7 @@ const RUN_FLAGS: Record<string, Flag> = {
   capture: { type: 'boolean', help: "capture the command's output instead of passing it through" },
   json: { type: 'boolean', help: "print one JSON document (the command's stdout goes to stderr)" },
   quiet: { type: 'boolean', help: 'print one line' },
+  'no-node-hooks': { type: 'boolean', help: "don't preload procprobe's module-timing hooks into Node processes (NODE_OPTIONS)" },
   prepare: { type: 'string', arg: 'CMD', help: 'a shell command before each run, not timed (e.g. clear a cache)' },
   cleanup: { type: 'string', arg: 'CMD', help: 'a shell command after each run, not timed' },
   'save-baseline': { type: 'string', arg: 'FILE', help: 'write the runs as a baseline file (JSON) for --baseline' },
@@ -243,6 +246,7 @@ export function runOptionsFrom(v: FlagValues, command: string, args: string[], l
     json: v.json === true,
     quiet: v.quiet === true,
     capture: v.capture === true,
+    nodeHooks: v['no-node-hooks'] !== true,
     prepare: v.prepare as string | undefined,
     cleanup: v.cleanup as string | undefined,
     ci: parseCi(v),

@@ -54,12 +54,12 @@ export interface StartedChild {
  * the spawn is posix_spawn (no fork of this large process) and the exit is stamped by a thread
  * blocked in wait4; --keep (the command outlives procprobe) and a missing addon use child_process.
  */
-export function startChild(path: string, o: RunOptions): StartedChild {
+export function startChild(path: string, o: RunOptions, env: NodeJS.ProcessEnv = process.env): StartedChild {
   const pipe = o.readyPattern !== undefined || o.capture || o.json;
   const out = pipe ? 'pipe' : 'inherit';
   let seen = (_at: number): void => undefined;
   const sawPattern = new Promise<number>((resolve) => (seen = resolve));
-  const started = (o.keep ? null : nativeChild(path, o, out, sawPattern)) ?? nodeChild(path, o, out, sawPattern);
+  const started = (o.keep ? null : nativeChild(path, o, out, sawPattern, env)) ?? nodeChild(path, o, out, sawPattern, env);
   if (started.streams) {
     started.streams[0]?.on('data', watchOutput(o, started.child, o.json ? process.stderr : process.stdout, seen));
     started.streams[1]?.on('data', watchOutput(o, started.child, process.stderr, seen));
@@ -71,13 +71,13 @@ type Made = { child: StartedChild; streams: [Readable | null, Readable | null] |
 
 const never = new Promise<never>(() => undefined);
 
-function nativeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPattern: Promise<number>): Made | null {
+function nativeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPattern: Promise<number>, env: NodeJS.ProcessEnv): Made | null {
   const native = loadNative().addon;
   if (!native) return null;
   const toNow = monoToNow(native); // the addon's instants are CLOCK_MONOTONIC ms
   let c: NativeChild | null;
   try {
-    c = spawnNative({ command: path, args: o.args, argv0: o.command, ...(o.cwd ? { cwd: o.cwd } : {}), stdio: ['ignore', out, out], newSession: true }); // as `detached` below: its own session
+    c = spawnNative({ command: path, args: o.args, argv0: o.command, env, ...(o.cwd ? { cwd: o.cwd } : {}), stdio: ['ignore', out, out], newSession: true }); // as `detached` below: its own session
   } catch (err) {
     return { child: failed(err as Error, sawPattern), streams: null };
   }
@@ -106,11 +106,12 @@ function failed(err: Error, sawPattern: Promise<number>): StartedChild {
   return { pid: NaN, how: 'native', spawnedAtMono: performance.now(), exited: never, spawnError: Promise.resolve(err), sawPattern, exit: undefined, output: '', signal: () => undefined, release: () => undefined };
 }
 
-function nodeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPattern: Promise<number>): Made {
+function nodeChild(path: string, o: RunOptions, out: 'pipe' | 'inherit', sawPattern: Promise<number>, env: NodeJS.ProcessEnv): Made {
   const spawnedAtMono = performance.now();
   const proc: ChildProcess = spawn(path, o.args, {
     cwd: o.cwd,
     argv0: o.command,
+    env,
     detached: true, // its own process group: stopped as a whole, and Ctrl-C reaches us first
     stdio: ['ignore', out, out],
   });

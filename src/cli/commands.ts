@@ -13,6 +13,7 @@ import { phaseTable, processTable, samplerLines, sparklines } from './report.js'
 import { escapeControls, fmtMs, middleTruncate, styleFor, table, writeJsonDocument, type Style } from './terminal.js';
 import type { LabelStats } from '../analysis/worker.js';
 import type { PerformanceStats, TrendVerdict } from '../analysis/types.js';
+import { nodeSection } from './node-report.js';
 import { TOTAL_STARTUP, totalStartupMs } from '../session/types.js';
 import { DEFAULT_DATA_DIR } from '../validate.js';
 
@@ -93,7 +94,8 @@ export async function showCommand(argv: string[]): Promise<number> {
   const sum = s.summary;
   process.stdout.write(`${style.bold(escapeControls(sum.id))}  ${escapeControls(String(sum.metadata?.label ?? ''))}  ${sum.incomplete ? style.yellow('incomplete') : sum.success ? style.green('ok') : style.red('failed')}\n`);
   const procs = processTable(sum, style);
-  process.stdout.write(`${phaseTable(sum, style)}\n${procs ? `\n${procs}\n` : ''}\n${sparklines(s.samples, style)}\n`);
+  const node = nodeSection(sum, style);
+  process.stdout.write(`${phaseTable(sum, style)}\n${procs ? `\n${procs}\n` : ''}${node ? `\n${node}\n` : ''}\n${sparklines(s.samples, style)}\n`);
   for (const line of samplerLines(sum, style)) process.stdout.write(`${line}\n`);
   for (const e of sum.errors) process.stdout.write(`${style.red('error')} ${e.operation ? `[${escapeControls(e.operation)}] ` : ''}${escapeControls(e.message)}\n`);
   return 0;

@@ -21,7 +21,7 @@ const HELP: Record<Command, CommandHelp> = {
     usage: 'run [options] -- <command> [args...]',
     summary: 'start a command, time its startup phases',
     notes:
-      'Without --port or --ready-pattern, a command is ready when it exits 0 (one-shot commands).\nExit status: 0 started (and healthy), 1 a phase failed, interrupted, or the session could not be saved, 2 bad usage\n(or a --baseline file that is not one), 3 a gated phase regressed against --baseline.',
+      'Without --port or --ready-pattern, a command is ready when it exits 0 (one-shot commands),\nor when one of its Node processes listens (node hooks: the instant is its own).\nExit status: 0 started (and healthy), 1 a phase failed, interrupted, or the session could not be saved, 2 bad usage\n(or a --baseline file that is not one), 3 a gated phase regressed against --baseline.',
   },
   compare: {
     usage: "compare [options] '<cmd A>' '<cmd B>' [...]",

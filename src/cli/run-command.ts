@@ -17,6 +17,7 @@ import { renderHtmlReport } from '../report/html.js';
 import { writeOutput } from './files.js';
 import { writeSeriesHtml } from './series-html.js';
 import { EXIT_REGRESSION, loadBaseline, renderGate, runGate, writeCiFiles } from './gate.js';
+import { nodeSection } from './node-report.js';
 import { escapeControls, fmtMs, Progress, styleFor, writeJsonDocument } from './terminal.js';
 
 export async function runCommand(o: RunOptions): Promise<number> {
@@ -139,6 +140,8 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
   w(phaseTable(last.session.toSummary(), style));
   const procs = processTable(last.session.toSummary(), style);
   if (procs) w(`\n${procs}`);
+  const node = nodeSection(last.session.toSummary(), style);
+  if (node) w(`\n${node}`);
   if (last.session.samples) {
     w('');
     w(sparklines(last.session.samples, style));
@@ -242,6 +245,7 @@ function jsonReport(o: RunOptions, outcomes: RunOutcome[], comparison: Compariso
       processes: r.session.processes?.list ?? [],
       processesDropped: r.session.processes?.dropped ?? 0,
       sampler: r.session.sampler ?? null,
+      node: r.session.node ?? null,
     })),
     statistics: measured.length > 1 ? runStatistics(measured.map((r) => r.session.toSummary())) : null,
     comparison,

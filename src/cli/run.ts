@@ -12,6 +12,7 @@
  * before the spawn so the child's first millisecond is sampled.
  */
 import { statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExactTotals } from '../session/resources.js';
 import type { PerformanceMonitor } from '../startup/performance-monitor.js';
 import { StartupPhase } from '../session/constants.js';
@@ -21,6 +22,11 @@ import { checkPortFree, resolveCommand, waitForHealth, waitForPort } from './che
 import { startChild, stopTree, type ChildExit, type StartedChild } from './child.js';
 import { daemonNote, orphans, stopDaemons } from './daemon.js';
 import type { Progress } from './terminal.js';
+import { openNodeHooks, type NodeHooks } from '../node-hooks/receiver.js';
+import { recordNodeProfile } from '../node-hooks/record.js';
+
+/** How long a port found open waits for the Node server's own listen message (written before it). */
+const LISTEN_GRACE_MS = 50;
 
 export interface RunOutcome {
   session: StartupSession;
@@ -47,8 +53,11 @@ export interface RunContext {
 
 /** One startup: the phases in order, each its own function below; the first failure is kept. */
 export async function runOnce(o: RunOptions, pm: PerformanceMonitor, ctx: RunContext): Promise<RunOutcome> {
+  // Made before the session: the channel's mkfifo must not be sampled as one of the command's processes.
+  const hooks = o.nodeHooks ? openHooks() : null;
   pm.startSession({ label: ctx.warmup ? `${o.label} (warmup)` : o.label, command: [o.command, ...o.args], run: ctx.run, warmup: ctx.warmup, cwd: o.cwd });
   const run = new StartupRun(o, pm, ctx);
+  run.hooks = hooks;
   const path = run.environmentValidation();
   if (!run.failed && o.port !== undefined) await run.portManagement(o.port);
   // The run's own abort: Ctrl-C or --timeout, whichever comes first.
@@ -58,6 +67,12 @@ export async function runOnce(o: RunOptions, pm: PerformanceMonitor, ctx: RunCon
   if (!run.failed && !run.ac.signal.aborted && path !== null) await run.totalStartup(path);
   ctx.interrupt.removeEventListener('abort', onInterrupt);
   return run.finish();
+}
+
+function openHooks(): NodeHooks | null {
+  const h = openNodeHooks();
+  if ('error' in h) process.stderr.write(`procprobe: ${h.error}\n`);
+  return 'error' in h ? null : h;
 }
 
 class StartupRun {
@@ -73,6 +88,8 @@ class StartupRun {
   daemons: number[] = [];
   /** process_startup's end: the exit of a one-shot command (with its wait4 totals, when known) or readiness (ms since epoch). */
   startupEnd: { atMs: number; totals?: ExactTotals } | undefined = undefined;
+  /** The node-hooks channel of this run (node-hooks/), null with --no-node-hooks or when it could not be made. */
+  hooks: NodeHooks | null = null;
 
   constructor(o: RunOptions, pm: PerformanceMonitor, ctx: RunContext) {
     this.o = o;
@@ -138,7 +155,7 @@ class StartupRun {
     const { o, pm, ctx, ac } = this;
     // The phase starts just before the spawn: with the addon that instant is read by the spawn
     // itself (posix_spawn), so the mark is taken after it, at the instant it reports.
-    const child = (this.child = startChild(path, o));
+    const child = (this.child = startChild(path, o, this.hooks?.env(process.env)));
     const spawnedAt = performance.timeOrigin + child.spawnedAtMono;
     this.totalId = pm.startTimingAt(StartupPhase.TOTAL_STARTUP, spawnedAt);
     const t = pm.startTimingAt(StartupPhase.PROCESS_STARTUP, spawnedAt);
@@ -151,9 +168,19 @@ class StartupRun {
     const portAc = new AbortController();
     const stopPortWait = (): void => portAc.abort();
     ac.signal.addEventListener('abort', stopPortWait, { once: true });
-    // With both --port and --ready-pattern, ready means both: at the later of their instants.
+    // With both --port and --ready-pattern, ready means both: at the later of their instants
+    // (performance.now() scale). A Node server's own listen() is the exact instant (node-hooks/);
+    // the poll stays for the rest, and for a command with no check it ends the startup too.
+    const listened = this.hooks?.listened(o.port).then((l) => l.atMs - performance.timeOrigin);
     const conditions: Promise<number | null>[] = [];
-    if (o.port !== undefined) conditions.push(waitForPort(o.port, o.host, portAc.signal));
+    if (o.port !== undefined) {
+      const polled = waitForPort(o.port, o.host, portAc.signal);
+      // The native poll often hears of it first (the listen message is in the FIFO already, waiting
+      // for this event loop): the listen instant, before the first connect, wins when it comes.
+      const exact = (at: number | null): Promise<number | null> =>
+        at === null || !listened ? Promise.resolve(at) : Promise.race([listened, sleep(LISTEN_GRACE_MS).then(() => Infinity)]).then((l) => Math.min(at, l));
+      conditions.push(listened ? Promise.race([polled, listened]).then(exact) : polled);
+    }
     if (o.readyPattern) conditions.push(child.sawPattern);
     let readyAt = NaN;
     const ready: Promise<'ready' | 'exited'> =
@@ -163,7 +190,10 @@ class StartupRun {
             readyAt = Math.max(...(at as number[]));
             return 'ready';
           })
-        : child.exited.then((e) => (e.code === 0 ? 'ready' : 'exited'));
+        : Promise.race([
+            child.exited.then((e): 'ready' | 'exited' => (e.code === 0 ? 'ready' : 'exited')),
+            ...(listened ? [listened.then((at) => ((readyAt = at), 'ready' as const))] : []),
+          ]);
     const aborted = new Promise<'aborted'>((r) => ac.signal.addEventListener('abort', () => r('aborted'), { once: true }));
     let first = await Promise.race([ready, child.exited.then(() => 'exited' as const), aborted, child.spawnError.then(() => 'spawn-error' as const)]);
     // Exited 0 before it was ready, leaving a descendant adopted by procprobe: a daemon. Follow it.
@@ -176,11 +206,12 @@ class StartupRun {
     }
     stopPortWait();
     ac.signal.removeEventListener('abort', stopPortWait);
+    // Ready at the instant the check succeeded (stamped where it happened: the native port poll,
+    // the pipe's reader, the child's own listen()), not when this loop got to it.
+    if (first === 'ready' && Number.isFinite(readyAt)) return this.finishAt(t, performance.timeOrigin + readyAt);
     // A one-shot command is ready by exiting 0; everything else exiting first failed its startup.
     const oneShotOk = (first === 'ready' || first === 'exited') && conditions.length === 0 && (await child.exited).code === 0;
     if (oneShotOk) return this.finishAtExit(t, await child.exited);
-    // Ready at the instant the check succeeded (stamped where it happened), not when this loop got to it.
-    if (first === 'ready') return this.finishAt(t, performance.timeOrigin + readyAt);
     const reason =
       first === 'spawn-error'
         ? `could not start ${o.command}: ${(await child.spawnError).message}`
@@ -238,6 +269,7 @@ class StartupRun {
       else await stopTree(child, o.graceMs);
     }
     if (this.daemons.length > 0 && !keep) await stopDaemons(this.daemons, o.graceMs);
+    if (this.hooks) recordNodeProfile(pm, this.hooks.close(o.cwd), child?.pid ?? NaN);
     const interrupted = ctx.interrupt.aborted;
     // The command's exit status for its `processes` entry: our wait4 reaped it, so only we know it.
     // (child.exit is set once `exited` has settled: awaiting it then does not wait.)

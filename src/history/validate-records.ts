@@ -11,6 +11,7 @@
  * has a checker: a field added to SessionSummary fails the build until it is checked here.
  */
 import type { TreeProcess } from '../sampler/processes.js';
+import type { NodeGc, NodeListen, NodeLoop, NodeMilestones, NodeModule, NodeProcess, NodeProfile } from '../node-hooks/types.js';
 import type { PhaseSummary, ResourceDelta, SamplerAccount, SessionError, SessionSummary } from '../session/types.js';
 import { MAX_CHUNK_SAMPLES, MAX_STORED_GAUGES, SESSION_FORMAT, STORED_COLUMNS, type SessionHeader } from './format.js';
 
@@ -106,6 +107,24 @@ function shape<T>(fields: Shape<T>, strict: boolean): Check {
   };
 }
 
+const numOrNull = is((v) => v === null || typeof v === 'number', 'a number or null');
+const strOrNull = is((v) => v === null || typeof v === 'string', 'a string or null');
+const NODE_KINDS = ['esm', 'commonjs', 'builtin', 'json', 'addon', 'wasm'];
+
+/** What a run's node hooks reported (node-hooks/types.ts). */
+function nodeProfile(strict: boolean): Check {
+  const milestones = shape<NodeMilestones>({ timeOrigin: num, nodeStart: numOrNull, v8Start: numOrNull, environment: numOrNull, bootstrapComplete: numOrNull, loopStart: numOrNull }, strict);
+  const proc = shape<NodeProcess>({ pid, ppid: num, nodeVersion: str, milestones: (v) => (v === null ? null : milestones(v)) }, strict);
+  const mod = shape<NodeModule>({
+    pid, path: str, kind: is((v) => NODE_KINDS.includes(v as string), `one of ${NODE_KINDS.join(', ')}`), parent: strOrNull,
+    startTime: num, selfMs: num, totalMs: num, loadMs: numOrNull, failed: bool,
+  }, strict);
+  const listen = shape<NodeListen>({ pid, atMs: num, bindStartMs: num, port: numOrNull, address: str, family: strOrNull }, strict);
+  const gc = shape<NodeGc>({ pid, kind: str, startTime: num, durationMs: num }, strict);
+  const loop = shape<NodeLoop>({ pid, at: is((v) => v === 'listen' || v === 'exit', "'listen' or 'exit'"), atMs: num, idleMs: num, activeMs: num }, strict);
+  return shape<NodeProfile>({ processes: arrayOf(proc), modules: arrayOf(mod), listen: (v) => (v === null ? null : listen(v)), gc: arrayOf(gc), loop: arrayOf(loop), dropped: num }, strict);
+}
+
 /** The checks of one format version's records; `strict`: no unknown keys (see STRICT). */
 function schemas(strict: boolean) {
   const resources = shape<ResourceDelta>({
@@ -149,6 +168,7 @@ function schemas(strict: boolean) {
     processes: optional(arrayOf(process)),
     processesDropped: optional(num),
     sampler: optional(sampler),
+    node: optional(nodeProfile(strict)),
   }, strict);
   const header = (v: number): Check => shape<SessionHeader>({
     t: literal('H'), format: literal(SESSION_FORMAT), v: literal(v), id: str, startTime: finite, metadata,

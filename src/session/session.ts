@@ -5,6 +5,7 @@ import { createProbe, type Probe } from '../probe/probe.js';
 import { R } from '../ring/layout.js';
 import type { ProcprobeError } from '../errors.js';
 import type { TreeProcess } from '../sampler/processes.js';
+import type { NodeProfile } from '../node-hooks/types.js';
 
 /** Complete startup session data. */
 export class StartupSession {
@@ -34,6 +35,8 @@ export class StartupSession {
   sampler: SamplerAccount | undefined = undefined;
   /** A tree's processes at the end (set by finishSession). */
   processes: { list: TreeProcess[]; dropped: number } | undefined = undefined;
+  /** What the run's Node processes reported from inside (procprobe run's node hooks). */
+  node: NodeProfile | undefined = undefined;
 
   constructor(id: string, metadata: Record<string, unknown>, startTime: number) {
     this.id = id;
@@ -83,6 +86,7 @@ export class StartupSession {
       ...(this.resources ? { resources: this.resources } : {}),
       ...(this.processes ? { processes: this.processes.list, processesDropped: this.processes.dropped } : {}),
       ...(this.sampler ? { sampler: this.sampler } : {}),
+      ...(this.node ? { node: this.node } : {}),
     };
   }
 }

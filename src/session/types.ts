@@ -4,6 +4,7 @@
  * imports these from here; plain data only (structured-clone and msgpack friendly).
  */
 import type { TreeProcess } from '../sampler/processes.js';
+import type { NodeProfile } from '../node-hooks/types.js';
 import { StartupPhase } from './constants.js';
 
 /** Resource use over one interval (a phase, or a whole session), from ring records. */
@@ -86,6 +87,8 @@ export interface SessionSummary {
   processes?: TreeProcess[];
   /** Ended processes left out of `processes` beyond its bound. */
   processesDropped?: number;
+  /** From inside the Node processes of a `procprobe run` (node-hooks/types.ts); absent without them. */
+  node?: NodeProfile;
   /** What the sampler itself cost during the session (session/sampler-account.ts); absent when it never sampled. */
   sampler?: SamplerAccount;
 }
