@@ -91,6 +91,18 @@ describe('one process', () => {
     expect(withPss(snaps)).toHaveLength(0);
   }, 30_000);
 
+  it('by default PSS is read for another pid, never for this process (its walks would be its own CPU)', async () => {
+    const child = await spawnSleeper('/bin/sleep', 'sleep');
+    const other = await watch({ pid: child.pid, samplingIntervalMs: 5 }, 800);
+    child.kill('SIGKILL');
+    expect(withPss(other).length, 'another pid, default interval (250 ms)').toBeGreaterThanOrEqual(1);
+    const self = await watch({ samplingIntervalMs: 5 }, 800);
+    expect(self.length).toBeGreaterThan(10);
+    expect(withPss(self), 'this process, default').toHaveLength(0);
+    const asked = await watch({ samplingIntervalMs: 5, pssIntervalMs: 100 }, 800);
+    expect(withPss(asked).length, 'this process, asked for').toBeGreaterThanOrEqual(1);
+  }, 30_000);
+
   it('a bad pssIntervalMs is refused by PerformanceMonitor too, naming it and the value', () => {
     expectInvalidOption(() => new PerformanceMonitor({ dataDir: tempDir('procprobe-pss-'), pssIntervalMs: -5 }), 'options.pssIntervalMs', '-5');
   });

@@ -176,9 +176,10 @@ class StartupRun {
     if (o.port !== undefined) {
       const polled = waitForPort(o.port, o.host, portAc.signal);
       // The native poll often hears of it first (the listen message is in the FIFO already, waiting
-      // for this event loop): the listen instant, before the first connect, wins when it comes.
+      // for this event loop): the server's own listen instant wins when it comes (the README's
+      // definition); the first connect is the instant only for a server that sends none.
       const exact = (at: number | null): Promise<number | null> =>
-        at === null || !listened ? Promise.resolve(at) : Promise.race([listened, sleep(LISTEN_GRACE_MS).then(() => Infinity)]).then((l) => Math.min(at, l));
+        at === null || !listened ? Promise.resolve(at) : Promise.race([listened, sleep(LISTEN_GRACE_MS).then(() => NaN)]).then((l) => (Number.isFinite(l) ? l : at));
       conditions.push(listened ? Promise.race([polled, listened]).then(exact) : polled);
     }
     if (o.readyPattern) conditions.push(child.sawPattern);

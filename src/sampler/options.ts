@@ -52,6 +52,17 @@ const DEFAULTS = Object.freeze({
 });
 export type ResolvedSamplerOptions = Required<Omit<SamplerOptions, 'pid'>>;
 
+/**
+ * PSS by default only where the sampler is not inside what it samples: a page-table walk of this
+ * process runs on its own sampler thread and would show as this process's CPU (a 1 kHz record
+ * after a 3 ms walk reads 300 %: spikes that keep a CPU alert from ever clearing). Sampling this
+ * process (or a tree that includes it): 0, unless asked for; another pid or a tree without it: 250.
+ */
+function defaultPssInterval(pid: number, o: SamplerOptions): number {
+  const includesSelf = pid === process.pid && !(o.tree === true && o.excludeRoot === true);
+  return includesSelf ? 0 : DEFAULTS.pssIntervalMs;
+}
+
 /** Every option checked (InvalidOptionError naming it) and defaulted; another pid must exist. */
 export function resolveSamplerOptions(options: SamplerOptions | undefined): { pid: number; resolved: ResolvedSamplerOptions } {
   const o = checkOptions('options', options, SAMPLER_OPTIONS, 'Sampler') as SamplerOptions;
@@ -67,7 +78,7 @@ export function resolveSamplerOptions(options: SamplerOptions | undefined): { pi
       backend: checkOneOf('options.backend', o.backend ?? DEFAULTS.backend, PROBE_BACKENDS),
       rescanIntervalMs: checkNumber('options.rescanIntervalMs', o.rescanIntervalMs ?? DEFAULTS.rescanIntervalMs, 1),
       excludeRoot: checkBoolean('options.excludeRoot', o.excludeRoot ?? DEFAULTS.excludeRoot),
-      pssIntervalMs: checkNumber('options.pssIntervalMs', o.pssIntervalMs ?? DEFAULTS.pssIntervalMs, 0, 2 ** 31 - 1),
+      pssIntervalMs: checkNumber('options.pssIntervalMs', o.pssIntervalMs ?? defaultPssInterval(pid, o), 0, 2 ** 31 - 1),
     },
   };
 }

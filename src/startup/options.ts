@@ -53,7 +53,7 @@ export interface PerformanceMonitorOptions {
   pssIntervalMs?: number;
 }
 
-export type ResolvedOptions = Required<Omit<PerformanceMonitorOptions, 'pid' | 'dataDir'>> & { pid: number; dataDir: string };
+export type ResolvedOptions = Required<Omit<PerformanceMonitorOptions, 'pid' | 'dataDir' | 'pssIntervalMs'>> & { pid: number; dataDir: string; pssIntervalMs: number | undefined };
 
 const MONITOR_OPTIONS = optionKeys<PerformanceMonitorOptions>({
   dataDir: true,
@@ -89,7 +89,8 @@ export function resolveOptions(options: PerformanceMonitorOptions | undefined): 
     nodeBootstrap: checkBoolean('options.nodeBootstrap', o.nodeBootstrap ?? true),
     excludeRoot: checkBoolean('options.excludeRoot', o.excludeRoot ?? false),
     boundaryReads: checkBoolean('options.boundaryReads', o.boundaryReads ?? true),
-    pssIntervalMs: checkNumber('options.pssIntervalMs', o.pssIntervalMs ?? 250, 0, 2 ** 31 - 1),
+    // Undefined: the sampler's default (PSS only where it does not sample itself, sampler/options.ts).
+    pssIntervalMs: o.pssIntervalMs === undefined ? undefined : checkNumber('options.pssIntervalMs', o.pssIntervalMs, 0, 2 ** 31 - 1),
   };
 }
 

@@ -20,7 +20,7 @@ export function createSessionSampler(o: ResolvedOptions): Sampler {
     capacity: 65_536,
     maxGauges: 0,
     backend: o.backend,
-    pssIntervalMs: o.pssIntervalMs,
+    ...(o.pssIntervalMs !== undefined ? { pssIntervalMs: o.pssIntervalMs } : {}),
   });
 }
 
