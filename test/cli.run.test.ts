@@ -192,7 +192,9 @@ describe('procprobe run: readiness modes', () => {
     expect(res.rssEndBytes, `end ${res.rssEndBytes} B, the fixture saw ${own.rssBytes} B`).toBeGreaterThan(0);
     expect(res.rssEndBytes).toBeLessThanOrEqual(own.rssBytes * 1.1);
     expect(res.rssDeltaBytes).toBe(res.rssEndBytes - res.rssStartBytes);
-    expect(res.rssDeltaBytes).toBeGreaterThan(0);
+    // Not its sign: on a loaded machine the first reading can come after the fixture's 48 MiB were
+    // touched (the blind window after the spawn, issue 10), and the last while Node's teardown
+    // frees its heap (CI saw start 90 MiB, end 49 MiB): both ends are live readings, neither 0.
     expect(res.fdsEnd).toBeGreaterThanOrEqual(Math.min(own.fds, 3));
     expect(res.threadsEnd).toBeGreaterThanOrEqual(1);
   }, T);
