@@ -200,21 +200,22 @@ function savedLine(o: RunOptions, outcomes: RunOutcome[], style: ReturnType<type
 function resultLine(o: RunOptions, r: RunOutcome, style: ReturnType<typeof styleFor>): string {
   if (r.interrupted) return style.yellow(`✗ interrupted: the command was stopped${r.session.saved ? ' and the session saved as incomplete' : ''}`);
   if (!r.ok) return style.red(`✗ ${r.failedPhase} failed: ${escapeControls(r.reason ?? '')}`); // it quotes the command, a URL, a process name
-  const summary = r.session.toSummary();
-  const total = fmtMs(totalStartupMs(summary));
-  // A one-shot command (no --port, no --ready-pattern) is done when it exits 0: it did not "start".
-  if (o.port === undefined && o.readyPattern === undefined && r.childExit === 'code 0') return style.green(`✓ exited 0 in ${total}`);
-  return style.green(`✓ started${summary.phases.some((p) => p.name === 'health_verification') ? ' and healthy' : ''} in ${total}`);
+  return style.green(`✓ ${doneWhat(o, [r])} in ${fmtMs(totalStartupMs(r.session.toSummary()))}`);
+}
+
+/**
+ * What successful runs did: a one-shot command (no --port, no --ready-pattern) is done when it
+ * exits 0, it did not "start"; a server started, and was healthy when --health-url was checked.
+ */
+function doneWhat(o: RunOptions, runs: RunOutcome[]): string {
+  if (o.port === undefined && o.readyPattern === undefined && runs.every((r) => r.childExit === 'code 0')) return 'exited 0';
+  return `started${runs[0]!.session.toSummary().phases.some((p) => p.name === 'health_verification') ? ' and healthy' : ''}`;
 }
 
 /** The closing line of a successful series: its median and range, not its last run. */
 function seriesLine(o: RunOptions, runs: RunOutcome[], style: ReturnType<typeof styleFor>): string {
   const totals = runs.map((r) => totalStartupMs(r.session.toSummary())).sort((a, b) => a - b);
-  const n = totals.length;
-  const first = runs[0]!.session.toSummary();
-  const oneShot = o.port === undefined && o.readyPattern === undefined && runs.every((r) => r.childExit === 'code 0');
-  const what = oneShot ? 'exited 0' : `started${first.phases.some((p) => p.name === 'health_verification') ? ' and healthy' : ''}`;
-  return style.green(`✓ ${n} runs ${what} in ${fmtMs(median(totals))} median (${fmtMs(totals[0]!)} … ${fmtMs(totals[n - 1]!)})`);
+  return style.green(`✓ ${runs.length} runs ${doneWhat(o, runs)} in ${fmtMs(median(totals))} median (${fmtMs(totals[0]!)} … ${fmtMs(totals.at(-1)!)})`);
 }
 
 /** The fields of `run --json` after schemaVersion (README "`procprobe run --json`" lists them). */
