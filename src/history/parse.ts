@@ -229,8 +229,9 @@ export function parseSession(records: SessionRecord[], warnings: string[] = [], 
   session.finish(false, lastTs);
   session.incomplete = true;
   session.resources = resourceDelta(out, stride, at, header.startTime, lastTs);
-  // A long session (past maxSessionSamples) writes its timings without deltas, which its end
-  // would have computed from this file: a crash left that to us.
+  // A long session (past maxSessionSamples) writes its timings with their exact totals alone (or
+  // nothing, without boundary reads); the levels and peaks its end would have computed from this
+  // file, a crash left to us.
   phaseResources(session.timings, header.startTime, samples, true);
   const summary = session.toSummary();
   return { header, summary, samples, inProgress };

@@ -125,17 +125,32 @@ export function resourceDelta(rec: Float64Array, stride: number, count: number, 
 
 /**
  * Give phases their resource deltas from a session's samples (`startTime`: the session's start,
- * which their offsets count from). `onlyMissing`: leave the phases that have one. Node's
- * bootstrap milestones (`node:*`) happened before sampling began and never get one.
+ * which their offsets count from). `onlyMissing`: leave the phases that have one from samples; a
+ * phase that has exact totals alone (`samples` 0: boundary reads written before its samples were)
+ * gets its levels and peaks from the samples and keeps its totals. Node's bootstrap milestones
+ * (`node:*`) happened before sampling began and never get one.
  */
 export function phaseResources(phases: PhaseSummary[], startTime: number, s: Pick<SessionSamples, 'records' | 'stride' | 'count'>, onlyMissing = false): void {
   for (const phase of phases) {
-    if (phase.name.startsWith('node:') || (onlyMissing && phase.resources)) continue;
+    const had = phase.resources;
+    if (phase.name.startsWith('node:') || (onlyMissing && had && had.samples > 0)) continue;
     const from = startTime + phase.startOffsetMs;
     const r = resourceDelta(s.records, s.stride, s.count, from, from + phase.durationMs);
+    if (r && onlyMissing && had) applyExactTotals(r, exactOf(had), phase.durationMs);
     if (r) phase.resources = r;
-    else delete phase.resources;
+    else if (!(onlyMissing && had)) delete phase.resources;
   }
+}
+
+/** The cumulative figures of a delta, as exact totals. */
+function exactOf(d: ResourceDelta): ExactTotals {
+  return {
+    cpuUs: d.cpuMs * 1000,
+    voluntaryContextSwitches: d.voluntaryContextSwitches,
+    involuntaryContextSwitches: d.involuntaryContextSwitches,
+    minorPageFaults: d.minorPageFaults,
+    majorPageFaults: d.majorPageFaults,
+  };
 }
 
 /**

@@ -150,8 +150,10 @@ export class TimingBook {
   #settle(session: StartupSession, t: TimingMetric, s: Rows | null): void {
     t.resources = s ? resourceDelta(s.records, s.stride, s.count, t.startTime, t.endTime) : undefined;
     const reads = this.#given.get(t) ?? (t.usageEnded ? usageBetween(this.#usage, t.usageSlot * READS) : undefined);
-    // No sample covers it: the exact totals alone (s null: memory overflowed, the file decides).
-    if (reads) t.resources = t.resources ? withTotals(t.resources, reads, t.durationMs) : s ? totalsOnlyDelta(reads, t.startTime, t.endTime) : undefined;
+    // No sample covers it, or memory overflowed (s null): the exact totals alone. In the file they
+    // outlive a kill -9: the loader then takes levels and peaks from the samples on disk, and
+    // keeps these totals (history/parse.ts), rather than a last-minus-first that a late flush cuts short.
+    if (reads) t.resources = t.resources ? withTotals(t.resources, reads, t.durationMs) : totalsOnlyDelta(reads, t.startTime, t.endTime);
     const phase: PhaseSummary = {
       name: t.operation,
       startOffsetMs: t.startTime - session.startTime,
