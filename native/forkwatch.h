@@ -15,12 +15,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// One event is PP_FORKWATCH_FIELDS int32s: [kind, pid, ppid].
+// One event is PP_FORKWATCH_FIELDS int32s: [kind, pid, ppid, status].
 enum pp_forkwatch_kind {
-  PP_FORKWATCH_FORK = 1,  // pid: the new process (its tgid), ppid: its parent process (tgid)
-  PP_FORKWATCH_EXIT = 2,  // pid: the process whose leader thread exited, ppid: its parent
+  PP_FORKWATCH_FORK = 1,  // pid: the new process (its tgid), ppid: its parent process (tgid); status 0
+  PP_FORKWATCH_EXIT = 2,  // pid: the process whose leader thread exited, ppid: its parent, status: below
 };
-#define PP_FORKWATCH_FIELDS 3
+// An exit's status is the kernel's exit_code in waitpid's encoding (the low 7 bits the signal that
+// killed it, bits 8-15 the exit code): what its parent's wait will get, told to us even when that
+// parent reaps it. Why it is the whole process's: the connector reports the leader's exit, and a
+// process ends through do_group_exit, which gives every thread the group's code before they exit.
+// (A leader that exits alone with pthread_exit while other threads run is reported early, with
+// its own code 0; the tree still sees the process live until its probe finds it gone.)
+#define PP_FORKWATCH_FIELDS 4
 
 // Open a non-blocking, close-on-exec socket listening for process forks and exits. 0 and *fd set,
 // or the errno: EPERM without CAP_NET_ADMIN, EPROTONOSUPPORT without the connector (kernel

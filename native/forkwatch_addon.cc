@@ -1,7 +1,8 @@
 // N-API glue of the fork watch (forkwatch.h):
 //   forkWatchOpen() -> handle >= 0, or -errno
 //   forkWatchDrain(handle, out: Int32Array) -> n: out[0] = overflows in this call (events lost),
-//     then n events of PP_FORKWATCH_FIELDS int32s from out[1]; at most (out.length - 1) / 3
+//     then n events of PP_FORKWATCH_FIELDS int32s from out[1]; at most (out.length - 1) / fields
+//   forkWatchFields: PP_FORKWATCH_FIELDS (4: [kind, pid, ppid, status]; builds without it wrote 3)
 //   forkWatchClose(handle): idempotent
 //
 // Handles index a table owned by this addon instance (one per environment: the addon loads in
@@ -88,4 +89,5 @@ void pp_define_forkwatch(Napi::Env env, Napi::Object exports) {
   exports.Set("forkWatchOpen", Napi::Function::New(env, Open, "forkWatchOpen", w));
   exports.Set("forkWatchDrain", Napi::Function::New(env, Drain, "forkWatchDrain", w));
   exports.Set("forkWatchClose", Napi::Function::New(env, Close, "forkWatchClose", w));
+  exports.Set("forkWatchFields", Napi::Number::New(env, PP_FORKWATCH_FIELDS));
 }

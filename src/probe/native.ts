@@ -81,8 +81,13 @@ export interface NativeAddon {
    * absent in builds before them.
    */
   forkWatchOpen?(): number;
-  /** Pending events into out: out[0] = overflows (events lost), then n records [kind, pid, ppid]; returns n, or -errno. */
+  /**
+   * Pending events into out: out[0] = overflows (events lost), then n records of forkWatchFields
+   * int32s [kind, pid, ppid, status] (an exit's status in waitpid's encoding); returns n, or -errno.
+   */
   forkWatchDrain?(handle: number, out: Int32Array): number;
+  /** Int32s per forkWatchDrain record: 4; absent in builds that wrote 3 (no status). */
+  readonly forkWatchFields?: number;
   /** Stop listening; idempotent. */
   forkWatchClose?(handle: number): void;
   /** Whether portWatch and pipeRead work here (Linux, with the native spawn); absent in builds before them. */

@@ -28,10 +28,11 @@ export interface TreeProcess {
   peakRssBytes: number;
   peakThreads: number;
   /**
-   * How it ended, where known (see {@link fillExits}): its exit code with `signal` null, or the
-   * signal that killed it with `exitCode` null. Both null while it runs, and for a process whose
-   * own parent reaped it (the status went to that parent alone). Sessions saved before exit
-   * statuses were recorded lack both fields: read them with `?? null`.
+   * How it ended, where known: its exit code with `signal` null, or the signal that killed it with
+   * `exitCode` null. From the kernel's exit event (sampler/fork-events.ts: every member, whoever
+   * reaps it), else {@link fillExits}. Both null while it runs, and where neither source had it (no
+   * fork events, and a parent reaped it). Sessions saved before exit statuses were recorded lack
+   * both fields: read them with `?? null`.
    */
   exitCode: number | null;
   signal: string | null;
@@ -129,7 +130,11 @@ export function readZombieExit(pid: number, startTime: number): Omit<ProcessExit
   if (!(Math.abs(started - startTime) <= SAME_START_MS)) return null;
   const status = Number(f[52 - 3]);
   if (!Number.isInteger(status) || status < 0) return null;
-  // waitpid's encoding: the low 7 bits a terminating signal (0: it exited), bits 8-15 the code.
+  return decodeWaitStatus(status);
+}
+
+/** A status in waitpid's encoding: the low 7 bits a terminating signal (0: it exited), bits 8-15 the code. */
+export function decodeWaitStatus(status: number): Omit<ProcessExit, 'pid'> {
   const sig = status & 0x7f;
   return sig === 0 ? { exitCode: (status >> 8) & 0xff, signal: null } : { exitCode: null, signal: SIGNAL_NAMES.get(sig) ?? `signal ${sig}` };
 }

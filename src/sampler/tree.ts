@@ -12,7 +12,7 @@ import { createProbe, type Probe, type ProbeBackendOption } from '../probe/probe
 import { cpuPercent } from '../units.js';
 import { Descendants } from './descendants.js';
 import type { BirthSink, ForkEvents } from './fork-events.js';
-import { EndedProcesses, newEntry, readCommand, readPpid, type TreeProcess } from './processes.js';
+import { decodeWaitStatus, EndedProcesses, newEntry, readCommand, readPpid, type TreeProcess } from './processes.js';
 import { ReapedTotals } from './reaped.js';
 
 const CUMULATIVE = [
@@ -104,7 +104,17 @@ export class TreeSource {
     return events.poll(this.#births);
   }
 
-  readonly #births: BirthSink = { has: (pid) => this.#members.has(pid), adopt: (pid, ppid) => this.#adopt(pid, ppid) };
+  readonly #births: BirthSink = { has: (pid) => this.#members.has(pid), adopt: (pid, ppid) => this.#adopt(pid, ppid), ended: (pid, status) => this.#noteExit(pid, status) };
+
+  /**
+   * A member's exit status from its exit event. The kernel queues the event before the process
+   * becomes a zombie, and a tick drains events before it reads members, so the member is still
+   * here: the status is kept on its entry before the read that finds it gone folds it.
+   */
+  #noteExit(pid: number, status: number): void {
+    const m = this.#members.get(pid);
+    if (m !== undefined && this.#counted(m)) Object.assign(m.info, decodeWaitStatus(status));
+  }
 
   /** A new member, unless known: its parent's member at adoption (if any) is who will reap it. */
   #adopt(pid: number, ppid: number): void {
