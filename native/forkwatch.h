@@ -45,4 +45,15 @@ int pp_forkwatch_drain(int fd, int32_t* out, size_t cap, int32_t* lost);
 // Stop listening and close fd.
 void pp_forkwatch_close(int fd);
 
+// Reap one exited orphan: a descendant of the command that was reparented to this process (a
+// child subreaper) when its own parent exited, and stays a zombie until this process waits for
+// it. wait4(pid, WNOHANG): never waitpid(-1), which would steal the status of a child another
+// waiter owns (the spawn thread's wait4 of the command, libuv's of its children), so the caller
+// names the pid and must know it is an orphan. 1 with *status (waitpid's encoding) and
+// out[PP_REAP_FIELDS] set: user µs, system µs, max RSS bytes, minor faults, major faults,
+// voluntary and involuntary context switches (its rusage and that of the children it waited
+// for); 0 while it runs; -errno (ECHILD: not a child of this process; ENOSYS off POSIX).
+#define PP_REAP_FIELDS 7
+int pp_reap_orphan(int32_t pid, int32_t* status, double* out);
+
 #endif  // PROCPROBE_FORKWATCH_H_

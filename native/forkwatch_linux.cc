@@ -10,7 +10,9 @@
 #include <poll.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -231,4 +233,24 @@ void pp_forkwatch_close(int fd) {
   uint32_t op = PROC_CN_MCAST_IGNORE;
   Send(fd, &op, sizeof op, 0);
   close(fd);
+}
+
+int pp_reap_orphan(int32_t pid, int32_t* status, double* out) {
+  int st = 0;
+  struct rusage ru = {};
+  pid_t got;
+  do {
+    got = wait4((pid_t)pid, &st, WNOHANG, &ru);
+  } while (got < 0 && errno == EINTR);
+  if (got < 0) return -errno;
+  if (got == 0) return 0;
+  *status = st;
+  out[0] = (double)ru.ru_utime.tv_sec * 1e6 + (double)ru.ru_utime.tv_usec;
+  out[1] = (double)ru.ru_stime.tv_sec * 1e6 + (double)ru.ru_stime.tv_usec;
+  out[2] = (double)ru.ru_maxrss * 1024.0;  // Linux: KiB
+  out[3] = (double)ru.ru_minflt;
+  out[4] = (double)ru.ru_majflt;
+  out[5] = (double)ru.ru_nvcsw;
+  out[6] = (double)ru.ru_nivcsw;
+  return 1;
 }

@@ -20,7 +20,7 @@ import type { StartupSession } from '../session/session.js';
 import type { RunOptions } from './args.js';
 import { checkPortFree, resolveCommand, waitForHealth, waitForPort } from './checks.js';
 import { startChild, stopTree, type ChildExit, type StartedChild } from './child.js';
-import { daemonNote, orphans, stopDaemons } from './daemon.js';
+import { daemonNote, orphans, reapOrphans, stopDaemons, type ReapedOrphan } from './daemon.js';
 import type { Progress } from './terminal.js';
 import { openNodeHooks, type NodeHooks } from '../node-hooks/receiver.js';
 import { recordNodeProfile } from '../node-hooks/record.js';
@@ -38,6 +38,8 @@ export interface RunOutcome {
   childExit?: string;
   /** With --capture: the last 64 KiB of the child's output. */
   output?: string;
+  /** Exited orphans of the tree reaped at the run's end (cli/daemon.ts reapOrphans), with their wait4 status and CPU. */
+  orphansReaped: ReapedOrphan[];
   /** The command daemonized: the adopted pids, the report's line, whether --keep left them running. */
   daemon?: { pids: number[]; note: string; kept: boolean };
   interrupted: boolean;
@@ -277,6 +279,7 @@ class StartupRun {
     const e = child && child.exit !== undefined ? await child.exited : null;
     const exits = e && child && (e.signal !== null || e.code !== null) ? [{ pid: child.pid, exitCode: e.signal ? null : e.code, signal: e.signal }] : [];
     const session = await pm.finishSession(!this.failed && !interrupted, { incomplete: interrupted, exits });
+    const orphansReaped = reapOrphans(session.processes?.list ?? [], child?.pid ?? NaN); // after the list read their zombie statuses
     const exit = this.child?.exit;
     return {
       session,
@@ -287,6 +290,7 @@ class StartupRun {
       ...(o.capture ? { output: this.child?.output ?? '' } : {}),
       ...(this.daemons.length > 0 ? { daemon: { pids: this.daemons, note: daemonNote(o.command, this.daemons), kept: keep } } : {}),
       interrupted,
+      orphansReaped,
     };
   }
 }

@@ -90,6 +90,13 @@ export interface NativeAddon {
   readonly forkWatchFields?: number;
   /** Stop listening; idempotent. */
   forkWatchClose?(handle: number): void;
+  /**
+   * wait4(pid, WNOHANG) of one exited orphan (native/forkwatch.h pp_reap_orphan): [1, status]
+   * with out[0..6] its rusage (user µs, system µs, max RSS bytes, minor and major faults,
+   * voluntary and involuntary switches), 0 while it runs, or -errno. Never for a child another
+   * waiter owns. Absent in builds before it.
+   */
+  reapOrphan?(pid: number, out: Float64Array): [1, number] | number;
   /** Whether portWatch and pipeRead work here (Linux, with the native spawn); absent in builds before them. */
   readonly readySupported?: boolean;
   /** A thread connecting to host:port every intervalMs until one succeeds or readyStop (native/ready.h); a handle, or -errno. */
