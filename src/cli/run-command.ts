@@ -239,6 +239,7 @@ function jsonReport(o: RunOptions, outcomes: RunOutcome[], comparison: Compariso
       ...(r.output !== undefined ? { output: r.output } : {}),
       ...(r.daemon ? { daemon: r.daemon } : {}),
       ...(r.orphansReaped.length > 0 ? { orphansReaped: r.orphansReaped } : {}),
+      ...(r.cgroup ? { cgroup: r.cgroup } : {}),
       totalStartupMs: totalStartupMs(r.session.toSummary()),
       samples: r.session.samples?.count ?? 0,
       sampleAccount: r.session.sampleAccount ?? null,
