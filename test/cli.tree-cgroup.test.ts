@@ -48,7 +48,7 @@ describe('procprobe run: the tree in a cgroup of its own', () => {
     const told = JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('{"role"'))!) as { cgroups: string[]; orphanCpuUs: number; children: number; heldBytes: number };
     const [, user, sys, maxRssKiB] = /^TIME ([\d.]+) ([\d.]+) (\d+)$/m.exec(r.stderr)!.map(Number) as [number, number, number, number];
     const run = JSON.parse(r.stdout).runs[0];
-    const c = run.cgroup as Counted;
+    const c = run.tree.cgroup as Counted;
     expect(c, JSON.stringify(run)).toBeDefined();
     // The kernel put the command in procprobe's group, in each hierarchy it made one in.
     const own = told.cgroups.filter((l) => /\/procprobe-\d+-\d+$/.test(l));
@@ -67,6 +67,17 @@ describe('procprobe run: the tree in a cgroup of its own', () => {
     expect(c.memoryPeakBytes).toBeGreaterThanOrEqual(told.heldBytes);
     expect(c.memoryPeakBytes).toBeLessThanOrEqual(maxRssKiB * 1024 * (told.children + 2));
     expect(Object.values(c.from).every((h) => h === 'v1' || h === 'v2'), JSON.stringify(c.from)).toBe(true);
+    // Each tree figure says where it came from: the cgroup's where it had them, wait4's for the
+    // one-shot phase's faults and switches, the samples' for levels; the same in history.
+    const sources = run.tree.sources;
+    expect(sources.cpu).toEqual({ from: 'cgroup', exact: true });
+    expect(sources.memoryPeak).toEqual({ from: 'cgroup', exact: true });
+    expect(sources.processesPeak).toEqual({ from: 'cgroup', exact: true });
+    expect(sources.pageFaults).toEqual({ from: 'wait4', exact: true });
+    expect(sources.rss).toEqual({ from: 'samples', exact: false });
+    const shown = await runCli(['show', '--json', '--data-dir', dir, run.sessionId]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout).tree).toEqual(run.tree);
     // Removed: no procprobe group left in any hierarchy the command was in.
     for (const line of own) {
       const path = line.split(':').slice(2).join(':');
@@ -79,6 +90,10 @@ describe('procprobe run: the tree in a cgroup of its own', () => {
     const r = await runCli(['run', '--json', '--no-cgroup', '--data-dir', dir, '--', PYTHON, '-c', 'print(open("/proc/self/cgroup").read(), end="")']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/procprobe-\d+-\d+/);
-    expect(JSON.parse(r.stdout).runs[0].cgroup).toBeUndefined();
+    const tree = JSON.parse(r.stdout).runs[0].tree;
+    expect(tree.cgroup).toBeNull();
+    // A one-shot command's CPU is then its wait4 rusage (the addon's spawn), still exact for what it waited for.
+    expect(tree.sources.cpu).toEqual({ from: 'wait4', exact: true });
+    expect(tree.sources.memoryPeak).toEqual({ from: 'samples', exact: false });
   }, 60_000);
 });

@@ -24,7 +24,8 @@ import { daemonNote, orphans, reapOrphans, stopDaemons, type ReapedOrphan } from
 import type { Progress } from './terminal.js';
 import { openNodeHooks, type NodeHooks } from '../node-hooks/receiver.js';
 import { recordNodeProfile } from '../node-hooks/record.js';
-import { TreeCgroup, type CgroupCounters } from '../cgroup/tree-cgroup.js';
+import { TreeCgroup } from '../cgroup/tree-cgroup.js';
+import { treeAccount } from '../session/tree-sources.js';
 
 /** How long a port found open waits for the Node server's own listen message (written before it). */
 const LISTEN_GRACE_MS = 50;
@@ -39,8 +40,6 @@ export interface RunOutcome {
   childExit?: string;
   /** With --capture: the last 64 KiB of the child's output. */
   output?: string;
-  /** What the tree's own cgroup counted (cgroup/tree-cgroup.ts), read at the run's end; absent without one. */
-  cgroup?: CgroupCounters;
   /** Exited orphans of the tree reaped at the run's end (cli/daemon.ts reapOrphans), with their wait4 status and CPU. */
   orphansReaped: ReapedOrphan[];
   /** The command daemonized: the adopted pids, the report's line, whether --keep left them running. */
@@ -286,10 +285,12 @@ class StartupRun {
     // (child.exit is set once `exited` has settled: awaiting it then does not wait.)
     const e = child && child.exit !== undefined ? await child.exited : null;
     const exits = e && child && (e.signal !== null || e.code !== null) ? [{ pid: child.pid, exitCode: e.signal ? null : e.code, signal: e.signal }] : [];
+    // The tree has exited or been stopped: its cgroup's counters are final (--keep: so far).
+    const cgroup = this.cgroup?.read() ?? null;
+    this.cgroup?.remove();
+    if (pm.currentSession) pm.currentSession.tree = treeAccount(cgroup, this.startupEnd?.totals !== undefined);
     const session = await pm.finishSession(!this.failed && !interrupted, { incomplete: interrupted, exits });
     const orphansReaped = reapOrphans(session.processes?.list ?? [], child?.pid ?? NaN); // after the list read their zombie statuses
-    const cgroup = this.cgroup?.read();
-    this.cgroup?.remove();
     const exit = this.child?.exit;
     return {
       session,
@@ -301,7 +302,6 @@ class StartupRun {
       ...(this.daemons.length > 0 ? { daemon: { pids: this.daemons, note: daemonNote(o.command, this.daemons), kept: keep } } : {}),
       interrupted,
       orphansReaped,
-      ...(cgroup ? { cgroup } : {}),
     };
   }
 }

@@ -12,7 +12,8 @@
  */
 import type { TreeProcess } from '../sampler/processes.js';
 import type { NodeGc, NodeListen, NodeLoop, NodeMilestones, NodeModule, NodeProcess, NodeProfile } from '../node-hooks/types.js';
-import type { PhaseSummary, ResourceDelta, SamplerAccount, SessionError, SessionSummary } from '../session/types.js';
+import type { FigureSource, PhaseSummary, ResourceDelta, SamplerAccount, SessionError, SessionSummary, TreeAccount } from '../session/types.js';
+import type { CgroupCounters } from '../cgroup/tree-cgroup.js';
 import { MAX_CHUNK_SAMPLES, MAX_STORED_GAUGES, SESSION_FORMAT, STORED_COLUMNS, type SessionHeader } from './format.js';
 
 /** What is wrong, in a few words; null when the value fits. */
@@ -154,6 +155,16 @@ function schemas(strict: boolean) {
     cpuMs: num, wallMs: num, corePercent: num, intervalMs: positive, targetHz: num, achievedHz: num,
     records: num, missedDeadlines: num, missedPercent: num,
   }, strict);
+  const hierarchy = is((v) => v === null || v === 'v1' || v === 'v2', '"v1", "v2" or null');
+  const cgroup = shape<CgroupCounters>({
+    cpuUs: num, userUs: num, systemUs: num, memoryPeakBytes: num, pidsPeak: num,
+    from: shape<CgroupCounters['from']>({ cpu: hierarchy, memory: hierarchy, pids: hierarchy }, strict),
+  }, strict);
+  const source = shape<FigureSource>({ from: is((v) => v === 'cgroup' || v === 'wait4' || v === 'samples', 'cgroup, wait4 or samples'), exact: bool }, strict);
+  const tree = shape<TreeAccount>({
+    cgroup: (v) => (v === null ? null : cgroup(v)),
+    sources: shape<TreeAccount['sources']>({ cpu: source, pageFaults: source, contextSwitches: source, memoryPeak: source, processesPeak: source, rss: source, pss: source }, strict),
+  }, strict);
   const summary = shape<SessionSummary>({
     id: str,
     startTime: finite,
@@ -169,6 +180,7 @@ function schemas(strict: boolean) {
     processesDropped: optional(num),
     sampler: optional(sampler),
     node: optional(nodeProfile(strict)),
+    tree: optional(tree),
   }, strict);
   const header = (v: number): Check => shape<SessionHeader>({
     t: literal('H'), format: literal(SESSION_FORMAT), v: literal(v), id: str, startTime: finite, metadata,
