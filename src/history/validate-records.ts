@@ -14,7 +14,7 @@ import type { TreeProcess } from '../sampler/processes.js';
 import type { NodeGc, NodeListen, NodeLoop, NodeMilestones, NodeModule, NodeProcess, NodeProfile } from '../node-hooks/types.js';
 import type { FigureSource, PhaseSummary, ResourceDelta, SamplerAccount, SessionError, SessionSummary, TreeAccount } from '../session/types.js';
 import type { CgroupCounters } from '../cgroup/tree-cgroup.js';
-import { MAX_CHUNK_SAMPLES, MAX_STORED_GAUGES, SESSION_FORMAT, STORED_COLUMNS, type SessionHeader } from './format.js';
+import { MAX_CHUNK_SAMPLES, MAX_STORED_GAUGES, PSS_FORMAT_VERSION, SESSION_FORMAT, STORED_COLUMNS, type SessionHeader } from './format.js';
 
 /** What is wrong, in a few words; null when the value fits. */
 export type Problem = string | null;
@@ -126,8 +126,8 @@ function nodeProfile(strict: boolean): Check {
   return shape<NodeProfile>({ processes: arrayOf(proc), modules: arrayOf(mod), listen: (v) => (v === null ? null : listen(v)), gc: arrayOf(gc), loop: arrayOf(loop), dropped: num }, strict);
 }
 
-/** The checks of one format version's records; `strict`: no unknown keys (see STRICT). */
-function schemas(strict: boolean) {
+/** The checks of one format version's records; `strict`: no unknown keys (see STRICT); `pss`: chunks may carry `p`. */
+function schemas(strict: boolean, pss = false) {
   const resources = shape<ResourceDelta>({
     fromTimestamp: num, toTimestamp: num, samples: num, cpuMs: num, cpuPercent: num,
     rssStartBytes: num, rssEndBytes: num, rssPeakBytes: num, rssDeltaBytes: num, pssPeakBytes: optional(num),
@@ -188,7 +188,7 @@ function schemas(strict: boolean) {
     memTotalBytes: positive, hostname: str,
   }, strict);
   const body: Record<string, Check> = {
-    S: (r) => chunk(r as Record<string, unknown>, strict),
+    S: (r) => chunk(r as Record<string, unknown>, strict, pss),
     T: shape({ ...phase, t: literal('T'), id: str, parentId: optional(str) }, strict),
     E: shape({ ...error, t: literal('E') }, strict),
     G: shape({ t: literal('G'), names: arrayOf(str, MAX_STORED_GAUGES) }, strict),
@@ -198,7 +198,7 @@ function schemas(strict: boolean) {
 }
 
 /** A sample chunk: n rows, the stored columns then gauge columns, each exactly n values (encodeChunk). */
-function chunk(r: Record<string, unknown>, strict: boolean): Problem {
+function chunk(r: Record<string, unknown>, strict: boolean, pss: boolean): Problem {
   const n = r.n;
   if (!Number.isInteger(n) || (n as number) < 0 || (n as number) > MAX_CHUNK_SAMPLES) return `.n: ${describe(n)}, expected 0..${MAX_CHUNK_SAMPLES} samples`;
   const cell = is((v) => v === null || typeof v === 'number', 'a number or null');
@@ -206,7 +206,9 @@ function chunk(r: Record<string, unknown>, strict: boolean): Problem {
   const p = columns(r.c);
   if (p) return at('.c', p);
   if ((r.c as unknown[]).length < STORED_COLUMNS) return `.c: ${(r.c as unknown[]).length} columns, expected at least ${STORED_COLUMNS}`;
-  const extra = strict ? Object.keys(r).find((k) => k !== 't' && k !== 'n' && k !== 'c') : undefined;
+  const q = pss && r.p !== undefined ? arrayOf(cell, Infinity, n as number)(r.p) : null;
+  if (q) return at('.p', q);
+  const extra = strict ? Object.keys(r).find((k) => k !== 't' && k !== 'n' && k !== 'c' && !(pss && k === 'p')) : undefined;
   return extra === undefined ? null : `.${extra}: not a field of this record`;
 }
 
@@ -227,6 +229,7 @@ function chunk(r: Record<string, unknown>, strict: boolean): Problem {
  */
 const V1 = schemas(false);
 const V2 = schemas(true);
+const V3 = schemas(true, true);
 
 type Schemas = ReturnType<typeof schemas>;
 
@@ -257,6 +260,7 @@ function version(v: number, s: Schemas, checksums: boolean): Version {
 const VERSIONS: Record<number, Version> = {
   1: version(1, V1, false),
   2: version(2, V2, true),
+  [PSS_FORMAT_VERSION]: version(PSS_FORMAT_VERSION, V3, true),
 };
 
 export const SUPPORTED_VERSIONS: readonly number[] = Object.keys(VERSIONS).map(Number);
