@@ -64,7 +64,11 @@ describe('procprobe run: the tree in a cgroup of its own', () => {
     // Memory: the pages charged to the group, so at least the command's written 40 MiB, and below
     // the largest process's RSS (GNU time's %M: it holds them) times the 7 processes (shared
     // library pages already cached elsewhere are in RSS but charged to whoever read them first).
-    expect(c.memoryPeakBytes).toBeGreaterThanOrEqual(told.heldBytes);
+    // 0.9×: one of six runs here read 0.97× (40.6 MB for 40 MiB written). Pages a process touched
+    // before its move stay charged where they were (v1 memory: move_charge_at_immigrate 0), and
+    // GNU time may fork python inside the move's window; a group that missed the buffer would
+    // read ~2 MiB.
+    expect(c.memoryPeakBytes).toBeGreaterThanOrEqual(told.heldBytes * 0.9);
     expect(c.memoryPeakBytes).toBeLessThanOrEqual(maxRssKiB * 1024 * (told.children + 2));
     expect(Object.values(c.from).every((h) => h === 'v1' || h === 'v2'), JSON.stringify(c.from)).toBe(true);
     // Each tree figure says where it came from: the cgroup's where it had them, wait4's for the
