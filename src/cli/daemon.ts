@@ -69,10 +69,12 @@ export interface ReapedOrphan extends ProcessExit {
 /**
  * Reap the exited orphans of a run's tree, so `--runs N` of a daemonizing command does not pile
  * up zombies (a subreaper's orphans stay zombies until it waits for them). Only processes the
- * tree listed with another parent (`ppid` at adoption is not this process) that are now zombie
- * children of this process: that is an orphan reparented here, never the command (the spawn
- * thread's wait4 owns it) nor a child libuv spawned (its own waitpid owns those; stealing the
- * status would leave its exit callback waiting forever). `commandPid` is excluded all the same.
+ * tree listed that are now zombie children of this process and not the command (the spawn
+ * thread's wait4 owns it): with the addon (the only case with a subreaper) procprobe spawns
+ * nothing else during a session (hooks run while the session is closed, the node-hooks receiver's
+ * execFileSync reaps its own), so such a zombie is an orphan reparented here, never a child
+ * libuv waits for (stealing that status would leave its exit callback waiting forever). Its
+ * recorded parent is no guide: a rescan that adopts an orphan after its reparenting records us.
  */
 export function reapOrphans(list: readonly TreeProcess[], commandPid: number): ReapedOrphan[] {
   const reap = loadNative().addon?.reapOrphan;
@@ -81,7 +83,7 @@ export function reapOrphans(list: readonly TreeProcess[], commandPid: number): R
   const reaped: ReapedOrphan[] = [];
   for (const p of list) {
     // readZombieExit: still the process the tree listed (same start), not a reuse of its pid.
-    if (p.pid === commandPid || p.ppid === process.pid || !isOrphanZombie(p.pid) || readZombieExit(p.pid, p.startTime) === null) continue;
+    if (p.pid === commandPid || !isOrphanZombie(p.pid) || readZombieExit(p.pid, p.startTime) === null) continue;
     const r = reap(p.pid, out);
     if (typeof r === 'number') continue; // 0: not exited after all; -errno: not ours
     reaped.push({ pid: p.pid, ...decodeWaitStatus(r[1]), cpuUs: out[0]! + out[1]! });

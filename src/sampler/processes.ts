@@ -95,6 +95,15 @@ export class EndedProcesses {
     this.list.length = 0;
     this.dropped = 0;
   }
+
+  /** The newest entry of `pid` with no exit status yet (searched from the newest: an exit event comes within a tick or two). */
+  lastUnfinished(pid: number): TreeProcess | undefined {
+    for (let i = this.list.length - 1; i >= 0; i--) {
+      const p = this.list[i]!;
+      if (p.pid === pid) return p.exitCode === null && p.signal === null ? p : undefined;
+    }
+    return undefined;
+  }
 }
 
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));

@@ -107,13 +107,16 @@ export class TreeSource {
   readonly #births: BirthSink = { has: (pid) => this.#members.has(pid), adopt: (pid, ppid) => this.#adopt(pid, ppid), ended: (pid, status) => this.#noteExit(pid, status) };
 
   /**
-   * A member's exit status from its exit event. The kernel queues the event before the process
-   * becomes a zombie, and a tick drains events before it reads members, so the member is still
-   * here: the status is kept on its entry before the read that finds it gone folds it.
+   * A member's exit status from its exit event, kept on its entry. The kernel queues the event
+   * just before the process becomes a zombie, but on another CPU: a tick may drain before the
+   * event is queued and then read the zombie, folding the member, so the event comes the tick
+   * after. Then the entry is the newest ended one of that pid without a status (a pid is not
+   * reused before its zombie is reaped, and the event comes before that).
    */
   #noteExit(pid: number, status: number): void {
     const m = this.#members.get(pid);
-    if (m !== undefined && this.#counted(m)) Object.assign(m.info, decodeWaitStatus(status));
+    const info = m !== undefined ? (this.#counted(m) ? m.info : undefined) : this.#ended.lastUnfinished(pid);
+    if (info !== undefined) Object.assign(info, decodeWaitStatus(status));
   }
 
   /** A new member, unless known: its parent's member at adoption (if any) is who will reap it. */
