@@ -15,12 +15,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// One event is PP_FORKWATCH_FIELDS int32s: [kind, pid, ppid].
+// One event is PP_FORKWATCH_FIELDS int32s: [kind, pid, ppid, status].
 enum pp_forkwatch_kind {
-  PP_FORKWATCH_FORK = 1,  // pid: the new process (its tgid), ppid: its parent process (tgid)
-  PP_FORKWATCH_EXIT = 2,  // pid: the process whose leader thread exited, ppid: its parent
+  PP_FORKWATCH_FORK = 1,  // pid: the new process (its tgid), ppid: its parent process (tgid); status 0
+  PP_FORKWATCH_EXIT = 2,  // pid: the process whose leader thread exited, ppid: its parent, status: below
 };
-#define PP_FORKWATCH_FIELDS 3
+// An exit's status is the kernel's exit_code in waitpid's encoding (the low 7 bits the signal that
+// killed it, bits 8-15 the exit code): what its parent's wait will get, told to us even when that
+// parent reaps it. Why it is the whole process's: the connector reports the leader's exit, and a
+// process ends through do_group_exit, which gives every thread the group's code before they exit.
+// (A leader that exits alone with pthread_exit while other threads run is reported early, with
+// its own code 0; the tree still sees the process live until its probe finds it gone.)
+#define PP_FORKWATCH_FIELDS 4
 
 // Open a non-blocking, close-on-exec socket listening for process forks and exits. 0 and *fd set,
 // or the errno: EPERM without CAP_NET_ADMIN, EPROTONOSUPPORT without the connector (kernel
@@ -38,5 +44,16 @@ int pp_forkwatch_drain(int fd, int32_t* out, size_t cap, int32_t* lost);
 
 // Stop listening and close fd.
 void pp_forkwatch_close(int fd);
+
+// Reap one exited orphan: a descendant of the command that was reparented to this process (a
+// child subreaper) when its own parent exited, and stays a zombie until this process waits for
+// it. wait4(pid, WNOHANG): never waitpid(-1), which would steal the status of a child another
+// waiter owns (the spawn thread's wait4 of the command, libuv's of its children), so the caller
+// names the pid and must know it is an orphan. 1 with *status (waitpid's encoding) and
+// out[PP_REAP_FIELDS] set: user µs, system µs, max RSS bytes, minor faults, major faults,
+// voluntary and involuntary context switches (its rusage and that of the children it waited
+// for); 0 while it runs; -errno (ECHILD: not a child of this process; ENOSYS off POSIX).
+#define PP_REAP_FIELDS 7
+int pp_reap_orphan(int32_t pid, int32_t* status, double* out);
 
 #endif  // PROCPROBE_FORKWATCH_H_

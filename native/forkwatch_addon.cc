@@ -1,8 +1,11 @@
 // N-API glue of the fork watch (forkwatch.h):
 //   forkWatchOpen() -> handle >= 0, or -errno
 //   forkWatchDrain(handle, out: Int32Array) -> n: out[0] = overflows in this call (events lost),
-//     then n events of PP_FORKWATCH_FIELDS int32s from out[1]; at most (out.length - 1) / 3
+//     then n events of PP_FORKWATCH_FIELDS int32s from out[1]; at most (out.length - 1) / fields
+//   forkWatchFields: PP_FORKWATCH_FIELDS (4: [kind, pid, ppid, status]; builds without it wrote 3)
 //   forkWatchClose(handle): idempotent
+//   reapOrphan(pid, out: Float64Array) -> [1, status] with out[0..6] the rusage (forkwatch.h
+//     pp_reap_orphan), 0 while it runs, or -errno
 //
 // Handles index a table owned by this addon instance (one per environment: the addon loads in
 // worker threads, maybe twice in one), never raw fds, so a made-up handle cannot make us read or
@@ -77,6 +80,21 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value Reap(const Napi::CallbackInfo& info) {
+  ArgCheck a(info, "reapOrphan");
+  double pid;
+  pp_view out;
+  // pid 0 and negatives mean process groups to wait4: only one named process may be reaped.
+  if (!a.Integer(0, "pid", 1, 0x7fffffff, &pid) || !a.View(1, "out", napi_float64_array, PP_REAP_FIELDS, &out)) return info.Env().Undefined();
+  int32_t status = 0;
+  int r = pp_reap_orphan((int32_t)pid, &status, (double*)out.data);
+  if (r <= 0) return Napi::Number::New(info.Env(), r);
+  Napi::Array got = Napi::Array::New(info.Env(), 2);
+  got.Set(0u, Napi::Number::New(info.Env(), 1));
+  got.Set(1u, Napi::Number::New(info.Env(), status));
+  return got;
+}
+
 }  // namespace
 
 // Called by the addon's constructor (addon.cc): adds forkWatchOpen, forkWatchDrain and
@@ -88,4 +106,6 @@ void pp_define_forkwatch(Napi::Env env, Napi::Object exports) {
   exports.Set("forkWatchOpen", Napi::Function::New(env, Open, "forkWatchOpen", w));
   exports.Set("forkWatchDrain", Napi::Function::New(env, Drain, "forkWatchDrain", w));
   exports.Set("forkWatchClose", Napi::Function::New(env, Close, "forkWatchClose", w));
+  exports.Set("forkWatchFields", Napi::Number::New(env, PP_FORKWATCH_FIELDS));
+  exports.Set("reapOrphan", Napi::Function::New(env, Reap, "reapOrphan"));
 }

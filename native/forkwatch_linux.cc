@@ -10,7 +10,9 @@
 #include <poll.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,8 +145,8 @@ int AwaitAck(int fd, uint32_t ack) {
   }
 }
 
-// Write one [kind, pid, ppid] if there is room; otherwise it is lost.
-void Put(int32_t* out, size_t cap, size_t* n, int32_t* lost, int32_t kind, int32_t pid, int32_t ppid) {
+// Write one [kind, pid, ppid, status] if there is room; otherwise it is lost.
+void Put(int32_t* out, size_t cap, size_t* n, int32_t* lost, int32_t kind, int32_t pid, int32_t ppid, int32_t status) {
   if (*n >= cap) {
     (*lost)++;
     return;
@@ -153,6 +155,7 @@ void Put(int32_t* out, size_t cap, size_t* n, int32_t* lost, int32_t kind, int32
   rec[0] = kind;
   rec[1] = pid;
   rec[2] = ppid;
+  rec[3] = status;
   (*n)++;
 }
 
@@ -210,13 +213,14 @@ int pp_forkwatch_drain(int fd, int32_t* out, size_t cap, int32_t* lost) {
       // fork: parent pid, parent tgid, child pid, child tgid; exit: pid, tgid, code, signal, then
       // parent pid, parent tgid (0 where an older kernel does not send them).
       pid_t ids[6] = {};
-      size_t need = what == kFork ? 4 * sizeof(pid_t) : what == kExit ? 2 * sizeof(pid_t) : 0;
+      size_t need = what == kFork ? 4 * sizeof(pid_t) : what == kExit ? 3 * sizeof(pid_t) : 0;
       if (need == 0 || len < kEventHead + need) return;
       size_t have = len - kEventHead;
       memcpy(ids, ev + kEventHead, have < sizeof ids ? have : sizeof ids);
       // A thread is a task whose pid is not its tgid: its creation and exit are not a process's.
-      if (what == kFork && ids[2] == ids[3]) Put(out, cap, &n, lost, PP_FORKWATCH_FORK, ids[3], ids[1]);
-      if (what == kExit && ids[0] == ids[1]) Put(out, cap, &n, lost, PP_FORKWATCH_EXIT, ids[1], ids[5]);
+      // ids[2] of an exit is exit_code (a u32 in the header, the same 4 bytes as a pid_t).
+      if (what == kFork && ids[2] == ids[3]) Put(out, cap, &n, lost, PP_FORKWATCH_FORK, ids[3], ids[1], 0);
+      if (what == kExit && ids[0] == ids[1]) Put(out, cap, &n, lost, PP_FORKWATCH_EXIT, ids[1], ids[5], ids[2]);
     });
   }
   return (int)n;
@@ -229,4 +233,24 @@ void pp_forkwatch_close(int fd) {
   uint32_t op = PROC_CN_MCAST_IGNORE;
   Send(fd, &op, sizeof op, 0);
   close(fd);
+}
+
+int pp_reap_orphan(int32_t pid, int32_t* status, double* out) {
+  int st = 0;
+  struct rusage ru = {};
+  pid_t got;
+  do {
+    got = wait4((pid_t)pid, &st, WNOHANG, &ru);
+  } while (got < 0 && errno == EINTR);
+  if (got < 0) return -errno;
+  if (got == 0) return 0;
+  *status = st;
+  out[0] = (double)ru.ru_utime.tv_sec * 1e6 + (double)ru.ru_utime.tv_usec;
+  out[1] = (double)ru.ru_stime.tv_sec * 1e6 + (double)ru.ru_stime.tv_usec;
+  out[2] = (double)ru.ru_maxrss * 1024.0;  // Linux: KiB
+  out[3] = (double)ru.ru_minflt;
+  out[4] = (double)ru.ru_majflt;
+  out[5] = (double)ru.ru_nvcsw;
+  out[6] = (double)ru.ru_nivcsw;
+  return 1;
 }

@@ -18,3 +18,10 @@ int pp_forkwatch_drain(int fd, int32_t* out, size_t cap, int32_t* lost) {
 }
 
 void pp_forkwatch_close(int fd) { (void)fd; }
+
+int pp_reap_orphan(int32_t pid, int32_t* status, double* out) {
+  (void)pid;
+  (void)status;
+  (void)out;
+  return -ENOSYS;
+}

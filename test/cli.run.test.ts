@@ -95,8 +95,8 @@ describe('procprobe run: the quick start', () => {
     // The shape README "procprobe run --json" documents, schemaVersion first.
     expect(Object.keys(doc)).toEqual(['schemaVersion', 'command', 'label', 'dataDir', 'ok', 'saved', 'runs', 'statistics', 'comparison', 'gate', 'hookFailure']);
     expect(doc.schemaVersion).toBe(SCHEMA_VERSION);
-    const always = ['sessionId', 'warmup', 'ok', 'interrupted', 'saved', 'totalStartupMs', 'samples', 'sampleAccount', 'phases', 'resources', 'processes', 'processesDropped', 'sampler', 'node'];
-    const sometimes = ['saveError', 'failedPhase', 'reason', 'childExit', 'output'];
+    const always = ['sessionId', 'warmup', 'ok', 'interrupted', 'saved', 'totalStartupMs', 'samples', 'sampleAccount', 'phases', 'resources', 'tree', 'processes', 'processesDropped', 'sampler', 'node'];
+    const sometimes = ['saveError', 'failedPhase', 'reason', 'childExit', 'output', 'daemon', 'orphansReaped'];
     expect(Object.keys(doc.runs[0]).filter((k) => !sometimes.includes(k))).toEqual(always);
     expect(doc.statistics).toBeNull(); // one run
     expect(doc.ok).toBe(true);

@@ -67,11 +67,14 @@ describe('procprobe run: the processes of a tree', () => {
     for (const t of told) expect(text.stdout).toMatch(new RegExp(`^${t.pid}\\s+${t.ppid}\\s`, 'm'));
   }, 60_000);
 
-  it('exit statuses where procprobe can know them: the command (its wait4) and an orphan it adopted (a zombie); null where a parent reaped', async () => {
+  it("every process's exit status: the command (its wait4), an orphan it adopted, and children reaped by their own parent (the kernel's exit events)", async () => {
     const dir = tempDir('procprobe-cli-');
     const r = await runCli(['run', '--json', '--data-dir', dir, '--', PYTHON, 'test/fixtures/fork-exits.py']);
     expect(r.code, r.stderr).toBe(1); // the command exits 4: its startup failed
-    const told = r.stderr.split('\n').filter((l) => l.startsWith('{"role"')).map((l) => JSON.parse(l) as { role: string; pid: number; exitCode?: number; signal?: string });
+    type Line = { role: string; pid: number; child?: number; exitCode?: number | null; signal?: string | null };
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('{"role"')).map((l) => JSON.parse(l) as Line);
+    const told = lines.filter((t) => t.role !== 'waited');
+    const waited = lines.filter((t) => t.role === 'waited');
     expect(told.map((t) => t.role).sort()).toEqual(['coded', 'command', 'killed', 'orphan', 'parent']);
     const run = JSON.parse(r.stdout).runs[0];
     const listed = run.processes as Listed[];
@@ -81,13 +84,19 @@ describe('procprobe run: the processes of a tree', () => {
       const p = listed.find((x) => x.pid === t.pid)!;
       return { t, p: { exitCode: p.exitCode, signal: p.signal } };
     };
-    // Known: the command (procprobe's own wait4) and the orphan (reparented to procprobe, a zombie at the end).
+    // The command (procprobe's own wait4) and the orphan (reparented to procprobe): what each said it would do.
     for (const role of ['command', 'orphan']) {
       const { t, p } = of(role);
       expect(p, role).toEqual({ exitCode: t.exitCode, signal: null });
     }
-    // Reaped by their own parents: the status went to the parent alone, so it is unknown (null), never guessed.
-    for (const role of ['coded', 'killed', 'parent']) expect(of(role).p, role).toEqual({ exitCode: null, signal: null });
+    // Reaped by their own parent: exactly what that parent's waitpid got (the fixture's own record).
+    expect(waited.map((w) => w.child).sort()).toEqual(['coded', 'killed', 'parent'].map((role) => of(role).t.pid).sort());
+    for (const w of waited) {
+      const p = listed.find((x) => x.pid === w.child)!;
+      expect({ exitCode: p.exitCode, signal: p.signal }, `child ${w.child}`).toEqual({ exitCode: w.exitCode, signal: w.signal });
+    }
+    expect(of('killed').p.signal).toBe('SIGKILL');
+    expect(of('coded').p.exitCode).toBe(3);
     expect(run.childExit).toBe('code 4');
 
     // Kept in history, shown in the terminal table.

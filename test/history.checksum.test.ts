@@ -108,11 +108,11 @@ interface Silent {
 }
 const tell = (s: Silent): string => `${s.summary.length} changed the summary silently, ${s.samples.length} more only the samples`;
 
-describe('format version 2 on disk', () => {
+describe('format version 2 and later (checksums) on disk', () => {
   it('a real session: record, CRC of its bytes, record, CRC...; the index entry is the summary and its CRC; both load as written', async () => {
     const all = values(v2);
     expect(all.length % 2).toBe(0);
-    expect(all[0]!.value).toMatchObject({ t: 'H', format: 'procprobe-session', v: 2, id: ids[0] });
+    expect(all[0]!.value).toMatchObject({ t: 'H', format: 'procprobe-session', v: 3, id: ids[0] });
     for (let i = 0; i < all.length; i += 2) {
       expect(all[i + 1]!.value, `checksum of the record at byte ${all[i]!.start}`).toBe(crc32(v2.subarray(all[i]!.start, all[i]!.end)));
       expect(all[i + 1]!.end - all[i + 1]!.start).toBe(5); // always the uint32 form
@@ -168,13 +168,13 @@ describe('format version 2 on disk', () => {
     expect(await d.loadSummaries()).toEqual({ value: [old.value!.summary], warnings: [] });
   });
 
-  it('a future format version (3, 999, "1", 2.5) is skipped with a warning naming it; the other sessions list', async () => {
+  it('a future format version (4, 999, "1", 2.5) is skipped with a warning naming it; the other sessions list', async () => {
     const d = tempDir('procprobe-hist-');
     const s = new HistoryStore(d);
     s.ensure();
     for (const id of ids) writeFileSync(s.sessionPath(id), readFileSync(store.sessionPath(id)));
     const header = values(v2)[0]!.value;
-    const future = [3, 999, '1', 2.5].map((v, i) => {
+    const future = [4, 999, '1', 2.5].map((v, i) => {
       const id = craftedId(Date.UTC(2030, 0, 1 + i), i + 1);
       writeFileSync(s.sessionPath(id), sessionBytes([{ ...header, id, v }], true).bytes);
       return { id, v };
@@ -182,7 +182,7 @@ describe('format version 2 on disk', () => {
     const { value, warnings } = await s.loadSummaries();
     expect(value.map((x) => x.id)).toEqual(ids);
     expect(value).toEqual(ids.map((id) => original.get(id)!.summary));
-    expect(warnings).toEqual(future.map(({ id, v }) => `skipped ${s.sessionPath(id)}: format version ${JSON.stringify(v)} is not one this procprobe reads (1, 2)`));
+    expect(warnings).toEqual(future.map(({ id, v }) => `skipped ${s.sessionPath(id)}: format version ${JSON.stringify(v)} is not one this procprobe reads (1, 2, 3)`));
   });
 });
 

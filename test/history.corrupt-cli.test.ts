@@ -86,7 +86,7 @@ function craftBad(dir: string, ids: string[]): void {
     ['negative chunk count', () => [{ t: 'S', n: -5, c: [] }, timing]],
     ['huge chunk count', () => [{ t: 'S', n: 2 ** 40, c: [] }, timing]],
     ['a bigint duration', () => [{ ...timing, durationMs: 2n ** 63n }, timing]],
-    ['future version', () => [timing], { v: 3 }],
+    ['future version', () => [timing], { v: 4 }],
   ];
   crafted.forEach(([what, records, extra], i) => {
     const id = `${ids.at(-1)!.slice(0, 15)}9${i}0Z-zz${i}-000`; // the last real one's second, a later ms
@@ -174,7 +174,7 @@ describe('procprobe on a damaged history', () => {
       if (id === futureId) {
         expect(r.code).toBe(2);
         expect(r.stderr).toContain(`session ${id} could not be read`);
-        expect(r.stderr).toMatch(/format version 3 is not one this procprobe reads/);
+        expect(r.stderr).toMatch(/format version 4 is not one this procprobe reads/);
       } else {
         expect(r.code, `${bad.get(id)}: ${r.stderr}`).toBe(0);
         expect(r.stdout.split('\n')[0]).toContain(id);

@@ -87,7 +87,7 @@ describe('history files', () => {
     const dataDir = tempDir('procprobe-hist-');
     const { id, session } = await recordedSession(dataDir, 50);
     const recs = rawRecords(join(dataDir, 'sessions', `${id}.pps`));
-    expect(recs[0]).toMatchObject({ t: 'H', format: 'procprobe-session', v: 2, id });
+    expect(recs[0]).toMatchObject({ t: 'H', format: 'procprobe-session', v: 3, id });
     expect(recs.at(-1)).toMatchObject({ t: 'Z', summary: { id, success: true, incomplete: false } });
     const chunks = recs.filter((r) => r.t === 'S');
     expect(chunks.reduce((a, r) => a + (r.n as number), 0)).toBe(session.samples!.count);

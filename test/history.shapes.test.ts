@@ -118,8 +118,8 @@ describe('session records of the wrong shape', () => {
 
   it('a header of an unknown format version, or damaged: the file is skipped, naming it', async () => {
     const store = new HistoryStore(tempDir('procprobe-hist-'));
-    writeSession(store, [], { v: 3 });
-    expect((await store.loadSession(id)).warnings).toEqual([`skipped ${store.sessionPath(id)}: format version 3 is not one this procprobe reads (1, 2)`]);
+    writeSession(store, [], { v: 4 });
+    expect((await store.loadSession(id)).warnings).toEqual([`skipped ${store.sessionPath(id)}: format version 4 is not one this procprobe reads (1, 2, 3)`]);
     // A version 2 header must be followed by its checksum.
     writeSession(store, [phase('load')], { v: 2 }, false);
     expect((await store.loadSession(id)).warnings).toEqual([`skipped ${store.sessionPath(id)}: damaged header: no checksum after it`]);

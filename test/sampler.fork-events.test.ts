@@ -53,6 +53,8 @@ interface Plan {
 }
 
 type Event = [kind: number, pid: number, ppid: number];
+/** Int32s per drained record (native/forkwatch.h): [kind, pid, ppid, status]. */
+const FIELDS = 4;
 
 function addon(): NativeAddon {
   const a = loadNative().addon;
@@ -60,21 +62,44 @@ function addon(): NativeAddon {
   return a;
 }
 
-/** Every event pending on handle h, and how many overflows the drains reported. */
-function drainAll(a: NativeAddon, h: number): { events: Event[]; lost: number } {
-  const out = new Int32Array(1 + 3 * 512);
+/** Every event pending on handle h ([kind, pid, ppid]; `statuses`: each exit's, by pid), and how many overflows the drains reported. */
+function drainAll(a: NativeAddon, h: number): { events: Event[]; lost: number; statuses: Map<number, number> } {
+  const out = new Int32Array(1 + FIELDS * 512);
   const events: Event[] = [];
+  const statuses = new Map<number, number>();
   let lost = 0;
   for (;;) {
     const n = a.forkWatchDrain!(h, out);
     expect(n, 'drain: a count, not -errno').toBeGreaterThanOrEqual(0);
     lost += out[0]!;
-    for (let i = 0; i < n; i++) events.push([out[1 + 3 * i]!, out[2 + 3 * i]!, out[3 + 3 * i]!]);
-    if (n < 512) return { events, lost };
+    for (let i = 0; i < n; i++) {
+      const r = out.subarray(1 + FIELDS * i, 1 + FIELDS * (i + 1));
+      events.push([r[0]!, r[1]!, r[2]!]);
+      if (r[0] === EXIT) statuses.set(r[1]!, r[3]!);
+    }
+    if (n < 512) return { events, lost, statuses };
   }
 }
 
 describeWith('addon', 'the proc connector through the addon', () => {
+  it("carries each exit's status in waitpid's encoding: the code of a child that exits, the signal of one killed", () => {
+    const a = addon();
+    expect(a.forkWatchFields).toBe(FIELDS);
+    const h = a.forkWatchOpen!();
+    expect(h).toBeGreaterThanOrEqual(0);
+    try {
+      // Oracle: libuv's own waitpid of each child, as spawnSync reports it.
+      const coded = spawnSync('/bin/sh', ['-c', 'exit 37']);
+      const killed = spawnSync('/bin/sh', ['-c', 'kill -TERM $$']);
+      expect([coded.status, killed.signal]).toEqual([37, 'SIGTERM']);
+      const { statuses } = drainAll(a, h);
+      expect(statuses.get(coded.pid), 'exit 37').toBe(37 << 8);
+      expect(statuses.get(killed.pid)! & 0x7f, 'SIGTERM').toBe(15);
+    } finally {
+      a.forkWatchClose!(h);
+    }
+  });
+
   it('reports the fork and the exit of a child this process starts, with its pid and ours, and no thread creation', async () => {
     const a = addon();
     const h = a.forkWatchOpen!();
@@ -104,7 +129,7 @@ describeWith('addon', 'the proc connector through the addon', () => {
     const opened = openForkEvents();
     expect(h).toBeGreaterThanOrEqual(0);
     expect(opened.events, opened.reason).not.toBeNull();
-    const sink: BirthSink = { has: () => false, adopt: () => {} };
+    const sink: BirthSink = { has: () => false, adopt: () => {}, ended: () => {} };
     try {
       // 3,000 forks and exits: 6,000 events, about three times what the socket's buffer holds.
       const storm = spawnSync(PYTHON, ['-c', 'import os\nfor _ in range(3000):\n  p = os.fork()\n  if p == 0: os._exit(0)\n  os.waitpid(p, 0)'], { timeout: 60_000 });
@@ -149,6 +174,7 @@ function scripted(batches: { events: Event[]; lost?: number; err?: number }[]) {
       adopted.push([pid, ppid]);
       members.add(pid);
     },
+    ended: () => {},
   };
   return { events: new ForkEvents(fake, 0), sink, adopted, calls };
 }

@@ -33,6 +33,8 @@ export interface RunOptions {
   ci: CiOptions;
   /** Preload node-hooks into the command's Node processes (--no-node-hooks: false). */
   nodeHooks: boolean;
+  /** Give the command's tree a cgroup of its own where the machine allows (src/cgroup/; --no-cgroup: false). */
+  cgroup: boolean;
 }
 
 /** The CI flags of `run` (cli/gate.ts): a baseline to write or to gate on, and files for other tools. */
@@ -87,6 +89,7 @@ const RUN_FLAGS: Record<string, Flag> = {
   json: { type: 'boolean', help: "print one JSON document (the command's stdout goes to stderr)" },
   quiet: { type: 'boolean', help: 'print one line' },
   'no-node-hooks': { type: 'boolean', help: "don't preload procprobe's module-timing hooks into Node processes (NODE_OPTIONS)" },
+  'no-cgroup': { type: 'boolean', help: "don't give the command a cgroup of its own (the tree's exact CPU, memory and process peaks, where permitted)" },
   prepare: { type: 'string', arg: 'CMD', help: 'a shell command before each run, not timed (e.g. clear a cache)' },
   cleanup: { type: 'string', arg: 'CMD', help: 'a shell command after each run, not timed' },
   'save-baseline': { type: 'string', arg: 'FILE', help: 'write the runs as a baseline file (JSON) for --baseline' },
@@ -247,6 +250,7 @@ export function runOptionsFrom(v: FlagValues, command: string, args: string[], l
     quiet: v.quiet === true,
     capture: v.capture === true,
     nodeHooks: v['no-node-hooks'] !== true,
+    cgroup: v['no-cgroup'] !== true,
     prepare: v.prepare as string | undefined,
     cleanup: v.cleanup as string | undefined,
     ci: parseCi(v),

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { statFields } from '../probe/builtin.js';
 import { loadNative } from '../probe/native.js';
 import { scanProcesses } from '../sampler/descendants.js';
+import { decodeWaitStatus, readZombieExit, type ProcessExit, type TreeProcess } from '../sampler/processes.js';
 
 let subreaper: boolean | null = null;
 
@@ -58,4 +59,44 @@ export async function stopDaemons(pids: number[], graceMs: number): Promise<void
   const deadline = performance.now() + graceMs;
   while (performance.now() < deadline && pids.some((p) => !isZombie(p))) await sleep(10);
   if (pids.some((p) => !isZombie(p))) signal('SIGKILL');
+}
+
+/** An orphan reaped at a run's end: its exit status and its wait4 CPU (its own and its waited-for children's). */
+export interface ReapedOrphan extends ProcessExit {
+  cpuUs: number;
+}
+
+/**
+ * Reap the exited orphans of a run's tree, so `--runs N` of a daemonizing command does not pile
+ * up zombies (a subreaper's orphans stay zombies until it waits for them). Only processes the
+ * tree listed that are now zombie children of this process and not the command (the spawn
+ * thread's wait4 owns it): with the addon (the only case with a subreaper) procprobe spawns
+ * nothing else during a session (hooks run while the session is closed, the node-hooks receiver's
+ * execFileSync reaps its own), so such a zombie is an orphan reparented here, never a child
+ * libuv waits for (stealing that status would leave its exit callback waiting forever). Its
+ * recorded parent is no guide: a rescan that adopts an orphan after its reparenting records us.
+ */
+export function reapOrphans(list: readonly TreeProcess[], commandPid: number): ReapedOrphan[] {
+  const reap = loadNative().addon?.reapOrphan;
+  if (!subreaper || reap === undefined) return [];
+  const out = new Float64Array(7);
+  const reaped: ReapedOrphan[] = [];
+  for (const p of list) {
+    // readZombieExit: still the process the tree listed (same start), not a reuse of its pid.
+    if (p.pid === commandPid || !isOrphanZombie(p.pid) || readZombieExit(p.pid, p.startTime) === null) continue;
+    const r = reap(p.pid, out);
+    if (typeof r === 'number') continue; // 0: not exited after all; -errno: not ours
+    reaped.push({ pid: p.pid, ...decodeWaitStatus(r[1]), cpuUs: out[0]! + out[1]! });
+  }
+  return reaped;
+}
+
+/** A zombie whose parent is now this process. */
+function isOrphanZombie(pid: number): boolean {
+  try {
+    const f = statFields(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+    return f?.[0] === 'Z' && Number(f[1]) === process.pid;
+  } catch {
+    return false; // gone
+  }
 }

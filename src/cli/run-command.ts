@@ -18,7 +18,9 @@ import { writeOutput } from './files.js';
 import { writeSeriesHtml } from './series-html.js';
 import { EXIT_REGRESSION, loadBaseline, renderGate, runGate, writeCiFiles } from './gate.js';
 import { nodeSection } from './node-report.js';
-import { escapeControls, fmtMs, Progress, styleFor, writeJsonDocument } from './terminal.js';
+import { escapeControls, fmtBytes, fmtMs, Progress, styleFor, writeJsonDocument } from './terminal.js';
+import { describeSources } from '../session/tree-sources.js';
+import type { TreeAccount } from '../session/types.js';
 
 export async function runCommand(o: RunOptions): Promise<number> {
   const baseline = loadBaseline(o.ci); // before any run: a wrong file must not cost the runs
@@ -166,9 +168,21 @@ function printReport(o: RunOptions, outcomes: RunOutcome[], comparison: Comparis
   w('');
   for (const line of samplerLines(last.session.toSummary(), style)) w(line);
   if (missed) w(missed);
+  if (last.session.tree) for (const line of treeLines(last.session.tree)) w(style.dim(line));
   if (last.daemon) w(style.yellow(`! ${escapeControls(last.daemon.note)}${last.daemon.kept ? '; left running (--keep)' : '; stopped'}`));
   w(closing);
   w(savedLine(o, outcomes, style));
+}
+
+/** The tree's cgroup figures (where it had one) and where each tree figure came from. */
+function treeLines(t: TreeAccount): string[] {
+  const c = t.cgroup;
+  const got = c && [
+    Number.isFinite(c.cpuUs) ? `CPU ${fmtMs(c.cpuUs / 1e3)}` : '',
+    Number.isFinite(c.memoryPeakBytes) ? `memory peak ${fmtBytes(c.memoryPeakBytes)}` : '',
+    Number.isFinite(c.pidsPeak) ? `${c.pidsPeak} tasks at most` : '',
+  ].filter(Boolean);
+  return [...(got && got.length > 0 ? [`tree cgroup: ${got.join(' · ')}`] : []), `tree figures from: ${describeSources(t)}`];
 }
 
 /** Records the ring overwrote before a reader got them, when there were any (else null). */
@@ -238,11 +252,13 @@ function jsonReport(o: RunOptions, outcomes: RunOutcome[], comparison: Compariso
       ...(r.childExit ? { childExit: r.childExit } : {}),
       ...(r.output !== undefined ? { output: r.output } : {}),
       ...(r.daemon ? { daemon: r.daemon } : {}),
+      ...(r.orphansReaped.length > 0 ? { orphansReaped: r.orphansReaped } : {}),
       totalStartupMs: totalStartupMs(r.session.toSummary()),
       samples: r.session.samples?.count ?? 0,
       sampleAccount: r.session.sampleAccount ?? null,
       phases: r.session.timings,
       resources: r.session.resources ?? null,
+      tree: r.session.tree ?? null,
       processes: r.session.processes?.list ?? [],
       processesDropped: r.session.processes?.dropped ?? 0,
       sampler: r.session.sampler ?? null,

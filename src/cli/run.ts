@@ -20,10 +20,12 @@ import type { StartupSession } from '../session/session.js';
 import type { RunOptions } from './args.js';
 import { checkPortFree, resolveCommand, waitForHealth, waitForPort } from './checks.js';
 import { startChild, stopTree, type ChildExit, type StartedChild } from './child.js';
-import { daemonNote, orphans, stopDaemons } from './daemon.js';
+import { daemonNote, orphans, reapOrphans, stopDaemons, type ReapedOrphan } from './daemon.js';
 import type { Progress } from './terminal.js';
 import { openNodeHooks, type NodeHooks } from '../node-hooks/receiver.js';
 import { recordNodeProfile } from '../node-hooks/record.js';
+import { TreeCgroup } from '../cgroup/tree-cgroup.js';
+import { treeAccount } from '../session/tree-sources.js';
 
 /** How long a port found open waits for the Node server's own listen message (written before it). */
 const LISTEN_GRACE_MS = 50;
@@ -38,6 +40,8 @@ export interface RunOutcome {
   childExit?: string;
   /** With --capture: the last 64 KiB of the child's output. */
   output?: string;
+  /** Exited orphans of the tree reaped at the run's end (cli/daemon.ts reapOrphans), with their wait4 status and CPU. */
+  orphansReaped: ReapedOrphan[];
   /** The command daemonized: the adopted pids, the report's line, whether --keep left them running. */
   daemon?: { pids: number[]; note: string; kept: boolean };
   interrupted: boolean;
@@ -55,9 +59,11 @@ export interface RunContext {
 export async function runOnce(o: RunOptions, pm: PerformanceMonitor, ctx: RunContext): Promise<RunOutcome> {
   // Made before the session: the channel's mkfifo must not be sampled as one of the command's processes.
   const hooks = o.nodeHooks ? openHooks() : null;
+  const cgroup = o.cgroup ? TreeCgroup.create().group : null; // mkdir before the session, like the hooks' channel
   pm.startSession({ label: ctx.warmup ? `${o.label} (warmup)` : o.label, command: [o.command, ...o.args], run: ctx.run, warmup: ctx.warmup, cwd: o.cwd });
   const run = new StartupRun(o, pm, ctx);
   run.hooks = hooks;
+  run.cgroup = cgroup;
   const path = run.environmentValidation();
   if (!run.failed && o.port !== undefined) await run.portManagement(o.port);
   // The run's own abort: Ctrl-C or --timeout, whichever comes first.
@@ -90,6 +96,8 @@ class StartupRun {
   startupEnd: { atMs: number; totals?: ExactTotals } | undefined = undefined;
   /** The node-hooks channel of this run (node-hooks/), null with --no-node-hooks or when it could not be made. */
   hooks: NodeHooks | null = null;
+  /** The tree's own cgroup (null: --no-cgroup, or the machine does not let us make one). */
+  cgroup: TreeCgroup | null = null;
 
   constructor(o: RunOptions, pm: PerformanceMonitor, ctx: RunContext) {
     this.o = o;
@@ -156,6 +164,7 @@ class StartupRun {
     // The phase starts just before the spawn: with the addon that instant is read by the spawn
     // itself (posix_spawn), so the mark is taken after it, at the instant it reports.
     const child = (this.child = startChild(path, o, this.hooks?.env(process.env)));
+    if (!Number.isNaN(child.pid)) this.cgroup?.enter(child.pid); // at once: its children are born inside (cgroup/tree-cgroup.ts)
     const spawnedAt = performance.timeOrigin + child.spawnedAtMono;
     this.totalId = pm.startTimingAt(StartupPhase.TOTAL_STARTUP, spawnedAt);
     const t = pm.startTimingAt(StartupPhase.PROCESS_STARTUP, spawnedAt);
@@ -276,7 +285,12 @@ class StartupRun {
     // (child.exit is set once `exited` has settled: awaiting it then does not wait.)
     const e = child && child.exit !== undefined ? await child.exited : null;
     const exits = e && child && (e.signal !== null || e.code !== null) ? [{ pid: child.pid, exitCode: e.signal ? null : e.code, signal: e.signal }] : [];
+    // The tree has exited or been stopped: its cgroup's counters are final (--keep: so far).
+    const cgroup = this.cgroup?.read() ?? null;
+    this.cgroup?.remove();
+    if (pm.currentSession) pm.currentSession.tree = treeAccount(cgroup, this.startupEnd?.totals !== undefined);
     const session = await pm.finishSession(!this.failed && !interrupted, { incomplete: interrupted, exits });
+    const orphansReaped = reapOrphans(session.processes?.list ?? [], child?.pid ?? NaN); // after the list read their zombie statuses
     const exit = this.child?.exit;
     return {
       session,
@@ -287,6 +301,7 @@ class StartupRun {
       ...(o.capture ? { output: this.child?.output ?? '' } : {}),
       ...(this.daemons.length > 0 ? { daemon: { pids: this.daemons, note: daemonNote(o.command, this.daemons), kept: keep } } : {}),
       interrupted,
+      orphansReaped,
     };
   }
 }

@@ -3,10 +3,13 @@
  * by one writer and read with unpackMultiple. The first record is the header; a file whose first
  * record is not one is foreign and skipped. Since version 2 every record (the header too) is
  * followed by its checksum: the CRC-32 of exactly the record's bytes, as a msgpack uint32 (5
- * bytes, 0xce + big-endian). Version 1 files have no checksums and still load.
+ * bytes, 0xce + big-endian). Version 1 files have no checksums and still load. Version 3 adds
+ * the PSS readings (R.PSS_BYTES) to sample chunks, as their own key `p` beside the columns so the
+ * gauge columns keep their places: version 1 and 2 files still load (no PSS: NaN, as a session
+ * that read none).
  *
- *   { t: 'H', format: 'procprobe-session', v: 2, id, startTime, metadata, ... }   header
- *   { t: 'S', n, seq, c: [...] }                 n samples, column-delta encoded (below)
+ *   { t: 'H', format: 'procprobe-session', v: 3, id, startTime, metadata, ... }   header
+ *   { t: 'S', n, c: [...], p?: [...] }           n samples, column-delta encoded (below)
  *   { t: 'T', ...PhaseSummary, id, parentId }    a finished timing
  *   { t: 'E', timestamp, message, operation }    an error
  *   { t: 'G', names }                            gauge names from here on
@@ -23,7 +26,9 @@ import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
 
 export const SESSION_FORMAT = 'procprobe-session';
-export const SESSION_FORMAT_VERSION = 2;
+export const SESSION_FORMAT_VERSION = 3;
+/** The first format version whose chunks may carry PSS readings (`p`). */
+export const PSS_FORMAT_VERSION = 3;
 
 /**
  * Bounds of a session file that the loader checks (validate-records.ts): the writer's batches are
@@ -56,6 +61,12 @@ export interface SampleChunk {
   t: 'S';
   n: number;
   c: (number | null)[][];
+  /**
+   * PSS bytes per sample (version 3), delta-coded like a column; absent when no sample of the
+   * chunk has a reading (PSS is read every pssIntervalMs, and not at all by default for the
+   * sampler's own process): most chunks then cost nothing for it.
+   */
+  p?: (number | null)[];
 }
 
 export type SessionRecord =
@@ -92,25 +103,40 @@ const COLUMNS: readonly [offset: number, scale: number, delta: boolean][] = [
 /** Columns every chunk stores before its gauge columns. */
 export const STORED_COLUMNS = COLUMNS.length;
 
+/** One stored column of `count` records: NaN as null, quantized by `scale`, delta-coded if `delta`. */
+function encodeColumn(rec: Float64Array, stride: number, from: number, count: number, off: number, scale: number, delta: boolean): (number | null)[] {
+  const col: (number | null)[] = new Array(count);
+  let prev = NaN;
+  for (let i = 0; i < count; i++) {
+    const v = rec[(from + i) * stride + off]!;
+    if (Number.isNaN(v)) {
+      col[i] = null;
+      continue;
+    }
+    const q = Math.round(v * scale);
+    col[i] = delta && !Number.isNaN(prev) ? q - prev : q;
+    prev = q;
+  }
+  return col;
+}
+
+/** The inverse of encodeColumn, into `out` at record index `at`; nulls and missing cells stay as they are. */
+function decodeColumn(col: readonly (number | null | undefined)[], n: number, out: Float64Array, stride: number, at: number, off: number, scale: number, delta: boolean): void {
+  let prev = NaN;
+  for (let i = 0; i < n; i++) {
+    const v = col[i];
+    if (v === null || v === undefined) continue;
+    const q = delta && !Number.isNaN(prev) ? prev + v : v;
+    prev = q;
+    out[(at + i) * stride + off] = q / scale;
+  }
+}
+
 /** Encode `count` ring records (oldest first) starting at record index `from`. Gauges are stored raw. */
 export function encodeChunk(rec: Float64Array, stride: number, from: number, count: number): SampleChunk {
   const gauges = stride - R.GAUGES;
   const cols: (number | null)[][] = [];
-  for (const [off, scale, delta] of COLUMNS) {
-    const col: (number | null)[] = new Array(count);
-    let prev = NaN;
-    for (let i = 0; i < count; i++) {
-      const v = rec[(from + i) * stride + off]!;
-      if (Number.isNaN(v)) {
-        col[i] = null;
-        continue;
-      }
-      const q = Math.round(v * scale);
-      col[i] = delta && !Number.isNaN(prev) ? q - prev : q;
-      prev = q;
-    }
-    cols.push(col);
-  }
+  for (const [off, scale, delta] of COLUMNS) cols.push(encodeColumn(rec, stride, from, count, off, scale, delta));
   for (let g = 0; g < gauges; g++) {
     const col: (number | null)[] = new Array(count);
     for (let i = 0; i < count; i++) {
@@ -119,7 +145,8 @@ export function encodeChunk(rec: Float64Array, stride: number, from: number, cou
     }
     cols.push(col);
   }
-  return { t: 'S', n: count, c: cols };
+  const pss = encodeColumn(rec, stride, from, count, R.PSS_BYTES, 1, true);
+  return { t: 'S', n: count, c: cols, ...(pss.some((v) => v !== null) ? { p: pss } : {}) };
 }
 
 /**
@@ -129,17 +156,8 @@ export function encodeChunk(rec: Float64Array, stride: number, from: number, cou
 export function decodeChunk(chunk: SampleChunk, header: SessionHeader, out: Float64Array, stride: number, at: number): number {
   const n = chunk.n;
   out.fill(NaN, at * stride, (at + n) * stride);
-  COLUMNS.forEach(([off, scale, delta], c) => {
-    const col = chunk.c[c] ?? [];
-    let prev = NaN;
-    for (let i = 0; i < n; i++) {
-      const v = col[i];
-      if (v === null || v === undefined) continue;
-      const q = delta && !Number.isNaN(prev) ? prev + v : v;
-      prev = q;
-      out[(at + i) * stride + off] = q / scale;
-    }
-  });
+  COLUMNS.forEach(([off, scale, delta], c) => decodeColumn(chunk.c[c] ?? [], n, out, stride, at, off, scale, delta));
+  if (chunk.p) decodeColumn(chunk.p, n, out, stride, at, R.PSS_BYTES, 1, true);
   for (let g = 0; R.GAUGES + g < stride && COLUMNS.length + g < chunk.c.length; g++) {
     const col = chunk.c[COLUMNS.length + g]!;
     for (let i = 0; i < n; i++) out[(at + i) * stride + R.GAUGES + g] = col[i] ?? NaN;

@@ -12,8 +12,9 @@
  */
 import type { TreeProcess } from '../sampler/processes.js';
 import type { NodeGc, NodeListen, NodeLoop, NodeMilestones, NodeModule, NodeProcess, NodeProfile } from '../node-hooks/types.js';
-import type { PhaseSummary, ResourceDelta, SamplerAccount, SessionError, SessionSummary } from '../session/types.js';
-import { MAX_CHUNK_SAMPLES, MAX_STORED_GAUGES, SESSION_FORMAT, STORED_COLUMNS, type SessionHeader } from './format.js';
+import type { FigureSource, PhaseSummary, ResourceDelta, SamplerAccount, SessionError, SessionSummary, TreeAccount } from '../session/types.js';
+import type { CgroupCounters } from '../cgroup/tree-cgroup.js';
+import { MAX_CHUNK_SAMPLES, MAX_STORED_GAUGES, PSS_FORMAT_VERSION, SESSION_FORMAT, STORED_COLUMNS, type SessionHeader } from './format.js';
 
 /** What is wrong, in a few words; null when the value fits. */
 export type Problem = string | null;
@@ -125,8 +126,8 @@ function nodeProfile(strict: boolean): Check {
   return shape<NodeProfile>({ processes: arrayOf(proc), modules: arrayOf(mod), listen: (v) => (v === null ? null : listen(v)), gc: arrayOf(gc), loop: arrayOf(loop), dropped: num }, strict);
 }
 
-/** The checks of one format version's records; `strict`: no unknown keys (see STRICT). */
-function schemas(strict: boolean) {
+/** The checks of one format version's records; `strict`: no unknown keys (see STRICT); `pss`: chunks may carry `p`. */
+function schemas(strict: boolean, pss = false) {
   const resources = shape<ResourceDelta>({
     fromTimestamp: num, toTimestamp: num, samples: num, cpuMs: num, cpuPercent: num,
     rssStartBytes: num, rssEndBytes: num, rssPeakBytes: num, rssDeltaBytes: num, pssPeakBytes: optional(num),
@@ -154,6 +155,16 @@ function schemas(strict: boolean) {
     cpuMs: num, wallMs: num, corePercent: num, intervalMs: positive, targetHz: num, achievedHz: num,
     records: num, missedDeadlines: num, missedPercent: num,
   }, strict);
+  const hierarchy = is((v) => v === null || v === 'v1' || v === 'v2', '"v1", "v2" or null');
+  const cgroup = shape<CgroupCounters>({
+    cpuUs: num, userUs: num, systemUs: num, memoryPeakBytes: num, pidsPeak: num,
+    from: shape<CgroupCounters['from']>({ cpu: hierarchy, memory: hierarchy, pids: hierarchy }, strict),
+  }, strict);
+  const source = shape<FigureSource>({ from: is((v) => v === 'cgroup' || v === 'wait4' || v === 'samples', 'cgroup, wait4 or samples'), exact: bool }, strict);
+  const tree = shape<TreeAccount>({
+    cgroup: (v) => (v === null ? null : cgroup(v)),
+    sources: shape<TreeAccount['sources']>({ cpu: source, pageFaults: source, contextSwitches: source, memoryPeak: source, processesPeak: source, rss: source, pss: source }, strict),
+  }, strict);
   const summary = shape<SessionSummary>({
     id: str,
     startTime: finite,
@@ -169,6 +180,7 @@ function schemas(strict: boolean) {
     processesDropped: optional(num),
     sampler: optional(sampler),
     node: optional(nodeProfile(strict)),
+    tree: optional(tree),
   }, strict);
   const header = (v: number): Check => shape<SessionHeader>({
     t: literal('H'), format: literal(SESSION_FORMAT), v: literal(v), id: str, startTime: finite, metadata,
@@ -176,7 +188,7 @@ function schemas(strict: boolean) {
     memTotalBytes: positive, hostname: str,
   }, strict);
   const body: Record<string, Check> = {
-    S: (r) => chunk(r as Record<string, unknown>, strict),
+    S: (r) => chunk(r as Record<string, unknown>, strict, pss),
     T: shape({ ...phase, t: literal('T'), id: str, parentId: optional(str) }, strict),
     E: shape({ ...error, t: literal('E') }, strict),
     G: shape({ t: literal('G'), names: arrayOf(str, MAX_STORED_GAUGES) }, strict),
@@ -186,7 +198,7 @@ function schemas(strict: boolean) {
 }
 
 /** A sample chunk: n rows, the stored columns then gauge columns, each exactly n values (encodeChunk). */
-function chunk(r: Record<string, unknown>, strict: boolean): Problem {
+function chunk(r: Record<string, unknown>, strict: boolean, pss: boolean): Problem {
   const n = r.n;
   if (!Number.isInteger(n) || (n as number) < 0 || (n as number) > MAX_CHUNK_SAMPLES) return `.n: ${describe(n)}, expected 0..${MAX_CHUNK_SAMPLES} samples`;
   const cell = is((v) => v === null || typeof v === 'number', 'a number or null');
@@ -194,7 +206,9 @@ function chunk(r: Record<string, unknown>, strict: boolean): Problem {
   const p = columns(r.c);
   if (p) return at('.c', p);
   if ((r.c as unknown[]).length < STORED_COLUMNS) return `.c: ${(r.c as unknown[]).length} columns, expected at least ${STORED_COLUMNS}`;
-  const extra = strict ? Object.keys(r).find((k) => k !== 't' && k !== 'n' && k !== 'c') : undefined;
+  const q = pss && r.p !== undefined ? arrayOf(cell, Infinity, n as number)(r.p) : null;
+  if (q) return at('.p', q);
+  const extra = strict ? Object.keys(r).find((k) => k !== 't' && k !== 'n' && k !== 'c' && !(pss && k === 'p')) : undefined;
   return extra === undefined ? null : `.${extra}: not a field of this record`;
 }
 
@@ -215,6 +229,7 @@ function chunk(r: Record<string, unknown>, strict: boolean): Problem {
  */
 const V1 = schemas(false);
 const V2 = schemas(true);
+const V3 = schemas(true, true);
 
 type Schemas = ReturnType<typeof schemas>;
 
@@ -245,6 +260,7 @@ function version(v: number, s: Schemas, checksums: boolean): Version {
 const VERSIONS: Record<number, Version> = {
   1: version(1, V1, false),
   2: version(2, V2, true),
+  [PSS_FORMAT_VERSION]: version(PSS_FORMAT_VERSION, V3, true),
 };
 
 export const SUPPORTED_VERSIONS: readonly number[] = Object.keys(VERSIONS).map(Number);

@@ -81,10 +81,22 @@ export interface NativeAddon {
    * absent in builds before them.
    */
   forkWatchOpen?(): number;
-  /** Pending events into out: out[0] = overflows (events lost), then n records [kind, pid, ppid]; returns n, or -errno. */
+  /**
+   * Pending events into out: out[0] = overflows (events lost), then n records of forkWatchFields
+   * int32s [kind, pid, ppid, status] (an exit's status in waitpid's encoding); returns n, or -errno.
+   */
   forkWatchDrain?(handle: number, out: Int32Array): number;
+  /** Int32s per forkWatchDrain record: 4; absent in builds that wrote 3 (no status). */
+  readonly forkWatchFields?: number;
   /** Stop listening; idempotent. */
   forkWatchClose?(handle: number): void;
+  /**
+   * wait4(pid, WNOHANG) of one exited orphan (native/forkwatch.h pp_reap_orphan): [1, status]
+   * with out[0..6] its rusage (user µs, system µs, max RSS bytes, minor and major faults,
+   * voluntary and involuntary switches), 0 while it runs, or -errno. Never for a child another
+   * waiter owns. Absent in builds before it.
+   */
+  reapOrphan?(pid: number, out: Float64Array): [1, number] | number;
   /** Whether portWatch and pipeRead work here (Linux, with the native spawn); absent in builds before them. */
   readonly readySupported?: boolean;
   /** A thread connecting to host:port every intervalMs until one succeeds or readyStop (native/ready.h); a handle, or -errno. */

@@ -14,10 +14,13 @@
 import { constants } from 'node:os';
 import { loadNative, type NativeAddon } from '../probe/native.js';
 
-/** Event kinds and the record width, as native/forkwatch.h defines them: [kind, pid, ppid]. */
+/**
+ * Event kinds, as native/forkwatch.h defines them. A record is [kind, pid, ppid, status]; builds
+ * before exit statuses wrote [kind, pid, ppid] (the addon's forkWatchFields says which).
+ */
 const FORK = 1;
 const EXIT = 2;
-const FIELDS = 3;
+const FIELDS_WITH_STATUS = 4;
 /** Events copied per addon call; a tick calls again while batches come back full. */
 const BATCH = 1024;
 
@@ -30,6 +33,8 @@ export interface BirthSink {
   has(pid: number): boolean;
   /** Make `pid`, a new child of `ppid`, a member (a no-op for a pid the tree already knows). */
   adopt(pid: number, ppid: number): void;
+  /** `pid` exited with `status` (waitpid's encoding), whoever reaps it (a no-op for a non-member). */
+  ended(pid: number, status: number): void;
 }
 
 /** Why the kernel refused, in words (errno as native/forkwatch.h lists them). */
@@ -71,8 +76,10 @@ export function openForkEvents(): ForkEventsOpen {
 export class ForkEvents {
   readonly #addon: NativeAddon;
   #handle: number;
-  /** [overflows, then BATCH records of FIELDS int32s], filled by the addon. */
-  readonly #buf = new Int32Array(1 + BATCH * FIELDS);
+  /** Int32s per record: 4 with the exit status, 3 from builds before it. */
+  readonly #fields: number;
+  /** [overflows, then BATCH records of #fields int32s], filled by the addon. */
+  readonly #buf: Int32Array;
   /** Pids born into the tree in the current batch (adopted, or gone before they could be). */
   readonly #born = new Int32Array(BATCH);
   /** Records of forks whose parent is not known yet in the current batch. */
@@ -81,6 +88,8 @@ export class ForkEvents {
   constructor(addon: NativeAddon, handle: number) {
     this.#addon = addon;
     this.#handle = handle;
+    this.#fields = addon.forkWatchFields ?? 3;
+    this.#buf = new Int32Array(1 + BATCH * this.#fields);
   }
 
   /**
@@ -114,6 +123,7 @@ export class ForkEvents {
     let born = 0;
     let waiting = 0;
     for (let i = 0; i < n; i++) {
+      if (this.#kind(i) === EXIT && this.#fields >= FIELDS_WITH_STATUS) sink.ended(this.#pid(i), this.#buf[4 + i * this.#fields]!);
       if (this.#kind(i) !== FORK) continue;
       if (this.#inTree(this.#ppid(i), sink, born)) born = this.#take(i, n, sink, born);
       else this.#waiting[waiting++] = i;
@@ -158,14 +168,14 @@ export class ForkEvents {
   }
 
   #kind(i: number): number {
-    return this.#buf[1 + i * FIELDS]!;
+    return this.#buf[1 + i * this.#fields]!;
   }
 
   #pid(i: number): number {
-    return this.#buf[2 + i * FIELDS]!;
+    return this.#buf[2 + i * this.#fields]!;
   }
 
   #ppid(i: number): number {
-    return this.#buf[3 + i * FIELDS]!;
+    return this.#buf[3 + i * this.#fields]!;
   }
 }

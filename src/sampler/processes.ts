@@ -28,10 +28,11 @@ export interface TreeProcess {
   peakRssBytes: number;
   peakThreads: number;
   /**
-   * How it ended, where known (see {@link fillExits}): its exit code with `signal` null, or the
-   * signal that killed it with `exitCode` null. Both null while it runs, and for a process whose
-   * own parent reaped it (the status went to that parent alone). Sessions saved before exit
-   * statuses were recorded lack both fields: read them with `?? null`.
+   * How it ended, where known: its exit code with `signal` null, or the signal that killed it with
+   * `exitCode` null. From the kernel's exit event (sampler/fork-events.ts: every member, whoever
+   * reaps it), else {@link fillExits}. Both null while it runs, and where neither source had it (no
+   * fork events, and a parent reaped it). Sessions saved before exit statuses were recorded lack
+   * both fields: read them with `?? null`.
    */
   exitCode: number | null;
   signal: string | null;
@@ -94,6 +95,15 @@ export class EndedProcesses {
     this.list.length = 0;
     this.dropped = 0;
   }
+
+  /** The newest entry of `pid` with no exit status yet (searched from the newest: an exit event comes within a tick or two). */
+  lastUnfinished(pid: number): TreeProcess | undefined {
+    for (let i = this.list.length - 1; i >= 0; i--) {
+      const p = this.list[i]!;
+      if (p.pid === pid) return p.exitCode === null && p.signal === null ? p : undefined;
+    }
+    return undefined;
+  }
 }
 
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
@@ -129,7 +139,11 @@ export function readZombieExit(pid: number, startTime: number): Omit<ProcessExit
   if (!(Math.abs(started - startTime) <= SAME_START_MS)) return null;
   const status = Number(f[52 - 3]);
   if (!Number.isInteger(status) || status < 0) return null;
-  // waitpid's encoding: the low 7 bits a terminating signal (0: it exited), bits 8-15 the code.
+  return decodeWaitStatus(status);
+}
+
+/** A status in waitpid's encoding: the low 7 bits a terminating signal (0: it exited), bits 8-15 the code. */
+export function decodeWaitStatus(status: number): Omit<ProcessExit, 'pid'> {
   const sig = status & 0x7f;
   return sig === 0 ? { exitCode: (status >> 8) & 0xff, signal: null } : { exitCode: null, signal: SIGNAL_NAMES.get(sig) ?? `signal ${sig}` };
 }

@@ -12,7 +12,7 @@ import { createProbe, type Probe, type ProbeBackendOption } from '../probe/probe
 import { cpuPercent } from '../units.js';
 import { Descendants } from './descendants.js';
 import type { BirthSink, ForkEvents } from './fork-events.js';
-import { EndedProcesses, newEntry, readCommand, readPpid, type TreeProcess } from './processes.js';
+import { decodeWaitStatus, EndedProcesses, newEntry, readCommand, readPpid, type TreeProcess } from './processes.js';
 import { ReapedTotals } from './reaped.js';
 
 const CUMULATIVE = [
@@ -104,7 +104,20 @@ export class TreeSource {
     return events.poll(this.#births);
   }
 
-  readonly #births: BirthSink = { has: (pid) => this.#members.has(pid), adopt: (pid, ppid) => this.#adopt(pid, ppid) };
+  readonly #births: BirthSink = { has: (pid) => this.#members.has(pid), adopt: (pid, ppid) => this.#adopt(pid, ppid), ended: (pid, status) => this.#noteExit(pid, status) };
+
+  /**
+   * A member's exit status from its exit event, kept on its entry. The kernel queues the event
+   * just before the process becomes a zombie, but on another CPU: a tick may drain before the
+   * event is queued and then read the zombie, folding the member, so the event comes the tick
+   * after. Then the entry is the newest ended one of that pid without a status (a pid is not
+   * reused before its zombie is reaped, and the event comes before that).
+   */
+  #noteExit(pid: number, status: number): void {
+    const m = this.#members.get(pid);
+    const info = m !== undefined ? (this.#counted(m) ? m.info : undefined) : this.#ended.lastUnfinished(pid);
+    if (info !== undefined) Object.assign(info, decodeWaitStatus(status));
+  }
 
   /** A new member, unless known: its parent's member at adoption (if any) is who will reap it. */
   #adopt(pid: number, ppid: number): void {

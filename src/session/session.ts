@@ -1,5 +1,5 @@
 /** StartupSession and ResourceSnapshot: the seed's data classes. */
-import type { PhaseSummary, ResourceDelta, SampleAccount, SamplerAccount, SessionError, SessionSamples, SessionSummary } from './types.js';
+import type { PhaseSummary, ResourceDelta, SampleAccount, SamplerAccount, SessionError, SessionSamples, SessionSummary, TreeAccount } from './types.js';
 import { FIELD_COUNT, FIELDS, type ProcessSample } from '../probe/layout.js';
 import { createProbe, type Probe } from '../probe/probe.js';
 import { R } from '../ring/layout.js';
@@ -37,6 +37,8 @@ export class StartupSession {
   processes: { list: TreeProcess[]; dropped: number } | undefined = undefined;
   /** What the run's Node processes reported from inside (procprobe run's node hooks). */
   node: NodeProfile | undefined = undefined;
+  /** A `procprobe run` tree's exact counters and figure sources (set by the CLI before finishSession). */
+  tree: TreeAccount | undefined = undefined;
 
   constructor(id: string, metadata: Record<string, unknown>, startTime: number) {
     this.id = id;
@@ -87,6 +89,7 @@ export class StartupSession {
       ...(this.processes ? { processes: this.processes.list, processesDropped: this.processes.dropped } : {}),
       ...(this.sampler ? { sampler: this.sampler } : {}),
       ...(this.node ? { node: this.node } : {}),
+      ...(this.tree ? { tree: this.tree } : {}),
     };
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { TreeProcess } from '../sampler/processes.js';
 import type { NodeProfile } from '../node-hooks/types.js';
+import type { CgroupCounters } from '../cgroup/tree-cgroup.js';
 import { StartupPhase } from './constants.js';
 
 /** Resource use over one interval (a phase, or a whole session), from ring records. */
@@ -91,6 +92,39 @@ export interface SessionSummary {
   node?: NodeProfile;
   /** What the sampler itself cost during the session (session/sampler-account.ts); absent when it never sampled. */
   sampler?: SamplerAccount;
+  /** A `procprobe run` tree's exact counters and where each figure came from (session/tree-sources.ts); absent otherwise. */
+  tree?: TreeAccount;
+}
+
+/**
+ * Where one figure came from: `cgroup` (the tree's own cgroup: every descendant, exact),
+ * `wait4` (the command's rusage: it and every descendant it waited for, exact for those) or
+ * `samples` (read at the sampling rate: levels between two samples and processes that lived
+ * between two are missed).
+ */
+export interface FigureSource {
+  from: 'cgroup' | 'wait4' | 'samples';
+  exact: boolean;
+}
+
+/** A tree session's exact counters beside its sampled resources, and the source of each figure. */
+export interface TreeAccount {
+  /** What the tree's cgroup counted (cgroup/tree-cgroup.ts); null where it had none. */
+  cgroup: CgroupCounters | null;
+  /**
+   * cpu, page faults and context switches: the process_startup phase's cumulative figures (a
+   * cgroup's CPU is in `cgroup.cpuUs`); memory and processes peaks: `cgroup` where it has them,
+   * else the samples' rssPeakBytes and processes; rss and pss: always the samples.
+   */
+  sources: {
+    cpu: FigureSource;
+    pageFaults: FigureSource;
+    contextSwitches: FigureSource;
+    memoryPeak: FigureSource;
+    processesPeak: FigureSource;
+    rss: FigureSource;
+    pss: FigureSource;
+  };
 }
 
 /**
