@@ -84,7 +84,7 @@ describe('chrome-trace: modules and GC of the Node processes', () => {
   }, T);
 
   it('an ES module app: every module a slice, every track nested', async () => {
-    const slices = await expectModuleSlices(await hooked(['node', 'main.mjs'], ESM));
+    const slices = await expectModuleSlices(await hooked(['node', 'main.mjs'], ESM, ['--node-esm-hooks']));
     expect(slices.find((e) => e.name === 'main.mjs')!.args!.kind).toBe('esm');
   }, T);
 
