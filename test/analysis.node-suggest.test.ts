@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup, freePortBelowEphemeral, readIndex } from './helpers/cli.js';
 import { HOOKS, hooked, type Hooked } from './helpers/node-hooks.js';
 import { tempDir } from './helpers/temp-dirs.js';
+import { BOOTSTRAP_STEP_MIN_MS, SLOW_LOAD_MIN_MS, SLOW_LOAD_SHARE } from '../dist/analysis/node-suggest.js';
 
 const T = 120_000;
 const ORACLE = join(HOOKS, 'oracle.cjs');
@@ -40,6 +41,21 @@ const NODE_KINDS = ['slow_package', 'slow_module', 'sync_require_tree', 'startup
 /** The session of the run as the index file holds it. */
 const onDisk = (h: Hooked): any => readIndex(JSON.parse(h.r.stdout).dataDir).find((s) => s.id === h.run.sessionId);
 
+/**
+ * The Node suggestions of a run that has no preload, GC or listen() to speak of. node:bootstrap
+ * also holds Node's own pre-execution and procprobe's preload, which a loaded machine can stretch
+ * past the threshold: slow_node_bootstrap may then come, but only on that phase as recorded.
+ */
+function withoutBootstrap(h: Hooked, s: Suggested[]): Suggested[] {
+  const phases = onDisk(h).phases;
+  for (const b of s.filter((x) => x.kind === 'slow_node_bootstrap')) {
+    const ph = phases.find((p: any) => p.name === b.phase);
+    expect(b.evidence.stepMs).toBeCloseTo(ph.durationMs, 6);
+    expect(b.evidence.stepMs).toBeGreaterThanOrEqual(BOOTSTRAP_STEP_MIN_MS);
+  }
+  return s.filter((x) => x.kind !== 'slow_node_bootstrap');
+}
+
 afterAll(cleanup);
 
 describe('Node suggestions with their evidence', () => {
@@ -47,7 +63,7 @@ describe('Node suggestions with their evidence', () => {
     const PKG = 24;
     const files: Record<string, string> = {
       'main.cjs': `require(${JSON.stringify(ORACLE)});\nrequire('./slow.cjs');\nrequire('bigpkg');\nrequire('tinypkg');\nglobalThis.oracle.selfReport('main');\n`,
-      'slow.cjs': busy(60),
+      'slow.cjs': busy(120),
       'node_modules/bigpkg/package.json': '{"name":"bigpkg","main":"index.js"}',
       'node_modules/bigpkg/index.js': Array.from({ length: PKG }, (_, i) => `require('./m${i}.js');\n`).join(''),
       'node_modules/tinypkg/package.json': '{"name":"tinypkg","main":"index.js"}',
@@ -79,18 +95,24 @@ describe('Node suggestions with their evidence', () => {
     expect(tree[0]!.evidence.totalMs).toBeCloseTo(index.totalMs, 6);
 
     const own = s.filter((x) => x.kind === 'slow_module');
-    expect(own.map((x) => x.evidence.module), JSON.stringify(s)).toEqual(['slow.cjs']); // package modules are the package's
+    // A share of the startup: a heavily loaded machine stretches the rest of it too, so whether
+    // it fires is read off the session on disk; on a quiet one 120 ms is far above 10 %.
+    const slow = session.node.modules.find((m: any) => m.path === 'slow.cjs');
+    const due = slow.selfMs >= SLOW_LOAD_MIN_MS && slow.selfMs >= SLOW_LOAD_SHARE * startupMs;
+    expect(own.map((x) => x.evidence.module), JSON.stringify(s)).toEqual(due ? ['slow.cjs'] : []); // package modules are the package's
     const slowMs = measured('slow.cjs');
-    expect(Math.abs(own[0]!.evidence.selfMs - slowMs)).toBeLessThanOrEqual(0.1 * slowMs + 5);
+    if (due) expect(Math.abs(own[0]!.evidence.selfMs - slowMs)).toBeLessThanOrEqual(0.1 * slowMs + 5);
+    else expect(Math.abs(slow.selfMs - slowMs)).toBeLessThanOrEqual(0.1 * slowMs + 5);
     // None of the rules without their evidence: no GC pause, listen() or preload to speak of here.
-    expect(s.filter((x) => ['startup_gc', 'loop_blocked_before_listen', 'slow_node_bootstrap'].includes(x.kind)), JSON.stringify(s)).toEqual([]);
+    expect(withoutBootstrap(h, s).filter((x) => ['startup_gc', 'loop_blocked_before_listen'].includes(x.kind)), JSON.stringify(s)).toEqual([]);
   }, T);
 
   it('a server that preloads, allocates and blocks its loop before listen(): startup_gc, loop_blocked_before_listen, slow_node_bootstrap', async () => {
     const root = app({
-      'preload.cjs': `require(${JSON.stringify(ORACLE)});\n{ const t0 = performance.now(); while (performance.now() - t0 < 120); globalThis.oracle.record({ preloadMs: performance.now() - t0 }); }\n`,
+      'preload.cjs': `require(${JSON.stringify(ORACLE)});\n{ const t0 = performance.now(); while (performance.now() - t0 < 300); globalThis.oracle.record({ preloadMs: performance.now() - t0 }); }\n`,
       'server.cjs': [
-        'const keep = Array.from({ length: 2_000_000 }, (_, i) => ({ i }));',
+        "const http = require('node:http');", // loaded before the timer: only the busy-wait blocks the loop
+        'const keep = Array.from({ length: 1_000_000 }, (_, i) => ({ i }));',
         'const g0 = performance.timeOrigin + performance.now();',
         'global.gc();',
         'globalThis.oracle.record({ gcStart: g0, gcEnd: performance.timeOrigin + performance.now(), kept: keep.length });',
@@ -99,7 +121,7 @@ describe('Node suggestions with their evidence', () => {
         '  while (performance.now() - t0 < 120);',
         '  globalThis.oracle.record({ loopBusyMs: performance.now() - t0 });',
         "  globalThis.oracle.selfReport('main');", // written now: procprobe stops the server once it listens
-        "  require('node:http').createServer((q, r) => r.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');",
+        "  http.createServer((q, r) => r.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');",
         '}, 5);',
         '',
       ].join('\n'),
@@ -123,22 +145,27 @@ describe('Node suggestions with their evidence', () => {
     const loop = s.filter((x) => x.kind === 'loop_blocked_before_listen');
     expect(loop.length, JSON.stringify(s)).toBe(1);
     const blocked = other('loopBusyMs').loopBusyMs;
-    // Node's own accounting of the loop counts the busy timer, plus little else (generous: a loaded machine).
+    // Node's own accounting of the loop counts the busy timer, and no more than the wall time from
+    // the loop's start (the milestone on disk) to the listen().
     expect(loop[0]!.evidence.busyMs).toBeGreaterThanOrEqual(blocked - 1);
-    expect(loop[0]!.evidence.busyMs).toBeLessThanOrEqual(blocked + 100);
+    const server = session.node.processes.find((p: any) => p.pid === loop[0]!.evidence.pid);
+    expect(loop[0]!.evidence.busyMs).toBeLessThanOrEqual(session.node.listen.atMs - server.milestones.loopStart + 1);
 
     const boot = s.filter((x) => x.kind === 'slow_node_bootstrap');
-    expect(boot.map((x) => x.phase), JSON.stringify(s)).toEqual(['node:bootstrap']);
     const pre = other('preloadMs').preloadMs;
-    expect(boot[0]!.evidence.stepMs).toBeGreaterThanOrEqual(pre);
-    expect(boot[0]!.evidence.stepMs).toBeLessThanOrEqual(pre + 150);
-    expect(boot[0]!.evidence.stepMs).toBeCloseTo(session.phases.find((p: any) => p.name === 'node:bootstrap').durationMs, 6);
+    const step = session.phases.find((p: any) => p.name === 'node:bootstrap').durationMs;
+    const startupMs = session.phases.find((p: any) => p.name === 'total_startup').durationMs;
+    // The preload ran inside node:bootstrap, as the phase on disk shows; whether that is 10 % of a
+    // startup a loaded machine stretched is read off the same session (on a quiet one it is ~40 %).
+    expect(step).toBeGreaterThanOrEqual(pre);
+    expect(boot.map((x) => x.phase), JSON.stringify(s)).toEqual(step >= SLOW_LOAD_SHARE * startupMs ? ['node:bootstrap'] : []);
+    for (const b of boot) expect(b.evidence.stepMs).toBeCloseTo(step, 6);
   }, T);
 
   it('a light app gets none of them', async () => {
     const root = app({ 'main.cjs': `require(${JSON.stringify(ORACLE)});\nrequire('tinypkg');\nglobalThis.oracle.selfReport('main');\n`, 'node_modules/tinypkg/index.js': 'exports.x = 1;\n' });
     const h = await hooked(['node', 'main.cjs'], root);
     expect(h.node.modules.length).toBeGreaterThanOrEqual(3);
-    expect(suggestionsOf(h).filter((x) => NODE_KINDS.includes(x.kind))).toEqual([]);
+    expect(withoutBootstrap(h, suggestionsOf(h)).filter((x) => NODE_KINDS.includes(x.kind))).toEqual([]);
   }, T);
 });
