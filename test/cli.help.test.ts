@@ -12,7 +12,7 @@ const FORMATS = ['chrome-trace', 'csv', 'json', 'msgpack', 'openmetrics'];
 const OPTIONS: Record<string, string[]> = {
   run: [
     '--port', '--host', '--health-url', '--ready-pattern', '--require-env', '--cwd', '--interval', '--timeout',
-    '--runs', '--warmup', '--keep', '--grace', '--data-dir', '--label', '--capture', '--json', '--quiet', '--no-node-hooks', '--no-cgroup',
+    '--runs', '--warmup', '--keep', '--grace', '--data-dir', '--label', '--capture', '--json', '--quiet', '--no-node-hooks', '--no-cgroup', '--node-esm-hooks',
     '--prepare', '--cleanup', '--save-baseline', '--baseline', '--max-regression', '--alpha', '--gate-phase', '--markdown', '--export-hyperfine', '--export-bmf', '--html',
   ],
   compare: [

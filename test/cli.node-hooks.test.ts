@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanup, freePortBelowEphemeral, listeners, newDataDir, runCli, startCli } from './helpers/cli.js';
+import { cleanup, freePortBelowEphemeral, listeners, newDataDir, oneLineFailure, runCli, startCli } from './helpers/cli.js';
 import { CJS, ESM, HOOKS, hooked, moduleAt, threadsWithoutHooks, type Hooked } from './helpers/node-hooks.js';
 import { tempDir } from './helpers/temp-dirs.js';
 import { nodeOptionsWith } from '../src/node-hooks/receiver.js';
@@ -55,7 +55,7 @@ afterAll(cleanup);
 
 describe('node hooks: module times and milestones', () => {
   it('an ES module app: busy modules as they measured themselves, the light one near 0, kinds, parents, totals, a package', async () => {
-    const h = await hooked(['node', 'main.mjs'], ESM);
+    const h = await hooked(['node', 'main.mjs'], ESM, ['--node-esm-hooks']);
     expectBusyTimes(h, ESM);
     // An ES entry: one thread more, the loader's hooks thread.
     expect(h.oracle.entries[0]!.threads).toBe(threadsWithoutHooks(ESM, 'main.mjs') + 1);
@@ -73,6 +73,15 @@ describe('node hooks: module times and milestones', () => {
     expect(moduleAt(h.node, 'main.mjs').totalMs).toBeGreaterThanOrEqual(busy);
   }, T);
 
+  it('an ES module app without --node-esm-hooks: no loader thread, no ES module timed, the rest as before', async () => {
+    const h = await hooked(['node', 'main.mjs'], ESM);
+    expect(h.oracle.entries[0]!.threads).toBe(threadsWithoutHooks(ESM, 'main.mjs'));
+    expect(h.node.modules.filter((m) => m.kind === 'esm')).toEqual([]);
+    // The CommonJS it imports still goes through require's cache: timed as with the hooks.
+    expect(moduleAt(h.node, join(HOOKS, 'oracle.cjs')).kind).toBe('commonjs');
+    expectMilestones(h);
+  }, T);
+
   it('a CommonJS app: the same, JSON as its own kind, self = total − children', async () => {
     const h = await hooked(['node', 'main.cjs'], CJS);
     expectBusyTimes(h, CJS);
@@ -88,7 +97,7 @@ describe('node hooks: module times and milestones', () => {
   }, T);
 
   it('an ES module that require()s CommonJS (createRequire): its self time leaves the CommonJS module\'s out', async () => {
-    const h = await hooked(['node', 'mixed-main.mjs'], ESM);
+    const h = await hooked(['node', 'mixed-main.mjs'], ESM, ['--node-esm-hooks']);
     expect(h.oracle.busy.length).toBe(2);
     for (const b of h.oracle.busy) {
       const m = moduleAt(h.node, b.file.startsWith(ESM) ? b.file.slice(ESM.length + 1) : b.file);
@@ -189,7 +198,7 @@ describe('node hooks: readiness from listen()', () => {
 
   it('a Node server started by another Node process (npm start → node): the grandchild reports its listen() and modules on the same channel', async () => {
     const port = await freePortBelowEphemeral();
-    const h = await hooked(['node', join(HOOKS, 'spawner.mjs')], ESM, [], { PORT: String(port) });
+    const h = await hooked(['node', join(HOOKS, 'spawner.mjs')], ESM, ['--node-esm-hooks'], { PORT: String(port) });
     const server = h.oracle.entries.find((e) => e.what === 'main')!;
     expect(h.node.listen).toMatchObject({ pid: server.pid, port });
     expect(h.node.processes.map((p) => p.pid).sort()).toEqual([server.pid, server.ppid].sort());
@@ -205,7 +214,8 @@ describe('node hooks: invisible to the child', () => {
     const dir = tempDir('procprobe-nodehooks-');
     const script = `node "$1" >"$2/out" 2>"$2/err"; echo "exit $?" >"$2/status"`;
     if (via === 'direct') spawnSync('/bin/sh', ['-c', script, 'sh', file, dir], { cwd, env: { ...process.env, NODE_OPTIONS: '', ...env } });
-    else await runCli(['run', '--data-dir', newDataDir(), '--cwd', cwd, '--', '/bin/sh', '-c', script, 'sh', file, dir], { env });
+    // ES apps with the ES loader hooks, which append to every module's source: the stricter case.
+    else await runCli(['run', '--data-dir', newDataDir(), '--cwd', cwd, ...(cwd === ESM ? ['--node-esm-hooks'] : []), '--', '/bin/sh', '-c', script, 'sh', file, dir], { env });
     return { out: readFileSync(join(dir, 'out')), err: readFileSync(join(dir, 'err')), status: readFileSync(join(dir, 'status'), 'utf8') };
   }
 
@@ -241,7 +251,7 @@ describe('node hooks: invisible to the child', () => {
     [ESM, 'throws.mjs', 'bad.mjs', 'busy40.mjs'],
     [CJS, 'throws.cjs', 'bad.cjs', 'busy40.cjs'],
   ])('%s/%s: a module that throws at load is reported as failed, with its importer; the one before it is not', async (cwd, entry, bad, before) => {
-    const r = await runCli(['run', '--json', '--data-dir', newDataDir(), '--cwd', cwd, '--', 'node', entry]);
+    const r = await runCli(['run', '--json', '--data-dir', newDataDir(), '--cwd', cwd, ...(cwd === ESM ? ['--node-esm-hooks'] : []), '--', 'node', entry]);
     expect(r.code).toBe(1);
     const node: NodeProfile = JSON.parse(r.stdout).runs[0].node;
     expect(moduleAt(node, bad).failed).toBe(true);
@@ -275,6 +285,14 @@ describe('node hooks: invisible to the child', () => {
         expect(channel).toBe('unset');
       }
     }
+  }, T);
+
+  it('--node-esm-hooks with --no-node-hooks is refused, one line naming both, before anything runs', async () => {
+    const marker = join(tempDir('procprobe-nodehooks-'), 'ran');
+    const r = await runCli(['run', '--no-node-hooks', '--node-esm-hooks', '--data-dir', newDataDir(), '--', '/bin/sh', '-c', `touch ${marker}`]);
+    expect(r.code).toBe(2);
+    expect(oneLineFailure(r)).toBe('procprobe: --node-esm-hooks needs the node hooks: it cannot go with --no-node-hooks');
+    expect(existsSync(marker)).toBe(false);
   }, T);
 
   it('lines that are not the preload\'s (another writer on the FIFO) are counted as dropped, never trusted', async () => {

@@ -6,6 +6,7 @@ import { TOTAL_STARTUP, type SessionSummary } from '../session/types.js';
 import type { PerformanceStats, Suggestion, SuggestionKind } from './types.js';
 import { COMPUTE_ADVICE, CONTENTION_ADVICE } from './advice.js';
 import { dominantRuntime, type Runtime } from './runtime.js';
+import { nodeSuggestions } from './node-suggest.js';
 import { quantile, sortedWithoutNaN } from './stats.js';
 
 const MiB = 1024 * 1024;
@@ -46,6 +47,13 @@ export const FD_LEAK_MIN_SPEARMAN = 0.8;
 const KIND_ORDER: readonly SuggestionKind[] = [
   'degrading_trend',
   'dominant_phase',
+  // From inside a Node startup (node-suggest.ts): which module, package, GC or loop to act on.
+  'slow_package',
+  'sync_require_tree',
+  'slow_module',
+  'loop_blocked_before_listen',
+  'startup_gc',
+  'slow_node_bootstrap',
   'cpu_bound_phase',
   'waiting_phase',
   'rss_growth',
@@ -80,6 +88,8 @@ const mib = (bytes: number) => `${r1(bytes / MiB)} MiB`;
  * - fd_leak: fds open at the end of the last ≤ 10 sessions with resources (≥ 5): Spearman ρ with
  *   session order ≥ 0.8 and a rise, first to last, ≥ 10.
  * - degrading_trend: the total or a phase whose trend verdict is 'degrading'.
+ * - slow_package, slow_module, sync_require_tree, startup_gc, loop_blocked_before_listen,
+ *   slow_node_bootstrap: from the latest session's node profile (node-suggest.ts).
  *
  * @param stats the stats (durations in ms, CPU in % of one core)
  * @param sessions the sessions the stats were computed from (any order)
@@ -101,6 +111,8 @@ export function suggest(stats: Omit<PerformanceStats, 'suggestions'>, sessions: 
   const runtime = dominantRuntime(sessions); // advice only for what the command is
   for (const ph of stats.phases) phaseSuggestions(ph, stats, runtime, add);
   for (const [name, r] of resourcesByPhase(sessions)) if (name !== TOTAL_STARTUP) resourceSuggestions(name, r, runtime, add);
+
+  nodeSuggestions(sessions, add);
 
   const fd = fdLeak(sessions);
   if (fd) add(fd.rise, fd.suggestion);

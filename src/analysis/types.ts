@@ -51,7 +51,13 @@ export type SuggestionKind =
   | 'rss_growth'
   | 'cpu_contention'
   | 'fd_leak'
-  | 'degrading_trend';
+  | 'degrading_trend'
+  | 'slow_package'
+  | 'slow_module'
+  | 'sync_require_tree'
+  | 'startup_gc'
+  | 'loop_blocked_before_listen'
+  | 'slow_node_bootstrap';
 
 export interface Suggestion {
   kind: SuggestionKind;

@@ -35,6 +35,8 @@ export interface RunOptions {
   nodeHooks: boolean;
   /** Give the command's tree a cgroup of its own where the machine allows (src/cgroup/; --no-cgroup: false). */
   cgroup: boolean;
+  /** Also time ES modules with module.register loader hooks (--node-esm-hooks; their thread is costly). */
+  nodeEsmHooks: boolean;
 }
 
 /** The CI flags of `run` (cli/gate.ts): a baseline to write or to gate on, and files for other tools. */
@@ -90,6 +92,7 @@ const RUN_FLAGS: Record<string, Flag> = {
   quiet: { type: 'boolean', help: 'print one line' },
   'no-node-hooks': { type: 'boolean', help: "don't preload procprobe's module-timing hooks into Node processes (NODE_OPTIONS)" },
   'no-cgroup': { type: 'boolean', help: "don't give the command a cgroup of its own (the tree's exact CPU, memory and process peaks, where permitted)" },
+  'node-esm-hooks': { type: 'boolean', help: 'also time ES modules, by module.register loader hooks (a thread of their own: 2x the startup of a 300-module app)' },
   prepare: { type: 'string', arg: 'CMD', help: 'a shell command before each run, not timed (e.g. clear a cache)' },
   cleanup: { type: 'string', arg: 'CMD', help: 'a shell command after each run, not timed' },
   'save-baseline': { type: 'string', arg: 'FILE', help: 'write the runs as a baseline file (JSON) for --baseline' },
@@ -226,6 +229,7 @@ export function runOptionsFrom(v: FlagValues, command: string, args: string[], l
   if (healthUrl !== undefined && !/^https?:\/\/[^/]+/.test(healthUrl)) {
     throw new UsageError(`--health-url must be an http(s) URL, got ${JSON.stringify(healthUrl)}`);
   }
+  if (v['node-esm-hooks'] === true && v['no-node-hooks'] === true) throw new UsageError('--node-esm-hooks needs the node hooks: it cannot go with --no-node-hooks');
   for (const name of (v['require-env'] as string[] | undefined) ?? []) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`--require-env must be a variable name, got ${JSON.stringify(name)}`);
   }
@@ -251,6 +255,7 @@ export function runOptionsFrom(v: FlagValues, command: string, args: string[], l
     capture: v.capture === true,
     nodeHooks: v['no-node-hooks'] !== true,
     cgroup: v['no-cgroup'] !== true,
+    nodeEsmHooks: v['node-esm-hooks'] === true,
     prepare: v.prepare as string | undefined,
     cleanup: v.cleanup as string | undefined,
     ci: parseCi(v),

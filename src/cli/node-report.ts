@@ -4,35 +4,10 @@
  * modules, the first listen(), GC pauses and the loop's use before listen(). Everything is in
  * `--json` (the session's `node`).
  */
-import type { NodeModule, NodeProfile } from '../node-hooks/types.js';
+import type { NodeProfile } from '../node-hooks/types.js';
+import { packageTimes } from '../analysis/node-modules.js';
 import type { SessionSummary } from '../session/types.js';
 import { escapeControls, fmtMs, fmtNum, table, type Style } from './terminal.js';
-
-/** `…/node_modules/@s/p/x.js` → `@s/p`; the innermost node_modules wins (a nested dependency is its own package). */
-export function packageOf(path: string): string | null {
-  const parts = path.split(/[\\/]/);
-  const i = parts.lastIndexOf('node_modules');
-  if (i < 0 || i + 1 >= parts.length) return null;
-  const name = parts[i + 1]!;
-  return name.startsWith('@') && i + 2 < parts.length ? `${name}/${parts[i + 2]}` : name;
-}
-
-/** Self ms, module count and the slowest module of each package, the slowest package first. */
-export function packageTimes(modules: readonly NodeModule[]): { name: string; selfMs: number; modules: number; slowest: NodeModule }[] {
-  const by = new Map<string, { name: string; selfMs: number; modules: number; slowest: NodeModule }>();
-  for (const m of modules) {
-    const name = packageOf(m.path);
-    if (name === null) continue;
-    const p = by.get(name);
-    if (!p) by.set(name, { name, selfMs: m.selfMs, modules: 1, slowest: m });
-    else {
-      p.selfMs += m.selfMs;
-      p.modules++;
-      if (m.selfMs > p.slowest.selfMs) p.slowest = m;
-    }
-  }
-  return [...by.values()].sort((a, b) => b.selfMs - a.selfMs);
-}
 
 const short = (s: string): string => escapeControls(s.length > 70 ? `…${s.slice(-69)}` : s); // paths are anyone's bytes
 

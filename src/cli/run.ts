@@ -58,7 +58,7 @@ export interface RunContext {
 /** One startup: the phases in order, each its own function below; the first failure is kept. */
 export async function runOnce(o: RunOptions, pm: PerformanceMonitor, ctx: RunContext): Promise<RunOutcome> {
   // Made before the session: the channel's mkfifo must not be sampled as one of the command's processes.
-  const hooks = o.nodeHooks ? openHooks() : null;
+  const hooks = o.nodeHooks ? openHooks(o.nodeEsmHooks) : null;
   const cgroup = o.cgroup ? TreeCgroup.create().group : null; // mkdir before the session, like the hooks' channel
   pm.startSession({ label: ctx.warmup ? `${o.label} (warmup)` : o.label, command: [o.command, ...o.args], run: ctx.run, warmup: ctx.warmup, cwd: o.cwd });
   const run = new StartupRun(o, pm, ctx);
@@ -75,8 +75,8 @@ export async function runOnce(o: RunOptions, pm: PerformanceMonitor, ctx: RunCon
   return run.finish();
 }
 
-function openHooks(): NodeHooks | null {
-  const h = openNodeHooks();
+function openHooks(esmHooks: boolean): NodeHooks | null {
+  const h = openNodeHooks({ esmHooks });
   if ('error' in h) process.stderr.write(`procprobe: ${h.error}\n`);
   return 'error' in h ? null : h;
 }

@@ -18,7 +18,8 @@
  *   first such track where it nests.
  * Counters (ph 'C') for the process metrics and each gauge, min/max decimated to `maxPoints` per
  * series; errors are global instant events (ph 'i', s 'g'). A tree session's processes get a
- * trace process of their own, a track per process (chrome-trace-processes.ts).
+ * trace process of their own, a track per process (chrome-trace-processes.ts); the modules, GC
+ * pauses and event-loop readings of its Node processes one trace process each (chrome-trace-node.ts).
  */
 import { F } from '../probe/layout.js';
 import { R } from '../ring/layout.js';
@@ -29,6 +30,7 @@ import { SCHEMA_VERSION } from '../schema.js';
 import { checkMaxPoints, decimateIndices } from './decimate.js';
 import { jsonSafe } from './json-safe.js';
 import { MAX_PROCESS_TRACKS, processEvents, TREE_TRACE_PID } from './chrome-trace-processes.js';
+import { nodeEvents } from './chrome-trace-node.js';
 import type { ExportInput } from './types.js';
 import { checkOptions, optionKeys } from '../validate.js';
 
@@ -132,8 +134,9 @@ export function buildChromeTrace(input: ExportInput, opts: ChromeTraceOptions = 
   const events = [...phases.events, ...counterEvents(samples, pid, us, opts.maxPoints), ...errorEvents(summary, pid, us)];
   const meta = metaEvents(summary.id, pid, phases.tids);
   const tree = processEvents(summary, us, opts.maxPoints);
+  const node = nodeEvents(summary, us);
   return {
-    traceEvents: [...meta, ...events, ...tree],
+    traceEvents: [...meta, ...events, ...tree, ...node],
     displayTimeUnit: 'ms',
     metadata: {
       schemaVersion: SCHEMA_VERSION,

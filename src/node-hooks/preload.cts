@@ -5,15 +5,15 @@
  *
  * - performance.nodeTiming's milestones, at the first turn of the event loop (and at exit);
  * - CommonJS loads, seen through require.cache (below): self and total time with a stack;
- * - ESM resolves and loads, by module.register hooks (esm-hooks.ts) on the hooks thread, and
- *   the instant each ES module's body finished, by a call the load hook appends to its source;
+ * - with `--node-esm-hooks` (PROCPROBE_NODE_ESM_HOOKS=1), ESM resolves and loads, by
+ *   module.register hooks (esm-hooks.ts) on the hooks thread, and the instant each ES module's
+ *   body finished, by a call the load hook appends to its source;
  * - the first server socket to listen: port, address, instant;
  * - GC pauses, and the event loop's utilisation at that listen and at exit.
  *
  * It writes nothing to stdout/stderr, and any failure of its own leaves the process as it was.
  * Dependency-free on purpose: it runs inside the user's process, whatever Node version that is.
  */
-import { isMainThread } from 'node:worker_threads';
 import { now, send } from './channel.cjs';
 
 type Row = ['commonjs' | 'json' | 'addon', string, string | null, number, number, number, number];
@@ -149,6 +149,8 @@ function entryIsCommonJs(): boolean {
  * only when the entry point is not CommonJS, so an `import()` from a CommonJS entry is not timed.
  */
 function hookEsm(): void {
+  // Opt-in (`--node-esm-hooks`, receiver.ts): the hooks thread doubles a 300-module ES startup.
+  if (process.env.PROCPROBE_NODE_ESM_HOOKS !== '1') return;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require('node:module') as { register?: (specifier: string, parentURL: string) => void };
   if (typeof mod.register !== 'function' || entryIsCommonJs()) return; // Node < 20.6: CommonJS only
@@ -225,8 +227,21 @@ function sendLoop(at: string): void {
   send({ k: 'loop', pid, at, t: now(), idleMs: u.idle, activeMs: u.active });
 }
 
+/**
+ * Is this the main thread, without loading node:worker_threads (2.5 ms of a bare start, measured)?
+ * A worker's bootstrap loads that module before any user code or preload runs, so when the list of
+ * loaded builtins does not have it, this is the main thread. Where the list is missing (another
+ * runtime), or has it (the main thread loaded it, or a worker), the module itself says.
+ */
+function onMainThread(): boolean {
+  const loaded = (process as { moduleLoadList?: unknown }).moduleLoadList;
+  if (Array.isArray(loaded) && !loaded.includes('NativeModule worker_threads')) return true;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
+}
+
 function main(): void {
-  if (!isMainThread || !process.env.PROCPROBE_NODE_HOOKS) return;
+  if (!process.env.PROCPROBE_NODE_HOOKS || !onMainThread()) return;
   send({ k: 'hello', pid, ppid: process.ppid, node: process.version });
   hookCommonJs();
   hookEsm();

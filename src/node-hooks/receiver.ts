@@ -22,6 +22,9 @@ import { fileURLToPath } from 'node:url';
 import { buildProfile } from './profile.js';
 import type { HookMessage, NodeListen, NodeProfile } from './types.js';
 
+/** Set to '1' in the children's environment: the preload registers the ES loader hooks too. */
+export const ESM_HOOKS_ENV = 'PROCPROBE_NODE_ESM_HOOKS';
+
 const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));
 
 /** The lines procprobe keeps at most (a 300-module app sends about 20). */
@@ -42,15 +45,20 @@ export function nodeOptionsWith(existing: string | undefined, preload = PRELOAD)
   return existing && existing.trim() !== '' ? `${existing} ${word}` : word;
 }
 
-/** A channel for one run, or null with the reason when the FIFO cannot be made (the run goes on without hooks). */
-export function openNodeHooks(): NodeHooks | { error: string } {
+/**
+ * A channel for one run, or null with the reason when the FIFO cannot be made (the run goes on
+ * without hooks). `esmHooks`: the children also register the ES loader hooks (ESM_HOOKS_ENV), off
+ * by default: on Node 20 they run on a thread of their own that every resolve and load crosses
+ * to, which alone doubles the startup of a 300-module ES app (README, Benchmarks).
+ */
+export function openNodeHooks({ esmHooks = false }: { esmHooks?: boolean } = {}): NodeHooks | { error: string } {
   let dir: string | null = null;
   try {
     dir = mkdtempSync(join(tmpdir(), 'procprobe-hooks-')); // mode 0700: only this user
     const fifo = join(dir, 'channel');
     execFileSync('mkfifo', ['-m', '600', fifo], { stdio: 'ignore' }); // Node has no mkfifo of its own
     const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
-    return new Receiver(dir, fifo, fd);
+    return new Receiver(dir, fifo, fd, esmHooks);
   } catch (err) {
     if (dir) rmSync(dir, { recursive: true, force: true });
     return { error: `node hooks off: cannot make their channel (${(err as Error).message.split('\n')[0]})` };
@@ -68,8 +76,10 @@ class Receiver implements NodeHooks {
   #waiters: { port: number | undefined; done: (l: NodeListen) => void }[] = [];
   #listens: NodeListen[] = [];
   #closed = false;
+  readonly #esmHooks: boolean;
 
-  constructor(dir: string, fifo: string, fd: number) {
+  constructor(dir: string, fifo: string, fd: number, esmHooks: boolean) {
+    this.#esmHooks = esmHooks;
     this.#dir = dir;
     this.#fifo = fifo;
     this.#fd = fd;
@@ -80,7 +90,10 @@ class Receiver implements NodeHooks {
   }
 
   env(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-    return { ...base, PROCPROBE_NODE_HOOKS: this.#fifo, NODE_OPTIONS: nodeOptionsWith(base.NODE_OPTIONS) };
+    const env: NodeJS.ProcessEnv = { ...base, PROCPROBE_NODE_HOOKS: this.#fifo, NODE_OPTIONS: nodeOptionsWith(base.NODE_OPTIONS) };
+    if (this.#esmHooks) env[ESM_HOOKS_ENV] = '1';
+    else delete env[ESM_HOOKS_ENV]; // only this run's flag says
+    return env;
   }
 
   listened(port?: number): Promise<NodeListen> {

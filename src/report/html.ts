@@ -16,6 +16,7 @@ import type { SessionSamples } from '../session/types.js';
 import { evidenceText, fmtMiB, fmtMs, fmtPct, MiB, num } from './format.js';
 import { phaseRows, phaseTable } from './phase-table.js';
 import { processesHtml } from './processes.js';
+import { nodeModulesHtml } from './node-modules.js';
 import { STYLE } from './style.js';
 import { checkOptionalString, checkOptions, optionKeys } from '../validate.js';
 import { counterRate, decimateMinMax, esc, ganttSvg, lineChartSvg, type ChartSpec, type Frame, type PhaseRow, type Points } from './svg.js';
@@ -230,6 +231,7 @@ ${stat('Errors', String(summary.errors.length))}${samplerStat(summary, stat)}
 ${rows.length ? `<figure class="card">${ganttSvg(rows, frame)}<figcaption><span class="key-sw slowest"></span> slowest phase <span class="key-sw failed"></span> failed phase · times in ms since the session start</figcaption></figure>` : '<p class="note">No phases were timed in this session.</p>'}
 </section>
 ${processesHtml(summary, frame)}
+${nodeModulesHtml(summary, frame)}
 <section><h2>Resources over time</h2>
 ${chartsHtml(input, frame, rows.filter((r) => !r.total))}
 </section>
