@@ -17,7 +17,7 @@ import {
   SyncUnsupportedError,
   ZombieProcessError,
 } from '../errors.js';
-import { checkInteger, checkOneOf, checkOptions, checkPid, optionKeys } from '../validate.js';
+import { checkInteger, checkNumber, checkOneOf, checkOptions, checkPid, optionKeys } from '../validate.js';
 import { BuiltinReader, builtinCanReadOthers } from './builtin.js';
 import { FIELD_COUNT, ProbeStatus, childrenError, rowError, rowToSample, type ProcessSample } from './layout.js';
 import { loadNative, readNativeSwitch, type NativeAddon } from './native.js';
@@ -35,6 +35,13 @@ export interface ProbeOptions {
    * 'systeminformation' force that tier.
    */
   backend?: ProbeBackendOption;
+  /**
+   * ms between readings of the costly counts: open fds, thread count and (another pid) the
+   * context switches summed over its threads, one /proc file per thread. Between readings a
+   * sample carries the last one; CPU, memory, faults and the timestamp are read at every sample.
+   * Default 0: every sample reads everything. Native tier on Linux only; elsewhere ignored.
+   */
+  countsIntervalMs?: number;
 }
 
 export interface Probe {
@@ -64,7 +71,10 @@ export interface Probe {
   close(): void;
 }
 
-const PROBE_OPTIONS = optionKeys<ProbeOptions>({ pid: true, backend: true });
+const PROBE_OPTIONS = optionKeys<ProbeOptions>({ pid: true, backend: true, countsIntervalMs: true });
+
+/** The longest options.countsIntervalMs: a day (the addon refuses more). */
+const MAX_COUNTS_INTERVAL_MS = 86_400_000;
 
 /** Every value options.backend takes (the probe's, the sampler's, the CLI's). */
 export const PROBE_BACKENDS = ['auto', 'native', 'fallback', 'builtin', 'systeminformation'] as const satisfies readonly ProbeBackendOption[];
@@ -133,12 +143,13 @@ class NativeProbe extends BaseProbe {
   readonly #addon: NativeAddon;
   readonly #handle: number;
 
-  constructor(addon: NativeAddon, pid: number, reason: string) {
+  constructor(addon: NativeAddon, pid: number, reason: string, countsIntervalMs: number) {
     super(pid, reason);
     const handle = addon.open(pid === process.pid ? 0 : pid);
     if (handle < 0) throw statusError(-handle, pid);
     this.#addon = addon;
     this.#handle = handle;
+    if (countsIntervalMs > 0) addon.setCountsInterval(handle, countsIntervalMs);
   }
 
   sampleInto(row: Float64Array, offset = 0): ProbeStatus {
@@ -274,11 +285,12 @@ export function createProbe(options?: ProbeOptions): Probe {
   const opts = checkOptions('options', options, PROBE_OPTIONS, 'createProbe');
   const pid = opts.pid === undefined ? process.pid : checkPid('options.pid', opts.pid);
   const backend = opts.backend === undefined ? 'auto' : checkOneOf('options.backend', opts.backend, PROBE_BACKENDS);
+  const countsIntervalMs = checkNumber('options.countsIntervalMs', opts.countsIntervalMs ?? 0, 0, MAX_COUNTS_INTERVAL_MS);
   const self = pid === process.pid;
 
   if (backend === 'auto' || backend === 'native') {
     const load = loadNative();
-    if (load.addon) return new NativeProbe(load.addon, pid, `native: ${load.reason}`);
+    if (load.addon) return new NativeProbe(load.addon, pid, `native: ${load.reason}`, countsIntervalMs);
     if (backend === 'native') throw new NativeUnavailableError(load.reason, load.attempts);
     const tier = self || builtinCanReadOthers ? 'builtin' : 'systeminformation';
     noticeFallback(load.reason, tier);

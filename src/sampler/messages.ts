@@ -17,6 +17,8 @@ export interface SamplerWorkerData {
   rescanIntervalMs: number;
   /** ms between PSS readings; 0: none. */
   pssIntervalMs: number;
+  /** ms between readings of fds, threads and per-thread switches (createProbe's countsIntervalMs). */
+  countsIntervalMs: number;
 }
 
 export type WorkerMessage =

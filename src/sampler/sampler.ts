@@ -157,6 +157,7 @@ export class Sampler extends EventEmitter<SamplerEvents> {
       backend: this.#options.backend,
       rescanIntervalMs: this.#options.rescanIntervalMs,
       pssIntervalMs: this.#options.pssIntervalMs,
+      countsIntervalMs: this.#options.countsIntervalMs,
     };
     // The host's execArgv and NODE_OPTIONS are not ours to inherit: see src/worker-options.ts.
     const worker = startWorker(new URL('./worker.js', import.meta.url), {

@@ -66,14 +66,17 @@ export class TreeSource {
   }
 
   readonly #excludeRoot: boolean;
+  readonly #countsIntervalMs: number;
   /** How rescan() finds descendants (sampler/descendants.ts). */
   readonly descendants: Descendants;
 
-  constructor(rootPid: number, backend: ProbeBackendOption, excludeRoot = false, descendants = Descendants.open()) {
+  /** countsIntervalMs: each member probe's (createProbe's option), so a tree's costly reads share one rate. */
+  constructor(rootPid: number, backend: ProbeBackendOption, excludeRoot = false, descendants = Descendants.open(), countsIntervalMs = 0) {
     this.#backend = backend;
+    this.#countsIntervalMs = countsIntervalMs;
     this.#excludeRoot = excludeRoot;
     this.descendants = descendants;
-    this.root = createProbe({ pid: rootPid, backend });
+    this.root = createProbe({ pid: rootPid, backend, countsIntervalMs });
     const root = newMember(this.root, NaN, undefined);
     root.info.ppid = readPpid(rootPid);
     this.#members.set(rootPid, root);
@@ -110,7 +113,7 @@ export class TreeSource {
   #adopt(pid: number, ppid: number): void {
     if (this.#members.has(pid) || this.#retired.has(pid)) return;
     try {
-      const probe = createProbe({ pid, backend: this.#backend });
+      const probe = createProbe({ pid, backend: this.#backend, countsIntervalMs: this.#countsIntervalMs });
       this.#members.set(pid, newMember(probe, ppid, this.#members.get(ppid)));
     } catch {
       // exited between the scan (or its fork) and the open: nothing to count

@@ -57,13 +57,13 @@ interface Opened {
 
 function openSource(): Opened {
   if (data.tree) {
-    const tree = new TreeSource(data.pid, data.backend, data.excludeRoot);
+    const tree = new TreeSource(data.pid, data.backend, data.excludeRoot, undefined, data.countsIntervalMs);
     const births = openForkEvents(); // listening before the first scan: no child falls between
     tree.rescan();
     const discovery = `${births.reason}; rescans every rescanIntervalMs: ${tree.descendants.reason}`;
     return { source: tree, probe: tree.root, tree, births: births.events, discovery };
   }
-  const probe = createProbe({ pid: data.pid, backend: data.backend });
+  const probe = createProbe({ pid: data.pid, backend: data.backend, countsIntervalMs: data.countsIntervalMs });
   const source = { sampleInto: (r: Float64Array, o: number) => probe.sampleInto(r, o), processes: 1, joinedCpuUs: 0, close: () => probe.close() };
   return { source, probe, tree: null, births: null, discovery: null };
 }
