@@ -125,6 +125,11 @@ export function nativeTick(probe: Probe): ((cell: Float64Array, row: Float64Arra
   return probe instanceof NativeProbe && !probe.closed ? (cell, row) => probe.tickInto(cell, row) : null;
 }
 
+/** For a tree's counts budget: a native probe's countsIntervalMs from now on; other tiers ignore it. */
+export function setCountsInterval(probe: Probe, ms: number): void {
+  if (probe instanceof NativeProbe && !probe.closed) probe.setCountsInterval(ms);
+}
+
 export type NativeLoop = (header: Int32Array, records: Float64Array, versions: Int32Array, gauges: Float64Array, layout: Int32Array, params: Float64Array, state: Float64Array, win: Float64Array) => number;
 
 /** For the sampler: the native loop over a native probe, or null for the other tiers. */

@@ -112,6 +112,11 @@ export class NativeProbe extends BaseProbe {
     }
   }
 
+  /** The costly counts at most every `ms` from the next read on (setCountsInterval in probe.ts). */
+  setCountsInterval(ms: number): void {
+    this.#addon.setCountsInterval(this.#handle, ms);
+  }
+
   /** The sampler's tick: sleep to cell[1], wake-up time into cell[0], a read into row (see NativeAddon.tick). */
   tickInto(cell: Float64Array, row: Float64Array): ProbeStatus {
     return this.#addon.tick(this.#handle, cell, row) as ProbeStatus;

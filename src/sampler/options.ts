@@ -65,7 +65,8 @@ const DEFAULTS = Object.freeze({
   pssIntervalMs: 250,
   countsIntervalMs: COUNTS_INTERVAL_MS,
 });
-export type ResolvedSamplerOptions = Required<Omit<SamplerOptions, 'pid'>>;
+/** countsBudget: countsIntervalMs was the default, so a tree's budget may lengthen it. */
+export type ResolvedSamplerOptions = Required<Omit<SamplerOptions, 'pid'>> & { countsBudget: boolean };
 
 /**
  * PSS by default only where the sampler is not inside what it samples: a page-table walk of this
@@ -95,6 +96,7 @@ export function resolveSamplerOptions(options: SamplerOptions | undefined): { pi
       excludeRoot: checkBoolean('options.excludeRoot', o.excludeRoot ?? DEFAULTS.excludeRoot),
       pssIntervalMs: checkNumber('options.pssIntervalMs', o.pssIntervalMs ?? defaultPssInterval(pid, o), 0, 2 ** 31 - 1),
       countsIntervalMs: checkNumber('options.countsIntervalMs', o.countsIntervalMs ?? DEFAULTS.countsIntervalMs, 0, 86_400_000),
+      countsBudget: o.countsIntervalMs === undefined,
     },
   };
 }

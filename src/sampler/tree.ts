@@ -8,7 +8,7 @@
  * Levels (RSS, VMS, fds, threads) are summed over live members only.
  */
 import { F, FIELD_COUNT, ProbeStatus } from '../probe/layout.js';
-import { createProbe, type Probe, type ProbeBackendOption } from '../probe/probe.js';
+import { createProbe, setCountsInterval, type Probe, type ProbeBackendOption } from '../probe/probe.js';
 import { cpuPercent } from '../units.js';
 import { Descendants } from './descendants.js';
 import type { BirthSink, ForkEvents } from './fork-events.js';
@@ -66,7 +66,7 @@ export class TreeSource {
   }
 
   readonly #excludeRoot: boolean;
-  readonly #countsIntervalMs: number;
+  #countsIntervalMs: number;
   /** How rescan() finds descendants (sampler/descendants.ts). */
   readonly descendants: Descendants;
 
@@ -80,6 +80,19 @@ export class TreeSource {
     const root = newMember(this.root, NaN, undefined);
     root.info.ppid = readPpid(rootPid);
     this.#members.set(rootPid, root);
+  }
+
+  /** Threads of the live members at their last reading (the counts budget's measure, tree-upkeep.ts). */
+  liveThreads(): number {
+    let n = 0;
+    for (const m of this.#members.values()) if (m.last[F.threads]! > 0) n += m.last[F.threads]!;
+    return n;
+  }
+
+  /** Every member's counts interval (createProbe's countsIntervalMs), and new members' from now on. */
+  setCountsInterval(ms: number): void {
+    this.#countsIntervalMs = ms;
+    for (const m of this.#members.values()) setCountsInterval(m.probe, ms);
   }
 
   get processes(): number {
