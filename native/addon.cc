@@ -39,6 +39,7 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
                              InstanceMethod("sampleInto", &ProbeAddon::SampleInto),
                              InstanceMethod("childrenInto", &ProbeAddon::ChildrenInto),
                              InstanceMethod("close", &ProbeAddon::Close),
+                             InstanceMethod("setCountsInterval", &ProbeAddon::SetCountsInterval),
                              InstanceMethod("features", &ProbeAddon::Features),
                              InstanceMethod("baseline", &ProbeAddon::Baseline),
                              InstanceMethod("baselineThread", &ProbeAddon::BaselineThread),
@@ -145,6 +146,16 @@ class ProbeAddon : public Napi::Addon<ProbeAddon> {
       pp_close(t);
       targets_[h] = nullptr;
     }
+    return info.Env().Undefined();
+  }
+
+  // setCountsInterval(handle, ms): the costly counts at most every ms (pp_set_counts_interval);
+  // 0: at every read. Bounded like the sampler's interval (a day at most).
+  Napi::Value SetCountsInterval(const Napi::CallbackInfo& info) {
+    ArgCheck a(info, "setCountsInterval");
+    pp_target* t = Target(a, 0);
+    double ms;
+    if (t != nullptr && a.Number(1, "ms", 0, 86400000, &ms)) pp_set_counts_interval(t, ms);
     return info.Env().Undefined();
   }
 

@@ -70,6 +70,12 @@ enum pp_status pp_open(int pid, struct pp_target** out);
 enum pp_status pp_read(struct pp_target* t, struct pp_sample* s);
 void pp_close(struct pp_target* t);
 
+// Read the costly counts (open fds, threads, and another pid's per-thread context switches) at
+// most every `ms` of the monotonic clock, carrying the last reading in between; 0 (the default
+// after pp_open): at every pp_read. CPU, memory, faults and the timestamp are read at every
+// pp_read regardless. A no-op where those counts are cheap (every platform but Linux).
+void pp_set_counts_interval(struct pp_target* t, double ms);
+
 // What the children a process has waited for used, they and their own waited-for descendants
 // (the kernel adds a child's totals to its parent's at each reap): getrusage(RUSAGE_CHILDREN) for
 // this process (µs), else /proc/PID/stat cutime, cstime, cminflt, cmajflt as of the last pp_read

@@ -83,11 +83,31 @@ struct pp_target {
   double prev_user_us;
   double prev_system_us;
   struct pp_cpu_state cpu;
+  // The costly counts (pp_set_counts_interval): read when the monotonic clock reaches counts_due_us,
+  // carried in counts[] in between. counts[]: open fds, threads, voluntary, involuntary switches.
+  double counts_interval_us;
+  double counts_due_us;
+  double counts[4];
   // Another pid's reaped-children totals from its last stat read (pp_read_children).
   struct pp_children children;
   char buf[kStatusBuf];
   char dirbuf[kDirBuf];
 };
+
+void pp_set_counts_interval(struct pp_target* t, double ms) {
+  t->counts_interval_us = ms > 0 ? ms * 1e3 : 0;
+  t->counts_due_us = 0;  // the next read is a full one
+}
+
+// Whether this read takes fresh counts (and moves the next due time), else it carries the last.
+// The due time moves from now, not on a grid: a read that came late must not make the next one
+// early, and one read per interval is all the saving is about.
+static bool counts_due(pp_target* t, double mono_us) {
+  if (t->counts_interval_us <= 0) return true;
+  if (mono_us < t->counts_due_us) return false;
+  t->counts_due_us = mono_us + t->counts_interval_us;
+  return true;
+}
 
 enum pp_status pp_open(int pid, struct pp_target** out) {
   init_globals();
@@ -168,8 +188,13 @@ static enum pp_status read_self(pp_target* t, struct pp_sample* s, double mono_u
 
   s->cpu_user_us = tv_us(ru.ru_utime);
   s->cpu_system_us = tv_us(ru.ru_stime);
-  s->open_fds = pp_count_fds(t->fd_dir, t->fd_count_o1, t->dirbuf, sizeof t->dirbuf);
-  s->threads = pp_count_threads(t->task_dir, NAN);
+  if (counts_due(t, mono_us)) {
+    t->counts[0] = pp_count_fds(t->fd_dir, t->fd_count_o1, t->dirbuf, sizeof t->dirbuf);
+    t->counts[1] = pp_count_threads(t->task_dir, NAN);
+  }
+  s->open_fds = t->counts[0];
+  s->threads = t->counts[1];
+  // Switches of this process come from getrusage with the CPU times: cheap, so read every time.
   s->voluntary_ctx = (double)ru.ru_nvcsw;
   s->involuntary_ctx = (double)ru.ru_nivcsw;
   s->minor_faults = (double)ru.ru_minflt;
@@ -183,6 +208,21 @@ static enum pp_status read_self(pp_target* t, struct pp_sample* s, double mono_u
 
 // include/linux/sched.h: "getting shut down"; set by do_exit before exit_mm and exit_files.
 static const unsigned long kPfExiting = 0x00000004;
+
+// Another pid's costly counts into t->counts: open fds, threads, and the context switches summed
+// over its threads (one status file each, ~9 µs a thread: the reason these have their own rate).
+static void read_other_counts(pp_target* t, struct pp_sample* s, double num_threads) {
+  t->counts[0] = pp_count_fds(t->fd_dir, t->fd_count_o1, t->dirbuf, sizeof t->dirbuf);
+  t->counts[1] = pp_count_threads(t->task_dir, num_threads);
+  if (t->task_dir < 0 || !pp_threads_read(&t->threads, t->task_dir, t->counts[1], t->buf, sizeof t->buf, t->dirbuf,
+                                          sizeof t->dirbuf, &t->counts[2], &t->counts[3])) {
+    t->counts[2] = t->counts[3] = NAN;
+  }
+  s->open_fds = t->counts[0];
+  s->threads = t->counts[1];
+  s->voluntary_ctx = t->counts[2];
+  s->involuntary_ctx = t->counts[3];
+}
 
 static enum pp_status read_other(pp_target* t, struct pp_sample* s, double mono_us) {
   // CPU clock first, then stat: if stat still reads after the clock did, the process the clock
@@ -239,15 +279,19 @@ static enum pp_status read_other(pp_target* t, struct pp_sample* s, double mono_
   // (A leader that left by pthread_exit is state Z while its process runs on: not this.)
   if ((sf.flags & kPfExiting) != 0 && sf.state != 'Z') {
     s->rss_bytes = s->vms_bytes = s->open_fds = s->threads = 0;
+    if (t->task_dir < 0 || !pp_threads_read(&t->threads, t->task_dir, 0, t->buf, sizeof t->buf, t->dirbuf,
+                                            sizeof t->dirbuf, &s->voluntary_ctx, &s->involuntary_ctx)) {
+      s->voluntary_ctx = s->involuntary_ctx = NAN;
+    }
+    t->counts_due_us = 0;  // nothing carried across the teardown: a later read, if any, is full
   } else {
     enum pp_status st = read_statm(t, s);
     if (st != PP_OK) return st;
-    s->open_fds = pp_count_fds(t->fd_dir, t->fd_count_o1, t->dirbuf, sizeof t->dirbuf);
-    s->threads = pp_count_threads(t->task_dir, sf.num_threads);
-  }
-  if (t->task_dir < 0 || !pp_threads_read(&t->threads, t->task_dir, s->threads, t->buf, sizeof t->buf, t->dirbuf,
-                                          sizeof t->dirbuf, &s->voluntary_ctx, &s->involuntary_ctx)) {
-    s->voluntary_ctx = s->involuntary_ctx = NAN;
+    if (counts_due(t, mono_us)) read_other_counts(t, s, sf.num_threads);
+    s->open_fds = t->counts[0];
+    s->threads = t->counts[1];
+    s->voluntary_ctx = t->counts[2];
+    s->involuntary_ctx = t->counts[3];
   }
   return PP_OK;
 }

@@ -32,6 +32,9 @@ describe('createProbe option checks', () => {
     [{ pid: 2 ** 31 }, 'options.pid', `options.pid must be a positive integer, got ${2 ** 31}`],
     [{ backend: 'bogus' }, 'options.backend', `options.backend must be ${BACKENDS}, got "bogus"`],
     [{ backend: 1 }, 'options.backend', `options.backend must be ${BACKENDS}, got 1`],
+    [{ countsIntervalMs: -1 }, 'options.countsIntervalMs', 'options.countsIntervalMs must be a number from 0 to 86400000, got -1'],
+    [{ countsIntervalMs: NaN }, 'options.countsIntervalMs', 'options.countsIntervalMs must be a number from 0 to 86400000, got NaN'],
+    [{ countsIntervalMs: '20' }, 'options.countsIntervalMs', 'options.countsIntervalMs must be a number from 0 to 86400000, got "20"'],
     [null, 'options', 'options must be an object, got null'],
     ['pid', 'options', 'options must be an object, got "pid"'],
   ];

@@ -25,6 +25,8 @@ const CASES: [string, Record<string, unknown>, string, string][] = [
   ['pssIntervalMs -1', { pssIntervalMs: -1 }, 'options.pssIntervalMs', '-1'],
   ['pssIntervalMs NaN', { pssIntervalMs: NaN }, 'options.pssIntervalMs', 'NaN'],
   ['pssIntervalMs "250"', { pssIntervalMs: '250' }, 'options.pssIntervalMs', '"250"'],
+  ['countsIntervalMs -1', { countsIntervalMs: -1 }, 'options.countsIntervalMs', '-1'],
+  ['countsIntervalMs Infinity', { countsIntervalMs: Infinity }, 'options.countsIntervalMs', 'Infinity'],
 ];
 
 describe('bad options', () => {

@@ -46,6 +46,8 @@ export interface NativeAddon {
   /** Reaped-children totals (CHILDREN order) into out[0..3]; returns a ProbeStatus. */
   childrenInto(handle: number, out: Float64Array): number;
   close(handle: number): void;
+  /** Open fds, threads and another pid's per-thread switches at most every `ms` (0: every read); carried in between. */
+  setCountsInterval(handle: number, ms: number): void;
   features(): NativeFeatures;
   /** Elapsed ns of `iterations` reads doing the same system calls in a plain C loop. */
   baseline(handle: number, iterations: number): number;

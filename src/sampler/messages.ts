@@ -17,6 +17,10 @@ export interface SamplerWorkerData {
   rescanIntervalMs: number;
   /** ms between PSS readings; 0: none. */
   pssIntervalMs: number;
+  /** ms between readings of fds, threads and per-thread switches (createProbe's countsIntervalMs). */
+  countsIntervalMs: number;
+  /** Whether a tree may lengthen countsIntervalMs as it grows (false when the user set it). */
+  countsBudget: boolean;
 }
 
 export type WorkerMessage =
@@ -25,6 +29,8 @@ export type WorkerMessage =
   | { code: 'READY'; backend: ProbeBackend; backendReason: string; intervalMs: number; firstSeq: number; treeDiscovery: string | null; tid: number | null }
   /** Something the user should know, sampling goes on (e.g. interval clamped). */
   | { code: 'WARNING'; error: ErrorData }
+  /** A tree's counts budget changed every member's counts interval (sampler/tree-upkeep.ts), ms. */
+  | { code: 'COUNTS_INTERVAL'; countsIntervalMs: number }
   /** Sampling failed and stopped. */
   | { code: 'ERROR'; error: ErrorData }
   /** The loop ended: asked to, or the target process exited. */

@@ -40,6 +40,7 @@ export class Sampler extends EventEmitter<SamplerEvents> {
   readonly capacity: number;
   readonly reader: RingReader;
   #intervalMs: number;
+  #countsIntervalMs = 0;
   readonly #options: ResolvedSamplerOptions;
   readonly #sab: SharedArrayBuffer;
   /** The current worker and whether it is sampling (READY seen, not stopped). */
@@ -103,6 +104,14 @@ export class Sampler extends EventEmitter<SamplerEvents> {
     return this.#intervalMs;
   }
 
+  /**
+   * ms between readings of the costly counts (fds, threads, per-thread switches): the longest in
+   * effect since start(), which a tree's budget lengthens as it grows (sampler/tree-upkeep.ts).
+   */
+  get countsIntervalMs(): number {
+    return this.#countsIntervalMs;
+  }
+
   get stats(): SamplerStats {
     const samples = this.reader.latestSeq() + 1;
     const elapsed = (performance.now() - this.#startedAt) / 1e3;
@@ -157,6 +166,8 @@ export class Sampler extends EventEmitter<SamplerEvents> {
       backend: this.#options.backend,
       rescanIntervalMs: this.#options.rescanIntervalMs,
       pssIntervalMs: this.#options.pssIntervalMs,
+      countsIntervalMs: this.#options.countsIntervalMs,
+      countsBudget: this.#options.countsBudget,
     };
     // The host's execArgv and NODE_OPTIONS are not ours to inherit: see src/worker-options.ts.
     const worker = startWorker(new URL('./worker.js', import.meta.url), {
@@ -189,6 +200,7 @@ export class Sampler extends EventEmitter<SamplerEvents> {
         this.#backendReason = m.backendReason;
         this.#treeDiscovery = m.treeDiscovery;
         this.#intervalMs = m.intervalMs;
+        this.#countsIntervalMs = this.#options.countsIntervalMs;
         this.#startedAt = performance.now();
         this.#startSeq = this.reader.latestSeq();
         this.#firstSeq = m.firstSeq;
@@ -197,6 +209,9 @@ export class Sampler extends EventEmitter<SamplerEvents> {
         this.#readyMark = { ...usageMark(m.tid, this.reader), records: m.firstSeq };
         run.worker.unref(); // from now on the sampler never keeps the host alive
         resolve();
+        break;
+      case 'COUNTS_INTERVAL':
+        this.#countsIntervalMs = Math.max(this.#countsIntervalMs, m.countsIntervalMs);
         break;
       case 'WARNING':
         this.#report('warning', rebuildError(m.error));

@@ -8,7 +8,7 @@
  * Levels (RSS, VMS, fds, threads) are summed over live members only.
  */
 import { F, FIELD_COUNT, ProbeStatus } from '../probe/layout.js';
-import { createProbe, type Probe, type ProbeBackendOption } from '../probe/probe.js';
+import { createProbe, setCountsInterval, type Probe, type ProbeBackendOption } from '../probe/probe.js';
 import { cpuPercent } from '../units.js';
 import { Descendants } from './descendants.js';
 import type { BirthSink, ForkEvents } from './fork-events.js';
@@ -66,17 +66,33 @@ export class TreeSource {
   }
 
   readonly #excludeRoot: boolean;
+  #countsIntervalMs: number;
   /** How rescan() finds descendants (sampler/descendants.ts). */
   readonly descendants: Descendants;
 
-  constructor(rootPid: number, backend: ProbeBackendOption, excludeRoot = false, descendants = Descendants.open()) {
+  /** countsIntervalMs: each member probe's (createProbe's option), so a tree's costly reads share one rate. */
+  constructor(rootPid: number, backend: ProbeBackendOption, excludeRoot = false, descendants = Descendants.open(), countsIntervalMs = 0) {
     this.#backend = backend;
+    this.#countsIntervalMs = countsIntervalMs;
     this.#excludeRoot = excludeRoot;
     this.descendants = descendants;
-    this.root = createProbe({ pid: rootPid, backend });
+    this.root = createProbe({ pid: rootPid, backend, countsIntervalMs });
     const root = newMember(this.root, NaN, undefined);
     root.info.ppid = readPpid(rootPid);
     this.#members.set(rootPid, root);
+  }
+
+  /** Threads of the live members at their last reading (the counts budget's measure, tree-upkeep.ts). */
+  liveThreads(): number {
+    let n = 0;
+    for (const m of this.#members.values()) if (m.last[F.threads]! > 0) n += m.last[F.threads]!;
+    return n;
+  }
+
+  /** Every member's counts interval (createProbe's countsIntervalMs), and new members' from now on. */
+  setCountsInterval(ms: number): void {
+    this.#countsIntervalMs = ms;
+    for (const m of this.#members.values()) setCountsInterval(m.probe, ms);
   }
 
   get processes(): number {
@@ -123,7 +139,7 @@ export class TreeSource {
   #adopt(pid: number, ppid: number): void {
     if (this.#members.has(pid) || this.#retired.has(pid)) return;
     try {
-      const probe = createProbe({ pid, backend: this.#backend });
+      const probe = createProbe({ pid, backend: this.#backend, countsIntervalMs: this.#countsIntervalMs });
       this.#members.set(pid, newMember(probe, ppid, this.#members.get(ppid)));
     } catch {
       // exited between the scan (or its fork) and the open: nothing to count

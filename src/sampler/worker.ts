@@ -20,6 +20,7 @@ import type { SamplerWorkerData, WorkerMessage } from './messages.js';
 import { CPU_WINDOW_MS, CpuWindow } from './cpu-window.js';
 import { openForkEvents, type ForkEvents } from './fork-events.js';
 import { TreeSource } from './tree.js';
+import { TreeUpkeep } from './tree-upkeep.js';
 import { PssSchedule } from './pss-readings.js';
 import { ownThreadId } from './self-usage.js';
 import { errorData, IntervalClampedWarning } from '../errors.js';
@@ -57,13 +58,13 @@ interface Opened {
 
 function openSource(): Opened {
   if (data.tree) {
-    const tree = new TreeSource(data.pid, data.backend, data.excludeRoot);
+    const tree = new TreeSource(data.pid, data.backend, data.excludeRoot, undefined, data.countsIntervalMs);
     const births = openForkEvents(); // listening before the first scan: no child falls between
     tree.rescan();
     const discovery = `${births.reason}; rescans every rescanIntervalMs: ${tree.descendants.reason}`;
     return { source: tree, probe: tree.root, tree, births: births.events, discovery };
   }
-  const probe = createProbe({ pid: data.pid, backend: data.backend });
+  const probe = createProbe({ pid: data.pid, backend: data.backend, countsIntervalMs: data.countsIntervalMs });
   const source = { sampleInto: (r: Float64Array, o: number) => probe.sampleInto(r, o), processes: 1, joinedCpuUs: 0, close: () => probe.close() };
   return { source, probe, tree: null, births: null, discovery: null };
 }
@@ -188,7 +189,7 @@ function runSync(opened: Opened, intervalMs: number, tick: ((cell: Float64Array,
       }
     : () => performance.now();
   let next = now();
-  let nextRescan = next + data.rescanIntervalMs;
+  const upkeep = tree ? new TreeUpkeep(tree, births, header, data.rescanIntervalMs, next, post, data.countsIntervalMs, data.countsBudget) : null;
   let status: ProbeStatus = ProbeStatus.OK;
   for (;;) {
     next += intervalMs;
@@ -220,23 +221,7 @@ function runSync(opened: Opened, intervalMs: number, tick: ((cell: Float64Array,
       next += skipped * intervalMs;
       lag -= skipped * intervalMs;
     }
-    if (tree && Atomics.load(header, H.RESET_TOTALS) !== 0) {
-      Atomics.store(header, H.RESET_TOTALS, 0);
-      tree.resetTotals();
-      cpuWindow.reset(); // the totals stepped down: no interval spans the reset
-    }
-    if (tree && Atomics.exchange(header, H.PROCESSES, 0) !== 0) post({ code: 'PROCESSES', ...tree.processList() });
-    // Children born since the last tick join now; if the kernel dropped events, rescan at once.
-    const lost = tree !== null && births !== null && !tree.adoptBorn(births);
-    // A rescan asked for right after a spawn: with fork events, adoptBorn above has adopted the
-    // child already (its fork event is queued before the spawn returns), so the full scan, which
-    // reads every process's stat (milliseconds on a busy box, on a core the new command needs),
-    // is left to the periodic safety net. Without fork events it runs at once.
-    const asked = Atomics.exchange(header, H.RESCAN, 0) !== 0 && births === null;
-    if (tree && (lost || next >= nextRescan || asked)) {
-      tree.rescan();
-      nextRescan = next + data.rescanIntervalMs;
-    }
+    if (upkeep?.beforeRecord(next)) cpuWindow.reset(); // the totals stepped down: no interval spans the reset
     status = read >= 0 ? recordFrom(row, read as ProbeStatus, source, lag) : record(source, lag);
     if (finished(status)) return status;
     pss.take(performance.now(), tree);
