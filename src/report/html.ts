@@ -184,6 +184,30 @@ function checkReportOptions(options: unknown): HtmlReportOptions {
   return { ...(title !== undefined ? { title } : {}), ...(command !== undefined ? { command } : {}) };
 }
 
+/** The page's header: title, status, command and the stat cards. */
+function headHtml(input: ExportInput, title: string, command: string | undefined, span: number): string {
+  const { summary, samples } = input;
+  const total = summary.phases.find((p) => p.name === TOTAL_STARTUP);
+  const status = summary.incomplete ? ['incomplete', 'warn'] : summary.success ? ['success', 'ok'] : ['failed', 'bad'];
+  const failedCount = summary.phases.filter((p) => !p.success).length;
+  const durationText = Number.isFinite(summary.durationMs) ? fmtMs(summary.durationMs) : `≥ ${fmtMs(span)} (not finished)`;
+  // The cards show the startup (total_startup), the figures the phase table's total row shows;
+  // the session's own span (procprobe's setup and the teardown too) is their footnote.
+  const startup = total && Number.isFinite(total.durationMs) ? total : undefined;
+  const cpuOf = startup?.resources ?? summary.resources;
+  const stat = (k: string, v: string, sub = '', wide = false): string => `<div class="stat${wide ? ' wide' : ''}"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div>${sub ? `<div class="sub">${esc(sub)}</div>` : ''}</div>`;
+  return `<header class="head">
+<div class="titlebar"><h1>${esc(title)}</h1><span class="badge ${status[1]}">${esc(status[0])}</span></div>
+${command ? `<div class="cmd"><code>${esc(command)}</code></div>` : ''}
+<div class="stats">
+${stat('Session', summary.id, '', true)}${stat('Started', fmtTime(summary.startTime), '', true)}${startup ? stat('Startup', fmtMs(startup.durationMs), `session ${durationText} with setup and teardown`) : stat('Duration', durationText, Number.isFinite(summary.durationMs) && summary.durationMs >= 10_000 ? `${num(summary.durationMs / 1000, 1)} s` : '')}
+${stat('Phases', String(summary.phases.length), failedCount ? `${failedCount} failed` : 'all succeeded')}
+${stat('Samples', num(samples.count), samples.gaugeNames.length ? `${samples.gaugeNames.length} gauge${samples.gaugeNames.length > 1 ? 's' : ''}` : '')}
+${stat('Peak RSS', fmtMiB(cpuOf?.rssPeakBytes ?? NaN), startup?.resources ? 'during startup' : '')}${stat(startup?.resources ? 'Startup CPU' : 'CPU time', fmtMs(cpuOf?.cpuMs ?? NaN), cpuOf ? `${fmtPct(cpuOf.cpuPercent)} of one core` : '')}
+${stat('Errors', String(summary.errors.length))}${samplerStat(summary, stat)}
+</div>${samplerNote(summary)}</header>`;
+}
+
 /** The whole report as one HTML document. */
 export function renderHtmlReport(input: ExportInput, options: HtmlReportOptions = {}): string {
   const opts = checkReportOptions(options);
@@ -195,17 +219,8 @@ export function renderHtmlReport(input: ExportInput, options: HtmlReportOptions 
   const totalMs = total?.durationMs ?? (Number.isFinite(summary.durationMs) ? summary.durationMs : span);
   const frame: Frame = { width: FRAME_W, left: 230, right: FRAME_W - 120, x0: 0, x1: span > 0 ? span : 1 };
   const { rows, order } = phaseRows(summary.phases, totalMs);
-  const status = summary.incomplete ? ['incomplete', 'warn'] : summary.success ? ['success', 'ok'] : ['failed', 'bad'];
   const command = opts.command ?? commandOf(summary.metadata);
   const title = opts.title ?? 'procprobe report';
-  const res = summary.resources;
-  const failedCount = summary.phases.filter((p) => !p.success).length;
-  const durationText = Number.isFinite(summary.durationMs) ? fmtMs(summary.durationMs) : `≥ ${fmtMs(span)} (not finished)`;
-  // The cards show the startup (total_startup), the figures the phase table's total row shows;
-  // the session's own span (procprobe's setup and the teardown too) is their footnote.
-  const startup = total && Number.isFinite(total.durationMs) ? total : undefined;
-  const cpuOf = startup?.resources ?? res;
-  const stat = (k: string, v: string, sub = '', wide = false): string => `<div class="stat${wide ? ' wide' : ''}"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div>${sub ? `<div class="sub">${esc(sub)}</div>` : ''}</div>`;
   const meta = Object.entries(summary.metadata)
     .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(text(v).slice(0, 2000))}</dd>`)
     .join('');
@@ -216,16 +231,7 @@ export function renderHtmlReport(input: ExportInput, options: HtmlReportOptions 
 <title>${esc(title)}${command ? ` · ${esc(command)}` : ''}</title>
 <style>${STYLE}</style></head>
 <body><main>
-<header class="head">
-<div class="titlebar"><h1>${esc(title)}</h1><span class="badge ${status[1]}">${esc(status[0])}</span></div>
-${command ? `<div class="cmd"><code>${esc(command)}</code></div>` : ''}
-<div class="stats">
-${stat('Session', summary.id, '', true)}${stat('Started', fmtTime(summary.startTime), '', true)}${startup ? stat('Startup', fmtMs(startup.durationMs), `session ${durationText} with setup and teardown`) : stat('Duration', durationText, Number.isFinite(summary.durationMs) && summary.durationMs >= 10_000 ? `${num(summary.durationMs / 1000, 1)} s` : '')}
-${stat('Phases', String(summary.phases.length), failedCount ? `${failedCount} failed` : 'all succeeded')}
-${stat('Samples', num(samples.count), samples.gaugeNames.length ? `${samples.gaugeNames.length} gauge${samples.gaugeNames.length > 1 ? 's' : ''}` : '')}
-${stat('Peak RSS', fmtMiB(cpuOf?.rssPeakBytes ?? NaN), startup?.resources ? 'during startup' : '')}${stat(startup?.resources ? 'Startup CPU' : 'CPU time', fmtMs(cpuOf?.cpuMs ?? NaN), cpuOf ? `${fmtPct(cpuOf.cpuPercent)} of one core` : '')}
-${stat('Errors', String(summary.errors.length))}${samplerStat(summary, stat)}
-</div>${samplerNote(summary)}</header>
+${headHtml(input, title, command, span)}
 <section><h2>Phases</h2>
 ${rows.length ? `<figure class="card">${ganttSvg(rows, frame)}<figcaption><span class="key-sw slowest"></span> slowest phase <span class="key-sw failed"></span> failed phase · times in ms since the session start</figcaption></figure>` : '<p class="note">No phases were timed in this session.</p>'}
 </section>
