@@ -124,13 +124,53 @@ describe('renderHtmlReport: the document', () => {
       return f!;
     };
     const yTicks = (svg: string): string[] => [...svg.matchAll(/<text class="tick" x="[\d.]+" y="[\d.]+" text-anchor="end">([^<]*)<\/text>/g)].map((m) => m[1]!);
-    for (const title of ['Threads (all processes)', 'Processes', 'Open file descriptors (all processes)']) {
+    for (const title of ['Threads', 'Processes', 'Open file descriptors']) {
       const ticks = yTicks(chart(title));
       expect(ticks.length, title).toBeGreaterThanOrEqual(2);
       for (const t of ticks) expect(t, `${title}: ${ticks.join(' ')}`).toMatch(/^[\d,]+$/);
     }
     expect(chart('Processes')).toContain('peak 3');
+    expect(chart('Threads')).toContain('>all processes<'); // a tree's threads are a sum, said once
     expect(renderHtmlReport(base)).not.toContain('>Processes<'); // one process: no chart of one
+  });
+
+  it('every chart has a legend swatch per line, its y unit along the y axis and ms on the time axis', () => {
+    const figures = html.split('<figure class="card chart-card">').slice(1).map((f) => f.slice(0, f.indexOf('</figure>')));
+    expect(figures.length).toBeGreaterThanOrEqual(5);
+    for (const f of figures) {
+      const title = /<text class="ctitle"[^>]*>([^<]*)</.exec(f)![1]!;
+      const lines = new Set([...f.matchAll(/<path class="line (s-[\w-]+)"/g)].map((m) => m[1]));
+      const keys = new Set([...f.matchAll(/<g class="legend"><rect class="key (s-[\w-]+)"/g)].map((m) => m[1]));
+      expect(keys, title).toEqual(lines);
+      expect(f, title).toMatch(/<text class="tick unit yunit"[^>]*transform="rotate\(-90[^>]*>[^<]+</);
+      expect(f, title).toMatch(/<text class="tick unit"[^>]*>ms</);
+    }
+  });
+
+  it('draws no line over records that measured nothing (a failed read in the middle)', () => {
+    const base = syntheticInput();
+    const { stride, count: n } = base.samples;
+    const records = base.samples.records.slice();
+    const t = (i: number): number => records[i * stride + R.ROW + F.timestamp]! - START;
+    const from = Math.floor(n * 0.4);
+    const to = Math.floor(n * 0.6);
+    for (let i = from; i < to; i++) records[i * stride + R.STATUS] = 1; // the read failed: nothing known
+    const page = renderHtmlReport({ ...base, samples: { ...base.samples, records } });
+    // The chart's own x scale, read back from the page's time-axis ticks (label ms -> x).
+    for (const title of ['CPU', 'Resident memory', 'Threads', 'Context switches']) {
+      const f = page.split('<figure class="card chart-card">').slice(1).find((x) => x.includes(`>${title}<`))!;
+      const ticks = [...f.matchAll(/<text class="tick" x="([\d.]+)" y="[\d.]+" text-anchor="middle">([\d,]+)<\/text>/g)].map((m) => [Number(m[1]), Number(m[2]!.replace(/,/g, ''))] as const);
+      const [[xa, ta], [xb, tb]] = [ticks[0]!, ticks[ticks.length - 1]!];
+      const xOf = (ms: number): number => xa + ((ms - ta) / (tb - ta)) * (xb - xa);
+      const lo = xOf(t(from)) + 1;
+      const hi = xOf(t(to - 1)) - 1;
+      // Every line segment's points, in order: none may lie inside the gap, and no segment may jump over it.
+      for (const m of f.matchAll(/<path class="line [^"]*" d="([^"]+)"/g)) {
+        const xs = [...m[1]!.matchAll(/[ML]([\d.]+) /g)].map((p) => Number(p[1]));
+        for (const x of xs) expect(x > lo && x < hi, `${title}: a point at x=${x} inside the gap ${lo}-${hi}`).toBe(false);
+        for (let k = 1; k < xs.length; k++) expect(xs[k - 1]! <= lo && xs[k]! >= hi, `${title}: a line across the gap`).toBe(false);
+      }
+    }
   });
 
   it('lists the phase table, the suggestions with evidence, and the errors', () => {

@@ -104,19 +104,22 @@ function chartsHtml(input: ExportInput, frame: Frame, shades: PhaseRow[]): strin
   if (!cpu.ys.some(Number.isFinite)) cpu = decimateMinMax(ts, pct, MAX_CHART_POINTS);
   const lvl = (ys: number[], k = 1): Points => decimateMinMax(ts, k === 1 ? ys : ys.map((v) => v / k), MAX_CHART_POINTS);
   const specs: ChartSpec[] = [];
-  const add = (title: string, unit: string, cls: string, pts: Points, notes: (st: ReturnType<typeof stats>) => string[], integer = false): void => {
+  // key: the legend's short name (the title is above it; the y unit is along the axis).
+  const add = (title: string, unit: string, cls: string, pts: Points, notes: (st: ReturnType<typeof stats>) => string[], integer = false, key = title): void => {
     const st = stats(pts);
-    if (Number.isFinite(st.max)) specs.push({ title, unit, area: true, series: [{ name: title, cls, pts }], notes: notes(st), integer });
+    if (Number.isFinite(st.max)) specs.push({ title, unit, area: true, series: [{ name: key, cls, pts }], notes: notes(st), integer });
     else specs.push({ title, unit, area: false, series: [], notes: [] });
   };
   const cpuMean = summary.resources?.cpuPercent ?? NaN;
-  add('CPU', '% of one core', 's-cpu', cpu, (st) => [`peak ${fmtPct(st.max)}`, ...(Number.isFinite(cpuMean) ? [`mean ${fmtPct(cpuMean)}`] : [])]);
-  add('Resident memory', 'MiB', 's-rss', lvl(rss, MiB), (st) => [`peak ${num(st.max, 1)} MiB`, `end ${num(st.last, 1)} MiB`]);
+  add('CPU', '% of one core', 's-cpu', cpu, (st) => [`peak ${fmtPct(st.max)}`, ...(Number.isFinite(cpuMean) ? [`mean ${fmtPct(cpuMean)}`] : [])], false, 'CPU %');
+  add('Resident memory', 'MiB', 's-rss', lvl(rss, MiB), (st) => [`peak ${num(st.max, 1)} MiB`, `end ${num(st.last, 1)} MiB`], false, 'RSS');
   const counted = (st: ReturnType<typeof stats>): string[] => [`peak ${num(st.max)}`, `end ${num(st.last)}`];
+  // A tree's threads and fds are sums over its processes: said in a note (a long title would run into the axis).
+  const summed = (st: ReturnType<typeof stats>): string[] => [...counted(st), ...(summary.processes ? ['all processes'] : [])];
   // A tree's members at each record (summed figures above are theirs): how many there were.
-  if (summary.processes) add('Processes', 'count', 's-thr', lvl(procs!), counted, true);
-  add(summary.processes ? 'Threads (all processes)' : 'Threads', 'count', 's-thr', lvl(threads), counted, true);
-  add(summary.processes ? 'Open file descriptors (all processes)' : 'Open file descriptors', 'count', 's-fds', lvl(fds), counted, true);
+  if (summary.processes) add('Processes', 'count', 's-thr', lvl(procs!), counted, true, 'processes');
+  add('Threads', 'count', 's-thr', lvl(threads), summed, true, 'threads');
+  add('Open file descriptors', 'count', 's-fds', lvl(fds), summed, true, 'fds');
   const v = counterRate(ts, vol, 1000, intervals);
   const iv = counterRate(ts, invol, 1000, intervals);
   const sv = stats(v);
@@ -131,7 +134,7 @@ function chartsHtml(input: ExportInput, frame: Frame, shades: PhaseRow[]): strin
     });
   } else specs.push({ title: 'Context switches', unit: 'per second', area: false, series: [], notes: [] });
   samples.gaugeNames.forEach((name, i) => {
-    add(name, 'gauge', `s-g${i % 4}`, lvl(cols[8 + i]!), (st) => [`min ${num(st.min, 2)}`, `max ${num(st.max, 2)}`, `last ${num(st.last, 2)}`]);
+    add(name, 'gauge', `s-g${i % 4}`, lvl(cols[8 + i]!), (st) => [`min ${num(st.min, 2)}`, `max ${num(st.max, 2)}`, `last ${num(st.last, 2)}`], false, name.length > 24 ? `${name.slice(0, 23)}…` : name);
   });
   return specs
     .map((spec, i) =>

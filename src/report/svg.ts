@@ -231,7 +231,7 @@ function chartKey(spec: ChartSpec, bottom: number): string {
     const ly = PAD_T + 32 + (spec.notes.length + i) * 17 + 4;
     s += `<g class="legend"><rect class="key ${se.cls}" x="12" y="${ly - 9}" width="10" height="10" rx="2"/><text class="cnote" x="28" y="${ly}">${esc(se.name)}</text></g>`;
   });
-  const ax = 170; // left of the tick labels (right-aligned at left - 8 = 222, ~6 digits wide)
+  const ax = 180; // left of the tick labels (right-aligned at left - 8 = 222, up to '1,000' wide)
   const ay = r1((PAD_T + bottom) / 2);
   return s + `<text class="tick unit yunit" x="${ax}" y="${ay}" text-anchor="middle" transform="rotate(-90 ${ax} ${ay})">${esc(spec.unit)}</text>`;
 }
