@@ -173,6 +173,32 @@ describe('renderHtmlReport: the document', () => {
     }
   });
 
+  it('breaks the line where the sampler left a long gap (no record for 200 ms)', () => {
+    const base = syntheticInput();
+    const { stride, count: n } = base.samples;
+    const t = (i: number): number => base.samples.records[i * stride + R.ROW + F.timestamp]! - START;
+    const from = Math.floor(n * 0.4);
+    const to = Math.floor(n * 0.55); // before the fixture's own failed reads (1200-1209)
+    // The records of [from, to) are gone: the ring has the ones before and after, nothing between.
+    const kept = [...Array(n).keys()].filter((i) => i < from || i >= to);
+    const records = new Float64Array(kept.length * stride);
+    kept.forEach((i, k) => records.set(base.samples.records.subarray(i * stride, (i + 1) * stride), k * stride));
+    expect(t(to) - t(from - 1)).toBeGreaterThanOrEqual(100);
+    const page = renderHtmlReport({ ...base, samples: { ...base.samples, records, count: kept.length } });
+    for (const title of ['Resident memory', 'Threads']) {
+      const f = page.split('<figure class="card chart-card">').slice(1).find((x) => x.includes(`>${title}<`))!;
+      const ticks = [...f.matchAll(/<text class="tick" x="([\d.]+)" y="[\d.]+" text-anchor="middle">([\d,]+)<\/text>/g)].map((m) => [Number(m[1]), Number(m[2]!.replace(/,/g, ''))] as const);
+      const [[xa, ta], [xb, tb]] = [ticks[0]!, ticks[ticks.length - 1]!];
+      const xOf = (ms: number): number => xa + ((ms - ta) / (tb - ta)) * (xb - xa);
+      const lo = xOf(t(from - 1)) + 1;
+      const hi = xOf(t(to)) - 1;
+      for (const m of f.matchAll(/<path class="line [^"]*" d="([^"]+)"/g)) {
+        const xs = [...m[1]!.matchAll(/[ML]([\d.]+) /g)].map((p) => Number(p[1]));
+        for (let k = 1; k < xs.length; k++) expect(xs[k - 1]! <= lo && xs[k]! >= hi, `${title}: a line across the gap`).toBe(false);
+      }
+    }
+  });
+
   it('lists the phase table, the suggestions with evidence, and the errors', () => {
     const tbody = /<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
     expect(count(tbody, /<tr/g)).toBe(5);

@@ -201,12 +201,27 @@ const CHART_H = 170;
 const PAD_T = 12;
 const PAD_B = 26;
 
-/** The path of each run of finite points, with its first and last x. */
+/**
+ * Spacing between points beyond which the line breaks: 10 x the median spacing. A sampler that
+ * stalled (a loaded machine: 180 ms without a record was seen) left no sample there, and a straight
+ * line across would draw values nobody measured.
+ */
+function breakSpacing(xs: number[]): number {
+  const d = xs.slice(1).map((x, i) => x - xs[i]!).filter((v) => v > 0).sort((a, b) => a - b);
+  return d.length ? 10 * d[Math.floor(d.length / 2)]! : Infinity;
+}
+
+/** The path of each run of finite points (broken at non-finite values and at long gaps), with its first and last x. */
 function pathOf(pts: Points, f: Frame, y: (v: number) => number): { d: string; a: string; b: string }[] {
   const segs: { d: string; a: string; b: string }[] = [];
+  const gap = breakSpacing(pts.xs);
   let cur = { d: '', a: '', b: '' };
   for (let i = 0; i <= pts.xs.length; i++) {
     const v = pts.ys[i];
+    if (cur.d && i < pts.xs.length && pts.xs[i]! - pts.xs[i - 1]! > gap) {
+      segs.push(cur);
+      cur = { d: '', a: '', b: '' };
+    }
     if (v === undefined || !Number.isFinite(v)) {
       if (cur.d) segs.push(cur);
       cur = { d: '', a: '', b: '' };
