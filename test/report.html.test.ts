@@ -357,6 +357,7 @@ describeWith('chromium', 'renderHtmlReport in headless Chromium', () => {
   let dir = '';
   let dom: ChromiumRun;
   let png: Buffer;
+  let narrow: Buffer;
   const keep = process.env.PROCPROBE_REPORT_OUT;
 
   beforeAll(async () => {
@@ -364,13 +365,16 @@ describeWith('chromium', 'renderHtmlReport in headless Chromium', () => {
     const file = join(dir, 'report.html');
     const shot = join(dir, 'report.png');
     writeFileSync(file, html);
-    const [d, s] = await Promise.all([
+    const shot800 = join(dir, 'report-800.png');
+    const [d, s, n] = await Promise.all([
       runChromium(['--dump-dom', `file://${file}`]),
       runChromium([`--screenshot=${shot}`, '--window-size=1400,2400', `file://${file}`]),
+      runChromium([`--screenshot=${shot800}`, '--window-size=800,2400', `file://${file}`]),
     ]);
     dom = d;
-    if (s.code !== 0) throw new Error(`chromium --screenshot exited ${s.code}: ${s.stderr.slice(-2000)}`);
+    for (const r of [s, n]) if (r.code !== 0) throw new Error(`chromium --screenshot exited ${r.code}: ${r.stderr.slice(-2000)}`);
     png = readFileSync(shot);
+    narrow = readFileSync(shot800);
   }, 150_000);
 
   afterAll(() => {
@@ -401,5 +405,15 @@ describeWith('chromium', 'renderHtmlReport in headless Chromium', () => {
     expect(pixelsNear(img, 0xdc2626)).toBeGreaterThan(200); // failed phase
     expect(pixelsNear(img, 0xf59e0b)).toBeGreaterThan(200); // slowest phase
     expect(pixelsNear(img, 0x2563eb, 20)).toBeGreaterThan(200); // CPU line
+  });
+
+  it('paints at 800 px wide too: the same bars and lines, scaled into the narrow page', () => {
+    const img = decodePng(narrow);
+    expect([img.width, img.height]).toEqual([800, 2400]);
+    const st = colourStats(img);
+    expect(st.distinct).toBeGreaterThan(200);
+    expect(pixelsNear(img, 0xdc2626)).toBeGreaterThan(50); // failed phase
+    expect(pixelsNear(img, 0xf59e0b)).toBeGreaterThan(50); // slowest phase
+    expect(pixelsNear(img, 0x2563eb, 20)).toBeGreaterThan(50); // CPU line
   });
 });
