@@ -26,6 +26,16 @@ const html = renderHtmlReport(input);
 const ESCAPED = '&#60;script&#62;alert(1)&#60;/script&#62;';
 
 const count = (s: string, re: RegExp): number => s.match(re)?.length ?? 0;
+/** The chart figure titled `title` on a page. */
+const chartNamed = (page: string, title: string): string => page.split('<figure class="card chart-card">').slice(1).find((x) => x.includes(`>${title}<`))!;
+/** A chart's x scale (ms -> SVG x), read back from its own time-axis tick labels. */
+function chartXOf(fig: string): (ms: number) => number {
+  const ticks = [...fig.matchAll(/<text class="tick" x="([\d.]+)" y="[\d.]+" text-anchor="middle">([\d,]+)<\/text>/g)].map((m) => [Number(m[1]), Number(m[2]!.replace(/,/g, ''))] as const);
+  const [[xa, ta], [xb, tb]] = [ticks[0]!, ticks[ticks.length - 1]!];
+  return (ms) => xa + ((ms - ta) / (tb - ta)) * (xb - xa);
+}
+/** The x of every point of each line segment a chart draws. */
+const lineXs = (fig: string): number[][] => [...fig.matchAll(/<path class="line [^"]*" d="([^"]+)"/g)].map((m) => [...m[1]!.matchAll(/[ML]([\d.]+) /g)].map((p) => Number(p[1])));
 describe('renderHtmlReport: the document', () => {
   it('is one self-contained file: no network reference, no script, no external style', () => {
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
@@ -156,17 +166,13 @@ describe('renderHtmlReport: the document', () => {
     const to = Math.floor(n * 0.6);
     for (let i = from; i < to; i++) records[i * stride + R.STATUS] = 1; // the read failed: nothing known
     const page = renderHtmlReport({ ...base, samples: { ...base.samples, records } });
-    // The chart's own x scale, read back from the page's time-axis ticks (label ms -> x).
     for (const title of ['CPU', 'Resident memory', 'Threads', 'Context switches']) {
-      const f = page.split('<figure class="card chart-card">').slice(1).find((x) => x.includes(`>${title}<`))!;
-      const ticks = [...f.matchAll(/<text class="tick" x="([\d.]+)" y="[\d.]+" text-anchor="middle">([\d,]+)<\/text>/g)].map((m) => [Number(m[1]), Number(m[2]!.replace(/,/g, ''))] as const);
-      const [[xa, ta], [xb, tb]] = [ticks[0]!, ticks[ticks.length - 1]!];
-      const xOf = (ms: number): number => xa + ((ms - ta) / (tb - ta)) * (xb - xa);
+      const f = chartNamed(page, title);
+      const xOf = chartXOf(f);
       const lo = xOf(t(from)) + 1;
       const hi = xOf(t(to - 1)) - 1;
       // Every line segment's points, in order: none may lie inside the gap, and no segment may jump over it.
-      for (const m of f.matchAll(/<path class="line [^"]*" d="([^"]+)"/g)) {
-        const xs = [...m[1]!.matchAll(/[ML]([\d.]+) /g)].map((p) => Number(p[1]));
+      for (const xs of lineXs(f)) {
         for (const x of xs) expect(x > lo && x < hi, `${title}: a point at x=${x} inside the gap ${lo}-${hi}`).toBe(false);
         for (let k = 1; k < xs.length; k++) expect(xs[k - 1]! <= lo && xs[k]! >= hi, `${title}: a line across the gap`).toBe(false);
       }
@@ -186,14 +192,11 @@ describe('renderHtmlReport: the document', () => {
     expect(t(to) - t(from - 1)).toBeGreaterThanOrEqual(100);
     const page = renderHtmlReport({ ...base, samples: { ...base.samples, records, count: kept.length } });
     for (const title of ['Resident memory', 'Threads']) {
-      const f = page.split('<figure class="card chart-card">').slice(1).find((x) => x.includes(`>${title}<`))!;
-      const ticks = [...f.matchAll(/<text class="tick" x="([\d.]+)" y="[\d.]+" text-anchor="middle">([\d,]+)<\/text>/g)].map((m) => [Number(m[1]), Number(m[2]!.replace(/,/g, ''))] as const);
-      const [[xa, ta], [xb, tb]] = [ticks[0]!, ticks[ticks.length - 1]!];
-      const xOf = (ms: number): number => xa + ((ms - ta) / (tb - ta)) * (xb - xa);
+      const f = chartNamed(page, title);
+      const xOf = chartXOf(f);
       const lo = xOf(t(from - 1)) + 1;
       const hi = xOf(t(to)) - 1;
-      for (const m of f.matchAll(/<path class="line [^"]*" d="([^"]+)"/g)) {
-        const xs = [...m[1]!.matchAll(/[ML]([\d.]+) /g)].map((p) => Number(p[1]));
+      for (const xs of lineXs(f)) {
         for (let k = 1; k < xs.length; k++) expect(xs[k - 1]! <= lo && xs[k]! >= hi, `${title}: a line across the gap`).toBe(false);
       }
     }
