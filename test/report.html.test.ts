@@ -26,6 +26,16 @@ const html = renderHtmlReport(input);
 const ESCAPED = '&#60;script&#62;alert(1)&#60;/script&#62;';
 
 const count = (s: string, re: RegExp): number => s.match(re)?.length ?? 0;
+/** The chart figure titled `title` on a page. */
+const chartNamed = (page: string, title: string): string => page.split('<figure class="card chart-card">').slice(1).find((x) => x.includes(`>${title}<`))!;
+/** A chart's x scale (ms -> SVG x), read back from its own time-axis tick labels. */
+function chartXOf(fig: string): (ms: number) => number {
+  const ticks = [...fig.matchAll(/<text class="tick" x="([\d.]+)" y="[\d.]+" text-anchor="middle">([\d,]+)<\/text>/g)].map((m) => [Number(m[1]), Number(m[2]!.replace(/,/g, ''))] as const);
+  const [[xa, ta], [xb, tb]] = [ticks[0]!, ticks[ticks.length - 1]!];
+  return (ms) => xa + ((ms - ta) / (tb - ta)) * (xb - xa);
+}
+/** The x of every point of each line segment a chart draws. */
+const lineXs = (fig: string): number[][] => [...fig.matchAll(/<path class="line [^"]*" d="([^"]+)"/g)].map((m) => [...m[1]!.matchAll(/[ML]([\d.]+) /g)].map((p) => Number(p[1])));
 describe('renderHtmlReport: the document', () => {
   it('is one self-contained file: no network reference, no script, no external style', () => {
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
@@ -124,13 +134,72 @@ describe('renderHtmlReport: the document', () => {
       return f!;
     };
     const yTicks = (svg: string): string[] => [...svg.matchAll(/<text class="tick" x="[\d.]+" y="[\d.]+" text-anchor="end">([^<]*)<\/text>/g)].map((m) => m[1]!);
-    for (const title of ['Threads (all processes)', 'Processes', 'Open file descriptors (all processes)']) {
+    for (const title of ['Threads', 'Processes', 'Open file descriptors']) {
       const ticks = yTicks(chart(title));
       expect(ticks.length, title).toBeGreaterThanOrEqual(2);
       for (const t of ticks) expect(t, `${title}: ${ticks.join(' ')}`).toMatch(/^[\d,]+$/);
     }
     expect(chart('Processes')).toContain('peak 3');
+    expect(chart('Threads')).toContain('>all processes<'); // a tree's threads are a sum, said once
     expect(renderHtmlReport(base)).not.toContain('>Processes<'); // one process: no chart of one
+  });
+
+  it('every chart has a legend swatch per line, its y unit along the y axis and ms on the time axis', () => {
+    const figures = html.split('<figure class="card chart-card">').slice(1).map((f) => f.slice(0, f.indexOf('</figure>')));
+    expect(figures.length).toBeGreaterThanOrEqual(5);
+    for (const f of figures) {
+      const title = /<text class="ctitle"[^>]*>([^<]*)</.exec(f)![1]!;
+      const lines = new Set([...f.matchAll(/<path class="line (s-[\w-]+)"/g)].map((m) => m[1]));
+      const keys = new Set([...f.matchAll(/<g class="legend"><rect class="key (s-[\w-]+)"/g)].map((m) => m[1]));
+      expect(keys, title).toEqual(lines);
+      expect(f, title).toMatch(/<text class="tick unit yunit"[^>]*transform="rotate\(-90[^>]*>[^<]+</);
+      expect(f, title).toMatch(/<text class="tick unit"[^>]*>ms</);
+    }
+  });
+
+  it('draws no line over records that measured nothing (a failed read in the middle)', () => {
+    const base = syntheticInput();
+    const { stride, count: n } = base.samples;
+    const records = base.samples.records.slice();
+    const t = (i: number): number => records[i * stride + R.ROW + F.timestamp]! - START;
+    const from = Math.floor(n * 0.4);
+    const to = Math.floor(n * 0.6);
+    for (let i = from; i < to; i++) records[i * stride + R.STATUS] = 1; // the read failed: nothing known
+    const page = renderHtmlReport({ ...base, samples: { ...base.samples, records } });
+    for (const title of ['CPU', 'Resident memory', 'Threads', 'Context switches']) {
+      const f = chartNamed(page, title);
+      const xOf = chartXOf(f);
+      const lo = xOf(t(from)) + 1;
+      const hi = xOf(t(to - 1)) - 1;
+      // Every line segment's points, in order: none may lie inside the gap, and no segment may jump over it.
+      for (const xs of lineXs(f)) {
+        for (const x of xs) expect(x > lo && x < hi, `${title}: a point at x=${x} inside the gap ${lo}-${hi}`).toBe(false);
+        for (let k = 1; k < xs.length; k++) expect(xs[k - 1]! <= lo && xs[k]! >= hi, `${title}: a line across the gap`).toBe(false);
+      }
+    }
+  });
+
+  it('breaks the line where the sampler left a long gap (no record for 200 ms)', () => {
+    const base = syntheticInput();
+    const { stride, count: n } = base.samples;
+    const t = (i: number): number => base.samples.records[i * stride + R.ROW + F.timestamp]! - START;
+    const from = Math.floor(n * 0.4);
+    const to = Math.floor(n * 0.55); // before the fixture's own failed reads (1200-1209)
+    // The records of [from, to) are gone: the ring has the ones before and after, nothing between.
+    const kept = [...Array(n).keys()].filter((i) => i < from || i >= to);
+    const records = new Float64Array(kept.length * stride);
+    kept.forEach((i, k) => records.set(base.samples.records.subarray(i * stride, (i + 1) * stride), k * stride));
+    expect(t(to) - t(from - 1)).toBeGreaterThanOrEqual(100);
+    const page = renderHtmlReport({ ...base, samples: { ...base.samples, records, count: kept.length } });
+    for (const title of ['Resident memory', 'Threads']) {
+      const f = chartNamed(page, title);
+      const xOf = chartXOf(f);
+      const lo = xOf(t(from - 1)) + 1;
+      const hi = xOf(t(to)) - 1;
+      for (const xs of lineXs(f)) {
+        for (let k = 1; k < xs.length; k++) expect(xs[k - 1]! <= lo && xs[k]! >= hi, `${title}: a line across the gap`).toBe(false);
+      }
+    }
   });
 
   it('lists the phase table, the suggestions with evidence, and the errors', () => {
@@ -291,6 +360,7 @@ describeWith('chromium', 'renderHtmlReport in headless Chromium', () => {
   let dir = '';
   let dom: ChromiumRun;
   let png: Buffer;
+  let narrow: Buffer;
   const keep = process.env.PROCPROBE_REPORT_OUT;
 
   beforeAll(async () => {
@@ -298,13 +368,16 @@ describeWith('chromium', 'renderHtmlReport in headless Chromium', () => {
     const file = join(dir, 'report.html');
     const shot = join(dir, 'report.png');
     writeFileSync(file, html);
-    const [d, s] = await Promise.all([
+    const shot800 = join(dir, 'report-800.png');
+    const [d, s, n] = await Promise.all([
       runChromium(['--dump-dom', `file://${file}`]),
       runChromium([`--screenshot=${shot}`, '--window-size=1400,2400', `file://${file}`]),
+      runChromium([`--screenshot=${shot800}`, '--window-size=800,2400', `file://${file}`]),
     ]);
     dom = d;
-    if (s.code !== 0) throw new Error(`chromium --screenshot exited ${s.code}: ${s.stderr.slice(-2000)}`);
+    for (const r of [s, n]) if (r.code !== 0) throw new Error(`chromium --screenshot exited ${r.code}: ${r.stderr.slice(-2000)}`);
     png = readFileSync(shot);
+    narrow = readFileSync(shot800);
   }, 150_000);
 
   afterAll(() => {
@@ -335,5 +408,15 @@ describeWith('chromium', 'renderHtmlReport in headless Chromium', () => {
     expect(pixelsNear(img, 0xdc2626)).toBeGreaterThan(200); // failed phase
     expect(pixelsNear(img, 0xf59e0b)).toBeGreaterThan(200); // slowest phase
     expect(pixelsNear(img, 0x2563eb, 20)).toBeGreaterThan(200); // CPU line
+  });
+
+  it('paints at 800 px wide too: the same bars and lines, scaled into the narrow page', () => {
+    const img = decodePng(narrow);
+    expect([img.width, img.height]).toEqual([800, 2400]);
+    const st = colourStats(img);
+    expect(st.distinct).toBeGreaterThan(200);
+    expect(pixelsNear(img, 0xdc2626)).toBeGreaterThan(50); // failed phase
+    expect(pixelsNear(img, 0xf59e0b)).toBeGreaterThan(50); // slowest phase
+    expect(pixelsNear(img, 0x2563eb, 20)).toBeGreaterThan(50); // CPU line
   });
 });

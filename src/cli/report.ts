@@ -11,11 +11,7 @@ import { phaseTree, slowestPhase } from '../session/phase-tree.js';
 import { exitText, rankProcesses, tailOf, tailPrograms, type ProcessTail } from '../session/process-list.js';
 import { samplerWarning } from '../session/sampler-account.js';
 import { totalStartupMs, type SessionSummary } from '../session/types.js';
-import { F } from '../probe/layout.js';
-import { R } from '../ring/layout.js';
-import type { SessionSamples } from '../session/types.js';
-import { escapeControls, fmtBytes, fmtMs, fmtNum, fmtPct, sparkline, table, type Style } from './terminal.js';
-import { cpuPercent } from '../units.js';
+import { escapeControls, fmtBytes, fmtMs, fmtNum, fmtPct, table, type Style } from './terminal.js';
 
 /** The phase table of one session. */
 export function phaseTable(summary: SessionSummary, style: Style): string {
@@ -90,42 +86,7 @@ export function samplerLines(summary: SessionSummary, style: Style): string[] {
   return [style.dim(line), ...(warning ? [style.yellow(`! ${warning}`)] : [])];
 }
 
-/** Sparklines of CPU %, RSS and threads over the session's samples. */
-export function sparklines(samples: SessionSamples, style: Style, width = 48): string {
-  if (samples.count < 2) return style.dim('(too few samples for charts)');
-  const col = (f: number) => Array.from({ length: samples.count }, (_, i) => samples.records[i * samples.stride + R.ROW + f]!);
-  const cpu = cpuPerBucket(samples, width);
-  const rss = col(F.rssBytes);
-  const threads = col(F.threads);
-  // reduce, not Math.max(...v): spreading a long session's samples throws RangeError.
-  const max = (v: number[]) => v.reduce((m, x) => (Number.isFinite(x) && x > m ? x : m), -Infinity);
-  return [
-    `CPU %    ${style.cyan(sparkline(cpu, width))}  peak ${fmtPct(max(cpu))}`,
-    `RSS      ${style.cyan(sparkline(rss, width))}  peak ${fmtBytes(max(rss))}`,
-    `threads  ${style.cyan(sparkline(threads, width))}  peak ${fmtNum(max(threads))}`,
-  ].join('\n');
-}
-
-/**
- * CPU % per time bucket from the cumulative CPU time (Δcpu / Δt of each bucket). Per-sample
- * percentages of another process are noisy at 1 kHz (its CPU clock advances at scheduler ticks),
- * bucket averages are not.
- */
-function cpuPerBucket(samples: SessionSamples, buckets: number): number[] {
-  const at = (i: number, f: number) => samples.records[i * samples.stride + R.ROW + f]!;
-  const cpu = (i: number) => at(i, F.cpuUserUs) + at(i, F.cpuSystemUs);
-  // Buckets of at least 20 ms: another process's CPU time advances in scheduler ticks (4 ms at HZ=250).
-  const spanMs = at(samples.count - 1, F.timestamp) - at(0, F.timestamp);
-  const n = Math.max(1, Math.min(buckets, samples.count - 1, Math.floor(spanMs / 20)));
-  const out: number[] = [];
-  for (let b = 0; b < n; b++) {
-    const i = Math.floor((b * (samples.count - 1)) / n);
-    const j = Math.floor(((b + 1) * (samples.count - 1)) / n);
-    const dt = (at(j, F.timestamp) - at(i, F.timestamp)) * 1e3;
-    out.push(cpuPercent(cpu(j) - cpu(i), dt));
-  }
-  return out;
-}
+export { sparklines } from './sparklines.js';
 
 export { runStatistics, type PhaseRunStats } from '../analysis/runs.js';
 

@@ -105,19 +105,22 @@ function chartsHtml(input: ExportInput, frame: Frame, shades: PhaseRow[]): strin
   if (!cpu.ys.some(Number.isFinite)) cpu = decimateMinMax(ts, pct, MAX_CHART_POINTS);
   const lvl = (ys: number[], k = 1): Points => decimateMinMax(ts, k === 1 ? ys : ys.map((v) => v / k), MAX_CHART_POINTS);
   const specs: ChartSpec[] = [];
-  const add = (title: string, unit: string, cls: string, pts: Points, notes: (st: ReturnType<typeof stats>) => string[], integer = false): void => {
+  // key: the legend's short name (the title is above it; the y unit is along the axis).
+  const add = (title: string, unit: string, cls: string, pts: Points, notes: (st: ReturnType<typeof stats>) => string[], integer = false, key = title): void => {
     const st = stats(pts);
-    if (Number.isFinite(st.max)) specs.push({ title, unit, area: true, series: [{ name: title, cls, pts }], notes: notes(st), integer });
+    if (Number.isFinite(st.max)) specs.push({ title, unit, area: true, series: [{ name: key, cls, pts }], notes: notes(st), integer });
     else specs.push({ title, unit, area: false, series: [], notes: [] });
   };
   const cpuMean = summary.resources?.cpuPercent ?? NaN;
-  add('CPU', '% of one core', 's-cpu', cpu, (st) => [`peak ${fmtPct(st.max)}`, ...(Number.isFinite(cpuMean) ? [`mean ${fmtPct(cpuMean)}`] : [])]);
-  add('Resident memory', 'MiB', 's-rss', lvl(rss, MiB), (st) => [`peak ${num(st.max, 1)} MiB`, `end ${num(st.last, 1)} MiB`]);
+  add('CPU', '% of one core', 's-cpu', cpu, (st) => [`peak ${fmtPct(st.max)}`, ...(Number.isFinite(cpuMean) ? [`mean ${fmtPct(cpuMean)}`] : [])], false, 'CPU %');
+  add('Resident memory', 'MiB', 's-rss', lvl(rss, MiB), (st) => [`peak ${num(st.max, 1)} MiB`, `end ${num(st.last, 1)} MiB`], false, 'RSS');
   const counted = (st: ReturnType<typeof stats>): string[] => [`peak ${num(st.max)}`, `end ${num(st.last)}`];
+  // A tree's threads and fds are sums over its processes: said in a note (a long title would run into the axis).
+  const summed = (st: ReturnType<typeof stats>): string[] => [...counted(st), ...(summary.processes ? ['all processes'] : [])];
   // A tree's members at each record (summed figures above are theirs): how many there were.
-  if (summary.processes) add('Processes', 'count', 's-thr', lvl(procs!), counted, true);
-  add(summary.processes ? 'Threads (all processes)' : 'Threads', 'count', 's-thr', lvl(threads), counted, true);
-  add(summary.processes ? 'Open file descriptors (all processes)' : 'Open file descriptors', 'count', 's-fds', lvl(fds), counted, true);
+  if (summary.processes) add('Processes', 'count', 's-thr', lvl(procs!), counted, true, 'processes');
+  add('Threads', 'count', 's-thr', lvl(threads), summed, true, 'threads');
+  add('Open file descriptors', 'count', 's-fds', lvl(fds), summed, true, 'fds');
   const v = counterRate(ts, vol, 1000, intervals);
   const iv = counterRate(ts, invol, 1000, intervals);
   const sv = stats(v);
@@ -132,7 +135,7 @@ function chartsHtml(input: ExportInput, frame: Frame, shades: PhaseRow[]): strin
     });
   } else specs.push({ title: 'Context switches', unit: 'per second', area: false, series: [], notes: [] });
   samples.gaugeNames.forEach((name, i) => {
-    add(name, 'gauge', `s-g${i % 4}`, lvl(cols[8 + i]!), (st) => [`min ${num(st.min, 2)}`, `max ${num(st.max, 2)}`, `last ${num(st.last, 2)}`]);
+    add(name, 'gauge', `s-g${i % 4}`, lvl(cols[8 + i]!), (st) => [`min ${num(st.min, 2)}`, `max ${num(st.max, 2)}`, `last ${num(st.last, 2)}`], false, name.length > 24 ? `${name.slice(0, 23)}…` : name);
   });
   return specs
     .map((spec, i) =>
@@ -185,6 +188,30 @@ function checkReportOptions(options: unknown): HtmlReportOptions {
   return { ...(title !== undefined ? { title } : {}), ...(command !== undefined ? { command } : {}) };
 }
 
+/** The page's header: title, status, command and the stat cards. */
+function headHtml(input: ExportInput, title: string, command: string | undefined, span: number): string {
+  const { summary, samples } = input;
+  const total = summary.phases.find((p) => p.name === TOTAL_STARTUP);
+  const status = summary.incomplete ? ['incomplete', 'warn'] : summary.success ? ['success', 'ok'] : ['failed', 'bad'];
+  const failedCount = summary.phases.filter((p) => !p.success).length;
+  const durationText = Number.isFinite(summary.durationMs) ? fmtMs(summary.durationMs) : `≥ ${fmtMs(span)} (not finished)`;
+  // The cards show the startup (total_startup), the figures the phase table's total row shows;
+  // the session's own span (procprobe's setup and the teardown too) is their footnote.
+  const startup = total && Number.isFinite(total.durationMs) ? total : undefined;
+  const cpuOf = startup?.resources ?? summary.resources;
+  const stat = (k: string, v: string, sub = '', wide = false): string => `<div class="stat${wide ? ' wide' : ''}"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div>${sub ? `<div class="sub">${esc(sub)}</div>` : ''}</div>`;
+  return `<header class="head">
+<div class="titlebar"><h1>${esc(title)}</h1><span class="badge ${status[1]}">${esc(status[0])}</span></div>
+${command ? `<div class="cmd"><code>${esc(command)}</code></div>` : ''}
+<div class="stats">
+${stat('Session', summary.id, '', true)}${stat('Started', fmtTime(summary.startTime), '', true)}${startup ? stat('Startup', fmtMs(startup.durationMs), `session ${durationText} with setup and teardown`) : stat('Duration', durationText, Number.isFinite(summary.durationMs) && summary.durationMs >= 10_000 ? `${num(summary.durationMs / 1000, 1)} s` : '')}
+${stat('Phases', String(summary.phases.length), failedCount ? `${failedCount} failed` : 'all succeeded')}
+${stat('Samples', num(samples.count), samples.gaugeNames.length ? `${samples.gaugeNames.length} gauge${samples.gaugeNames.length > 1 ? 's' : ''}` : '')}
+${stat('Peak RSS', fmtMiB(cpuOf?.rssPeakBytes ?? NaN), startup?.resources ? 'during startup' : '')}${stat(startup?.resources ? 'Startup CPU' : 'CPU time', fmtMs(cpuOf?.cpuMs ?? NaN), cpuOf ? `${fmtPct(cpuOf.cpuPercent)} of one core` : '')}
+${stat('Errors', String(summary.errors.length))}${samplerStat(summary, stat)}
+</div>${samplerNote(summary)}</header>`;
+}
+
 /** The whole report as one HTML document. */
 export function renderHtmlReport(input: ExportInput, options: HtmlReportOptions = {}): string {
   const opts = checkReportOptions(options);
@@ -196,17 +223,8 @@ export function renderHtmlReport(input: ExportInput, options: HtmlReportOptions 
   const totalMs = total?.durationMs ?? (Number.isFinite(summary.durationMs) ? summary.durationMs : span);
   const frame: Frame = { width: FRAME_W, left: 230, right: FRAME_W - 120, x0: 0, x1: span > 0 ? span : 1 };
   const { rows, order } = phaseRows(summary.phases, totalMs);
-  const status = summary.incomplete ? ['incomplete', 'warn'] : summary.success ? ['success', 'ok'] : ['failed', 'bad'];
   const command = opts.command ?? commandOf(summary.metadata);
   const title = opts.title ?? 'procprobe report';
-  const res = summary.resources;
-  const failedCount = summary.phases.filter((p) => !p.success).length;
-  const durationText = Number.isFinite(summary.durationMs) ? fmtMs(summary.durationMs) : `≥ ${fmtMs(span)} (not finished)`;
-  // The cards show the startup (total_startup), the figures the phase table's total row shows;
-  // the session's own span (procprobe's setup and the teardown too) is their footnote.
-  const startup = total && Number.isFinite(total.durationMs) ? total : undefined;
-  const cpuOf = startup?.resources ?? res;
-  const stat = (k: string, v: string, sub = '', wide = false): string => `<div class="stat${wide ? ' wide' : ''}"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div>${sub ? `<div class="sub">${esc(sub)}</div>` : ''}</div>`;
   const meta = Object.entries(summary.metadata)
     .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(text(v).slice(0, 2000))}</dd>`)
     .join('');
@@ -217,16 +235,7 @@ export function renderHtmlReport(input: ExportInput, options: HtmlReportOptions 
 <title>${esc(title)}${command ? ` · ${esc(command)}` : ''}</title>
 <style>${STYLE}</style></head>
 <body><main>
-<header class="head">
-<div class="titlebar"><h1>${esc(title)}</h1><span class="badge ${status[1]}">${esc(status[0])}</span></div>
-${command ? `<div class="cmd"><code>${esc(command)}</code></div>` : ''}
-<div class="stats">
-${stat('Session', summary.id, '', true)}${stat('Started', fmtTime(summary.startTime), '', true)}${startup ? stat('Startup', fmtMs(startup.durationMs), `session ${durationText} with setup and teardown`) : stat('Duration', durationText, Number.isFinite(summary.durationMs) && summary.durationMs >= 10_000 ? `${num(summary.durationMs / 1000, 1)} s` : '')}
-${stat('Phases', String(summary.phases.length), failedCount ? `${failedCount} failed` : 'all succeeded')}
-${stat('Samples', num(samples.count), samples.gaugeNames.length ? `${samples.gaugeNames.length} gauge${samples.gaugeNames.length > 1 ? 's' : ''}` : '')}
-${stat('Peak RSS', fmtMiB(cpuOf?.rssPeakBytes ?? NaN), startup?.resources ? 'during startup' : '')}${stat(startup?.resources ? 'Startup CPU' : 'CPU time', fmtMs(cpuOf?.cpuMs ?? NaN), cpuOf ? `${fmtPct(cpuOf.cpuPercent)} of one core` : '')}
-${stat('Errors', String(summary.errors.length))}${samplerStat(summary, stat)}
-</div>${samplerNote(summary)}</header>
+${headHtml(input, title, command, span)}
 <section><h2>Phases</h2>
 ${rows.length ? `<figure class="card">${ganttSvg(rows, frame)}<figcaption><span class="key-sw slowest"></span> slowest phase <span class="key-sw failed"></span> failed phase · times in ms since the session start</figcaption></figure>` : '<p class="note">No phases were timed in this session.</p>'}
 </section>

@@ -64,5 +64,5 @@ export function phaseTable(order: PhaseSummary[], rows: PhaseRow[], totalMs: num
       + resourceCells(p.resources)
       + `<td>${p.success ? '<span class="pill ok">ok</span>' : '<span class="pill bad">failed</span>'}</td><td class="err">${esc(p.errorMessage ?? '')}</td></tr>`;
   });
-  return `<div class="card scroll"><table><thead><tr><th>Phase</th><th>Start</th><th>Duration</th><th>Share of total</th><th>CPU time</th><th>CPU</th><th>Peak RSS</th><th>Threads</th><th>FDs peak</th><th>Ctx switches <span>vol / invol</span></th><th>Status</th><th>Error</th></tr></thead><tbody>\n${body.join('\n')}\n</tbody></table></div>`;
+  return `<div class="card scroll"><table><thead><tr><th>Phase</th><th>Start</th><th>Duration</th><th>Share of total</th><th>CPU time</th><th>CPU</th><th>Peak RSS</th><th>Threads peak</th><th>FDs peak</th><th>Ctx switches <span>vol / invol</span></th><th>Status</th><th>Error</th></tr></thead><tbody>\n${body.join('\n')}\n</tbody></table></div>`;
 }

@@ -1,4 +1,8 @@
-/** The report's inline stylesheet: page, cards, tables and the SVG classes svg.ts emits. */
+/**
+ * The report's inline stylesheet: page, cards, tables and the SVG classes svg.ts emits. Below 900 px
+ * the charts' 1280-unit viewBox is drawn at half size or less, so their text gets larger user units
+ * (the 800 px screenshot's 11 px ticks were about 6 px on screen).
+ */
 export const STYLE = `
 :root{--bg:#f3f5f8;--card:#fff;--text:#1e293b;--muted:#64748b;--line:#e2e8f0;--grid:#edf0f4;--axis:#94a3b8;--band:#f8fafc;
 --c0:#94a3b8;--c1:#3b82f6;--c2:#14b8a6;--c3:#8b5cf6;--c4:#0ea5e9;--c5:#22c55e;--c6:#6366f1;--c7:#06b6d4;
@@ -65,4 +69,5 @@ pre.msg{margin:8px 0 0;white-space:pre-wrap;overflow-wrap:anywhere;font-size:12.
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:6px 18px;padding:12px 16px;margin:0}
 dl.meta dt{color:var(--muted);font-weight:600}dl.meta dd{margin:0;overflow-wrap:anywhere;font-family:ui-monospace,Menlo,Consolas,"Liberation Mono",monospace;font-size:12.5px}
 footer{margin-top:28px;color:var(--muted);font-size:12px;text-align:center}
+@media (max-width:900px){main{padding:16px 12px 32px}svg .tick{font-size:16px}svg .ctitle{font-size:19px}svg .cnote,svg .endval{font-size:16px}}
 `;

@@ -76,13 +76,17 @@ export function decimateMinMax(xs: ArrayLike<number>, ys: ArrayLike<number>, max
  * equal time: per interval, the change between the last usable sample of the previous interval and
  * the last of this one (an average over the interval, not the noise of single 1 ms reads). The
  * point sits at the interval's end. A counter that goes backwards (a process of a sampled tree
- * exited) leaves a gap.
+ * exited) leaves a gap, and so does an interval with records that measured nothing in it (NaN: a
+ * failed read, the tree before its spawn): the chart draws no line across what was not sampled.
  */
 export function counterRate(ts: ArrayLike<number>, cs: ArrayLike<number>, scale: number, maxPoints = 1000): Points {
   const idx: number[] = [];
   for (let i = 0; i < Math.min(ts.length, cs.length); i++) if (Number.isFinite(ts[i]!) && Number.isFinite(cs[i]!)) idx.push(i);
   const out: Points = { xs: [], ys: [] };
   if (idx.length < 2) return out;
+  // used[i]: usable records among the first i (a prefix count: "any unusable between a and b" in O(1)).
+  const used = new Int32Array(Math.min(ts.length, cs.length) + 1);
+  for (let i = 0, k = 0; i < used.length - 1; i++) used[i + 1] = used[i]! + (idx[k] === i ? (k++, 1) : 0);
   const t0 = ts[idx[0]!]!;
   const width = (ts[idx[idx.length - 1]!]! - t0) / maxPoints;
   const bounds = [idx[0]!];
@@ -97,8 +101,9 @@ export function counterRate(ts: ArrayLike<number>, cs: ArrayLike<number>, scale:
     const b = bounds[k]!;
     const dt = ts[b]! - ts[a]!;
     const dc = cs[b]! - cs[a]!;
+    const unsampled = used[b + 1]! - used[a]! !== b - a + 1; // a record between a and b measured nothing
     out.xs.push(ts[b]!);
-    out.ys.push(dt > 0 && dc >= 0 ? (dc / dt) * scale : NaN);
+    out.ys.push(dt > 0 && dc >= 0 && !unsampled ? (dc / dt) * scale : NaN);
   }
   return out;
 }
@@ -196,12 +201,27 @@ const CHART_H = 170;
 const PAD_T = 12;
 const PAD_B = 26;
 
-/** The path of each run of finite points, with its first and last x. */
+/**
+ * Spacing between points beyond which the line breaks: 10 x the median spacing. A sampler that
+ * stalled (a loaded machine: 180 ms without a record was seen) left no sample there, and a straight
+ * line across would draw values nobody measured.
+ */
+function breakSpacing(xs: number[]): number {
+  const d = xs.slice(1).map((x, i) => x - xs[i]!).filter((v) => v > 0).sort((a, b) => a - b);
+  return d.length ? 10 * d[Math.floor(d.length / 2)]! : Infinity;
+}
+
+/** The path of each run of finite points (broken at non-finite values and at long gaps), with its first and last x. */
 function pathOf(pts: Points, f: Frame, y: (v: number) => number): { d: string; a: string; b: string }[] {
   const segs: { d: string; a: string; b: string }[] = [];
+  const gap = breakSpacing(pts.xs);
   let cur = { d: '', a: '', b: '' };
   for (let i = 0; i <= pts.xs.length; i++) {
     const v = pts.ys[i];
+    if (cur.d && i < pts.xs.length && pts.xs[i]! - pts.xs[i - 1]! > gap) {
+      segs.push(cur);
+      cur = { d: '', a: '', b: '' };
+    }
     if (v === undefined || !Number.isFinite(v)) {
       if (cur.d) segs.push(cur);
       cur = { d: '', a: '', b: '' };
@@ -213,6 +233,22 @@ function pathOf(pts: Points, f: Frame, y: (v: number) => number): { d: string; a
     cur.b = x;
   }
   return segs;
+}
+
+/**
+ * A chart's left margin: its title, notes and legend (a swatch per series, even a single one:
+ * the colour names the figure), and the y axis's unit written along the axis.
+ */
+function chartKey(spec: ChartSpec, bottom: number): string {
+  let s = `<text class="ctitle" x="12" y="${PAD_T + 12}">${esc(spec.title)}</text>`;
+  spec.notes.forEach((n, i) => (s += `<text class="cnote" x="12" y="${PAD_T + 32 + i * 17}">${esc(n)}</text>`));
+  spec.series.forEach((se, i) => {
+    const ly = PAD_T + 32 + (spec.notes.length + i) * 17 + 4;
+    s += `<g class="legend"><rect class="key ${se.cls}" x="12" y="${ly - 9}" width="10" height="10" rx="2"/><text class="cnote" x="28" y="${ly}">${esc(se.name)}</text></g>`;
+  });
+  const ax = 180; // left of the tick labels (right-aligned at left - 8 = 222, up to '1,000' wide)
+  const ay = r1((PAD_T + bottom) / 2);
+  return s + `<text class="tick unit yunit" x="${ax}" y="${ay}" text-anchor="middle" transform="rotate(-90 ${ax} ${ay})">${esc(spec.unit)}</text>`;
 }
 
 /** A line chart of `spec` over time, phases shaded behind it. */
@@ -239,15 +275,7 @@ export function lineChartSvg(spec: ChartSpec, f: Frame, shades: PhaseRow[], id: 
   }
   s += `<line class="axis" x1="${f.left}" x2="${f.right}" y1="${bottom}" y2="${bottom}"/>`;
   s += `<line class="axis" x1="${f.left}" x2="${f.left}" y1="${PAD_T}" y2="${bottom}"/>`;
-  s += `<text class="ctitle" x="12" y="${PAD_T + 12}">${esc(spec.title)}</text>`;
-  s += `<text class="tick" x="12" y="${PAD_T + 30}">${esc(spec.unit)}</text>`;
-  spec.notes.forEach((n, i) => (s += `<text class="cnote" x="12" y="${PAD_T + 54 + i * 17}">${esc(n)}</text>`));
-  if (spec.series.length > 1) {
-    spec.series.forEach((se, i) => {
-      const ly = PAD_T + 54 + (spec.notes.length + i) * 17;
-      s += `<rect class="key ${se.cls}" x="12" y="${ly - 9}" width="10" height="10" rx="2"/><text class="cnote" x="28" y="${ly}">${esc(se.name)}</text>`;
-    });
-  }
+  s += chartKey(spec, bottom);
   s += `<g clip-path="url(#${id})">`;
   spec.series.forEach((se, i) => {
     for (const { d, a, b } of pathOf(se.pts, f, y)) {
