@@ -117,6 +117,13 @@ describe('suggest', () => {
     expect(computeStats(balanced, { days: 7, now: NOW }).suggestions).toEqual([]);
   });
 
+  it("sees no dominant phase in a Node run whose only phase beside process_startup is Node's own bootstrap inside it", () => {
+    const h = Array.from({ length: 5 }, (_, i) =>
+      session(i, [phase('process_startup', 0, 170, 50), phase('node:v8_start', 14, 100, 50), phase('node:bootstrap', 127, 35, 50)]),
+    );
+    expect(byKind(computeStats(h, { days: 7, now: NOW }).suggestions, 'dominant_phase')).toEqual([]);
+  });
+
   it('flags a dominant phase with its share', () => {
     const h = Array.from({ length: 5 }, (_, i) => session(i, [phase('big', 0, 800, 50), phase('small', 800, 200, 50)]));
     const d = byKind(computeStats(h, { days: 7, now: NOW }).suggestions, 'dominant_phase');

@@ -79,7 +79,7 @@ const mib = (bytes: number) => `${r1(bytes / MiB)} MiB`;
  * waiting_phase, rss_growth, fd_leak, cpu_contention; within a kind, the larger effect first).
  * Rules (thresholds are the exported constants):
  * - dominant_phase: a phase's median duration > 50 % of the median total startup, with another
- *   phase of ≥ 0.5 ms median beside it.
+ *   phase of ≥ 0.5 ms median beside it (Node's node:* milestones, inside process_startup, are not).
  * - cpu_bound_phase: mean CPU ≥ 80 % of one core, median duration ≥ 20 ms.
  * - waiting_phase: mean CPU ≤ 20 % of one core, median duration ≥ 100 ms.
  * - rss_growth: median RSS delta over the phase ≥ 50 MiB or ≥ 50 % of its median starting RSS.
@@ -139,8 +139,10 @@ function phaseSuggestions(ph: PerformanceStats['phases'][number], stats: Omit<Pe
     });
   }
   if (aggregate) return;
-  // Only beside other phases: a startup that is one phase (a one-shot command) has no lever to point at.
-  const others = stats.phases.filter((p) => p !== ph && p.name !== TOTAL_STARTUP && p.durations.median >= DOMINANT_MIN_OTHER_MS).length;
+  // Only beside other phases: a startup that is one phase (a one-shot command) has no lever to
+  // point at. Node's bootstrap milestones (node:*) are inside process_startup, not beside it.
+  const beside = (p: (typeof stats.phases)[number]) => p !== ph && p.name !== TOTAL_STARTUP && !p.name.startsWith('node:') && p.durations.median >= DOMINANT_MIN_OTHER_MS;
+  const others = stats.phases.filter(beside).length;
   if (totalMedian > 0 && med > DOMINANT_SHARE * totalMedian && others > 0) {
     add(med / totalMedian, {
       kind: 'dominant_phase',
