@@ -55,9 +55,14 @@ describe('eventLoopDelayMs and eventLoopUtilization', () => {
         // idle loop before it: busy for at least lasted / (lasted + 100) of it.
         expect(Math.max(...after.map((s) => s.eventLoopUtilization))).toBeGreaterThanOrEqual(lasted / (lasted + WINDOW_MS) - 0.02);
       }
-      // And once the loop runs freely again, the figure comes back down.
-      const last = m.getRecentSnapshots(1)[0]!;
-      expect(last.eventLoopDelayMs).toBeLessThan(ms / 2);
+      // And once the loop runs freely again, the figure comes back down: within 2 s, a record
+      // under half the block (a loaded machine delays the free loop too, by tens of ms at load 15).
+      let last = m.getRecentSnapshots(1)[0]!.eventLoopDelayMs;
+      for (const until = Date.now() + 2000; last >= ms / 2 && Date.now() < until; ) {
+        await sleep(50);
+        last = m.getRecentSnapshots(1)[0]!.eventLoopDelayMs;
+      }
+      expect(last).toBeLessThan(ms / 2);
     });
   }
 
