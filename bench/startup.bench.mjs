@@ -40,9 +40,12 @@ function procprobe(cmd, runs, dir, extra) {
   const r = spawnSync(process.execPath, [CLI, 'run', '--json', '--runs', String(runs), '--warmup', '2', ...extra, '--data-dir', join(dir, 'data'), '--', ...cmd], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`procprobe run failed (${r.status}): ${r.stderr.slice(-400)}`);
   const measured = JSON.parse(r.stdout).runs.filter((x) => !x.warmup);
-  // Every run has resources (wait4's totals at least); how many were also seen by a sample?
-  const sampled = measured.filter((x) => x.phases.some((p) => p.name === 'process_startup' && p.resources?.samples > 0)).length;
-  return { ms: measured.map((x) => x.totalStartupMs), sampled };
+  // Counted, not assumed: how many runs have the command's CPU (wait4's totals at least), and how
+  // many were also seen by a sample (a 1 ms command often ends before the first one lands).
+  const startup = measured.map((x) => x.phases.find((p) => p.name === 'process_startup')?.resources);
+  const withCpu = startup.filter((d) => Number.isFinite(d?.cpuMs)).length;
+  const sampled = startup.filter((d) => d?.samples > 0).length;
+  return { ms: measured.map((x) => x.totalStartupMs), sampled, withCpu };
 }
 
 const stats = (ms) => {
@@ -58,7 +61,7 @@ export async function run({ quick }) {
   const tables = [];
   for (const cmd of commands()) {
     const dir = mkdtempSync(join(tmpdir(), 'procprobe-bench-startup-'));
-    const hf = [], native = { ms: [], sampled: 0 }, node = { ms: [], sampled: 0 };
+    const hf = [], native = { ms: [], sampled: 0, withCpu: 0 }, node = { ms: [], sampled: 0, withCpu: 0 };
     try {
       for (let b = 0; b < blocks; b++) {
         const h = hyperfine(cmd, per, dir);
@@ -68,6 +71,7 @@ export async function run({ quick }) {
           const r = procprobe(cmd, per, dir, extra);
           into.ms.push(...r.ms);
           into.sampled += r.sampled;
+          into.withCpu += r.withCpu;
         }
       }
     } finally {
@@ -80,8 +84,8 @@ export async function run({ quick }) {
     };
     const rows = [
       row(BASELINE, stats(hf), `median of ${hf.length}`, true),
-      row('procprobe run (native spawn, wait4)', stats(native.ms), `${over(native.ms)}; ${native.sampled}/${runs} runs sampled`),
-      row('procprobe run --keep (child_process)', stats(node.ms), `${over(node.ms)}; ${node.sampled}/${runs} runs sampled`),
+      row('procprobe run (native spawn, wait4)', stats(native.ms), `${over(native.ms)}; ${native.withCpu}/${runs} runs with CPU, ${native.sampled}/${runs} sampled`),
+      row('procprobe run --keep (child_process)', stats(node.ms), `${over(node.ms)}; ${node.withCpu}/${runs} runs with CPU, ${node.sampled}/${runs} sampled`),
     ];
     tables.push({ title: `total_startup of \`${cmd.map((w) => (w === process.execPath ? 'node' : w)).join(' ')}\`, ${runs} runs each in ${blocks} alternating blocks`, baselineName: BASELINE, rows });
   }

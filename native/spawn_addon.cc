@@ -1,7 +1,10 @@
 // N-API glue of the native spawn (spawn.h): spawn(file, argv, envp, cwd, stdio, newGroup, onExit).
 //
-// Each child gets one detached waiter thread blocked in wait4 and one thread-safe function that
-// carries the exit to JavaScript. libuv reaps only the pids it spawned itself (uv__wait_children
+// Each child gets one detached waiter thread and one thread-safe function that carries the exit to
+// JavaScript. The waiter itself calls posix_spawn, then wait4, while the JavaScript thread waits
+// for the spawn's result: nothing is created or scheduled between the clock read before the spawn
+// and wait4's return (a pthread_create there, and the new thread's first run, delayed the exit
+// stamp of a 1 ms command by up to a few ms on a loaded 2-core machine; issue 10). libuv reaps only the pids it spawned itself (uv__wait_children
 // calls waitpid(process->pid) for each of its own handles, never waitpid(-1): libuv 1.46,
 // src/unix/process.c), so it never takes our children's exit statuses from the waiter.
 //
@@ -9,6 +12,8 @@
 // keeps the event loop alive; the waiter releases it after the one call, and then nothing does.
 // Per spawn, not per sample: the argument strings and the waiter are allocated here.
 #include <errno.h>
+#include <condition_variable>
+#include <mutex>
 #include <napi.h>
 #include <stdio.h>
 
@@ -21,14 +26,25 @@ struct Waiter;
 void CallExit(Napi::Env env, Napi::Function cb, void* ctx, Waiter* w);
 using ExitFn = Napi::TypedThreadSafeFunction<void, Waiter, CallExit>;
 
+// The spawn handed to the waiter thread; lives on the JavaScript thread's stack, which waits on
+// `cv` until `done` (the waiter never touches it after signalling).
+struct Handoff {
+  const pp_spawn_opts* o;
+  pp_spawn_result r;
+  std::mutex mu;  // std, not pthread: this file builds on Windows too (spawn_unsupported there)
+  std::condition_variable cv;
+  bool done = false;
+};
+
 struct Waiter {
   int pid;
   struct pp_exit e;
   ExitFn fn;
+  Handoff* h;
 };
 
 constexpr const char* kStepNames[] = {"none", "pipe", "setup", "exec", "cwd", "unsupported", "thread"};
-constexpr int kStepThread = 6;  // pthread_create failed: the child was killed and reaped
+constexpr int kStepThread = 6;  // pthread_create failed: nothing was spawned
 
 // Runs on the JavaScript thread; env is null when the environment is being torn down (a worker
 // terminated while the child ran): the exit is then dropped, never delivered to a dead env.
@@ -58,6 +74,16 @@ void CallExit(Napi::Env env, Napi::Function cb, void*, Waiter* w) {
 
 void* WaitMain(void* arg) {
   Waiter* w = (Waiter*)arg;
+  Handoff* h = w->h;
+  bool ok = pp_spawn(h->o, &h->r) == 0;
+  w->pid = h->r.pid;
+  {
+    // Signalled under the lock: Spawn cannot see `done` and free h before notify_one returns.
+    std::lock_guard<std::mutex> lock(h->mu);
+    h->done = true;
+    h->cv.notify_one();
+  }  // h may be gone from here on; on a failed spawn, w too (Spawn frees it)
+  if (!ok) return nullptr;
   pp_wait_exit(w->pid, &w->e);
   // Copied first: once the call is queued, the JavaScript thread may run CallExit and free w.
   ExitFn fn = w->fn;
@@ -131,21 +157,26 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   if (!pp_spawn_supported()) return Failure(env, ENOSYS, PP_STEP_UNSUPPORTED);
   Waiter* w = new Waiter();
   w->fn = ExitFn::New(env, info[6].As<Napi::Function>(), "procprobe.spawn.exit", 0, 1);
-  pp_spawn_result r;
-  if (pp_spawn(&o, &r) != 0) {
-    w->fn.Release();
-    delete w;
-    return Failure(env, r.err, r.step);
-  }
-  w->pid = r.pid;
+  Handoff h;
+  h.o = &o;
+  w->h = &h;
   int rc = pp_thread_detached(WaitMain, w);
   if (rc != 0) {
-    pp_spawn_undo(&r);  // no thread to reap it: killed and reaped here, not left unwaited for
     w->fn.Release();
     delete w;
     return Failure(env, rc, kStepThread);
   }
-  return Success(env, r);
+  // Blocks only for the spawn itself (posix_spawn returns at the child's exec, as when called here).
+  {
+    std::unique_lock<std::mutex> lock(h.mu);
+    h.cv.wait(lock, [&h] { return h.done; });
+  }
+  if (h.r.err != 0) {
+    w->fn.Release();
+    delete w;
+    return Failure(env, h.r.err, h.r.step);
+  }
+  return Success(env, h.r);
 }
 
 }  // namespace

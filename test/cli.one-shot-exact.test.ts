@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup, runCli } from './helpers/cli.js';
-import { requireAddonFor } from './helpers/optional-readers.js';
+import { need, requireAddonFor } from './helpers/optional-readers.js';
 import { tempDir } from './helpers/temp-dirs.js';
 
 afterAll(cleanup);
@@ -66,5 +66,21 @@ describe('procprobe run: a one-shot command timed where it happens', () => {
       expect(p.resources.cpuMs).toBeLessThan(p.durationMs + 1);
       if (p.resources.samples === 0) expect(p.resources.rssPeakBytes).toBeNull(); // NaN in JSON
     }
+  }, 60_000);
+
+  it("a 300 ms burner under GNU time: process_startup's CPU is within 2 % of what time read from its own wait4", async (ctx) => {
+    need(ctx, 'time');
+    const dir = tempDir('procprobe-cli-');
+    const r = await runCli(['run', '--json', '--data-dir', dir, '--', '/usr/bin/time', '-f', 'gnu-time %U %S', process.execPath, 'test/fixtures/cpu-burn-report.mjs', '300']);
+    expect(r.code, r.stderr).toBe(0);
+    const m = /^gnu-time ([\d.]+) ([\d.]+)$/m.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    const theirs = (Number(m![1]) + Number(m![2])) * 1000; // ms; time prints 10 ms steps
+    const p = JSON.parse(r.stdout).runs[0].phases.find((x: { name: string }) => x.name === 'process_startup');
+    const line = `ours ${p.resources.cpuMs} ms, GNU time's ${theirs} ms`;
+    // Ours also holds time's own CPU (a ms or two), time's figure is rounded to 10 ms: 2 % of it
+    // plus those two, never less than it by more than the rounding.
+    expect(p.resources.cpuMs, line).toBeGreaterThan(theirs - 10);
+    expect(p.resources.cpuMs, line).toBeLessThan(theirs * 1.02 + 15);
   }, 60_000);
 });

@@ -54,6 +54,23 @@ describe('SessionStateError on misuse', () => {
     expect(s.timings.filter((p) => p.name === 'once')).toEqual([expect.objectContaining({ success: true })]);
   });
 
+  it('ids are looked up by number now: a last session\'s id, one not yet issued and other spellings of an id are unknown', async () => {
+    const pm = monitor();
+    pm.startSession();
+    const old = pm.startTiming('last-session');
+    await pm.finishSession();
+    pm.startSession();
+    const id = pm.startTiming('this-session');
+    const n = Number(id.slice(1));
+    for (const bad of [old, `t${n + 1}`, `t0${n}`, `T${n}`, `t${n}x`, `t`, `${n}`]) {
+      expectStateError(thrown(() => pm.finishTiming(bad)), new RegExp(`unknown timing id ${bad}`));
+    }
+    pm.finishTiming(id);
+    const s = await pm.finishSession();
+    // Only the real id finished a timing: one of them, successful, none from the refused spellings.
+    expect(s.timings.map((p) => [p.name, p.success])).toEqual([['this-session', true]]);
+  });
+
   it('a second startSession while one is open names the open session, and leaves it intact', async () => {
     const pm = monitor();
     const id = pm.startSession();

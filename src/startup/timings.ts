@@ -28,7 +28,12 @@ export class TimingBook {
    * nothing of other pids or descendants.
    */
   boundaryReads = false;
-  readonly #timings = new Map<string, TimingMetric>();
+  /**
+   * This session's timings by number: id `t<n>` is #byNo[n - #base]. An array push and an index,
+   * where a Map hashed each fresh id string and rehashed as it grew (tens of thousands per session).
+   */
+  #byNo: TimingMetric[] = [];
+  #base = 1;
   /** Settled phases with exact totals: applied again when deltas are recomputed from disk. */
   readonly #exact = new WeakMap<PhaseSummary, ExactTotals>();
   /** Exact totals handed to finish() (a child's rusage), until the timing is settled. */
@@ -49,7 +54,8 @@ export class TimingBook {
 
   /** A new session: no timing of the last one can be finished or named in it. */
   reset(): void {
-    this.#timings.clear();
+    this.#byNo = [];
+    this.#base = this.#next + 1;
     this.#open = [];
     this.#records = [];
     if (this.#pending.length === 0) this.#slots = 0; // else a pending timing still reads its slot
@@ -74,7 +80,7 @@ export class TimingBook {
     const parent = this.#open.length > 0 ? this.#open[this.#open.length - 1]!.id : undefined;
     const t = new TimingMetric(id, operation, metadata ?? EMPTY, parent, atMono);
     t.usageSlot = slot;
-    this.#timings.set(id, t);
+    this.#byNo.push(t);
     this.#open.push(t);
     return id;
   }
@@ -84,7 +90,7 @@ export class TimingBook {
    * exact totals when known there (a child's wait4 rusage).
    */
   finish(timingId: string, success: boolean, errorMessage?: string, at?: { mono: number; totals?: ExactTotals }): void {
-    const t = this.#timings.get(timingId);
+    const t = this.#find(timingId);
     if (t === undefined) throw new SessionStateError(`unknown timing id ${String(timingId)}`);
     t.finish(success, errorMessage, at?.mono);
     if (at?.totals) this.#given.set(t, at.totals);
@@ -102,7 +108,19 @@ export class TimingBook {
   }
 
   isOpen(timingId: string): boolean {
-    return this.#timings.get(timingId)?.finished === false;
+    return this.#find(timingId)?.finished === false;
+  }
+
+  /** The timing of this session named `id` (`t<n>`), read without allocating: undefined if none. */
+  #find(id: string): TimingMetric | undefined {
+    if (id.length < 2 || id.length > 16 || id.charCodeAt(0) !== 116 /* t */) return undefined;
+    let n = 0;
+    for (let i = 1; i < id.length; i++) {
+      const d = id.charCodeAt(i) - 48;
+      if (d < 0 || d > 9 || (d === 0 && i === 1)) return undefined; // digits only, no leading zero: one spelling per id
+      n = n * 10 + d;
+    }
+    return this.#byNo[n - this.#base];
   }
 
   /** Finish every open timing as failed, with `why`. */
