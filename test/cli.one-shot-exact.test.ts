@@ -40,9 +40,10 @@ describe('procprobe run: a one-shot command timed where it happens', () => {
       expect(start, line).toBeLessThanOrEqual(c.startMs);
       expect(c.startMs - start, line).toBeLessThan(100); // exec and the dynamic loader, slower on busy cores
       // ...and the exit after its last word, by Node's own exit path only: a few ms on an idle
-      // machine, tens when the cores are busy (the command's teardown, not procprobe's delay).
+      // machine, tens when the cores are busy, and 117-178 ms seen at load 15 (the command's
+      // teardown, not procprobe's delay: bench/startup.bench.mjs measures that against hyperfine).
       expect(end, line).toBeGreaterThanOrEqual(c.endMs);
-      expect(end - c.endMs, line).toBeLessThan(100);
+      expect(end - c.endMs, line).toBeLessThan(300);
       // total_startup is the same interval for a one-shot command.
       expect(total.startOffsetMs).toBe(p.startOffsetMs);
       expect(total.durationMs).toBe(p.durationMs);
