@@ -177,37 +177,11 @@ class StartupRun {
     const portAc = new AbortController();
     const stopPortWait = (): void => portAc.abort();
     ac.signal.addEventListener('abort', stopPortWait, { once: true });
-    // With both --port and --ready-pattern, ready means both: at the later of their instants
-    // (performance.now() scale). A Node server's own listen() is the exact instant (node-hooks/);
-    // the poll stays for the rest, and for a command with no check it ends the startup too.
-    const listened = this.hooks?.listened(o.port).then((l) => l.atMs - performance.timeOrigin);
-    const conditions: Promise<number | null>[] = [];
-    if (o.port !== undefined) {
-      const polled = waitForPort(o.port, o.host, portAc.signal);
-      // The native poll often hears of it first (the listen message is in the FIFO already, waiting
-      // for this event loop): the server's own listen instant wins when it comes (the README's
-      // definition); the first connect is the instant only for a server that sends none.
-      const exact = (at: number | null): Promise<number | null> =>
-        at === null || !listened ? Promise.resolve(at) : Promise.race([listened, sleep(LISTEN_GRACE_MS).then(() => NaN)]).then((l) => (Number.isFinite(l) ? l : at));
-      conditions.push(listened ? Promise.race([polled, listened]).then(exact) : polled);
-    }
-    if (o.readyPattern) conditions.push(child.sawPattern);
-    let readyAt = NaN;
-    const ready: Promise<'ready' | 'exited'> =
-      conditions.length > 0
-        ? Promise.all(conditions).then((at) => {
-            if (at.some((x) => x === null)) return 'exited';
-            readyAt = Math.max(...(at as number[]));
-            return 'ready';
-          })
-        : Promise.race([
-            child.exited.then((e): 'ready' | 'exited' => (e.code === 0 ? 'ready' : 'exited')),
-            ...(listened ? [listened.then((at) => ((readyAt = at), 'ready' as const))] : []),
-          ]);
+    const { ready, checks, instant } = this.readiness(child, portAc.signal);
     const aborted = new Promise<'aborted'>((r) => ac.signal.addEventListener('abort', () => r('aborted'), { once: true }));
     let first = await Promise.race([ready, child.exited.then(() => 'exited' as const), aborted, child.spawnError.then(() => 'spawn-error' as const)]);
     // Exited 0 before it was ready, leaving a descendant adopted by procprobe: a daemon. Follow it.
-    if (first === 'exited' && conditions.length > 0 && (await child.exited).code === 0) {
+    if (first === 'exited' && checks > 0 && (await child.exited).code === 0) {
       this.daemons = orphans();
       if (this.daemons.length > 0) {
         ctx.progress.set(`process_startup: ${o.command} daemonized; waiting for ${what}`);
@@ -218,9 +192,9 @@ class StartupRun {
     ac.signal.removeEventListener('abort', stopPortWait);
     // Ready at the instant the check succeeded (stamped where it happened: the native port poll,
     // the pipe's reader, the child's own listen()), not when this loop got to it.
-    if (first === 'ready' && Number.isFinite(readyAt)) return this.finishAt(t, performance.timeOrigin + readyAt);
+    if (first === 'ready' && Number.isFinite(instant.at)) return this.finishAt(t, performance.timeOrigin + instant.at);
     // A one-shot command is ready by exiting 0; everything else exiting first failed its startup.
-    const oneShotOk = (first === 'ready' || first === 'exited') && conditions.length === 0 && (await child.exited).code === 0;
+    const oneShotOk = (first === 'ready' || first === 'exited') && checks === 0 && (await child.exited).code === 0;
     if (oneShotOk) return this.finishAtExit(t, await child.exited);
     const reason =
       first === 'spawn-error'
@@ -230,6 +204,43 @@ class StartupRun {
           : `${o.command} exited (${child.exit}) during startup`;
     pm.finishTiming(t, false, reason);
     if (!(first === 'aborted' && ctx.interrupt.aborted)) this.fail(StartupPhase.PROCESS_STARTUP, reason);
+  }
+
+  /**
+   * What ends process_startup: 'ready' when every check passed (instant.at: the latest of their
+   * instants, performance.now() scale, NaN for a one-shot's exit 0), 'exited' when the command
+   * exited first; `checks`: how many of --port / --ready-pattern there are.
+   */
+  readiness(child: StartedChild, portSignal: AbortSignal): { ready: Promise<'ready' | 'exited'>; checks: number; instant: { at: number } } {
+    const o = this.o;
+    // With both --port and --ready-pattern, ready means both: at the later of their instants
+    // (performance.now() scale). A Node server's own listen() is the exact instant (node-hooks/);
+    // the poll stays for the rest, and for a command with no check it ends the startup too.
+    const listened = this.hooks?.listened(o.port).then((l) => l.atMs - performance.timeOrigin);
+    const conditions: Promise<number | null>[] = [];
+    if (o.port !== undefined) {
+      const polled = waitForPort(o.port, o.host, portSignal);
+      // The native poll often hears of it first (the listen message is in the FIFO already, waiting
+      // for this event loop): the server's own listen instant wins when it comes (the README's
+      // definition); the first connect is the instant only for a server that sends none.
+      const exact = (at: number | null): Promise<number | null> =>
+        at === null || !listened ? Promise.resolve(at) : Promise.race([listened, sleep(LISTEN_GRACE_MS).then(() => NaN)]).then((l) => (Number.isFinite(l) ? l : at));
+      conditions.push(listened ? Promise.race([polled, listened]).then(exact) : polled);
+    }
+    if (o.readyPattern) conditions.push(child.sawPattern);
+    const instant = { at: NaN };
+    const ready: Promise<'ready' | 'exited'> =
+      conditions.length > 0
+        ? Promise.all(conditions).then((at) => {
+            if (at.some((x) => x === null)) return 'exited';
+            instant.at = Math.max(...(at as number[]));
+            return 'ready';
+          })
+        : Promise.race([
+            child.exited.then((e): 'ready' | 'exited' => (e.code === 0 ? 'ready' : 'exited')),
+            ...(listened ? [listened.then((at) => ((instant.at = at), 'ready' as const))] : []),
+          ]);
+    return { ready, checks: conditions.length, instant };
   }
 
   /**
