@@ -126,6 +126,20 @@ function nodeProfile(strict: boolean): Check {
   return shape<NodeProfile>({ processes: arrayOf(proc), modules: arrayOf(mod), listen: (v) => (v === null ? null : listen(v)), gc: arrayOf(gc), loop: arrayOf(loop), dropped: num }, strict);
 }
 
+/** A session's tree account (session/tree-sources.ts): its cgroup's counters and each figure's source. */
+function treeAccount(strict: boolean): Check {
+  const hierarchy = is((v) => v === null || v === 'v1' || v === 'v2', '"v1", "v2" or null');
+  const cgroup = shape<CgroupCounters>({
+    cpuUs: num, userUs: num, systemUs: num, memoryPeakBytes: num, pidsPeak: num,
+    from: shape<CgroupCounters['from']>({ cpu: hierarchy, memory: hierarchy, pids: hierarchy }, strict),
+  }, strict);
+  const source = shape<FigureSource>({ from: is((v) => v === 'cgroup' || v === 'wait4' || v === 'samples', 'cgroup, wait4 or samples'), exact: bool }, strict);
+  return shape<TreeAccount>({
+    cgroup: (v) => (v === null ? null : cgroup(v)),
+    sources: shape<TreeAccount['sources']>({ cpu: source, pageFaults: source, contextSwitches: source, memoryPeak: source, processesPeak: source, rss: source, pss: source }, strict),
+  }, strict);
+}
+
 /** The checks of one format version's records; `strict`: no unknown keys (see STRICT); `pss`: chunks may carry `p`. */
 function schemas(strict: boolean, pss = false) {
   const resources = shape<ResourceDelta>({
@@ -155,16 +169,6 @@ function schemas(strict: boolean, pss = false) {
     cpuMs: num, wallMs: num, corePercent: num, intervalMs: positive, targetHz: num, achievedHz: num,
     records: num, missedDeadlines: num, missedPercent: num,
   }, strict);
-  const hierarchy = is((v) => v === null || v === 'v1' || v === 'v2', '"v1", "v2" or null');
-  const cgroup = shape<CgroupCounters>({
-    cpuUs: num, userUs: num, systemUs: num, memoryPeakBytes: num, pidsPeak: num,
-    from: shape<CgroupCounters['from']>({ cpu: hierarchy, memory: hierarchy, pids: hierarchy }, strict),
-  }, strict);
-  const source = shape<FigureSource>({ from: is((v) => v === 'cgroup' || v === 'wait4' || v === 'samples', 'cgroup, wait4 or samples'), exact: bool }, strict);
-  const tree = shape<TreeAccount>({
-    cgroup: (v) => (v === null ? null : cgroup(v)),
-    sources: shape<TreeAccount['sources']>({ cpu: source, pageFaults: source, contextSwitches: source, memoryPeak: source, processesPeak: source, rss: source, pss: source }, strict),
-  }, strict);
   const summary = shape<SessionSummary>({
     id: str,
     startTime: finite,
@@ -180,7 +184,7 @@ function schemas(strict: boolean, pss = false) {
     processesDropped: optional(num),
     sampler: optional(sampler),
     node: optional(nodeProfile(strict)),
-    tree: optional(tree),
+    tree: optional(treeAccount(strict)),
   }, strict);
   const header = (v: number): Check => shape<SessionHeader>({
     t: literal('H'), format: literal(SESSION_FORMAT), v: literal(v), id: str, startTime: finite, metadata,
