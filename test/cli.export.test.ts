@@ -79,8 +79,9 @@ describe('procprobe export', () => {
     };
     expect(trace.displayTimeUnit).toBe('ms');
     expect(trace.metadata.schemaVersion).toBe(SCHEMA_VERSION);
-    // The phases; the tree's process lifespans (cat 'process') are export.chrome-trace-processes.test.ts's.
-    const x = trace.traceEvents.filter((e) => e.ph === 'X' && e.cat !== 'process');
+    // The phases; the tree's process lifespans (cat 'process') are export.chrome-trace-processes.test.ts's,
+    // a Node process's modules and GC pauses (cat 'module', 'gc') export.chrome-trace-node.test.ts's.
+    const x = trace.traceEvents.filter((e) => e.ph === 'X' && !['process', 'module', 'gc'].includes(e.cat!));
     expect(x.map((e) => e.name).filter(notNodeHooks).sort()).toEqual([...PHASES].sort());
     const ev = (name: string) => x.find((e) => e.name === name)!;
     for (const p of summary.phases) {
