@@ -79,6 +79,16 @@ function defaultPssInterval(pid: number, o: SamplerOptions): number {
   return includesSelf ? 0 : DEFAULTS.pssIntervalMs;
 }
 
+/**
+ * The costly counts (fds, threads, per-thread switches) at their own rate only where they cost:
+ * another pid (every thread's `status` file, ~9 µs a thread) or a tree. This process alone reads
+ * them cheaply, and its timings are often shorter than 20 ms: a phase that opens 20 fds for 20 ms
+ * would otherwise show no change. `tree` or another pid: COUNTS_INTERVAL_MS.
+ */
+function defaultCountsInterval(pid: number, o: SamplerOptions): number {
+  return pid === process.pid && o.tree !== true ? 0 : DEFAULTS.countsIntervalMs;
+}
+
 /** Every option checked (InvalidOptionError naming it) and defaulted; another pid must exist. */
 export function resolveSamplerOptions(options: SamplerOptions | undefined): { pid: number; resolved: ResolvedSamplerOptions } {
   const o = checkOptions('options', options, SAMPLER_OPTIONS, 'Sampler') as SamplerOptions;
@@ -95,7 +105,7 @@ export function resolveSamplerOptions(options: SamplerOptions | undefined): { pi
       rescanIntervalMs: checkNumber('options.rescanIntervalMs', o.rescanIntervalMs ?? DEFAULTS.rescanIntervalMs, 1),
       excludeRoot: checkBoolean('options.excludeRoot', o.excludeRoot ?? DEFAULTS.excludeRoot),
       pssIntervalMs: checkNumber('options.pssIntervalMs', o.pssIntervalMs ?? defaultPssInterval(pid, o), 0, 2 ** 31 - 1),
-      countsIntervalMs: checkNumber('options.countsIntervalMs', o.countsIntervalMs ?? DEFAULTS.countsIntervalMs, 0, 86_400_000),
+      countsIntervalMs: checkNumber('options.countsIntervalMs', o.countsIntervalMs ?? defaultCountsInterval(pid, o), 0, 86_400_000),
       countsBudget: o.countsIntervalMs === undefined,
     },
   };
