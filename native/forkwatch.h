@@ -19,6 +19,7 @@
 enum pp_forkwatch_kind {
   PP_FORKWATCH_FORK = 1,  // pid: the new process (its tgid), ppid: its parent process (tgid); status 0
   PP_FORKWATCH_EXIT = 2,  // pid: the process whose leader thread exited, ppid: its parent, status: below
+  PP_FORKWATCH_EXEC = 3,  // pid: the process that ran a new program (its argv is the new one now); ppid, status 0
 };
 // An exit's status is the kernel's exit_code in waitpid's encoding (the low 7 bits the signal that
 // killed it, bits 8-15 the exit code): what its parent's wait will get, told to us even when that
@@ -28,7 +29,7 @@ enum pp_forkwatch_kind {
 // its own code 0; the tree still sees the process live until its probe finds it gone.)
 #define PP_FORKWATCH_FIELDS 4
 
-// Open a non-blocking, close-on-exec socket listening for process forks and exits. 0 and *fd set,
+// Open a non-blocking, close-on-exec socket listening for process forks, execs and exits. 0 and *fd set,
 // or the errno: EPERM without CAP_NET_ADMIN, EPROTONOSUPPORT without the connector (kernel
 // without CONFIG_PROC_EVENTS), ETIMEDOUT when the kernel did not acknowledge the listen,
 // ENOSYS off Linux.

@@ -107,5 +107,7 @@ void pp_define_forkwatch(Napi::Env env, Napi::Object exports) {
   exports.Set("forkWatchDrain", Napi::Function::New(env, Drain, "forkWatchDrain", w));
   exports.Set("forkWatchClose", Napi::Function::New(env, Close, "forkWatchClose", w));
   exports.Set("forkWatchFields", Napi::Number::New(env, PP_FORKWATCH_FIELDS));
+  // Builds before exec events lack it: their trees re-read argv at every rescan instead.
+  exports.Set("forkWatchExec", Napi::Number::New(env, PP_FORKWATCH_EXEC));
   exports.Set("reapOrphan", Napi::Function::New(env, Reap, "reapOrphan"));
 }

@@ -53,6 +53,7 @@ constexpr size_t kEventHead = offsetof(struct proc_event, event_data);
 constexpr uint32_t kNone = proc_event::PROC_EVENT_NONE;
 constexpr uint32_t kFork = proc_event::PROC_EVENT_FORK;
 constexpr uint32_t kExit = proc_event::PROC_EVENT_EXIT;
+constexpr uint32_t kExec = proc_event::PROC_EVENT_EXEC;
 
 // Send one connector control message (`len` bytes of payload) to the kernel.
 int Send(int fd, const void* payload, uint16_t len, uint32_t ack) {
@@ -188,7 +189,7 @@ int pp_forkwatch_open(int* fd_out) {
     close(fd);
     return err;
   }
-  struct proc_input_v66 filtered = {PROC_CN_MCAST_LISTEN, kFork | kExit};
+  struct proc_input_v66 filtered = {PROC_CN_MCAST_LISTEN, kFork | kExit | kExec};
   Send(fd, &filtered, sizeof filtered, ack);  // a refinement (see proc_input_v66): its result does not matter
   *fd_out = fd;
   return 0;
@@ -211,9 +212,9 @@ int pp_forkwatch_drain(int fd, int32_t* out, size_t cap, int32_t* lost) {
     EachEvent(buf, (size_t)r, [&](const struct cn_msg&, const unsigned char* ev, size_t len) {
       uint32_t what = What(ev);
       // fork: parent pid, parent tgid, child pid, child tgid; exit: pid, tgid, code, signal, then
-      // parent pid, parent tgid (0 where an older kernel does not send them).
+      // parent pid, parent tgid (0 where an older kernel does not send them); exec: pid, tgid.
       pid_t ids[6] = {};
-      size_t need = what == kFork ? 4 * sizeof(pid_t) : what == kExit ? 3 * sizeof(pid_t) : 0;
+      size_t need = what == kFork ? 4 * sizeof(pid_t) : what == kExit ? 3 * sizeof(pid_t) : what == kExec ? 2 * sizeof(pid_t) : 0;
       if (need == 0 || len < kEventHead + need) return;
       size_t have = len - kEventHead;
       memcpy(ids, ev + kEventHead, have < sizeof ids ? have : sizeof ids);
@@ -221,6 +222,8 @@ int pp_forkwatch_drain(int fd, int32_t* out, size_t cap, int32_t* lost) {
       // ids[2] of an exit is exit_code (a u32 in the header, the same 4 bytes as a pid_t).
       if (what == kFork && ids[2] == ids[3]) Put(out, cap, &n, lost, PP_FORKWATCH_FORK, ids[3], ids[1], 0);
       if (what == kExit && ids[0] == ids[1]) Put(out, cap, &n, lost, PP_FORKWATCH_EXIT, ids[1], ids[5], ids[2]);
+      // An exec makes its thread the leader (de_thread) before the event is sent: pid == tgid.
+      if (what == kExec && ids[0] == ids[1]) Put(out, cap, &n, lost, PP_FORKWATCH_EXEC, ids[1], 0, 0);
     });
   }
   return (int)n;

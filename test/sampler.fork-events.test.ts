@@ -129,7 +129,7 @@ describeWith('addon', 'the proc connector through the addon', () => {
     const opened = openForkEvents();
     expect(h).toBeGreaterThanOrEqual(0);
     expect(opened.events, opened.reason).not.toBeNull();
-    const sink: BirthSink = { has: () => false, adopt: () => {}, ended: () => {} };
+    const sink: BirthSink = { has: () => false, adopt: () => false, ended: () => {}, execed: () => {} };
     try {
       // 3,000 forks and exits: 6,000 events, about three times what the socket's buffer holds.
       const storm = spawnSync(PYTHON, ['-c', 'import os\nfor _ in range(3000):\n  p = os.fork()\n  if p == 0: os._exit(0)\n  os.waitpid(p, 0)'], { timeout: 60_000 });
@@ -153,7 +153,7 @@ describeWith('addon', 'the proc connector through the addon', () => {
 });
 
 /** An addon whose drain hands out scripted batches, and a sink that records what it adopted. */
-function scripted(batches: { events: Event[]; lost?: number; err?: number }[]) {
+function scripted(batches: { events: Event[]; lost?: number; err?: number }[], gone: ReadonlySet<number> = new Set()) {
   const calls = { drains: 0, closed: 0 };
   const fake = {
     forkWatchDrain(_h: number, out: Int32Array): number {
@@ -171,10 +171,13 @@ function scripted(batches: { events: Event[]; lost?: number; err?: number }[]) {
   const sink: BirthSink = {
     has: (pid) => members.has(pid),
     adopt: (pid, ppid) => {
+      if (gone.has(pid)) return false; // exited and reaped before its probe could open
       adopted.push([pid, ppid]);
       members.add(pid);
+      return true;
     },
     ended: () => {},
+    execed: () => {},
   };
   return { events: new ForkEvents(fake, 0), sink, adopted, calls };
 }
@@ -197,6 +200,17 @@ describe('ForkEvents reading a batch (a scripted addon; the tree is pid 100)', (
     s.events.poll(s.sink);
     expect(s.adopted).toEqual([[103, 100]]);
     const t = scripted([{ events: [[FORK, 101, 100], [FORK, 102, 101], [EXIT, 101, 100]] }]);
+    t.events.poll(t.sink);
+    expect(t.adopted).toEqual([[102, 101]]);
+  });
+
+  it("a child gone before its adoption (a double fork's middle, reaped at once) still brings its children of later batches in", () => {
+    const s = scripted([{ events: [[FORK, 101, 100]] }, { events: [[EXIT, 101, 100]] }, { events: [[FORK, 102, 101]] }], new Set([101]));
+    for (let i = 0; i < 3; i++) s.events.poll(s.sink);
+    expect(s.adopted).toEqual([[102, 101]]);
+    // The same when its exit came in the batch of its fork (never opened at all).
+    const t = scripted([{ events: [[FORK, 101, 100], [EXIT, 101, 100]] }, { events: [[FORK, 102, 101], [FORK, 501, 500]] }]);
+    t.events.poll(t.sink);
     t.events.poll(t.sink);
     expect(t.adopted).toEqual([[102, 101]]);
   });

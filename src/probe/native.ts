@@ -78,7 +78,7 @@ export interface NativeAddon {
   /** prctl(PR_SET_CHILD_SUBREAPER): 0 or an errno (ENOSYS off Linux); absent in builds before it. */
   setChildSubreaper?(): number;
   /**
-   * Listen for process forks and exits (native/forkwatch.h; the Linux proc connector): a handle
+   * Listen for process forks, execs and exits (native/forkwatch.h; the Linux proc connector): a handle
    * >= 0, or -errno. Wrapped by src/sampler/fork-events.ts. The three forkWatch functions are
    * absent in builds before them.
    */
@@ -90,6 +90,8 @@ export interface NativeAddon {
   forkWatchDrain?(handle: number, out: Int32Array): number;
   /** Int32s per forkWatchDrain record: 4; absent in builds that wrote 3 (no status). */
   readonly forkWatchFields?: number;
+  /** The kind of an exec record (3); absent in builds that report forks and exits only. */
+  readonly forkWatchExec?: number;
   /** Stop listening; idempotent. */
   forkWatchClose?(handle: number): void;
   /**

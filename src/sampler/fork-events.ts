@@ -20,21 +20,27 @@ import { loadNative, type NativeAddon } from '../probe/native.js';
  */
 const FORK = 1;
 const EXIT = 2;
+const EXEC = 3;
 const FIELDS_WITH_STATUS = 4;
 /** Events copied per addon call; a tick calls again while batches come back full. */
 const BATCH = 1024;
+/** Born into the tree but gone before adoption: remembered this many, this long (see #ghosts). */
+const GHOSTS = 64;
+const GHOST_MS = 1000;
 
 /** The kill switch: PROCPROBE_FORK_EVENTS=0 keeps trees on rescans alone. */
 export const FORK_EVENTS_ENV = 'PROCPROBE_FORK_EVENTS';
 
 /** What the tree gives the event source: who is a member, and how to adopt one. */
 export interface BirthSink {
-  /** `pid` is a member now. */
+  /** `pid` is a member, or was one until it exited: a child it forks is in the tree. */
   has(pid: number): boolean;
-  /** Make `pid`, a new child of `ppid`, a member (a no-op for a pid the tree already knows). */
-  adopt(pid: number, ppid: number): void;
+  /** Make `pid`, a new child of `ppid`, a member (a no-op for a pid the tree already knows); false when it is gone already. */
+  adopt(pid: number, ppid: number): boolean;
   /** `pid` exited with `status` (waitpid's encoding), whoever reaps it (a no-op for a non-member). */
   ended(pid: number, status: number): void;
+  /** `pid` ran a new program: its argv is the new one now (a no-op for a non-member). */
+  execed(pid: number): void;
 }
 
 /** Why the kernel refused, in words (errno as native/forkwatch.h lists them). */
@@ -78,17 +84,30 @@ export class ForkEvents {
   #handle: number;
   /** Int32s per record: 4 with the exit status, 3 from builds before it. */
   readonly #fields: number;
+  /** Whether the addon reports execs (builds before them do not: the tree re-reads argv at rescans). */
+  readonly execs: boolean;
   /** [overflows, then BATCH records of #fields int32s], filled by the addon. */
   readonly #buf: Int32Array;
   /** Pids born into the tree in the current batch (adopted, or gone before they could be). */
   readonly #born = new Int32Array(BATCH);
   /** Records of forks whose parent is not known yet in the current batch. */
   readonly #waiting = new Int32Array(BATCH);
+  /**
+   * Children born into the tree that were gone before they could be adopted (a double fork's
+   * middle exits, and its parent reaps it, microseconds after its fork), with when they were
+   * seen: the fork events of their own children can come in a later batch, and those children
+   * (the orphans a daemon leaves) are still in the tree. A ring; an entry counts for GHOST_MS, far
+   * less than the time a pid takes to be reused.
+   */
+  readonly #ghosts = new Int32Array(GHOSTS);
+  readonly #ghostAt = new Float64Array(GHOSTS).fill(-Infinity);
+  #ghostNext = 0;
 
   constructor(addon: NativeAddon, handle: number) {
     this.#addon = addon;
     this.#handle = handle;
     this.#fields = addon.forkWatchFields ?? 3;
+    this.execs = addon.forkWatchExec === EXEC;
     this.#buf = new Int32Array(1 + BATCH * this.#fields);
   }
 
@@ -124,6 +143,8 @@ export class ForkEvents {
     let waiting = 0;
     for (let i = 0; i < n; i++) {
       if (this.#kind(i) === EXIT && this.#fields >= FIELDS_WITH_STATUS) sink.ended(this.#pid(i), this.#buf[4 + i * this.#fields]!);
+      // A child that execs before its fork event is read (later in this batch) reads its new argv at adoption.
+      if (this.#kind(i) === EXEC) sink.execed(this.#pid(i));
       if (this.#kind(i) !== FORK) continue;
       if (this.#inTree(this.#ppid(i), sink, born)) born = this.#take(i, n, sink, born);
       else this.#waiting[waiting++] = i;
@@ -152,13 +173,21 @@ export class ForkEvents {
   #take(i: number, n: number, sink: BirthSink, born: number): number {
     const pid = this.#pid(i);
     this.#born[born] = pid;
-    if (!this.#exitsAfter(pid, i, n)) sink.adopt(pid, this.#ppid(i));
+    if (this.#exitsAfter(pid, i, n) || !sink.adopt(pid, this.#ppid(i))) this.#haunt(pid);
     return born + 1;
+  }
+
+  #haunt(pid: number): void {
+    this.#ghosts[this.#ghostNext] = pid;
+    this.#ghostAt[this.#ghostNext] = performance.now();
+    this.#ghostNext = (this.#ghostNext + 1) % GHOSTS;
   }
 
   #inTree(pid: number, sink: BirthSink, born: number): boolean {
     if (sink.has(pid)) return true;
     for (let k = 0; k < born; k++) if (this.#born[k] === pid) return true;
+    const since = performance.now() - GHOST_MS;
+    for (let k = 0; k < GHOSTS; k++) if (this.#ghosts[k] === pid && this.#ghostAt[k]! >= since) return true;
     return false;
   }
 

@@ -59,6 +59,7 @@ export class TreeSource {
   #prevCpu = NaN;
   #prevTs = NaN;
   #joined = 0;
+  #execsFollowed = false;
 
   /** CPU members used before they were adopted (µs): in the totals, but not in any interval. */
   get joinedCpuUs(): number {
@@ -109,8 +110,8 @@ export class TreeSource {
   rescan(): void {
     // Parents come before their children, so the parent's member exists by the child's adoption.
     for (const [pid, ppid] of this.descendants.find(this.#members.keys())) this.#adopt(pid, ppid);
-    // A forked child execs after its adoption: its argv is read again at each rescan.
-    for (const [pid, m] of this.#members) if (this.#counted(m)) m.info.command = readCommand(pid, m.info.command);
+    // A forked child execs after its adoption: without exec events its argv is read again at each rescan.
+    if (!this.#execsFollowed) for (const [pid, m] of this.#members) if (this.#counted(m)) m.info.command = readCommand(pid, m.info.command);
     this.descendants.prune(this.#retired);
   }
 
@@ -123,7 +124,25 @@ export class TreeSource {
     return events.poll(this.#births);
   }
 
-  readonly #births: BirthSink = { has: (pid) => this.#members.has(pid), adopt: (pid, ppid) => this.#adopt(pid, ppid), ended: (pid, status) => this.#noteExit(pid, status) };
+  readonly #births: BirthSink = {
+    // A member gone since (a double fork's middle, read as a zombie by a tick between its fork
+    // and its child's event) still parents into the tree: its retired entry lasts until /proc drops it.
+    has: (pid) => this.#members.has(pid) || this.#retired.has(pid),
+    adopt: (pid, ppid) => (this.#adopt(pid, ppid), this.#members.has(pid)),
+    ended: (pid, status) => this.#noteExit(pid, status),
+    execed: (pid) => this.#noteExec(pid),
+  };
+
+  /** Exec events come with the fork events: argv is read at each exec, not at every rescan. */
+  followExecs(): void {
+    this.#execsFollowed = true;
+  }
+
+  /** A member ran a new program: its argv now (allocates, once per exec). */
+  #noteExec(pid: number): void {
+    const m = this.#members.get(pid);
+    if (m !== undefined && this.#counted(m)) m.info.command = readCommand(pid, m.info.command);
+  }
 
   /**
    * A member's exit status from its exit event, kept on its entry. The kernel queues the event

@@ -62,6 +62,8 @@ function openSource(): Opened {
     const births = openForkEvents(); // listening before the first scan: no child falls between
     tree.rescan();
     const discovery = `${births.reason}; rescans every rescanIntervalMs: ${tree.descendants.reason}`;
+    const execs = births.events?.execs === true;
+    if (execs) tree.followExecs();
     return { source: tree, probe: tree.root, tree, births: births.events, discovery };
   }
   const probe = createProbe({ pid: data.pid, backend: data.backend, countsIntervalMs: data.countsIntervalMs });
