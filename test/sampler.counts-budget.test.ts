@@ -31,7 +31,7 @@ describe.runIf(process.platform === 'linux')('the counts budget of a tree (nativ
     sampler = new Sampler({ tree: true, samplingIntervalMs: 5 });
     await sampler.start();
     const before = tasks('self') + kids.reduce((n, p) => n + tasks(p), 0);
-    await sleep(400); // several rescans (every 50 ms): the budget is recomputed at each
+    await sleep(400); // several budget checks (every 50 ms, sampler/tree-upkeep.ts)
     const after = tasks('self') + kids.reduce((n, p) => n + tasks(p), 0);
     const budget = (threads: number) => Math.max(20, Math.ceil((threads * 9) / 5));
     // ±9 ms (5 threads): the budget counts threads from the members' last counts reading, which

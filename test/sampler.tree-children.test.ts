@@ -110,13 +110,13 @@ describeWith('python3', 'rescans over /proc/PID/task/TID/children', () => {
 
   it('a tree monitor finds them all by rescans over the children files, and says so', async () => {
     const r = await monitorSees({});
-    expect(r.discovery).toBe("rescans only: PROCPROBE_FORK_EVENTS=0; rescans every rescanIntervalMs: each member's /proc/PID/task/TID/children");
+    expect(r.discovery).toBe("rescans only: PROCPROBE_FORK_EVENTS=0; rescans every 20 ms: each member's /proc/PID/task/TID/children");
     expect(r.processes).toBe(expected().length);
   }, 60_000);
 
   it('with PROCPROBE_CHILDREN_FILE=0 it finds them all by the full scan, and says so', async () => {
     const r = await monitorSees({ [CHILDREN_FILE_ENV]: '0' });
-    expect(r.discovery).toBe(`rescans only: PROCPROBE_FORK_EVENTS=0; rescans every rescanIntervalMs: full /proc scan: ${CHILDREN_FILE_ENV}=0`);
+    expect(r.discovery).toBe(`rescans only: PROCPROBE_FORK_EVENTS=0; rescans every 20 ms: full /proc scan: ${CHILDREN_FILE_ENV}=0`);
     expect(r.processes).toBe(expected().length);
   }, 60_000);
 });

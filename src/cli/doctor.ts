@@ -4,6 +4,8 @@ import { loadNative } from '../probe/native.js';
 import { probeCost } from './bench.js';
 import { Descendants } from '../sampler/descendants.js';
 import { openForkEvents } from '../sampler/fork-events.js';
+import { DEFAULT_RESCAN_MS } from '../sampler/options.js';
+import { discoveryReason, rescanInterval } from '../sampler/tree-upkeep.js';
 import { Sampler } from '../sampler/sampler.js';
 import { parse } from './args.js';
 import { escapeControls, styleFor, writeJsonDocument } from './terminal.js';
@@ -13,9 +15,9 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const load = loadNative();
   const features = load.addon?.features() ?? null;
   const probe = probeCost(20_000); // one sample, and the same system calls in a C loop
-  const births = openForkEvents(); // what a tree sampler here would use
+  const births = openForkEvents(); // what a tree sampler here would use, with the default rescan interval
+  const discovery = discoveryReason(births, rescanInterval(births.events, DEFAULT_RESCAN_MS, true), Descendants.open().reason);
   births.events?.close();
-  const rescans = Descendants.open().reason;
   // One second at 1 kHz in the worker.
   const sampler = new Sampler({ samplingIntervalMs: 1, capacity: 2048 });
   await sampler.start();
@@ -31,7 +33,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     addonSource: load.source,
     attempts: load.attempts,
     features,
-    treeDiscovery: `${births.reason}; rescans every rescanIntervalMs: ${rescans}`,
+    treeDiscovery: discovery,
     sampleUs: probe.sampleUs,
     baselineUs: Number.isFinite(probe.baselineUs) ? probe.baselineUs : null,
     sampler1kHz: { achievedHz: stats.achievedHz, missedDeadlines: stats.missedDeadlines, samples: stats.samples },
@@ -52,7 +54,8 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     w(`per-process CPU clock for other pids: ${yes(features.cpuClock)}`);
     w(`page size ${features.pageSize} B, USER_HZ ${features.clockTicks}, RAM ${(features.memTotalBytes / 2 ** 30).toFixed(1)} GiB`);
   }
-  w(`tree discovery: ${births.events ? s.green(births.reason) : s.yellow(births.reason)}; rescans: ${rescans}`);
+  // The reason in colour, then the rest of the same sentence (discoveryReason starts with it).
+  w(`tree discovery: ${births.events ? s.green(births.reason) : s.yellow(births.reason)}${discovery.slice(births.reason.length)}`);
   w(`one sample of this process: ${probe.sampleUs.toFixed(2)} µs${report.baselineUs === null ? '' : ` (the same system calls in C: ${report.baselineUs.toFixed(2)} µs, ${(probe.sampleUs / report.baselineUs).toFixed(2)}×)`}`);
   const met = stats.samples / (stats.samples + stats.missedDeadlines);
   w(`sampler at 1 kHz for 1 s: ${stats.achievedHz.toFixed(0)} Hz, ${stats.missedDeadlines} missed deadlines (${(met * 100).toFixed(2)}% met)`);

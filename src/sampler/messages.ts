@@ -15,6 +15,8 @@ export interface SamplerWorkerData {
   intervalMs: number;
   backend: ProbeBackendOption;
   rescanIntervalMs: number;
+  /** Whether rescanIntervalMs was the default (live fork and exec events then lengthen it). */
+  rescanDefault: boolean;
   /** ms between PSS readings; 0: none. */
   pssIntervalMs: number;
   /** ms between readings of fds, threads and per-thread switches (createProbe's countsIntervalMs). */

@@ -16,7 +16,11 @@ export interface SamplerOptions {
   maxGauges?: number;
   /** Probe tier, as createProbe's option. Default 'auto'. */
   backend?: ProbeBackendOption;
-  /** ms between rescans of a tree's descendants. Default 50. */
+  /**
+   * ms between rescans of a tree's descendants. Default 50; 1000 where fork and exec events are
+   * live (sampler/fork-events.ts), which adopt children and refresh argv as they happen: the rescan
+   * is then only the safety net (a lost event rescans at once).
+   */
   rescanIntervalMs?: number;
   /** With tree: count only the descendants, not the root itself. Default false. */
   excludeRoot?: boolean;
@@ -54,19 +58,27 @@ export const SAMPLER_OPTIONS = optionKeys<SamplerOptions>({
  */
 export const COUNTS_INTERVAL_MS = 20;
 
+/** The default ms between a tree's rescans without live events (rescanIntervalMs). */
+export const DEFAULT_RESCAN_MS = 50;
+/** With fork and exec events live, a default rescan is only the safety net: this often, ms. */
+export const SAFETY_NET_RESCAN_MS = 1000;
+
 const DEFAULTS = Object.freeze({
   tree: false,
   samplingIntervalMs: 1000,
   capacity: 1000,
   maxGauges: 16,
   backend: 'auto' as ProbeBackendOption,
-  rescanIntervalMs: 50,
+  rescanIntervalMs: DEFAULT_RESCAN_MS,
   excludeRoot: false,
   pssIntervalMs: 250,
   countsIntervalMs: COUNTS_INTERVAL_MS,
 });
-/** countsBudget: countsIntervalMs was the default, so a tree's budget may lengthen it. */
-export type ResolvedSamplerOptions = Required<Omit<SamplerOptions, 'pid'>> & { countsBudget: boolean };
+/**
+ * countsBudget: countsIntervalMs was the default, so a tree's budget may lengthen it;
+ * rescanDefault: rescanIntervalMs was the default, so live events may lengthen it.
+ */
+export type ResolvedSamplerOptions = Required<Omit<SamplerOptions, 'pid'>> & { countsBudget: boolean; rescanDefault: boolean };
 
 /**
  * PSS by default only where the sampler is not inside what it samples: a page-table walk of this
@@ -107,6 +119,7 @@ export function resolveSamplerOptions(options: SamplerOptions | undefined): { pi
       pssIntervalMs: checkNumber('options.pssIntervalMs', o.pssIntervalMs ?? defaultPssInterval(pid, o), 0, 2 ** 31 - 1),
       countsIntervalMs: checkNumber('options.countsIntervalMs', o.countsIntervalMs ?? defaultCountsInterval(pid, o), 0, 86_400_000),
       countsBudget: o.countsIntervalMs === undefined,
+      rescanDefault: o.rescanIntervalMs === undefined,
     },
   };
 }

@@ -165,6 +165,7 @@ export class Sampler extends EventEmitter<SamplerEvents> {
       intervalMs: this.#options.samplingIntervalMs,
       backend: this.#options.backend,
       rescanIntervalMs: this.#options.rescanIntervalMs,
+      rescanDefault: this.#options.rescanDefault,
       pssIntervalMs: this.#options.pssIntervalMs,
       countsIntervalMs: this.#options.countsIntervalMs,
       countsBudget: this.#options.countsBudget,

@@ -6,10 +6,12 @@
  * The budget: open fds, threads and per-thread context switches cost ~9 µs a thread to read
  * (one /proc/PID/task/TID/status each), so as a tree grows its counts interval is lengthened to
  * keep their reading under COUNTS_BUDGET_US_PER_MS µs of CPU per ms (0.5 % of a core), unless
- * the user set countsIntervalMs. Recomputed at each rescan, never per tick.
+ * the user set countsIntervalMs. Recomputed every BUDGET_MS (a sum over the members' last
+ * readings) and at each rescan, never per tick.
  */
 import { H } from '../ring/layout.js';
-import type { ForkEvents } from './fork-events.js';
+import type { ForkEvents, ForkEventsOpen } from './fork-events.js';
+import { DEFAULT_RESCAN_MS, SAFETY_NET_RESCAN_MS } from './options.js';
 import type { WorkerMessage } from './messages.js';
 import type { TreeSource } from './tree.js';
 
@@ -17,6 +19,8 @@ import type { TreeSource } from './tree.js';
 export const COUNTS_US_PER_THREAD = 9;
 /** The counts' share of the sampler thread: µs of CPU per ms of wall time (5 = 0.5 % of a core). */
 export const COUNTS_BUDGET_US_PER_MS = 5;
+/** ms between budget checks: the old rescan cadence, kept when fork events stretch the rescan to 1 s. */
+const BUDGET_MS = DEFAULT_RESCAN_MS;
 
 /** The counts interval a tree of `threads` threads gets under the budget: at least `askedMs`. */
 export function budgetedCountsInterval(askedMs: number, threads: number): number {
@@ -24,8 +28,23 @@ export function budgetedCountsInterval(askedMs: number, threads: number): number
   return Math.max(askedMs, Math.ceil((threads * COUNTS_US_PER_THREAD) / COUNTS_BUDGET_US_PER_MS));
 }
 
+/**
+ * ms between a tree's rescans. Forks, execs and exits as they happen leave a rescan nothing to
+ * find unless events were lost (then it runs at once), so with live exec events a default
+ * interval becomes the safety net's; an interval the user set is kept.
+ */
+export function rescanInterval(events: ForkEvents | null, askedMs: number, isDefault: boolean): number {
+  return events?.execs === true && isDefault ? Math.max(SAFETY_NET_RESCAN_MS, askedMs) : askedMs;
+}
+
+/** How a tree finds its members, in words: a monitor's treeDiscovery and `procprobe doctor`'s. */
+export function discoveryReason(births: ForkEventsOpen, rescanMs: number, rescanReason: string): string {
+  return `${births.reason}; rescans every ${rescanMs} ms: ${rescanReason}`;
+}
+
 export class TreeUpkeep {
   #nextRescan: number;
+  #nextBudget: number;
   #countsMs: number;
 
   constructor(
@@ -40,6 +59,7 @@ export class TreeUpkeep {
     readonly countsBudget = false,
   ) {
     this.#nextRescan = now + rescanIntervalMs;
+    this.#nextBudget = now + BUDGET_MS;
     this.#countsMs = countsAskedMs;
   }
 
@@ -63,13 +83,14 @@ export class TreeUpkeep {
     if (lost || next >= this.#nextRescan || asked) {
       tree.rescan();
       this.#nextRescan = next + this.rescanIntervalMs;
-      this.#rebudget();
-    }
+      this.#rebudget(next);
+    } else if (next >= this.#nextBudget) this.#rebudget(next);
     return reset;
   }
 
   /** Lengthen (or shorten back) every member's counts interval to the budget for the tree's threads now. */
-  #rebudget(): void {
+  #rebudget(now: number): void {
+    this.#nextBudget = now + BUDGET_MS;
     if (!this.countsBudget) return;
     const ms = budgetedCountsInterval(this.countsAskedMs, this.tree.liveThreads());
     if (ms === this.#countsMs) return;

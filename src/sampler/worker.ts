@@ -20,7 +20,7 @@ import type { SamplerWorkerData, WorkerMessage } from './messages.js';
 import { CPU_WINDOW_MS, CpuWindow } from './cpu-window.js';
 import { openForkEvents, type ForkEvents } from './fork-events.js';
 import { TreeSource } from './tree.js';
-import { TreeUpkeep } from './tree-upkeep.js';
+import { discoveryReason, rescanInterval, TreeUpkeep } from './tree-upkeep.js';
 import { PssSchedule } from './pss-readings.js';
 import { ownThreadId } from './self-usage.js';
 import { errorData, IntervalClampedWarning } from '../errors.js';
@@ -54,21 +54,24 @@ interface Opened {
   /** A tree's fork events (null: it finds descendants by scanning only), and which it is and why. */
   births: ForkEvents | null;
   discovery: string | null;
+  /** ms between a tree's rescans: rescanIntervalMs, or the safety net's with live events. */
+  rescanMs: number;
 }
 
 function openSource(): Opened {
   if (data.tree) {
     const tree = new TreeSource(data.pid, data.backend, data.excludeRoot, undefined, data.countsIntervalMs);
     const births = openForkEvents(); // listening before the first scan: no child falls between
-    tree.rescan();
-    const discovery = `${births.reason}; rescans every rescanIntervalMs: ${tree.descendants.reason}`;
     const execs = births.events?.execs === true;
     if (execs) tree.followExecs();
-    return { source: tree, probe: tree.root, tree, births: births.events, discovery };
+    tree.rescan();
+    const rescanMs = rescanInterval(births.events, data.rescanIntervalMs, data.rescanDefault);
+    const discovery = discoveryReason(births, rescanMs, tree.descendants.reason);
+    return { source: tree, probe: tree.root, tree, births: births.events, discovery, rescanMs };
   }
   const probe = createProbe({ pid: data.pid, backend: data.backend, countsIntervalMs: data.countsIntervalMs });
   const source = { sampleInto: (r: Float64Array, o: number) => probe.sampleInto(r, o), processes: 1, joinedCpuUs: 0, close: () => probe.close() };
-  return { source, probe, tree: null, births: null, discovery: null };
+  return { source, probe, tree: null, births: null, discovery: null, rescanMs: data.rescanIntervalMs };
 }
 
 /** Write one record, reading the source into it; returns the read's status. */
@@ -191,7 +194,7 @@ function runSync(opened: Opened, intervalMs: number, tick: ((cell: Float64Array,
       }
     : () => performance.now();
   let next = now();
-  const upkeep = tree ? new TreeUpkeep(tree, births, header, data.rescanIntervalMs, next, post, data.countsIntervalMs, data.countsBudget) : null;
+  const upkeep = tree ? new TreeUpkeep(tree, births, header, opened.rescanMs, next, post, data.countsIntervalMs, data.countsBudget) : null;
   let status: ProbeStatus = ProbeStatus.OK;
   for (;;) {
     next += intervalMs;
